@@ -1,0 +1,101 @@
+/*
+ * agent.c — building the context, opening channels, running the loop.
+ */
+#include "agent/agent.h"
+
+#include "agent/channel.h"
+#include "agent/commands/commands.h"
+
+static bool agent_is_frozen(void *context)
+{
+    Agent *agent = context;
+
+    return agent->frozen;
+}
+
+static void agent_apply_rpc_lists(Agent *agent)
+{
+    g_autofree char *unknown_allowed = NULL;
+    g_autofree char *unknown_blocked = NULL;
+
+    if (agent->config.allow_rpcs) {
+        dispatcher_set_allowed(agent->dispatcher,
+                               (const char *const *)agent->config.allow_rpcs, &unknown_allowed);
+    }
+    if (agent->config.block_rpcs) {
+        dispatcher_set_blocked(agent->dispatcher,
+                               (const char *const *)agent->config.block_rpcs, &unknown_blocked);
+    }
+    if (unknown_allowed) {
+        g_warning("--allow-rpcs names unknown commands: %s", unknown_allowed);
+    }
+    if (unknown_blocked) {
+        g_warning("--block-rpcs names unknown commands: %s", unknown_blocked);
+    }
+}
+
+Agent *agent_new(const AgentConfig *config)
+{
+    Agent *agent = g_new0(Agent, 1);
+
+    agent->config.channels = g_strdupv(config->channels);
+    agent->config.allow_rpcs = g_strdupv(config->allow_rpcs);
+    agent->config.block_rpcs = g_strdupv(config->block_rpcs);
+    agent->config.max_request_bytes = config->max_request_bytes;
+    agent->config.max_depth = config->max_depth;
+    agent->dispatcher = dispatcher_new(agent, agent_is_frozen);
+    dispatcher_add_commands(agent->dispatcher, commands_basic, commands_basic_count);
+    agent_apply_rpc_lists(agent);
+    agent->channels = g_ptr_array_new_with_free_func((GDestroyNotify)agent_channel_free);
+    agent->loop = g_main_loop_new(NULL, FALSE);
+    return agent;
+}
+
+gboolean agent_open_channels(Agent *agent, GError **error)
+{
+    JsonStreamLimits limits = {
+        .max_message_bytes = agent->config.max_request_bytes,
+        .max_tokens = JSON_STREAM_DEFAULT_MAX_TOKENS,
+        .max_depth = agent->config.max_depth,
+    };
+
+    for (char **spec = agent->config.channels; spec && *spec; spec++) {
+        g_autoptr(AgentChannel) channel =
+            agent_channel_new(*spec, agent->dispatcher, &limits, error);
+        if (!channel || !agent_channel_open(channel, error)) {
+            return FALSE;
+        }
+        g_info("listening on %s", *spec);
+        g_ptr_array_add(agent->channels, g_steal_pointer(&channel));
+    }
+    return TRUE;
+}
+
+void agent_run(Agent *agent)
+{
+    g_main_loop_run(agent->loop);
+}
+
+void agent_quit(Agent *agent)
+{
+    g_main_loop_quit(agent->loop);
+}
+
+void agent_config_clear(AgentConfig *config)
+{
+    g_clear_pointer(&config->channels, g_strfreev);
+    g_clear_pointer(&config->allow_rpcs, g_strfreev);
+    g_clear_pointer(&config->block_rpcs, g_strfreev);
+}
+
+void agent_free(Agent *agent)
+{
+    if (!agent) {
+        return;
+    }
+    g_clear_pointer(&agent->channels, g_ptr_array_unref);
+    dispatcher_free(agent->dispatcher);
+    g_main_loop_unref(agent->loop);
+    agent_config_clear(&agent->config);
+    g_free(agent);
+}

@@ -1,0 +1,46 @@
+/*
+ * agent.h — the daemon's one context: configuration, the command dispatcher,
+ * the open channels and the main loop. Passed explicitly everywhere (no
+ * globals), so a test can run two agents in one process.
+ */
+#ifndef QUIESCE_AGENT_AGENT_H
+#define QUIESCE_AGENT_AGENT_H
+
+#include <glib.h>
+
+#include "agent/protocol/dispatcher.h"
+
+typedef struct {
+    char **channels;     /* "KIND:ADDRESS" specs */
+    char **allow_rpcs;   /* NULL: everything allowed */
+    char **block_rpcs;   /* NULL: nothing blocked */
+    gsize max_request_bytes;
+    guint max_depth;
+} AgentConfig;
+
+typedef struct Agent Agent;
+
+struct Agent {
+    AgentConfig config;
+    Dispatcher *dispatcher;
+    GPtrArray *channels; /* AgentChannel, owned */
+    GMainLoop *loop;
+    gboolean frozen; /* filesystems frozen by us (gates commands) */
+};
+
+/* Builds the dispatcher from the command tables and applies allow/block
+ * lists; config is copied. Unknown RPC names are logged as warnings. */
+Agent *agent_new(const AgentConfig *config);
+void agent_free(Agent *agent);
+/* Opens every configured channel; FALSE with the first failure. */
+gboolean agent_open_channels(Agent *agent, GError **error);
+/* Runs until agent_quit(). */
+void agent_run(Agent *agent);
+void agent_quit(Agent *agent);
+
+void agent_config_clear(AgentConfig *config);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(AgentConfig, agent_config_clear)
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Agent, agent_free)
+
+#endif

@@ -1,0 +1,26 @@
+/*
+ * channel.h — one transport bound to one QGA conversation (ProtoSession).
+ *
+ * Bytes from the transport go into the session's parser, replies go back out
+ * through the transport. A host (re)connecting resets the parser.
+ */
+#ifndef QUIESCE_AGENT_CHANNEL_H
+#define QUIESCE_AGENT_CHANNEL_H
+
+#include <glib.h>
+
+#include "agent/protocol/dispatcher.h"
+#include "agent/protocol/json-stream.h"
+
+typedef struct AgentChannel AgentChannel;
+
+/* dispatcher is borrowed. Does not open the transport yet. */
+AgentChannel *agent_channel_new(const char *spec, Dispatcher *dispatcher,
+                                const JsonStreamLimits *limits, GError **error);
+gboolean agent_channel_open(AgentChannel *channel, GError **error);
+void agent_channel_free(AgentChannel *channel);
+const char *agent_channel_spec(const AgentChannel *channel);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AgentChannel, agent_channel_free)
+
+#endif

@@ -1,0 +1,20 @@
+/*
+ * commands.h — the command tables, one per command family. Each handler has
+ * the one CommandHandler signature and receives the Agent as its context.
+ */
+#ifndef QUIESCE_AGENT_COMMANDS_H
+#define QUIESCE_AGENT_COMMANDS_H
+
+#include <glib.h>
+
+#include "agent/protocol/command-table.h"
+
+/* guest-sync, guest-sync-delimited, guest-ping, guest-info. */
+extern const CommandSpec commands_basic[];
+extern const gsize commands_basic_count;
+
+/* Converts a GError from the GLib side into the protocol's error: qemu-ga
+ * answers every failed command with GenericError and the message. */
+void command_error_take_gerror(ProtoError **error, GError *gerror /* transfer full */);
+
+#endif

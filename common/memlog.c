@@ -1,0 +1,165 @@
+/*
+ * memlog.c — bounded in-memory log for the freeze window; see memlog.h for
+ * why it exists. Lines live in a GQueue, each in one allocation; the byte
+ * count covers the message, the line header and the queue link, so the cap
+ * bounds real memory use, not just text.
+ */
+#include "common/memlog.h"
+
+#include <string.h>
+
+typedef struct {
+    gint64 real_time_us;
+    GLogLevelFlags level;
+    gsize cost; /* bytes charged against the cap */
+    char message[];
+} MemLogLine;
+
+struct _MemLog {
+    GMutex lock;
+    gsize cap;
+    gsize used;
+    guint64 dropped;
+    GQueue lines; /* MemLogLine*, oldest at the head */
+};
+
+#define MEMLOG_TRUNCATED " [truncated]"
+
+static gsize memlog_line_overhead(void)
+{
+    /* The line header, its NUL, and the GList link GQueue allocates. */
+    return sizeof(MemLogLine) + 1 + sizeof(GList);
+}
+
+MemLog *memlog_new(gsize cap_bytes)
+{
+    g_return_val_if_fail(cap_bytes >= MEMLOG_MIN_CAP, NULL);
+
+    MemLog *log = g_new0(MemLog, 1);
+    g_mutex_init(&log->lock);
+    log->cap = cap_bytes;
+    g_queue_init(&log->lines);
+    return log;
+}
+
+void memlog_free(MemLog *log)
+{
+    if (!log) {
+        return;
+    }
+    g_queue_clear_full(&log->lines, g_free);
+    g_mutex_clear(&log->lock);
+    g_free(log);
+}
+
+/*
+ * Cuts @text to at most @max bytes plus a marker, at a UTF-8 character
+ * boundary so the flushed line stays valid for the journal.
+ */
+static void memlog_truncate(GString *text, gsize max)
+{
+    gsize keep = max - strlen(MEMLOG_TRUNCATED);
+    while (keep > 0 && ((guchar)text->str[keep] & 0xC0) == 0x80) {
+        keep--;
+    }
+    g_string_truncate(text, keep);
+    g_string_append(text, MEMLOG_TRUNCATED);
+}
+
+static MemLogLine *memlog_line_new(gsize cap, GLogLevelFlags level, GString *text)
+{
+    gsize max_text = cap - memlog_line_overhead();
+    if (text->len > max_text) {
+        memlog_truncate(text, max_text);
+    }
+    MemLogLine *line = g_malloc(sizeof(MemLogLine) + text->len + 1);
+    line->real_time_us = g_get_real_time();
+    line->level = level;
+    line->cost = memlog_line_overhead() + text->len;
+    memcpy(line->message, text->str, text->len + 1);
+    return line;
+}
+
+void memlog_appendv(MemLog *log, GLogLevelFlags level, const char *format, va_list args)
+{
+    g_autoptr(GString) text = g_string_new(NULL);
+    g_string_append_vprintf(text, format, args);
+    MemLogLine *line = memlog_line_new(log->cap, level, text);
+
+    g_mutex_lock(&log->lock);
+    while (log->used + line->cost > log->cap) {
+        MemLogLine *oldest = g_queue_pop_head(&log->lines);
+        log->used -= oldest->cost;
+        log->dropped++;
+        g_free(oldest);
+    }
+    g_queue_push_tail(&log->lines, line);
+    log->used += line->cost;
+    g_mutex_unlock(&log->lock);
+}
+
+void memlog_append(MemLog *log, GLogLevelFlags level, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    memlog_appendv(log, level, format, args);
+    va_end(args);
+}
+
+guint memlog_get_length(MemLog *log)
+{
+    g_mutex_lock(&log->lock);
+    guint length = log->lines.length;
+    g_mutex_unlock(&log->lock);
+    return length;
+}
+
+guint64 memlog_get_dropped(MemLog *log)
+{
+    g_mutex_lock(&log->lock);
+    guint64 dropped = log->dropped;
+    g_mutex_unlock(&log->lock);
+    return dropped;
+}
+
+void memlog_flush(MemLog *log, MemLogFunc func, gpointer user_data)
+{
+    /* Take the lines out under the lock, deliver them without it: @func may
+     * be slow (it writes to disk now) and may append. */
+    g_mutex_lock(&log->lock);
+    GQueue lines = log->lines;
+    guint64 dropped = log->dropped;
+    g_queue_init(&log->lines);
+    log->used = 0;
+    log->dropped = 0;
+    g_mutex_unlock(&log->lock);
+
+    if (dropped > 0) {
+        g_autofree char *note = g_strdup_printf(
+            "%" G_GUINT64_FORMAT " earlier log lines were dropped while frozen "
+            "(in-memory log full)", dropped);
+        MemLogLine *first = g_queue_peek_head(&lines);
+        func(G_LOG_LEVEL_WARNING, note,
+             first ? first->real_time_us : g_get_real_time(), user_data);
+    }
+    MemLogLine *line;
+    while ((line = g_queue_pop_head(&lines))) {
+        func(line->level, line->message, line->real_time_us, user_data);
+        g_free(line);
+    }
+}
+
+void memlog_func_glib(GLogLevelFlags level, const char *message, gint64 real_time_us,
+                      gpointer user_data)
+{
+    g_autoptr(GDateTime) when = g_date_time_new_from_unix_local(real_time_us / G_USEC_PER_SEC);
+    g_autofree char *stamp = when ? g_date_time_format(when, "%H:%M:%S") : NULL;
+    /* One level, the most severe given (lowest bit); never ERROR, which aborts. */
+    guint levels = level & G_LOG_LEVEL_MASK;
+    GLogLevelFlags single = levels ? (GLogLevelFlags)(levels & -levels) : G_LOG_LEVEL_MESSAGE;
+    if (single == G_LOG_LEVEL_ERROR) {
+        single = G_LOG_LEVEL_CRITICAL;
+    }
+    g_log_structured(G_LOG_DOMAIN, single, "MESSAGE", "[logged while frozen at %s.%06d] %s",
+                     stamp ? stamp : "?", (int)(real_time_us % G_USEC_PER_SEC), message);
+}

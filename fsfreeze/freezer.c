@@ -1,0 +1,520 @@
+/*
+ * freezer.c — all-or-nothing FIFREEZE over a target set and FITHAW of
+ * exactly what we froze; see freezer.h for the policy and how it differs
+ * from qemu-ga.
+ *
+ * Kernel behaviours relied on (fs/ioctl.c ioctl_fsfreeze()/ioctl_fsthaw(),
+ * fs/super.c freeze_super()/thaw_super(), Linux 6.1-6.18):
+ *   - FIFREEZE on a superblock that userspace already froze fails EBUSY,
+ *     whoever froze it. Userspace freezes do not nest, so an EBUSY target
+ *     is someone else's freeze (or the same superblock listed twice, which
+ *     we refuse up front) and must neither count as ours nor be thawed.
+ *   - FITHAW on a superblock that is not frozen (by userspace) fails EINVAL:
+ *     someone else thawed it. The filesystem is thawed, which is what we
+ *     wanted, so it is a note, not a failure.
+ *   - FIFREEZE fails EOPNOTSUPP when the filesystem has no freeze support
+ *     (vfat, exfat, ...).
+ *   - Freezing works through any fd on any mount of the superblock; bind
+ *     mounts and btrfs subvolumes of one filesystem share it, so a second
+ *     mount of a frozen superblock reports EBUSY (and a thaw through it
+ *     EINVAL once thawed). The probe must list each superblock once.
+ *   - Opening a directory O_RDONLY does not write, even on a frozen
+ *     filesystem (atime updates skip frozen superblocks), so the recovery
+ *     path may open mountpoints of frozen filesystems.
+ */
+#include "fsfreeze/freezer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "common/quiesce-error.h"
+
+typedef struct {
+    FreezeTarget *target;
+    int fd;
+} FsFrozenEntry;
+
+struct _FsFrozenSet {
+    GPtrArray *entries; /* FsFrozenEntry*, freeze order */
+    FsFreezeOps ops;
+};
+
+static void fs_frozen_entry_free(FsFrozenEntry *entry)
+{
+    if (!entry) {
+        return;
+    }
+    if (entry->fd >= 0) {
+        close(entry->fd);
+    }
+    freeze_target_free(entry->target);
+    g_free(entry);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(FsFrozenEntry, fs_frozen_entry_free)
+
+static int fs_freeze_real(int fd, gpointer user_data)
+{
+    return ioctl(fd, FIFREEZE, 0) == 0 ? 0 : errno;
+}
+
+static int fs_thaw_real(int fd, gpointer user_data)
+{
+    return ioctl(fd, FITHAW, 0) == 0 ? 0 : errno;
+}
+
+const FsFreezeOps *fs_freeze_ops_default(void)
+{
+    static const FsFreezeOps real = { fs_freeze_real, fs_thaw_real, NULL };
+    return &real;
+}
+
+static FsFrozenSet *fs_frozen_set_new(const FsFreezeOps *ops)
+{
+    FsFrozenSet *set = g_new0(FsFrozenSet, 1);
+    set->entries = g_ptr_array_new_with_free_func((GDestroyNotify)fs_frozen_entry_free);
+    set->ops = ops ? *ops : *fs_freeze_ops_default();
+    return set;
+}
+
+void fs_frozen_set_free(FsFrozenSet *set)
+{
+    if (!set) {
+        return;
+    }
+    g_ptr_array_unref(set->entries);
+    g_free(set);
+}
+
+guint fs_frozen_set_get_length(const FsFrozenSet *set)
+{
+    return set->entries->len;
+}
+
+const FreezeTarget *fs_frozen_set_get_target(const FsFrozenSet *set, guint index)
+{
+    g_return_val_if_fail(index < set->entries->len, NULL);
+    FsFrozenEntry *entry = g_ptr_array_index(set->entries, index);
+    return entry->target;
+}
+
+GPtrArray *fs_frozen_set_dup_targets(const FsFrozenSet *set)
+{
+    GPtrArray *targets = freeze_target_array_new();
+    for (guint i = 0; i < set->entries->len; i++) {
+        FsFrozenEntry *entry = g_ptr_array_index(set->entries, i);
+        g_ptr_array_add(targets, freeze_target_copy(entry->target));
+    }
+    return targets;
+}
+
+/* ---- Confinement: the guard that keeps tests off the host's filesystems. ---- */
+
+/*
+ * Three checks, because a path check alone is fooled by symlinks and by a
+ * plain directory that is not a mount: (1) the mountpoint, canonicalized
+ * lexically, lies strictly below the confine dir; (2) the opened fd's real
+ * path (/proc/self/fd) lies strictly below the confine dir's real path;
+ * (3) the fd's filesystem is none of the filesystems holding the confine dir
+ * or any of its ancestors, up to and including "/". Any doubt refuses.
+ */
+typedef struct {
+    char *lexical; /* g_canonicalize_filename(confine_dir) */
+    char *real;    /* realpath(confine_dir) */
+    GArray *devs;  /* dev_t of the confine dir and each ancestor */
+} Confinement;
+
+static void confinement_free(Confinement *confinement)
+{
+    if (!confinement) {
+        return;
+    }
+    g_free(confinement->lexical);
+    g_free(confinement->real);
+    g_array_unref(confinement->devs);
+    g_free(confinement);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Confinement, confinement_free)
+
+static Confinement *confinement_new(const char *dir, GError **error)
+{
+    g_autoptr(Confinement) confinement = g_new0(Confinement, 1);
+    confinement->devs = g_array_new(FALSE, FALSE, sizeof(dev_t));
+    confinement->lexical = g_canonicalize_filename(dir, "/");
+    confinement->real = realpath(dir, NULL);
+    if (!confinement->real) {
+        int saved = errno;
+        g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
+                    "confinement directory %s: %s", dir, g_strerror(saved));
+        return NULL;
+    }
+    g_autofree char *path = g_strdup(confinement->real);
+    for (;;) {
+        struct stat st;
+        if (stat(path, &st) != 0) {
+            int saved = errno;
+            g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
+                        "confinement directory ancestor %s: %s", path, g_strerror(saved));
+            return NULL;
+        }
+        g_array_append_val(confinement->devs, st.st_dev);
+        if (strcmp(path, "/") == 0) {
+            break;
+        }
+        char *parent = g_path_get_dirname(path);
+        g_free(path);
+        path = parent;
+    }
+    return g_steal_pointer(&confinement);
+}
+
+static gboolean path_is_strictly_below(const char *path, const char *dir)
+{
+    if (strcmp(dir, "/") == 0) {
+        return path[0] == '/' && path[1] != '\0';
+    }
+    size_t len = strlen(dir);
+    return strncmp(path, dir, len) == 0 && path[len] == '/' && path[len + 1] != '\0';
+}
+
+static gboolean confinement_check_path(const Confinement *confinement, const char *mountpoint,
+                                       GError **error)
+{
+    g_autofree char *canonical = g_canonicalize_filename(mountpoint, "/");
+    if (!path_is_strictly_below(canonical, confinement->lexical)) {
+        g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
+                    "refusing to freeze %s: not below the confinement directory %s",
+                    mountpoint, confinement->lexical);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean confinement_check_fd(const Confinement *confinement, int fd,
+                                     const char *mountpoint, dev_t dev, GError **error)
+{
+    g_autofree char *link = g_strdup_printf("/proc/self/fd/%d", fd);
+    g_autofree char *real = g_file_read_link(link, NULL);
+    if (!real || !path_is_strictly_below(real, confinement->real)) {
+        g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
+                    "refusing to freeze %s: it resolves to %s, not below the "
+                    "confinement directory %s", mountpoint, real ? real : "(unknown)",
+                    confinement->real);
+        return FALSE;
+    }
+    for (guint i = 0; i < confinement->devs->len; i++) {
+        if (g_array_index(confinement->devs, dev_t, i) == dev) {
+            g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
+                        "refusing to freeze %s: it is on the filesystem (%u:%u) that "
+                        "holds the confinement directory %s or one of its parents",
+                        mountpoint, major(dev), minor(dev), confinement->real);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+/* ---- Freeze. ---- */
+
+static gboolean validate_targets(GPtrArray *targets, const Confinement *confinement,
+                                 GError **error)
+{
+    g_autoptr(GHashTable) devs = g_hash_table_new_full(g_int64_hash, g_int64_equal,
+                                                       g_free, NULL);
+    for (guint i = 0; i < targets->len; i++) {
+        const FreezeTarget *target = g_ptr_array_index(targets, i);
+        if (!target->mountpoint || !g_path_is_absolute(target->mountpoint)) {
+            g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
+                        "mountpoint %s is not an absolute path",
+                        target->mountpoint ? target->mountpoint : "(null)");
+            return FALSE;
+        }
+        /* A superblock listed twice would fail EBUSY on its second FIFREEZE
+         * and be misreported as "frozen by another process". */
+        gint64 key = (gint64)target->dev;
+        if (!g_hash_table_add(devs, g_memdup2(&key, sizeof(key)))) {
+            g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
+                        "%s: device %u:%u is already in the set under another mountpoint",
+                        target->mountpoint, major(target->dev), minor(target->dev));
+            return FALSE;
+        }
+        if (confinement && !confinement_check_path(confinement, target->mountpoint, error)) {
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+/*
+ * Opens @target's mountpoint and checks it is still the probed filesystem.
+ * Returns: (transfer full) an entry holding the fd, or NULL.
+ */
+static FsFrozenEntry *open_target(const FreezeTarget *target, const Confinement *confinement,
+                                  GError **error)
+{
+    /* O_DIRECTORY: a mountpoint is a directory; anything else was swapped in. */
+    int fd = open(target->mountpoint, O_RDONLY | O_CLOEXEC | O_DIRECTORY);
+    if (fd < 0) {
+        int saved = errno;
+        g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_FAILED, "failed to open %s: %s",
+                    target->mountpoint, g_strerror(saved));
+        return NULL;
+    }
+    g_autoptr(FsFrozenEntry) entry = g_new0(FsFrozenEntry, 1);
+    entry->fd = fd;
+    entry->target = freeze_target_copy(target);
+
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int saved = errno;
+        g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_FAILED, "failed to stat %s: %s",
+                    target->mountpoint, g_strerror(saved));
+        return NULL;
+    }
+    if (st.st_dev != target->dev) {
+        g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_NOT_FOUND,
+                    "%s is no longer the probed mount (device %u:%u, expected %u:%u)",
+                    target->mountpoint, major(st.st_dev), minor(st.st_dev),
+                    major(target->dev), minor(target->dev));
+        return NULL;
+    }
+    if (confinement && !confinement_check_fd(confinement, fd, target->mountpoint, st.st_dev,
+                                             error)) {
+        return NULL;
+    }
+    return g_steal_pointer(&entry);
+}
+
+static GPtrArray *open_targets(GPtrArray *targets, const Confinement *confinement,
+                               GError **error)
+{
+    g_autoptr(GPtrArray) opened =
+        g_ptr_array_new_with_free_func((GDestroyNotify)fs_frozen_entry_free);
+    for (guint i = 0; i < targets->len; i++) {
+        FsFrozenEntry *entry = open_target(g_ptr_array_index(targets, i), confinement, error);
+        if (!entry) {
+            return NULL;
+        }
+        g_ptr_array_add(opened, entry);
+    }
+    return g_steal_pointer(&opened);
+}
+
+static void set_freeze_error(GError **error, const FreezeTarget *target, int err)
+{
+    switch (err) {
+    case EBUSY:
+        g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_BUSY,
+                    "%s is already frozen by another process", target->mountpoint);
+        break;
+    case EOPNOTSUPP:
+        g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_NOT_SUPPORTED,
+                    "failed to freeze %s: %s (%s cannot be frozen)", target->mountpoint,
+                    g_strerror(err), target->fstype ? target->fstype : "this filesystem");
+        break;
+    default:
+        g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_FAILED, "failed to freeze %s: %s",
+                    target->mountpoint, g_strerror(err));
+        break;
+    }
+}
+
+static void thaw_entries(FsFrozenSet *set, guint *thawed, GPtrArray *notes, GString *failures);
+
+/*
+ * Moves entries from @opened into @set as each FIFREEZE succeeds. Stops at
+ * the first failure or passed deadline, leaving the rest in @opened.
+ */
+static gboolean freeze_entries(FsFrozenSet *set, GPtrArray *opened, gint64 deadline,
+                               GError **error)
+{
+    guint total = opened->len;
+    while (opened->len > 0) {
+        FsFrozenEntry *next = g_ptr_array_index(opened, 0);
+        if (deadline != 0 && g_get_monotonic_time() >= deadline) {
+            g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_TIMED_OUT,
+                        "freeze deadline passed before freezing %s (%u of %u frozen)",
+                        next->target->mountpoint, set->entries->len, total);
+            return FALSE;
+        }
+        int err = set->ops.freeze(next->fd, set->ops.user_data);
+        if (err != 0) {
+            set_freeze_error(error, next->target, err);
+            return FALSE;
+        }
+        g_ptr_array_add(set->entries, g_ptr_array_steal_index(opened, 0));
+    }
+    /* A freeze that finished after the window closed is no use to the host. */
+    if (deadline != 0 && total > 0 && g_get_monotonic_time() >= deadline) {
+        g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_TIMED_OUT,
+                    "freeze deadline passed while freezing (%u filesystems)", total);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/*
+ * Thaws all of @set after a failed freeze. Rollback failures are appended
+ * to @error's message, after the original failure, which is what the host
+ * must see first.
+ */
+static void rollback(FsFrozenSet *set, GError **error)
+{
+    guint thawed = 0;
+    g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GString) failures = g_string_new(NULL);
+    thaw_entries(set, &thawed, notes, failures);
+    if (failures->len > 0 && error && *error) {
+        char *message = g_strdup_printf("%s; rollback: %s", (*error)->message, failures->str);
+        g_free((*error)->message);
+        (*error)->message = message;
+    }
+}
+
+gboolean fs_freezer_freeze(GPtrArray *targets, const FsFreezeOptions *options,
+                           FsFrozenSet **out_frozen, GError **error)
+{
+    g_return_val_if_fail(targets != NULL && options != NULL && out_frozen != NULL, FALSE);
+    g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+    g_autoptr(FsFrozenSet) set = fs_frozen_set_new(options->ops);
+    g_autoptr(Confinement) confinement = NULL;
+    if (options->confine_dir) {
+        confinement = confinement_new(options->confine_dir, error);
+        if (!confinement) {
+            *out_frozen = g_steal_pointer(&set);
+            return FALSE;
+        }
+    }
+    /* Everything that can fail without freezing happens first. */
+    g_autoptr(GPtrArray) opened = NULL;
+    if (!validate_targets(targets, confinement, error) ||
+        !(opened = open_targets(targets, confinement, error))) {
+        *out_frozen = g_steal_pointer(&set);
+        return FALSE;
+    }
+    if (!freeze_entries(set, opened, options->deadline, error)) {
+        rollback(set, error);
+        *out_frozen = g_steal_pointer(&set);
+        return FALSE;
+    }
+    *out_frozen = g_steal_pointer(&set);
+    return TRUE;
+}
+
+/* ---- Thaw. ---- */
+
+/*
+ * FITHAW on every entry, last to first. Thawed and not-frozen entries leave
+ * the set; failed ones stay. Never stops early: a filesystem left frozen
+ * because another one failed to thaw would hang the guest for nothing.
+ */
+static void thaw_entries(FsFrozenSet *set, guint *thawed, GPtrArray *notes, GString *failures)
+{
+    for (guint i = set->entries->len; i-- > 0;) {
+        FsFrozenEntry *entry = g_ptr_array_index(set->entries, i);
+        int err = set->ops.thaw(entry->fd, set->ops.user_data);
+        if (err == 0) {
+            (*thawed)++;
+            g_ptr_array_remove_index(set->entries, i);
+        } else if (err == EINVAL) {
+            g_ptr_array_add(notes, g_strdup_printf("%s was no longer frozen when thawed "
+                                                   "(someone else thawed it)",
+                                                   entry->target->mountpoint));
+            g_ptr_array_remove_index(set->entries, i);
+        } else {
+            g_string_append_printf(failures, "%sfailed to thaw %s: %s",
+                                   failures->len > 0 ? "; " : "",
+                                   entry->target->mountpoint, g_strerror(err));
+        }
+    }
+}
+
+static gboolean finish_thaw(guint thawed, GPtrArray *notes, GString *failures,
+                            guint *out_thawed, GStrv *out_notes, GError **error)
+{
+    if (out_thawed) {
+        *out_thawed = thawed;
+    }
+    if (out_notes) {
+        g_ptr_array_add(notes, NULL);
+        *out_notes = (GStrv)g_ptr_array_steal(notes, NULL);
+    }
+    if (failures->len > 0) {
+        g_set_error_literal(error, QUIESCE_ERROR, QUIESCE_ERROR_FAILED, failures->str);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean fs_freezer_thaw(FsFrozenSet *frozen, guint *out_thawed, GStrv *out_notes,
+                         GError **error)
+{
+    g_return_val_if_fail(frozen != NULL, FALSE);
+    g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+    guint thawed = 0;
+    g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GString) failures = g_string_new(NULL);
+    thaw_entries(frozen, &thawed, notes, failures);
+    return finish_thaw(thawed, notes, failures, out_thawed, out_notes, error);
+}
+
+/*
+ * Opens @target for a thaw by path. Returns NULL with a note (nothing to
+ * thaw: gone or replaced), or NULL with @failures extended (refused).
+ */
+static FsFrozenEntry *open_target_for_thaw(const FreezeTarget *target,
+                                           const Confinement *confinement,
+                                           GPtrArray *notes, GString *failures)
+{
+    g_autoptr(GError) local = NULL;
+    if (confinement && !confinement_check_path(confinement, target->mountpoint, &local)) {
+        g_string_append_printf(failures, "%s%s", failures->len > 0 ? "; " : "",
+                               local->message);
+        return NULL;
+    }
+    FsFrozenEntry *entry = open_target(target, confinement, &local);
+    if (!entry) {
+        if (g_error_matches(local, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT)) {
+            g_string_append_printf(failures, "%s%s", failures->len > 0 ? "; " : "",
+                                   local->message);
+        } else {
+            g_ptr_array_add(notes, g_strdup_printf("skipped thaw: %s", local->message));
+        }
+    }
+    return entry;
+}
+
+gboolean fs_freezer_thaw_targets(GPtrArray *targets, const FsFreezeOptions *options,
+                                 guint *out_thawed, GStrv *out_notes, GError **error)
+{
+    g_return_val_if_fail(targets != NULL && options != NULL, FALSE);
+    g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+
+    guint thawed = 0;
+    g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GString) failures = g_string_new(NULL);
+    g_autoptr(FsFrozenSet) set = fs_frozen_set_new(options->ops);
+    g_autoptr(Confinement) confinement = NULL;
+    if (options->confine_dir && !(confinement = confinement_new(options->confine_dir, error))) {
+        finish_thaw(0, notes, failures, out_thawed, out_notes, NULL);
+        return FALSE;
+    }
+    for (guint i = 0; i < targets->len; i++) {
+        FsFrozenEntry *entry = open_target_for_thaw(g_ptr_array_index(targets, i),
+                                                    confinement, notes, failures);
+        if (entry) {
+            g_ptr_array_add(set->entries, entry);
+        }
+    }
+    thaw_entries(set, &thawed, notes, failures);
+    return finish_thaw(thawed, notes, failures, out_thawed, out_notes, error);
+}

@@ -1,0 +1,117 @@
+/*
+ * freezer.h — freeze a set of filesystems all-or-nothing, thaw exactly what
+ * we froze.
+ *
+ * Differences from qemu-ga (research/qga.md §3.2-§3.4), each deliberate:
+ *   - every mountpoint is opened and checked before the first FIFREEZE, so
+ *     a missing or re-mounted target fails with nothing frozen;
+ *   - no partial freeze: any failure thaws what this call froze, in reverse;
+ *   - EBUSY (frozen by someone else) and EOPNOTSUPP are errors, not skipped
+ *     mounts: a snapshot that silently lacks a filesystem is the partial
+ *     backup DESIGN.md §1 forbids. The probe excludes filesystems that
+ *     cannot freeze; a request that still names one is an error;
+ *   - thaw acts on the set this process froze, through the fds it froze
+ *     with, never on whatever the mount table holds; a freeze made by
+ *     another tool is never undone.
+ *
+ * The ioctls go through FsFreezeOps so tests can inject failures that cannot
+ * be produced for real (tests/seams/fifreeze-fail.c does the same for a
+ * whole process via LD_PRELOAD).
+ */
+#ifndef QUIESCE_FSFREEZE_FREEZER_H
+#define QUIESCE_FSFREEZE_FREEZER_H
+
+#include <glib.h>
+
+#include "fsfreeze/freeze-target.h"
+
+/*
+ * The two ioctls. Each returns 0 on success or an errno value (not -1).
+ * @user_data: FsFreezeOps.user_data.
+ */
+typedef struct {
+    int (*freeze)(int fd, gpointer user_data); /* ioctl(fd, FIFREEZE, 0) */
+    int (*thaw)(int fd, gpointer user_data);   /* ioctl(fd, FITHAW, 0) */
+    gpointer user_data;
+} FsFreezeOps;
+
+/* (transfer none) The real ioctls; static, lives forever. */
+const FsFreezeOps *fs_freeze_ops_default(void);
+
+typedef struct {
+    /*
+     * NULL, or a directory every target's mountpoint must lie strictly
+     * below; targets elsewhere are refused before any ioctl. Tests set it
+     * so a bug can never freeze the machine running them: see
+     * fs_freezer_freeze().
+     */
+    const char *confine_dir;
+    /* g_get_monotonic_time() by which freezing must have finished; 0 = none. */
+    gint64 deadline;
+    /* NULL = fs_freeze_ops_default(). Copied; user_data must outlive the set. */
+    const FsFreezeOps *ops;
+} FsFreezeOptions;
+
+/*
+ * FsFrozenSet: the filesystems one fs_freezer_freeze() call froze, in freeze
+ * order, each with the fd it was frozen through (kept open, O_CLOEXEC, so the
+ * thaw reaches the same superblock even if the mount table changed).
+ */
+typedef struct _FsFrozenSet FsFrozenSet;
+
+/* Closes the fds. Does NOT thaw: call fs_freezer_thaw() first. */
+void fs_frozen_set_free(FsFrozenSet *set);
+guint fs_frozen_set_get_length(const FsFrozenSet *set);
+/* (transfer none) The @index-th target in freeze order. */
+const FreezeTarget *fs_frozen_set_get_target(const FsFrozenSet *set, guint index);
+/* (transfer full) Copies of the targets in freeze order (freeze_target_array_new()). */
+GPtrArray *fs_frozen_set_dup_targets(const FsFrozenSet *set);
+
+/*
+ * Freezes @targets (FreezeTarget*, transfer none) in index order.
+ *
+ * Steps: validate (absolute paths, no device twice, confinement), open each
+ * mountpoint O_RDONLY|O_CLOEXEC|O_DIRECTORY and check fstat().st_dev ==
+ * target->dev, then FIFREEZE one by one, checking the deadline before each
+ * and after the last. On any failure everything this call froze is thawed in
+ * reverse order and the error names the mount and errno. Codes:
+ * INVALID_ARGUMENT (bad target, outside confine_dir), FAILED (open or
+ * FIFREEZE errno), NOT_FOUND (mount changed since probing), BUSY (EBUSY:
+ * already frozen by another process; left frozen, not ours), NOT_SUPPORTED
+ * (EOPNOTSUPP), TIMED_OUT (deadline passed).
+ *
+ * @out_frozen: (out) (transfer full) on success what was frozen; on failure
+ *   what rollback could not thaw (normally empty; a caller must keep a
+ *   non-empty one and retry fs_freezer_thaw(), since those stay frozen).
+ */
+gboolean fs_freezer_freeze(GPtrArray *targets, const FsFreezeOptions *options,
+                           FsFrozenSet **out_frozen, GError **error);
+
+/*
+ * Thaws @frozen in reverse freeze order. Every FITHAW runs even when one
+ * fails. EINVAL (not frozen: someone else thawed it) is not a failure: it
+ * adds a line to @out_notes. Thawed and not-frozen entries leave the set (and
+ * their fds are closed) so a second call cannot undo a freeze someone else
+ * made in between; entries whose FITHAW failed stay, for a retry.
+ *
+ * @out_thawed: (out) (optional) how many FITHAW calls succeeded.
+ * @out_notes: (out) (optional) (transfer full) NULL-terminated, maybe empty.
+ * Returns: FALSE with one QUIESCE_ERROR_FAILED error naming every mount
+ *   that failed, TRUE otherwise. The out values are set in both cases.
+ */
+gboolean fs_freezer_thaw(FsFrozenSet *frozen, guint *out_thawed, GStrv *out_notes,
+                         GError **error);
+
+/*
+ * Thaws @targets (transfer none) in reverse order by path, for a restarted
+ * agent that no longer has the fds (frozen-state.c). A target whose mount
+ * is gone or whose st_dev no longer matches is skipped with a note; EINVAL
+ * is a note. Honors @options->confine_dir and ops; ignores the deadline.
+ * Same results as fs_freezer_thaw().
+ */
+gboolean fs_freezer_thaw_targets(GPtrArray *targets, const FsFreezeOptions *options,
+                                 guint *out_thawed, GStrv *out_notes, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(FsFrozenSet, fs_frozen_set_free)
+
+#endif

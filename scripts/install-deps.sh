@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs everything quiesce builds and tests with, from Debian 12's packages
+# only. Safe to re-run: it does nothing when every package is present.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libglib2.0-dev libblkid-dev
+  qemu-guest-agent socat
+  gcc-mingw-w64-x86-64 wine wine64
+  e2fsprogs xfsprogs btrfs-progs dosfstools util-linux mount
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all packages present"
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing ${missing[*]}; run as root (sudo)" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends "${missing[@]}"

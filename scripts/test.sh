@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The test command (README): installs dependencies, then configures, builds and
+# runs ctest three times — the normal build (warnings as errors), an
+# ASan/UBSan build, and the portable protocol core cross-built with mingw-w64
+# whose tests run under wine. Run as root so the integration tests can
+# loop-mount their own images; without root those tests are skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+top=$PWD
+jobs=$(nproc)
+
+scripts/install-deps.sh
+
+run_build() {
+  local name=$1; shift
+  echo "=== $name build ==="
+  cmake -S "$top" -B "$top/build/$name" -DQUIESCE_WERROR=ON "$@" >/dev/null
+  cmake --build "$top/build/$name" -j "$jobs"
+  (cd "$top/build/$name" && ctest --output-on-failure -j "$jobs" --timeout 600)
+}
+
+run_build main
+run_build asan -DQUIESCE_SANITIZE=ON
+run_build mingw -DCMAKE_TOOLCHAIN_FILE="$top/cmake/mingw-w64.cmake" -DQUIESCE_PROTOCOL_ONLY=ON
+echo "=== all test builds passed ==="

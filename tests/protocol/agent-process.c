@@ -1,0 +1,209 @@
+/*
+ * agent-process.c — see the header.
+ */
+#include "tests/protocol/agent-process.h"
+
+#include <errno.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct AgentProcess {
+    char *dir;
+    char *socket_path;
+    GPid pid;
+    gboolean reaped;
+};
+
+static int connect_unix(const char *path)
+{
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    g_strlcpy(addr.sun_path, path, sizeof(addr.sun_path));
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static GPtrArray *build_argv(const char *flavour, const char *binary, const char *dir,
+                             const char *socket_path, const char *const *extra_args)
+{
+    GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
+
+    g_ptr_array_add(argv, g_strdup(binary));
+    if (g_str_equal(flavour, "qemu-ga")) {
+        g_ptr_array_add(argv, g_strdup("-m"));
+        g_ptr_array_add(argv, g_strdup("unix-listen"));
+        g_ptr_array_add(argv, g_strdup("-p"));
+        g_ptr_array_add(argv, g_strdup(socket_path));
+        g_ptr_array_add(argv, g_strdup("-t"));
+        g_ptr_array_add(argv, g_strdup(dir));
+    } else {
+        g_ptr_array_add(argv, g_strdup_printf("--channel=unix-listen:%s", socket_path));
+    }
+    for (gsize i = 0; extra_args && extra_args[i]; i++) {
+        g_ptr_array_add(argv, g_strdup(extra_args[i]));
+    }
+    g_ptr_array_add(argv, NULL);
+    return argv;
+}
+
+AgentProcess *agent_process_start(const char *flavour, const char *binary,
+                                  const char *const *extra_args, GError **error)
+{
+    g_autoptr(AgentProcess) agent = g_new0(AgentProcess, 1);
+    g_autoptr(GPtrArray) argv = NULL;
+
+    agent->dir = g_dir_make_tmp("quiesce-proto-XXXXXX", error);
+    if (!agent->dir) {
+        return NULL;
+    }
+    agent->socket_path = g_build_filename(agent->dir, "agent.sock", NULL);
+    argv = build_argv(flavour, binary, agent->dir, agent->socket_path, extra_args);
+    if (!g_spawn_async(agent->dir, (char **)argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+                       NULL, NULL, &agent->pid, error)) {
+        return NULL;
+    }
+    for (int i = 0; i < 200; i++) {
+        int fd = connect_unix(agent->socket_path);
+        if (fd >= 0) {
+            close(fd);
+            return g_steal_pointer(&agent);
+        }
+        g_usleep(25000);
+    }
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "%s did not listen on %s within 5 s",
+                binary, agent->socket_path);
+    return NULL;
+}
+
+const char *agent_process_socket(const AgentProcess *agent)
+{
+    return agent->socket_path;
+}
+
+const char *agent_process_dir(const AgentProcess *agent)
+{
+    return agent->dir;
+}
+
+GPid agent_process_pid(const AgentProcess *agent)
+{
+    return agent->pid;
+}
+
+static gboolean send_all(int fd, const guint8 *data, gsize len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return FALSE;
+        }
+        data += n;
+        len -= (gsize)n;
+    }
+    return TRUE;
+}
+
+GByteArray *agent_process_exchange(const char *socket_path, const guint8 *input, gsize len,
+                                   gsize want, int timeout_ms, GError **error)
+{
+    g_autoptr(GByteArray) got = g_byte_array_new();
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    int fd = connect_unix(socket_path);
+
+    if (fd < 0 || !send_all(fd, input, len)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot talk to %s: %s", socket_path,
+                    g_strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+        }
+        return NULL;
+    }
+    for (;;) {
+        gint64 now = g_get_monotonic_time();
+        /* Once enough arrived, linger 100 ms to catch anything extra. */
+        int wait_ms = got->len >= want ? 100 : (int)MAX(0, (deadline - now) / 1000);
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        guint8 buf[4096];
+        ssize_t n;
+
+        if (poll(&pfd, 1, wait_ms) <= 0) {
+            break;
+        }
+        n = read(fd, buf, sizeof(buf));
+        if (n <= 0) {
+            break;
+        }
+        g_byte_array_append(got, buf, (guint)n);
+    }
+    close(fd);
+    return g_steal_pointer(&got);
+}
+
+gboolean agent_process_stop(AgentProcess *agent, GError **error)
+{
+    int status = 0;
+
+    kill(agent->pid, SIGTERM);
+    for (int i = 0; i < 200; i++) {
+        pid_t r = waitpid(agent->pid, &status, WNOHANG);
+        if (r == agent->pid) {
+            agent->reaped = TRUE;
+            if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+                return TRUE;
+            }
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "agent exited with status 0x%x",
+                        status);
+            return FALSE;
+        }
+        g_usleep(25000);
+    }
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "agent did not exit on SIGTERM");
+    return FALSE;
+}
+
+static void remove_tree(const char *dir)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *name;
+
+    while (d && (name = g_dir_read_name(d))) {
+        g_autofree char *path = g_build_filename(dir, name, NULL);
+        if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
+            remove_tree(path);
+        } else {
+            g_unlink(path);
+        }
+    }
+    g_rmdir(dir);
+}
+
+void agent_process_free(AgentProcess *agent)
+{
+    if (!agent) {
+        return;
+    }
+    if (agent->pid && !agent->reaped) {
+        kill(agent->pid, SIGKILL);
+        waitpid(agent->pid, NULL, 0);
+    }
+    if (agent->dir) {
+        remove_tree(agent->dir);
+    }
+    g_free(agent->socket_path);
+    g_free(agent->dir);
+    g_free(agent);
+}

@@ -1,0 +1,30 @@
+/*
+ * agent-process.h — test helper: start an agent (quiesced or qemu-ga) on a
+ * unix socket in a fresh temp dir, talk raw bytes to it, stop it with
+ * SIGTERM and check it exits 0 (as qemu-ga's own test-qga does).
+ */
+#ifndef QUIESCE_TESTS_AGENT_PROCESS_H
+#define QUIESCE_TESTS_AGENT_PROCESS_H
+
+#include <glib.h>
+
+typedef struct AgentProcess AgentProcess;
+
+/* flavour: "quiesced" or "qemu-ga"; extra_args (NULL-terminated, may be
+ * NULL) are appended to the command line. Waits until the socket accepts. */
+AgentProcess *agent_process_start(const char *flavour, const char *binary,
+                                  const char *const *extra_args, GError **error);
+const char *agent_process_socket(const AgentProcess *agent);
+const char *agent_process_dir(const AgentProcess *agent);
+GPid agent_process_pid(const AgentProcess *agent);
+/* Connects, sends input, reads until `want` bytes arrived (then briefly for
+ * anything extra) or timeout_ms passed, closes. Returns what was read. */
+GByteArray *agent_process_exchange(const char *socket_path, const guint8 *input, gsize len,
+                                   gsize want, int timeout_ms, GError **error);
+/* SIGTERM, wait up to 5 s; FALSE unless it exited with status 0. */
+gboolean agent_process_stop(AgentProcess *agent, GError **error);
+void agent_process_free(AgentProcess *agent);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AgentProcess, agent_process_free)
+
+#endif

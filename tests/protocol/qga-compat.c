@@ -1,0 +1,170 @@
+/*
+ * qga-compat.c — runs the byte-exact cases of qga-compat.cases against an
+ * agent started on a unix socket: quiesced, or Debian's qemu-ga as the
+ * reference (the proof of compatibility). Usage:
+ *   qga-compat CASES-FILE quiesced|qemu-ga AGENT-BINARY
+ * Exit 0 when every case matches, 1 otherwise, 77 (ctest skip) when the
+ * reference binary is not installed.
+ */
+#include <errno.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/protocol/agent-process.h"
+
+#define SKIP_EXIT 77
+
+typedef struct {
+    char *name;
+    char *only;
+    GByteArray *input;
+    GByteArray *expected;
+    gboolean prefix_only;
+} CompatCase;
+
+static void compat_case_free(CompatCase *c)
+{
+    g_free(c->name);
+    g_free(c->only);
+    g_byte_array_unref(c->input);
+    g_byte_array_unref(c->expected);
+    g_free(c);
+}
+
+static void append_escaped(GByteArray *out, const char *text)
+{
+    g_autofree char *raw = g_strcompress(text);
+    /* g_strcompress stops at an octal \000; cases never send NUL. */
+    g_byte_array_append(out, (const guint8 *)raw, (guint)strlen(raw));
+}
+
+static CompatCase *compat_case_start(const char *header)
+{
+    g_auto(GStrv) words = g_strsplit(header, " ", 0);
+    CompatCase *c = g_new0(CompatCase, 1);
+
+    c->name = g_strdup(words[0] ? words[0] : "?");
+    for (int i = 1; words[i]; i++) {
+        if (g_str_has_prefix(words[i], "only=")) {
+            c->only = g_strdup(words[i] + 5);
+        }
+    }
+    c->input = g_byte_array_new();
+    c->expected = g_byte_array_new();
+    return c;
+}
+
+static GPtrArray *load_cases(const char *path, GError **error)
+{
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+    g_autoptr(GPtrArray) cases = g_ptr_array_new_with_free_func((GDestroyNotify)compat_case_free);
+    CompatCase *current = NULL;
+
+    if (!g_file_get_contents(path, &text, NULL, error)) {
+        return NULL;
+    }
+    lines = g_strsplit(text, "\n", 0);
+    for (char **line = lines; *line; line++) {
+        if (g_str_has_prefix(*line, "== ")) {
+            current = compat_case_start(*line + 3);
+            g_ptr_array_add(cases, current);
+        } else if (current && g_str_has_prefix(*line, "> ")) {
+            append_escaped(current->input, *line + 2);
+        } else if (current && g_str_has_prefix(*line, "<~ ")) {
+            append_escaped(current->expected, *line + 3);
+            current->prefix_only = TRUE;
+        } else if (current && g_str_has_prefix(*line, "< ")) {
+            append_escaped(current->expected, *line + 2);
+        }
+    }
+    return g_steal_pointer(&cases);
+}
+
+static char *printable(const guint8 *data, gsize len)
+{
+    GString *out = g_string_new(NULL);
+
+    for (gsize i = 0; i < len; i++) {
+        if (data[i] >= 0x20 && data[i] < 0x7f && data[i] != '\\') {
+            g_string_append_c(out, (char)data[i]);
+        } else {
+            g_string_append_printf(out, "\\x%02x", data[i]);
+        }
+    }
+    return g_string_free(out, FALSE);
+}
+
+static gboolean run_case(const char *socket_path, const CompatCase *c)
+{
+    g_autoptr(GByteArray) got = NULL;
+    g_autoptr(GError) error = NULL;
+    gsize want = c->expected->len;
+    gboolean ok;
+
+    got = agent_process_exchange(socket_path, c->input->data, c->input->len,
+                                 c->prefix_only ? want : want, 2000, &error);
+    if (!got) {
+        g_printerr("FAIL %s: %s\n", c->name, error->message);
+        return FALSE;
+    }
+    ok = c->prefix_only ? got->len >= want && memcmp(got->data, c->expected->data, want) == 0
+                        : got->len == want && memcmp(got->data, c->expected->data, want) == 0;
+    if (!ok) {
+        g_autofree char *g = printable(got->data, got->len);
+        g_autofree char *e = printable(c->expected->data, c->expected->len);
+        g_printerr("FAIL %s\n  got:      %s\n  expected: %s\n", c->name, g, e);
+    }
+    return ok;
+}
+
+int main(int argc, char **argv)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) cases = NULL;
+    g_autoptr(AgentProcess) agent = NULL;
+    const char *flavour;
+    int failures = 0;
+
+    if (argc != 4) {
+        g_printerr("usage: %s CASES quiesced|qemu-ga BINARY\n", argv[0]);
+        return 2;
+    }
+    flavour = argv[2];
+    if (!g_file_test(argv[3], G_FILE_TEST_IS_EXECUTABLE)) {
+        g_print("SKIP: %s is not installed\n", argv[3]);
+        return SKIP_EXIT;
+    }
+    cases = load_cases(argv[1], &error);
+    if (!cases) {
+        g_printerr("%s\n", error->message);
+        return 2;
+    }
+    agent = agent_process_start(flavour, argv[3], NULL, &error);
+    if (!agent) {
+        g_printerr("cannot start %s: %s\n", argv[3], error->message);
+        return 1;
+    }
+    for (guint i = 0; i < cases->len; i++) {
+        CompatCase *c = g_ptr_array_index(cases, i);
+        if (c->only && !g_str_equal(c->only, flavour)) {
+            continue;
+        }
+        if (run_case(agent_process_socket(agent), c)) {
+            g_print("ok   %s\n", c->name);
+        } else {
+            failures++;
+        }
+    }
+    if (!agent_process_stop(agent, &error)) {
+        g_printerr("FAIL shutdown: %s\n", error->message);
+        failures++;
+    }
+    g_print("%s: %d case(s) failed against %s\n", failures ? "FAIL" : "PASS", failures, flavour);
+    return failures ? 1 : 0;
+}

@@ -1,0 +1,132 @@
+/*
+ * fd-stream.c — see the header.
+ */
+#include "transports/fd-stream.h"
+
+#include <errno.h>
+#include <glib-unix.h>
+#include <unistd.h>
+
+#define FD_STREAM_READ_SIZE 4096
+
+struct FdStream {
+    int fd;
+    guint in_watch;
+    guint out_watch;
+    GByteArray *queue;
+    gboolean closed;
+    FdStreamData data;
+    FdStreamClosed on_closed;
+    void *opaque;
+};
+
+static void stream_remove_watches(FdStream *stream)
+{
+    g_clear_handle_id(&stream->in_watch, g_source_remove);
+    g_clear_handle_id(&stream->out_watch, g_source_remove);
+}
+
+static void stream_end(FdStream *stream)
+{
+    if (stream->closed) {
+        return;
+    }
+    stream->closed = TRUE;
+    stream_remove_watches(stream);
+    g_byte_array_set_size(stream->queue, 0);
+    stream->on_closed(stream->opaque);
+}
+
+static gboolean stream_readable(int fd, GIOCondition condition, gpointer user_data)
+{
+    FdStream *stream = user_data;
+    char buf[FD_STREAM_READ_SIZE];
+    ssize_t n = read(fd, buf, sizeof(buf));
+
+    if (n > 0) {
+        stream->data(stream->opaque, buf, (gsize)n);
+        return G_SOURCE_CONTINUE;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR) && !(condition & (G_IO_HUP | G_IO_ERR))) {
+        return G_SOURCE_CONTINUE;
+    }
+    /* EOF, a read error or a hang-up with nothing left to read. */
+    stream->in_watch = 0;
+    stream_end(stream);
+    return G_SOURCE_REMOVE;
+}
+
+/* Writes as much of the queue as the fd takes; FALSE when the stream ended. */
+static gboolean stream_flush(FdStream *stream)
+{
+    while (stream->queue->len > 0) {
+        ssize_t n = write(stream->fd, stream->queue->data, stream->queue->len);
+        if (n > 0) {
+            g_byte_array_remove_range(stream->queue, 0, (guint)n);
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && errno == EAGAIN) {
+            return TRUE;
+        } else {
+            stream_end(stream);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+static gboolean stream_writable(int fd, GIOCondition condition, gpointer user_data)
+{
+    FdStream *stream = user_data;
+
+    if (!stream_flush(stream)) {
+        return G_SOURCE_REMOVE; /* stream_end() cleared out_watch */
+    }
+    if (stream->queue->len > 0) {
+        return G_SOURCE_CONTINUE;
+    }
+    stream->out_watch = 0;
+    return G_SOURCE_REMOVE;
+}
+
+FdStream *fd_stream_new(int fd, FdStreamData data, FdStreamClosed closed, void *opaque)
+{
+    FdStream *stream = g_new0(FdStream, 1);
+
+    stream->fd = fd;
+    stream->data = data;
+    stream->on_closed = closed;
+    stream->opaque = opaque;
+    stream->queue = g_byte_array_new();
+    stream->in_watch = g_unix_fd_add(fd, G_IO_IN | G_IO_HUP | G_IO_ERR, stream_readable, stream);
+    return stream;
+}
+
+void fd_stream_write(FdStream *stream, const char *bytes, gsize len)
+{
+    if (stream->closed) {
+        return;
+    }
+    if (stream->queue->len + len > FD_STREAM_MAX_QUEUED) {
+        /* The peer stopped reading: a limit on what a peer controls. */
+        stream_end(stream);
+        return;
+    }
+    g_byte_array_append(stream->queue, (const guint8 *)bytes, (guint)len);
+    if (!stream_flush(stream)) {
+        return;
+    }
+    if (stream->queue->len > 0 && !stream->out_watch) {
+        stream->out_watch = g_unix_fd_add(stream->fd, G_IO_OUT, stream_writable, stream);
+    }
+}
+
+void fd_stream_free(FdStream *stream)
+{
+    if (!stream) {
+        return;
+    }
+    stream_remove_watches(stream);
+    g_byte_array_unref(stream->queue);
+    g_free(stream);
+}

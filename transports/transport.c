@@ -1,0 +1,83 @@
+/*
+ * transport.c — the name -> ops table and the calls that go through it.
+ */
+#include "transports/transport.h"
+
+#include "common/quiesce-error.h"
+
+static const TransportOps *const transport_table[] = {
+    &transport_unix_listen_ops,
+    &transport_vsock_listen_ops,
+    &transport_virtio_serial_ops,
+    &transport_isa_serial_ops,
+};
+
+static const TransportOps *transport_ops_lookup(const char *kind)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(transport_table); i++) {
+        if (g_str_equal(transport_table[i]->kind, kind)) {
+            return transport_table[i];
+        }
+    }
+    return NULL;
+}
+
+char *transport_kinds_describe(void)
+{
+    g_autoptr(GString) out = g_string_new(NULL);
+
+    for (gsize i = 0; i < G_N_ELEMENTS(transport_table); i++) {
+        g_string_append_printf(out, "%s%s", i ? ", " : "", transport_table[i]->kind);
+    }
+    return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+Transport *transport_new(const char *spec, const TransportEvents *events, void *opaque,
+                         GError **error)
+{
+    g_auto(GStrv) parts = g_strsplit(spec, ":", 2);
+    const TransportOps *ops = parts[0] ? transport_ops_lookup(parts[0]) : NULL;
+    const char *address;
+    Transport *transport;
+
+    if (!ops) {
+        g_autofree char *kinds = transport_kinds_describe();
+        g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
+                    "unknown channel kind in '%s' (known: %s)", spec, kinds);
+        return NULL;
+    }
+    address = parts[1] && *parts[1] ? parts[1] : ops->default_address;
+    if (!address) {
+        g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
+                    "channel '%s' needs an address: %s:ADDRESS", spec, ops->kind);
+        return NULL;
+    }
+    transport = g_new0(Transport, 1);
+    transport->ops = ops;
+    transport->address = g_strdup(address);
+    transport->events = *events;
+    transport->opaque = opaque;
+    transport->priv = g_malloc0(ops->priv_size);
+    return transport;
+}
+
+gboolean transport_open(Transport *transport, GError **error)
+{
+    return transport->ops->open(transport, error);
+}
+
+void transport_write(Transport *transport, const char *bytes, gsize len)
+{
+    transport->ops->write(transport, bytes, len);
+}
+
+void transport_free(Transport *transport)
+{
+    if (!transport) {
+        return;
+    }
+    transport->ops->close(transport);
+    g_free(transport->priv);
+    g_free(transport->address);
+    g_free(transport);
+}

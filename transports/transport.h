@@ -1,0 +1,67 @@
+/*
+ * transport.h — the one small ops table every channel kind fills.
+ *
+ * A transport moves bytes between the host and the agent and tells its owner
+ * when a host connects or goes away; it knows nothing of JSON or commands.
+ * One file per kind (unix.c, vsock.c, virtio-serial.c, isa-serial.c,
+ * fake.c); transport_new() picks the ops by the KIND of "KIND:ADDRESS" from
+ * a name -> ops table, so no shared code switches on the kind.
+ */
+#ifndef QUIESCE_TRANSPORTS_TRANSPORT_H
+#define QUIESCE_TRANSPORTS_TRANSPORT_H
+
+#include <gio/gio.h>
+
+typedef struct Transport Transport;
+
+typedef struct {
+    /* A host connected (or reconnected): any partial input is stale. */
+    void (*connected)(void *opaque);
+    /* Bytes from the host (borrowed). */
+    void (*data)(void *opaque, const char *bytes, gsize len);
+    /* The host went away. */
+    void (*disconnected)(void *opaque);
+} TransportEvents;
+
+typedef struct {
+    const char *kind;            /* "unix-listen", "virtio-serial", ... */
+    const char *default_address; /* NULL when an address is required */
+    gsize priv_size;             /* bytes of private state, zeroed */
+    /* Opens the channel and starts watching it on the thread-default main
+     * context. */
+    gboolean (*open)(Transport *transport, GError **error);
+    /* Queues one reply; dropped (with a debug log by the owner) when no host
+     * is connected. */
+    void (*write)(Transport *transport, const char *bytes, gsize len);
+    /* Stops watching and releases everything open() acquired. */
+    void (*close)(Transport *transport);
+} TransportOps;
+
+struct Transport {
+    const TransportOps *ops;
+    char *address;
+    TransportEvents events;
+    void *opaque;
+    void *priv; /* ops->priv_size bytes owned by the transport kind */
+};
+
+/* Parses "KIND[:ADDRESS]" and returns an unopened transport, or NULL with
+ * QUIESCE_ERROR_INVALID_ARGUMENT naming the known kinds. */
+Transport *transport_new(const char *spec, const TransportEvents *events, void *opaque,
+                         GError **error);
+gboolean transport_open(Transport *transport, GError **error);
+void transport_write(Transport *transport, const char *bytes, gsize len);
+/* Closes (if open) and frees. */
+void transport_free(Transport *transport);
+/* "unix-listen, vsock-listen, ..." for help texts. */
+char *transport_kinds_describe(void);
+
+/* Ops tables, one per file. */
+extern const TransportOps transport_unix_listen_ops;
+extern const TransportOps transport_vsock_listen_ops;
+extern const TransportOps transport_virtio_serial_ops;
+extern const TransportOps transport_isa_serial_ops;
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Transport, transport_free)
+
+#endif
