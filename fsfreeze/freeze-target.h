@@ -14,7 +14,9 @@
 
 typedef struct {
     char *mountpoint; /* owned; the one path used to open the superblock */
-    dev_t dev;        /* st_dev of the mounted filesystem */
+    dev_t dev;        /* st_dev of the mountpoint as stat() saw it when probed (on
+                       * btrfs the subvolume's anonymous device, not mountinfo's);
+                       * mountinfo's major:minor when the probe did not stat */
     char *fstype;     /* owned, e.g. "ext4" */
 } FreezeTarget;
 

@@ -59,14 +59,20 @@ static void fs_frozen_entry_free(FsFrozenEntry *entry)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FsFrozenEntry, fs_frozen_entry_free)
 
+/*
+ * The kernel ignores the argument of FIFREEZE/FITHAW, but both are declared
+ * _IOWR(..., int), so valgrind checks it as an int pointer: pass a real one.
+ */
 static int fs_freeze_real(int fd, gpointer user_data)
 {
-    return ioctl(fd, FIFREEZE, 0) == 0 ? 0 : errno;
+    int unused = 0;
+    return ioctl(fd, FIFREEZE, &unused) == 0 ? 0 : errno;
 }
 
 static int fs_thaw_real(int fd, gpointer user_data)
 {
-    return ioctl(fd, FITHAW, 0) == 0 ? 0 : errno;
+    int unused = 0;
+    return ioctl(fd, FITHAW, &unused) == 0 ? 0 : errno;
 }
 
 const FsFreezeOps *fs_freeze_ops_default(void)
@@ -190,7 +196,7 @@ static gboolean confinement_check_path(const Confinement *confinement, const cha
     g_autofree char *canonical = g_canonicalize_filename(mountpoint, "/");
     if (!path_is_strictly_below(canonical, confinement->lexical)) {
         g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
-                    "refusing to freeze %s: not below the confinement directory %s",
+                    "refusing to touch %s: not below the confinement directory %s",
                     mountpoint, confinement->lexical);
         return FALSE;
     }
@@ -204,7 +210,7 @@ static gboolean confinement_check_fd(const Confinement *confinement, int fd,
     g_autofree char *real = g_file_read_link(link, NULL);
     if (!real || !path_is_strictly_below(real, confinement->real)) {
         g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
-                    "refusing to freeze %s: it resolves to %s, not below the "
+                    "refusing to touch %s: it resolves to %s, not below the "
                     "confinement directory %s", mountpoint, real ? real : "(unknown)",
                     confinement->real);
         return FALSE;
@@ -212,7 +218,7 @@ static gboolean confinement_check_fd(const Confinement *confinement, int fd,
     for (guint i = 0; i < confinement->devs->len; i++) {
         if (g_array_index(confinement->devs, dev_t, i) == dev) {
             g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
-                        "refusing to freeze %s: it is on the filesystem (%u:%u) that "
+                        "refusing to touch %s: it is on the filesystem (%u:%u) that "
                         "holds the confinement directory %s or one of its parents",
                         mountpoint, major(dev), minor(dev), confinement->real);
             return FALSE;

@@ -27,6 +27,10 @@ GBytes *sysfs_attr_read_bytes(const char *dir, const char *attr);
 
 gboolean sysfs_attr_exists(const char *dir, const char *attr);
 
+/* The value of KEY=value in dir/uevent (e.g. DEVNAME, DEVTYPE), or NULL.
+ * (transfer full) */
+char *sysfs_uevent_get(const char *dir, const char *key);
+
 /* Parses "MAJOR:MINOR" (as in dev files and mountinfo) into *devno. */
 gboolean sysfs_devno_parse(const char *text, dev_t *devno);
 

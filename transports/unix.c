@@ -1,7 +1,7 @@
 /*
  * unix.c — unix-listen:PATH, for tests and local use.
  *
- * The socket file is created with mode 0600 (umask 077 around bind(), so no
+ * The socket file is created with mode 0600 (umask 0177 around bind(), so no
  * other user can connect in the window a later chmod() would leave) and a
  * stale socket file from an earlier run is replaced; anything else at PATH
  * that is not a socket is refused rather than deleted.
@@ -53,7 +53,7 @@ static int unix_listen_fd(const char *path, GError **error)
         g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_FAILED, "socket: %s", g_strerror(errno));
         return -1;
     }
-    old_umask = umask(077);
+    old_umask = umask(0177);
     rc = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
     umask(old_umask);
     if (rc < 0 || listen(fd, 1) < 0) {

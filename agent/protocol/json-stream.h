@@ -35,6 +35,7 @@
 #define JSON_STREAM_DEFAULT_MAX_TOKENS (2u * 1024 * 1024)
 #define JSON_STREAM_DEFAULT_MAX_DEPTH 1024u
 
+/* A zero field means qemu-ga's default for that limit. */
 typedef struct {
     size_t max_message_bytes;
     size_t max_tokens;
@@ -44,6 +45,9 @@ typedef struct {
 /*
  * Called once per complete value (value != NULL, error == NULL) or per error
  * (value == NULL, error != NULL). Both are transfer full: the callee frees.
+ * Errors are GenericError. The stream has already dropped the message when
+ * this runs; the callback may call json_stream_reset() (the rest of the fed
+ * bytes are then lexed from a clean state) but must not feed or free it.
  */
 typedef void (*JsonStreamEmit)(void *opaque, JsonValue *value, ProtoError *error);
 
@@ -61,7 +65,9 @@ void json_stream_reset(JsonStream *stream);
 int json_stream_has_partial(const JsonStream *stream);
 
 /* Parses exactly one JSON value from a complete string (config, tests).
- * Trailing whitespace is allowed, anything else after the value is an error. */
+ * Trailing whitespace is allowed, anything else after the value is an error.
+ * Messages as QEMU's qobject_from_json(): the first parse error, else
+ * "Expecting at most one JSON value" or "Expecting a JSON value". */
 JsonValue *json_parse_string(const char *text, size_t len, ProtoError **error);
 
 #endif

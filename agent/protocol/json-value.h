@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proto-compiler.h"
+
 typedef enum {
     JSON_TYPE_NULL,
     JSON_TYPE_BOOL,
@@ -38,7 +40,7 @@ JsonValue *json_double_new(double d);
 JsonValue *json_string_new(const char *s);            /* copies s */
 JsonValue *json_string_new_len(const char *s, size_t len);
 JsonValue *json_string_new_printf(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
+    PROTO_FORMAT_PRINTF(1, 2);
 JsonValue *json_array_new(void);
 JsonValue *json_object_new(void);
 

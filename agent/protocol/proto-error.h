@@ -15,6 +15,8 @@
 
 #include <stdbool.h>
 
+#include "proto-compiler.h"
+
 typedef enum {
     PROTO_ERROR_CLASS_GENERIC_ERROR,
     PROTO_ERROR_CLASS_COMMAND_NOT_FOUND,
@@ -28,7 +30,7 @@ typedef struct {
 /* Sets *error (if error is non-NULL) to a new error; printf-style. */
 void proto_error_set(ProtoError **error, ProtoErrorClass error_class,
                      const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+    PROTO_FORMAT_PRINTF(3, 4);
 /* A copy of a message without formatting. */
 void proto_error_set_literal(ProtoError **error, ProtoErrorClass error_class,
                              const char *desc);

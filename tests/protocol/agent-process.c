@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -32,6 +33,12 @@ static int connect_unix(const char *path)
         return -1;
     }
     return fd;
+}
+
+/* A test that aborts on a failed assertion must not leave its agent behind. */
+static void child_die_with_parent(gpointer user_data)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
 
 static GPtrArray *build_argv(const char *flavour, const char *binary, const char *dir,
@@ -70,7 +77,7 @@ AgentProcess *agent_process_start(const char *flavour, const char *binary,
     agent->socket_path = g_build_filename(agent->dir, "agent.sock", NULL);
     argv = build_argv(flavour, binary, agent->dir, agent->socket_path, extra_args);
     if (!g_spawn_async(agent->dir, (char **)argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
-                       NULL, NULL, &agent->pid, error)) {
+                       child_die_with_parent, NULL, &agent->pid, error)) {
         return NULL;
     }
     for (int i = 0; i < 200; i++) {

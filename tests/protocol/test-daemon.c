@@ -1,0 +1,177 @@
+/*
+ * test-daemon.c — the real quiesced on a unix socket, spoken to in raw bytes:
+ * socket permissions, clean SIGTERM exit, allow/block lists, a stale partial
+ * request from a vanished client, request size and nesting limits, a burst of
+ * pipelined requests, and bad command lines.
+ */
+#include <gio/gio.h>
+#include <sys/stat.h>
+
+#include "tests/protocol/agent-process.h"
+
+static const char *quiesced_binary;
+
+static AgentProcess *start(const char *const *extra)
+{
+    g_autoptr(GError) error = NULL;
+    AgentProcess *agent = agent_process_start("quiesced", quiesced_binary, extra, &error);
+
+    g_assert_no_error(error);
+    return agent;
+}
+
+static char *ask(AgentProcess *agent, const char *request, gsize want)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GByteArray) got = agent_process_exchange(
+        agent_process_socket(agent), (const guint8 *)request, strlen(request), want, 3000, &error);
+
+    g_assert_no_error(error);
+    g_byte_array_append(got, (const guint8 *)"", 1);
+    return g_strdup((const char *)got->data);
+}
+
+static void stop(AgentProcess *agent)
+{
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true(agent_process_stop(agent, &error));
+    g_assert_no_error(error);
+}
+
+static void test_socket_mode(void)
+{
+    g_autoptr(AgentProcess) agent = start(NULL);
+    struct stat st;
+
+    g_assert_cmpint(stat(agent_process_socket(agent), &st), ==, 0);
+    g_assert_true(S_ISSOCK(st.st_mode));
+    g_assert_cmpint(st.st_mode & 0777, ==, 0600);
+    stop(agent);
+    g_assert_false(g_file_test(agent_process_socket(agent), G_FILE_TEST_EXISTS));
+}
+
+static void test_block_rpcs(void)
+{
+    const char *extra[] = { "--block-rpcs=guest-ping,guest-no-such", NULL };
+    g_autoptr(AgentProcess) agent = start(extra);
+    g_autofree char *ping = ask(agent, "{\"execute\":\"guest-ping\"}", 90);
+    g_autofree char *info = ask(agent, "{\"execute\":\"guest-info\"}", 4096);
+
+    g_assert_cmpstr(ping, ==,
+                    "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Command guest-ping "
+                    "has been disabled\"}}\n");
+    g_assert_nonnull(strstr(info, "{\"enabled\": false, \"name\": \"guest-ping\""));
+    g_assert_nonnull(strstr(info, "{\"enabled\": true, \"name\": \"guest-sync\""));
+    stop(agent);
+}
+
+static void test_allow_rpcs(void)
+{
+    const char *extra[] = { "--allow-rpcs=guest-sync", NULL };
+    g_autoptr(AgentProcess) agent = start(extra);
+    g_autofree char *ping = ask(agent, "{\"execute\":\"guest-ping\"}", 90);
+    g_autofree char *sync = ask(agent, "{\"execute\":\"guest-sync\",\"arguments\":{\"id\":3}}", 14);
+
+    g_assert_cmpstr(ping, ==,
+                    "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Command guest-ping "
+                    "has been disabled\"}}\n");
+    g_assert_cmpstr(sync, ==, "{\"return\": 3}\n");
+    stop(agent);
+}
+
+/* qemu-ga keeps a vanished client's partial request and swallows the next
+ * host's requests into it (research/qga.md §1.5); we start clean. */
+static void test_partial_request_does_not_leak(void)
+{
+    g_autoptr(AgentProcess) agent = start(NULL);
+    g_autofree char *partial = ask(agent, "{\"execute\":\"guest-ping\"", 1);
+    g_autofree char *next = ask(agent, "{\"execute\":\"guest-sync\",\"arguments\":{\"id\":8}}", 14);
+
+    g_assert_cmpstr(partial, ==, "");
+    g_assert_cmpstr(next, ==, "{\"return\": 8}\n");
+    stop(agent);
+}
+
+static void test_request_size_limit(void)
+{
+    const char *extra[] = { "--max-request-bytes=256", NULL };
+    g_autoptr(AgentProcess) agent = start(extra);
+    g_autoptr(GString) big = g_string_new("{\"execute\":\"guest-ping\",\"id\":\"");
+    g_autofree char *reply = NULL;
+
+    for (int i = 0; i < 400; i++) {
+        g_string_append_c(big, 'x');
+    }
+    g_string_append(big, "\"}{\"execute\":\"guest-sync\",\"arguments\":{\"id\":4}}");
+    reply = ask(agent, big->str, 200);
+    g_assert_true(g_str_has_prefix(reply, "{\"error\": {\"class\": \"GenericError\", \"desc\": "
+                                          "\"JSON token size limit exceeded\"}}\n"));
+    g_assert_true(g_str_has_suffix(reply, "{\"return\": 4}\n"));
+    stop(agent);
+}
+
+static void test_nesting_limit(void)
+{
+    const char *extra[] = { "--max-depth=8", NULL };
+    g_autoptr(AgentProcess) agent = start(extra);
+    g_autofree char *reply =
+        ask(agent, "{\"execute\":\"guest-ping\",\"id\":[[[[[[[[[[1]]]]]]]]]]}"
+                   "{\"execute\":\"guest-sync\",\"arguments\":{\"id\":6}}",
+            120);
+
+    g_assert_true(g_str_has_prefix(reply, "{\"error\": {\"class\": \"GenericError\", \"desc\": "
+                                          "\"JSON nesting depth limit exceeded\"}}\n"));
+    g_assert_true(g_str_has_suffix(reply, "{\"return\": 6}\n"));
+    stop(agent);
+}
+
+static void test_pipelined_burst(void)
+{
+    g_autoptr(AgentProcess) agent = start(NULL);
+    g_autoptr(GString) burst = g_string_new(NULL);
+    g_autoptr(GString) expected = g_string_new(NULL);
+    g_autofree char *reply = NULL;
+
+    for (int i = 0; i < 2000; i++) {
+        g_string_append_printf(burst, "{\"execute\":\"guest-sync\",\"arguments\":{\"id\":%d}}", i);
+        g_string_append_printf(expected, "{\"return\": %d}\n", i);
+    }
+    reply = ask(agent, burst->str, expected->len);
+    g_assert_cmpstr(reply, ==, expected->str);
+    stop(agent);
+}
+
+static void test_bad_command_line(void)
+{
+    const char *argv_bad_kind[] = { quiesced_binary, "--channel=carrier-pigeon:x", NULL };
+    const char *argv_no_addr[] = { quiesced_binary, "--channel=unix-listen", NULL };
+    const char *const *cases[] = { argv_bad_kind, argv_no_addr };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *err = NULL;
+        g_autoptr(GError) error = NULL;
+        int status = 0;
+
+        g_assert_true(g_spawn_sync(NULL, (char **)cases[i], NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
+                                   NULL, NULL, &err, &status, &error));
+        g_assert_false(g_spawn_check_wait_status(status, NULL));
+        g_assert_nonnull(strstr(err, i == 0 ? "unknown channel kind" : "needs an address"));
+    }
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    quiesced_binary = g_getenv("QUIESCED");
+    g_assert_nonnull(quiesced_binary);
+    g_test_add_func("/daemon/socket-mode", test_socket_mode);
+    g_test_add_func("/daemon/block-rpcs", test_block_rpcs);
+    g_test_add_func("/daemon/allow-rpcs", test_allow_rpcs);
+    g_test_add_func("/daemon/partial-request-does-not-leak", test_partial_request_does_not_leak);
+    g_test_add_func("/daemon/request-size-limit", test_request_size_limit);
+    g_test_add_func("/daemon/nesting-limit", test_nesting_limit);
+    g_test_add_func("/daemon/pipelined-burst", test_pipelined_burst);
+    g_test_add_func("/daemon/bad-command-line", test_bad_command_line);
+    return g_test_run();
+}

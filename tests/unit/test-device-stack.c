@@ -1,0 +1,396 @@
+/*
+ * test-device-stack.c — block device stacks and disk addresses resolved from
+ * the recorded sysfs trees: partitions, LVM, dm-crypt, MD RAID, loop,
+ * multi-device btrfs, and disks on every bus we tell apart (what qemu-ga's
+ * guest-get-fsinfo reports: bus type, PCI controller, bus/target/unit,
+ * serial, device node).
+ */
+#include "fsfreeze/device-stack.h"
+#include "fsfreeze/inventory.h"
+#include "fsfreeze/signature-probe.h"
+
+#include "common/quiesce-error.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+
+static Inventory *load_fixture(const char *name)
+{
+    const char *base = g_getenv("QUIESCE_FIXTURES");
+    g_autofree char *root = NULL;
+    g_autoptr(InventoryOptions) options = NULL;
+    g_autoptr(GError) error = NULL;
+    Inventory *inventory;
+
+    g_assert_nonnull(base);
+    root = g_build_filename(base, name, NULL);
+    options = inventory_options_new_for_root(root);
+    inventory = inventory_probe(options, &error);
+    g_assert_no_error(error);
+    return inventory;
+}
+
+static const InventoryMount *must_find(const Inventory *inventory, const char *path)
+{
+    const InventoryMount *mount = inventory_find_mount(inventory, path);
+    if (!mount) {
+        g_error("no mount at %s", path);
+    }
+    g_assert_null(mount->stack_error);
+    return mount;
+}
+
+static const DeviceNode *child(const DeviceNode *node, guint i)
+{
+    g_assert_cmpuint(node->children->len, >, i);
+    return node->children->pdata[i];
+}
+
+/* The single disk under a mount. */
+static const DiskInfo *only_disk(const InventoryMount *mount)
+{
+    g_autoptr(GPtrArray) disks = inventory_mount_get_disks(mount);
+    g_assert_cmpuint(disks->len, ==, 1);
+    return disks->pdata[0];
+}
+
+static void assert_pci(const DiskInfo *disk, const char *expected)
+{
+    g_autofree char *text = NULL;
+
+    g_assert_true(disk->has_pci);
+    text = disk_pci_address_format(&disk->pci);
+    g_assert_cmpstr(text, ==, expected);
+}
+
+static void test_virtio_blk_partition(void)
+{
+    g_autoptr(Inventory) inventory = load_fixture("virtio-blk");
+    const InventoryMount *root = must_find(inventory, "/");
+    const DiskInfo *disk = only_disk(root);
+    g_autofree char *expected_dev = NULL;
+
+    g_assert_cmpstr(root->device_name, ==, "vda1");
+    g_assert_cmpint(root->stack->kind, ==, DEVICE_NODE_KIND_PARTITION);
+    g_assert_cmpuint(major(root->stack->devno), ==, 252);
+    g_assert_cmpuint(minor(root->stack->devno), ==, 1);
+    g_assert_cmpint(child(root->stack, 0)->kind, ==, DEVICE_NODE_KIND_DISK);
+    g_assert_cmpstr(disk->name, ==, "vda");
+    g_assert_cmpint(disk->bus, ==, DISK_BUS_VIRTIO);
+    g_assert_cmpstr(disk_bus_to_string(disk->bus), ==, "virtio");
+    g_assert_cmpstr(disk->label, ==, "virtio-blk");
+    g_assert_cmpstr(disk->driver, ==, "virtio-pci");
+    assert_pci(disk, "0000:00:04.0");
+    g_assert_cmpuint(disk->bus_number, ==, 0);
+    g_assert_cmpuint(disk->target, ==, 0);
+    g_assert_cmpuint(disk->unit, ==, 0);
+    g_assert_cmpstr(disk->serial, ==, "SYSDISK01");
+    expected_dev = g_build_filename(g_getenv("QUIESCE_FIXTURES"), "virtio-blk", "dev", "vda",
+                                    NULL);
+    g_assert_cmpstr(disk->dev_path, ==, expected_dev);
+    g_assert_cmpstr(disk->sysfs_path, ==, "/devices/pci0000:00/0000:00:04.0/virtio2/block/vda");
+}
+
+static void test_lvm(void)
+{
+    g_autoptr(Inventory) inventory = load_fixture("lvm");
+    const InventoryMount *srv = must_find(inventory, "/srv");
+    const InventoryMount *var = must_find(inventory, "/var");
+    g_autoptr(GPtrArray) var_disks = inventory_mount_get_disks(var);
+    DeviceStackSummary summary;
+
+    g_assert_cmpstr(srv->device_name, ==, "dm-0");
+    g_assert_cmpint(srv->stack->kind, ==, DEVICE_NODE_KIND_LVM);
+    g_assert_cmpstr(srv->stack->dm_name, ==, "vg0-srv");
+    g_assert_cmpstr(child(srv->stack, 0)->name, ==, "vda2");
+    g_assert_cmpstr(only_disk(srv)->name, ==, "vda");
+    device_stack_summarize(srv->stack, &summary);
+    g_assert_cmpuint(summary.n_disks, ==, 1);
+    g_assert_true(summary.has_lvm);
+
+    g_assert_cmpint(var->stack->kind, ==, DEVICE_NODE_KIND_LVM);
+    g_assert_cmpuint(var->stack->children->len, ==, 2);
+    g_assert_cmpuint(var_disks->len, ==, 2);
+    g_assert_cmpstr(((DiskInfo *)var_disks->pdata[0])->name, ==, "vdb");
+    g_assert_cmpstr(((DiskInfo *)var_disks->pdata[1])->name, ==, "vdc");
+    device_stack_summarize(var->stack, &summary);
+    g_assert_cmpuint(summary.n_disks, ==, 2);
+}
+
+static void test_md_raid1(void)
+{
+    g_autoptr(Inventory) inventory = load_fixture("md-raid1");
+    const InventoryMount *data = must_find(inventory, "/data");
+    g_autoptr(GPtrArray) disks = inventory_mount_get_disks(data);
+
+    g_assert_cmpint(data->stack->kind, ==, DEVICE_NODE_KIND_MD);
+    g_assert_cmpstr(data->stack->md_level, ==, "raid1");
+    g_assert_cmpstr(child(data->stack, 0)->name, ==, "vdb1");
+    g_assert_cmpstr(child(data->stack, 1)->name, ==, "vdc1");
+    g_assert_cmpuint(disks->len, ==, 2);
+    g_assert_cmpstr(((DiskInfo *)disks->pdata[1])->serial, ==, "RAID-C");
+}
+
+static void test_crypt_and_lvm_on_crypt(void)
+{
+    g_autoptr(Inventory) crypt = load_fixture("dm-crypt");
+    g_autoptr(Inventory) layered = load_fixture("lvm-on-crypt");
+    const InventoryMount *secure = must_find(crypt, "/secure");
+    const InventoryMount *root = must_find(layered, "/");
+    const InventoryMount *home = must_find(layered, "/home");
+    const DeviceNode *luks;
+
+    g_assert_cmpint(secure->stack->kind, ==, DEVICE_NODE_KIND_CRYPT);
+    g_assert_cmpstr(secure->stack->dm_name, ==, "secure");
+    g_assert_cmpstr(only_disk(secure)->name, ==, "vda");
+
+    g_assert_cmpint(root->stack->kind, ==, DEVICE_NODE_KIND_LVM);
+    luks = child(root->stack, 0);
+    g_assert_cmpint(luks->kind, ==, DEVICE_NODE_KIND_CRYPT);
+    g_assert_cmpstr(luks->dm_name, ==, "vda2_crypt");
+    g_assert_cmpint(child(luks, 0)->kind, ==, DEVICE_NODE_KIND_PARTITION);
+    g_assert_cmpstr(only_disk(root)->name, ==, "vda");
+    g_assert_cmpstr(only_disk(home)->name, ==, "vda");
+    g_assert_cmpstr(must_find(layered, "/boot")->device_name, ==, "vda1");
+}
+
+static void test_iscsi_disk(void)
+{
+    g_autoptr(Inventory) inventory = load_fixture("iscsi");
+    const DiskInfo *disk = only_disk(must_find(inventory, "/mnt/iscsi"));
+
+    g_assert_cmpint(disk->bus, ==, DISK_BUS_ISCSI);
+    g_assert_false(disk_bus_is_host_visible(disk->bus));
+    g_assert_false(disk->has_pci);
+    g_assert_cmpstr(disk->serial, ==, "6001405abcdef0123456789");
+}
+
+static void test_usb_disk(void)
+{
+    g_autoptr(Inventory) inventory = load_fixture("usb");
+    const InventoryMount *usb = must_find(inventory, "/media/usb");
+    const DiskInfo *disk = only_disk(usb);
+
+    g_assert_cmpstr(usb->device_name, ==, "sdb1");
+    g_assert_cmpint(disk->bus, ==, DISK_BUS_USB);
+    g_assert_cmpstr(disk->driver, ==, "xhci_hcd");
+    assert_pci(disk, "0000:00:05.0");
+    /* usb-storage gives no VPD page: the USB device's serial is used. */
+    g_assert_cmpstr(disk->serial, ==, "4C530001230918117223");
+}
+
+static void test_nvme_disk(void)
+{
+    g_autoptr(Inventory) inventory = load_fixture("nvme");
+    const InventoryMount *root = must_find(inventory, "/");
+    const DiskInfo *disk = only_disk(root);
+
+    g_assert_cmpstr(root->device_name, ==, "nvme0n1p2");
+    g_assert_cmpstr(disk->name, ==, "nvme0n1");
+    g_assert_cmpint(disk->bus, ==, DISK_BUS_NVME);
+    g_assert_cmpstr(disk->driver, ==, "nvme");
+    assert_pci(disk, "0000:00:04.0");
+    g_assert_cmpstr(disk->serial, ==, "deadbeef0001");
+}
+
+typedef struct {
+    const char *mountpoint;
+    DiskBus bus;
+    const char *label;
+    const char *pci; /* NULL: no PCI controller */
+    guint bus_number, target, unit;
+    const char *serial;
+} ControllerCase;
+
+/* Bus/target/unit follow qemu-ga: IDE bus = port index, unit = target; AHCI
+ * unit = port index; LSI unit = target; other SCSI: channel:target:lun. */
+static const ControllerCase controller_cases[] = {
+    { "/mnt/virtio-scsi", DISK_BUS_SCSI, "virtio-scsi", "0000:00:05.0", 0, 0, 1,
+      "drive-scsi0-0-0-1" },
+    { "/mnt/sata", DISK_BUS_SATA, "SATA", "0000:00:1f.2", 0, 0, 2, "QM00005" },
+    { "/mnt/ide", DISK_BUS_IDE, "IDE", "0000:00:01.1", 1, 0, 1, "QM00004" },
+    { "/mnt/lsi", DISK_BUS_SCSI, "SCSI", "0000:00:07.0", 0, 0, 2, NULL },
+    { "/mnt/hyperv", DISK_BUS_SCSI, "Hyper-V SCSI", NULL, 0, 0, 0, "6002248012345678" },
+    { "/mnt/xen", DISK_BUS_XEN, "Xen", NULL, 0, 0, 0, NULL },
+};
+
+static void test_controllers(void)
+{
+    g_autoptr(Inventory) inventory = load_fixture("controllers");
+
+    for (gsize i = 0; i < G_N_ELEMENTS(controller_cases); i++) {
+        const ControllerCase *c = &controller_cases[i];
+        const DiskInfo *disk = only_disk(must_find(inventory, c->mountpoint));
+
+        g_test_message("%s", c->mountpoint);
+        g_assert_cmpint(disk->bus, ==, c->bus);
+        g_assert_cmpstr(disk->label, ==, c->label);
+        if (c->pci) {
+            assert_pci(disk, c->pci);
+        } else {
+            g_assert_false(disk->has_pci);
+        }
+        g_assert_cmpuint(disk->bus_number, ==, c->bus_number);
+        g_assert_cmpuint(disk->target, ==, c->target);
+        g_assert_cmpuint(disk->unit, ==, c->unit);
+        g_assert_cmpstr(disk->serial, ==, c->serial);
+        g_assert_true(disk_bus_is_host_visible(disk->bus));
+    }
+}
+
+static void test_virtual_device_has_no_disk(void)
+{
+    g_autoptr(Inventory) inventory = load_fixture("controllers");
+    const InventoryMount *nbd = must_find(inventory, "/mnt/nbd");
+    g_autoptr(GPtrArray) disks = inventory_mount_get_disks(nbd);
+    DeviceStackSummary summary;
+
+    g_assert_cmpint(nbd->stack->kind, ==, DEVICE_NODE_KIND_VIRTUAL);
+    g_assert_cmpuint(disks->len, ==, 0);
+    device_stack_summarize(nbd->stack, &summary);
+    g_assert_true(summary.virtual_leaf == nbd->stack);
+}
+
+static void test_nvme_over_fabrics(void)
+{
+    g_autoptr(Inventory) inventory = load_fixture("controllers");
+    const DiskInfo *disk = only_disk(must_find(inventory, "/mnt/nvme-tcp"));
+
+    g_assert_cmpint(disk->bus, ==, DISK_BUS_NVME_FABRICS);
+    g_assert_cmpstr(disk_bus_to_string(disk->bus), ==, "nvme");
+    g_assert_cmpstr(disk->label, ==, "NVMe over Fabrics (tcp)");
+    g_assert_false(disk->has_pci);
+    g_assert_false(disk_bus_is_host_visible(disk->bus));
+    g_assert_cmpstr(disk->serial, ==, "a1b2c3d4e5f6");
+}
+
+static void test_loop_devices(void)
+{
+    g_autoptr(Inventory) inventory = load_fixture("loop-in-loop");
+    const InventoryMount *img = must_find(inventory, "/data/img");
+    g_autoptr(GPtrArray) disks = inventory_mount_get_disks(img);
+
+    g_assert_cmpint(img->stack->kind, ==, DEVICE_NODE_KIND_LOOP);
+    g_assert_cmpstr(img->stack->backing_file, ==, "/data/outer.img");
+    g_assert_false(img->stack->backing_deleted);
+    g_assert_cmpuint(disks->len, ==, 0);
+}
+
+static void test_btrfs_on_two_disks(void)
+{
+    g_autoptr(Inventory) inventory = load_fixture("btrfs-raid1");
+    const InventoryMount *pool = must_find(inventory, "/pool");
+    g_autoptr(GPtrArray) disks = inventory_mount_get_disks(pool);
+    DeviceStackSummary summary;
+
+    g_assert_cmpstr(pool->device_name, ==, "vdb");
+    g_assert_cmpint(pool->stack->kind, ==, DEVICE_NODE_KIND_BTRFS_VOLUME);
+    g_assert_cmpuint(disks->len, ==, 2);
+    device_stack_summarize(pool->stack, &summary);
+    g_assert_cmpuint(summary.n_disks, ==, 2);
+}
+
+static void test_resolve_errors(void)
+{
+    const char *base = g_getenv("QUIESCE_FIXTURES");
+    g_autofree char *sys = g_build_filename(base, "virtio-blk", "sys", NULL);
+    g_autofree char *not_block = g_build_filename(sys, "devices", "pci0000:00", NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(DeviceNode) node = device_stack_resolve(sys, "/dev", makedev(8, 99), &error);
+
+    g_assert_null(node);
+    g_assert_error(error, QUIESCE_ERROR, QUIESCE_ERROR_NOT_FOUND);
+    g_clear_error(&error);
+    node = device_stack_resolve_dir(sys, "/dev", not_block, &error);
+    g_assert_null(node);
+    g_assert_error(error, QUIESCE_ERROR, QUIESCE_ERROR_FAILED);
+}
+
+static void put_le(guint8 *at, guint64 value, gsize bytes)
+{
+    for (gsize i = 0; i < bytes; i++) {
+        at[i] = (guint8)(value >> (8 * i));
+    }
+}
+
+/* A 1 MiB image holding a minimal ext2 superblock (what mkfs.ext2 writes at
+ * offset 1024 that libblkid checks), so the libblkid path runs anywhere. */
+static char *write_ext2_image(const char *dir)
+{
+    g_autofree guint8 *image = g_malloc0(1 << 20);
+    guint8 *sb = image + 1024;
+    char *path = g_build_filename(dir, "ext2.img", NULL);
+
+    put_le(sb + 0, 128, 4);      /* s_inodes_count */
+    put_le(sb + 4, 1024, 4);     /* s_blocks_count */
+    put_le(sb + 32, 8192, 4);    /* s_blocks_per_group */
+    put_le(sb + 40, 128, 4);     /* s_inodes_per_group */
+    put_le(sb + 56, 0xEF53, 2);  /* s_magic */
+    put_le(sb + 76, 1, 4);       /* s_rev_level */
+    put_le(sb + 88, 128, 2);     /* s_inode_size */
+    for (int i = 0; i < 16; i++) {
+        sb[104 + i] = (guint8)(i + 1); /* s_uuid */
+    }
+    memcpy(sb + 120, "fixsig", 6); /* s_volume_name */
+    g_assert_true(g_file_set_contents(path, (const char *)image, 1 << 20, NULL));
+    return path;
+}
+
+static void test_signature_probe(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *dir = g_dir_make_tmp("quiesce-sig-XXXXXX", &error);
+    g_autofree char *ext2 = NULL;
+    g_autofree char *zeros = NULL;
+    g_autofree char *missing = NULL;
+    g_autoptr(Signature) signature = NULL;
+
+    g_assert_no_error(error);
+    ext2 = write_ext2_image(dir);
+    signature = signature_probe(ext2, &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(signature);
+    g_assert_cmpstr(signature->type, ==, "ext2");
+    g_assert_cmpstr(signature->label, ==, "fixsig");
+    g_assert_cmpstr(signature->uuid, ==, "01020304-0506-0708-090a-0b0c0d0e0f10");
+    g_clear_pointer(&signature, signature_free);
+
+    zeros = g_build_filename(dir, "zeros.img", NULL);
+    {
+        g_autofree char *blank = g_malloc0(65536);
+        g_assert_true(g_file_set_contents(zeros, blank, 65536, NULL));
+    }
+    signature = signature_probe(zeros, &error);
+    g_assert_no_error(error);
+    g_assert_null(signature);
+
+    missing = g_build_filename(dir, "missing.img", NULL);
+    signature = signature_probe(missing, &error);
+    g_assert_null(signature);
+    g_assert_error(error, QUIESCE_ERROR, QUIESCE_ERROR_FAILED);
+
+    g_unlink(ext2);
+    g_unlink(zeros);
+    g_rmdir(dir);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/device-stack/virtio-blk-partition", test_virtio_blk_partition);
+    g_test_add_func("/device-stack/lvm", test_lvm);
+    g_test_add_func("/device-stack/md-raid1", test_md_raid1);
+    g_test_add_func("/device-stack/crypt-and-lvm-on-crypt", test_crypt_and_lvm_on_crypt);
+    g_test_add_func("/device-stack/iscsi", test_iscsi_disk);
+    g_test_add_func("/device-stack/usb", test_usb_disk);
+    g_test_add_func("/device-stack/nvme", test_nvme_disk);
+    g_test_add_func("/device-stack/controllers", test_controllers);
+    g_test_add_func("/device-stack/virtual-device", test_virtual_device_has_no_disk);
+    g_test_add_func("/device-stack/nvme-over-fabrics", test_nvme_over_fabrics);
+    g_test_add_func("/device-stack/loop", test_loop_devices);
+    g_test_add_func("/device-stack/btrfs-two-disks", test_btrfs_on_two_disks);
+    g_test_add_func("/device-stack/resolve-errors", test_resolve_errors);
+    g_test_add_func("/device-stack/signature-probe", test_signature_probe);
+    return g_test_run();
+}

@@ -1,0 +1,215 @@
+/*
+ * test-dispatcher.c — the command table and dispatcher over a fake
+ * transport: a ProtoSession whose reply callback collects the bytes a host
+ * would read. Portable (check.h), so it also runs under wine.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/protocol/command-table.h"
+#include "agent/protocol/dispatcher.h"
+#include "agent/protocol/proto-session.h"
+#include "tests/unit/check.h"
+
+typedef struct {
+    bool frozen;
+    int echo_calls;
+    char out[8192];
+    size_t out_len;
+} Fake;
+
+static bool cmd_echo(void *context, const JsonValue *args, JsonValue **result,
+                     ProtoError **error)
+{
+    Fake *fake = context;
+    fake->echo_calls++;
+    *result = json_value_copy(json_object_get(args, "value"));
+    return true;
+}
+
+static bool cmd_fail(void *context, const JsonValue *args, JsonValue **result,
+                     ProtoError **error)
+{
+    proto_error_set(error, PROTO_ERROR_CLASS_GENERIC_ERROR, "failed to freeze %s: %s", "/x",
+                    "Operation not permitted");
+    return false;
+}
+
+static bool cmd_quiet(void *context, const JsonValue *args, JsonValue **result,
+                      ProtoError **error)
+{
+    return true;
+}
+
+static bool cmd_frozen_ok(void *context, const JsonValue *args, JsonValue **result,
+                          ProtoError **error)
+{
+    *result = json_string_new("thawed");
+    return true;
+}
+
+static const CommandArg echo_args[] = {
+    { "value", COMMAND_ARG_STRING_LIST, false },
+    { "flag", COMMAND_ARG_BOOL, true },
+    { NULL, 0, false },
+};
+
+static const CommandSpec specs[] = {
+    { "test-echo", cmd_echo, echo_args, 0 },
+    { "test-fail", cmd_fail, NULL, 0 },
+    { "test-quiet", cmd_quiet, NULL, COMMAND_FLAG_NO_SUCCESS_RESPONSE },
+    { "test-status", cmd_frozen_ok, NULL, COMMAND_FLAG_ALLOWED_WHILE_FROZEN },
+    { "test-delimited", cmd_frozen_ok, NULL, COMMAND_FLAG_SENTINEL_REPLY },
+};
+
+static bool fake_frozen(void *context)
+{
+    return ((Fake *)context)->frozen;
+}
+
+static void fake_write(void *opaque, const char *bytes, size_t len)
+{
+    Fake *fake = opaque;
+    CHECK(fake->out_len + len < sizeof(fake->out));
+    if (fake->out_len + len < sizeof(fake->out)) {
+        memcpy(fake->out + fake->out_len, bytes, len);
+        fake->out_len += len;
+        fake->out[fake->out_len] = '\0';
+    }
+}
+
+/* Feeds one input and returns everything replied (into fake->out). */
+static const char *roundtrip(Fake *fake, Dispatcher *d, const char *input)
+{
+    ProtoSession *session = proto_session_new(d, NULL, fake_write, fake);
+    fake->out_len = 0;
+    fake->out[0] = '\0';
+    proto_session_feed(session, input, strlen(input));
+    proto_session_free(session);
+    return fake->out;
+}
+
+static Dispatcher *make(Fake *fake)
+{
+    Dispatcher *d = dispatcher_new(fake, fake_frozen);
+    dispatcher_add_commands(d, specs, sizeof(specs) / sizeof(specs[0]));
+    return d;
+}
+
+static void test_success_and_id(void)
+{
+    Fake fake = { 0 };
+    Dispatcher *d = make(&fake);
+    CHECK_STR_EQ(roundtrip(&fake, d,
+                           "{\"execute\":\"test-echo\",\"arguments\":{\"value\":[\"a\"]},\"id\":9}"),
+                 "{\"return\": [\"a\"], \"id\": 9}\n");
+    CHECK(fake.echo_calls == 1);
+    dispatcher_free(d);
+}
+
+static void test_argument_errors_never_reach_handler(void)
+{
+    Fake fake = { 0 };
+    Dispatcher *d = make(&fake);
+    CHECK_STR_EQ(roundtrip(&fake, d, "{\"execute\":\"test-echo\"}"),
+                 "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'value' is "
+                 "missing\"}}\n");
+    CHECK_STR_EQ(roundtrip(&fake, d,
+                           "{\"execute\":\"test-echo\",\"arguments\":{\"value\":[1]}}"),
+                 "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Invalid parameter type "
+                 "for 'value[0]', expected: string\"}}\n");
+    CHECK_STR_EQ(roundtrip(&fake, d,
+                           "{\"execute\":\"test-echo\",\"arguments\":{\"value\":[],\"flag\":1}}"),
+                 "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Invalid parameter type "
+                 "for 'flag', expected: boolean\"}}\n");
+    CHECK_STR_EQ(roundtrip(&fake, d,
+                           "{\"execute\":\"test-echo\",\"arguments\":{\"value\":[],\"zz\":1}}"),
+                 "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'zz' is "
+                 "unexpected\"}}\n");
+    CHECK(fake.echo_calls == 0);
+    dispatcher_free(d);
+}
+
+static void test_handler_error_and_no_success_response(void)
+{
+    Fake fake = { 0 };
+    Dispatcher *d = make(&fake);
+    CHECK_STR_EQ(roundtrip(&fake, d, "{\"execute\":\"test-fail\",\"id\":\"f\"}"),
+                 "{\"id\": \"f\", \"error\": {\"class\": \"GenericError\", \"desc\": \"failed "
+                 "to freeze /x: Operation not permitted\"}}\n");
+    CHECK_STR_EQ(roundtrip(&fake, d, "{\"execute\":\"test-quiet\"}{\"execute\":\"test-status\"}"),
+                 "{\"return\": \"thawed\"}\n");
+    dispatcher_free(d);
+}
+
+static void test_sentinel(void)
+{
+    Fake fake = { 0 };
+    Dispatcher *d = make(&fake);
+    CHECK_STR_EQ(roundtrip(&fake, d, "{\"execute\":\"test-delimited\"}"),
+                 "\xff{\"return\": \"thawed\"}\n");
+    dispatcher_free(d);
+}
+
+static void test_frozen_gate(void)
+{
+    Fake fake = { .frozen = true };
+    Dispatcher *d = make(&fake);
+    CHECK_STR_EQ(roundtrip(&fake, d,
+                           "{\"execute\":\"test-echo\",\"arguments\":{\"value\":[]}}"),
+                 "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Command test-echo "
+                 "has been disabled: the agent is in frozen state\"}}\n");
+    CHECK_STR_EQ(roundtrip(&fake, d, "{\"execute\":\"test-status\"}"),
+                 "{\"return\": \"thawed\"}\n");
+    CHECK(fake.echo_calls == 0);
+    CHECK(!dispatcher_is_enabled(d, dispatcher_lookup(d, "test-echo")));
+    CHECK(dispatcher_is_enabled(d, dispatcher_lookup(d, "test-status")));
+    dispatcher_free(d);
+}
+
+static void test_allow_and_block_lists(void)
+{
+    Fake fake = { 0 };
+    Dispatcher *d = make(&fake);
+    const char *allow[] = { "test-status", "test-fail", "no-such", NULL };
+    const char *block[] = { "test-fail", NULL };
+    char *unknown = NULL;
+
+    dispatcher_set_allowed(d, allow, &unknown);
+    CHECK_STR_EQ(unknown, "no-such");
+    free(unknown);
+    dispatcher_set_blocked(d, block, &unknown);
+    CHECK(unknown == NULL);
+    CHECK_STR_EQ(roundtrip(&fake, d, "{\"execute\":\"test-fail\"}"),
+                 "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Command test-fail "
+                 "has been disabled\"}}\n");
+    CHECK_STR_EQ(roundtrip(&fake, d,
+                           "{\"execute\":\"test-echo\",\"arguments\":{\"value\":[]}}"),
+                 "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Command test-echo "
+                 "has been disabled\"}}\n");
+    CHECK_STR_EQ(roundtrip(&fake, d, "{\"execute\":\"test-status\"}"),
+                 "{\"return\": \"thawed\"}\n");
+    dispatcher_free(d);
+}
+
+static void test_keeps_serving_after_garbage(void)
+{
+    Fake fake = { 0 };
+    Dispatcher *d = make(&fake);
+    CHECK_STR_EQ(roundtrip(&fake, d, "{\"execute\":\x01 {\"execute\":\"test-status\"}"),
+                 "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, "
+                 "stray '\\u0001'\"}}\n{\"return\": \"thawed\"}\n");
+    dispatcher_free(d);
+}
+
+int main(void)
+{
+    RUN(test_success_and_id);
+    RUN(test_argument_errors_never_reach_handler);
+    RUN(test_handler_error_and_no_success_response);
+    RUN(test_sentinel);
+    RUN(test_frozen_gate);
+    RUN(test_allow_and_block_lists);
+    RUN(test_keeps_serving_after_garbage);
+    return check_exit_status();
+}
