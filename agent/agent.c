@@ -10,7 +10,16 @@ static bool agent_is_frozen(void *context)
 {
     Agent *agent = context;
 
-    return agent->frozen;
+    return engine_is_frozen(agent->engine);
+}
+
+static void agent_frozen_changed(gboolean frozen, gpointer user_data)
+{
+    Agent *agent = user_data;
+
+    if (agent->log) {
+        agent_log_hold(agent->log, frozen);
+    }
 }
 
 static void agent_apply_rpc_lists(Agent *agent)
@@ -34,17 +43,28 @@ static void agent_apply_rpc_lists(Agent *agent)
     }
 }
 
-Agent *agent_new(const AgentConfig *config)
+Agent *agent_new(const AgentConfig *config, EngineConfig *engine_config, AgentLog *log)
 {
     Agent *agent = g_new0(Agent, 1);
+    g_autoptr(GError) recovery_error = NULL;
 
     agent->config.channels = g_strdupv(config->channels);
     agent->config.allow_rpcs = g_strdupv(config->allow_rpcs);
     agent->config.block_rpcs = g_strdupv(config->block_rpcs);
     agent->config.max_request_bytes = config->max_request_bytes;
     agent->config.max_depth = config->max_depth;
+    agent->log = log;
+    agent->engine = engine_new(engine_config, agent_frozen_changed, agent, &recovery_error);
+    if (recovery_error) {
+        g_critical("recovering the frozen state: %s", recovery_error->message);
+    }
+    if (engine_get_ended(agent->engine)) {
+        g_warning("%s", engine_get_ended(agent->engine)->message);
+    }
     agent->dispatcher = dispatcher_new(agent, agent_is_frozen);
     dispatcher_add_commands(agent->dispatcher, commands_basic, commands_basic_count);
+    dispatcher_add_commands(agent->dispatcher, commands_fsfreeze, commands_fsfreeze_count);
+    dispatcher_add_commands(agent->dispatcher, commands_snapshot, commands_snapshot_count);
     agent_apply_rpc_lists(agent);
     agent->channels = g_ptr_array_new_with_free_func((GDestroyNotify)agent_channel_free);
     agent->loop = g_main_loop_new(NULL, FALSE);
@@ -74,6 +94,7 @@ gboolean agent_open_channels(Agent *agent, GError **error)
 void agent_run(Agent *agent)
 {
     g_main_loop_run(agent->loop);
+    engine_shutdown(agent->engine);
 }
 
 void agent_quit(Agent *agent)
@@ -95,6 +116,7 @@ void agent_free(Agent *agent)
     }
     g_clear_pointer(&agent->channels, g_ptr_array_unref);
     dispatcher_free(agent->dispatcher);
+    engine_free(agent->engine);
     g_main_loop_unref(agent->loop);
     agent_config_clear(&agent->config);
     g_free(agent);

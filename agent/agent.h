@@ -8,6 +8,8 @@
 
 #include <glib.h>
 
+#include "agent/engine.h"
+#include "agent/log.h"
 #include "agent/protocol/dispatcher.h"
 
 typedef struct {
@@ -25,16 +27,19 @@ struct Agent {
     Dispatcher *dispatcher;
     GPtrArray *channels; /* AgentChannel, owned */
     GMainLoop *loop;
-    gboolean frozen; /* filesystems frozen by us (gates commands) */
+    Engine *engine;  /* owned: the freeze engine all commands share */
+    AgentLog *log;   /* borrowed: held in memory while frozen */
 };
 
-/* Builds the dispatcher from the command tables and applies allow/block
- * lists; config is copied. Unknown RPC names are logged as warnings. */
-Agent *agent_new(const AgentConfig *config);
+/* Builds the engine (which thaws what a killed predecessor left frozen) and
+ * the dispatcher from the command tables, and applies allow/block lists.
+ * config is copied, engine_config taken (transfer full), log borrowed.
+ * Unknown RPC names and a failed recovery are logged. */
+Agent *agent_new(const AgentConfig *config, EngineConfig *engine_config, AgentLog *log);
 void agent_free(Agent *agent);
 /* Opens every configured channel; FALSE with the first failure. */
 gboolean agent_open_channels(Agent *agent, GError **error);
-/* Runs until agent_quit(). */
+/* Runs until agent_quit(); thaws whatever is still frozen before returning. */
 void agent_run(Agent *agent);
 void agent_quit(Agent *agent);
 

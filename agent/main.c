@@ -1,8 +1,9 @@
 /*
- * main.c — reads options, builds the Agent, runs the loop.
+ * main.c — reads options and the configuration file, builds the Agent, runs
+ * the loop. `--check` prints the eligibility report instead and exits.
  *
- * quiesced runs in the foreground (systemd Type=simple/notify style) and logs
- * to stderr. SIGTERM and SIGINT stop it cleanly.
+ * quiesced runs in the foreground (systemd style) and logs to stderr.
+ * SIGTERM and SIGINT stop it cleanly; anything still frozen is thawed first.
  */
 #include <glib-unix.h>
 #include <signal.h>
@@ -10,29 +11,57 @@
 #include <stdlib.h>
 
 #include "agent/agent.h"
+#include "agent/commands/report-json.h"
+#include "agent/config.h"
 #include "agent/log.h"
+#include "agent/protocol/json-writer.h"
+#include "fsfreeze/report-table.h"
 #include "transports/transport.h"
 
 #define DEFAULT_CHANNEL "virtio-serial:/dev/virtio-ports/org.qemu.guest_agent.0"
 #define DEFAULT_MAX_REQUEST_BYTES (1024u * 1024) /* our requests are tiny */
+#define DEFAULT_MAX_DEPTH 64
 
 /* Command-line option variables: the one allowed kind of global (STYLE.md). */
 static char **opt_channels;
 static char *opt_allow_rpcs;
 static char *opt_block_rpcs;
+static char *opt_config;
+static char *opt_confine;
+static char *opt_state_dir;
+static char **opt_exclude;
+static gint opt_window = -1;
+static gboolean opt_strict;
+static gboolean opt_check;
+static gboolean opt_json;
 static gboolean opt_verbose;
 static gboolean opt_version;
-static gint64 opt_max_request_bytes = DEFAULT_MAX_REQUEST_BYTES;
-static gint opt_max_depth = 64;
+static gint64 opt_max_request_bytes;
+static gint opt_max_depth;
 
 static const GOptionEntry main_options[] = {
     { "channel", 'c', 0, G_OPTION_ARG_STRING_ARRAY, &opt_channels,
       "Serve the host on KIND:ADDRESS (repeatable; default " DEFAULT_CHANNEL ")",
       "KIND:ADDRESS" },
+    { "config", 'f', 0, G_OPTION_ARG_FILENAME, &opt_config,
+      "Configuration file (default " CONFIG_DEFAULT_PATH " when it exists)", "FILE" },
     { "allow-rpcs", 'a', 0, G_OPTION_ARG_STRING, &opt_allow_rpcs,
       "Comma-separated commands to allow; all others are disabled", "LIST" },
     { "block-rpcs", 'b', 0, G_OPTION_ARG_STRING, &opt_block_rpcs,
       "Comma-separated commands to disable (wins over --allow-rpcs)", "LIST" },
+    { "confine", 0, 0, G_OPTION_ARG_FILENAME, &opt_confine,
+      "Only consider filesystems mounted at or under DIR", "DIR" },
+    { "exclude", 'x', 0, G_OPTION_ARG_FILENAME_ARRAY, &opt_exclude,
+      "Leave the filesystem mounted at PATH out of every freeze (repeatable)", "PATH" },
+    { "freeze-window", 'w', 0, G_OPTION_ARG_INT, &opt_window,
+      "Thaw on our own after N seconds frozen (default 60, 0 = never)", "N" },
+    { "state-dir", 't', 0, G_OPTION_ARG_FILENAME, &opt_state_dir,
+      "Where the frozen state is kept (default " ENGINE_DEFAULT_STATE_DIR ")", "DIR" },
+    { "strict", 0, 0, G_OPTION_ARG_NONE, &opt_strict,
+      "Hyper-V's rule: anything but basic disks means saved-state", NULL },
+    { "check", 0, 0, G_OPTION_ARG_NONE, &opt_check,
+      "Print the eligibility report and exit (0 eligible, 1 not)", NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json, "With --check: print JSON", NULL },
     { "max-request-bytes", 0, 0, G_OPTION_ARG_INT64, &opt_max_request_bytes,
       "Largest request accepted, in bytes (default 1 MiB)", "N" },
     { "max-depth", 0, 0, G_OPTION_ARG_INT, &opt_max_depth,
@@ -67,7 +96,50 @@ static void main_setup_signals(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
-static gboolean main_parse(int *argc, char ***argv, AgentConfig *config, GError **error)
+/* Command-line settings win over the configuration file. */
+static gboolean main_apply_options(AgentConfig *config, EngineConfig *engine, GError **error)
+{
+    if (opt_channels) {
+        g_strfreev(config->channels);
+        config->channels = g_strdupv(opt_channels);
+    }
+    if (opt_allow_rpcs) {
+        g_strfreev(config->allow_rpcs);
+        config->allow_rpcs = g_strsplit(opt_allow_rpcs, ",", 0);
+    }
+    if (opt_block_rpcs) {
+        g_strfreev(config->block_rpcs);
+        config->block_rpcs = g_strsplit(opt_block_rpcs, ",", 0);
+    }
+    if (opt_max_request_bytes) {
+        config->max_request_bytes = (gsize)opt_max_request_bytes;
+    }
+    if (opt_max_depth) {
+        config->max_depth = (guint)opt_max_depth;
+    }
+    if (config->max_request_bytes < 64 || config->max_depth < 2) {
+        g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                            "--max-request-bytes must be >= 64 and --max-depth >= 2");
+        return FALSE;
+    }
+    if (opt_window >= 0) {
+        engine->window_seconds = (guint)opt_window;
+    }
+    if (opt_state_dir) {
+        g_free(engine->state_dir);
+        engine->state_dir = g_strdup(opt_state_dir);
+    }
+    engine->policy->strict = engine->policy->strict || opt_strict;
+    for (char **path = opt_exclude; path && *path; path++) {
+        if (!eligibility_policy_add_exclude(engine->policy, *path, error)) {
+            return FALSE;
+        }
+    }
+    return !opt_confine || eligibility_policy_set_confine(engine->policy, opt_confine, error);
+}
+
+static gboolean main_parse(int *argc, char ***argv, AgentConfig *config, EngineConfig *engine,
+                           GError **error)
 {
     g_autoptr(GOptionContext) context = g_option_context_new("- the quiesce guest agent");
     g_autofree char *kinds = transport_kinds_describe();
@@ -78,28 +150,47 @@ static gboolean main_parse(int *argc, char ***argv, AgentConfig *config, GError 
     if (!g_option_context_parse(context, argc, argv, error)) {
         return FALSE;
     }
-    if (opt_max_request_bytes < 64 || opt_max_depth < 2) {
-        g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                            "--max-request-bytes must be >= 64 and --max-depth >= 2");
-        return FALSE;
+    config->channels = g_strsplit(DEFAULT_CHANNEL, "\n", 0);
+    config->max_request_bytes = DEFAULT_MAX_REQUEST_BYTES;
+    config->max_depth = DEFAULT_MAX_DEPTH;
+    return config_load(opt_config ? opt_config : CONFIG_DEFAULT_PATH, opt_config != NULL, config,
+                       engine, error) &&
+           main_apply_options(config, engine, error);
+}
+
+/* --check: the report for a person (a table) or a program (--json). */
+static int main_check(const EngineConfig *engine)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(EligibilityReport) report = engine_config_check(engine, &error);
+
+    if (!report) {
+        fprintf(stderr, "quiesced: %s\n", error->message);
+        return 2;
     }
-    config->channels = opt_channels ? g_strdupv(opt_channels) : g_strsplit(DEFAULT_CHANNEL, "\n", 0);
-    config->allow_rpcs = opt_allow_rpcs ? g_strsplit(opt_allow_rpcs, ",", 0) : NULL;
-    config->block_rpcs = opt_block_rpcs ? g_strsplit(opt_block_rpcs, ",", 0) : NULL;
-    config->max_request_bytes = (gsize)opt_max_request_bytes;
-    config->max_depth = (guint)opt_max_depth;
-    return TRUE;
+    if (opt_json) {
+        json_autoptr *json = report_json_eligibility(report);
+        char *text = json_value_to_pretty(json, NULL);
+        printf("%s\n", text);
+        free(text);
+    } else {
+        g_autoptr(GString) out = g_string_new(NULL);
+        report_table_render(report, REPORT_TABLE_FLAG_DISKS, out);
+        fputs(out->str, stdout);
+    }
+    return report->method == SNAPSHOT_METHOD_CHILD_SNAPSHOT ? 0 : 1;
 }
 
 int main(int argc, char **argv)
 {
     AgentLog log = { 0 };
     g_auto(AgentConfig) config = { 0 };
+    g_autoptr(EngineConfig) engine = engine_config_new();
     g_autoptr(GError) error = NULL;
     g_autoptr(Agent) agent = NULL;
 
     main_setup_signals();
-    if (!main_parse(&argc, &argv, &config, &error)) {
+    if (!main_parse(&argc, &argv, &config, engine, &error)) {
         fprintf(stderr, "quiesced: %s\n", error->message);
         return 2;
     }
@@ -107,10 +198,13 @@ int main(int argc, char **argv)
         printf("quiesced %s\n", QUIESCE_VERSION);
         return 0;
     }
+    if (opt_check) {
+        return main_check(engine);
+    }
     log.verbose = opt_verbose;
     agent_log_install(&log);
 
-    agent = agent_new(&config);
+    agent = agent_new(&config, g_steal_pointer(&engine), &log);
     if (!agent_open_channels(agent, &error)) {
         g_critical("%s", error->message);
         return 1;

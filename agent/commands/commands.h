@@ -13,6 +13,14 @@
 extern const CommandSpec commands_basic[];
 extern const gsize commands_basic_count;
 
+/* guest-fsfreeze-status, -freeze, -freeze-list, -thaw, guest-get-fsinfo. */
+extern const CommandSpec commands_fsfreeze[];
+extern const gsize commands_fsfreeze_count;
+
+/* guest-snapshot-check, -prepare, -post, -abort, -status. */
+extern const CommandSpec commands_snapshot[];
+extern const gsize commands_snapshot_count;
+
 /* Converts a GError from the GLib side into the protocol's error: qemu-ga
  * answers every failed command with GenericError and the message. */
 void command_error_take_gerror(ProtoError **error, GError *gerror /* transfer full */);

@@ -176,8 +176,6 @@ bool json_lexer_has_partial(const JsonLexer *lexer)
     return lexer->token.len > 0;
 }
 
-/* The state is updated before the sink runs, so a sink that resets the
- * lexer is not undone afterwards. */
 static void json_lexer_emit(JsonLexer *lexer, JsonTokenType type)
 {
     lexer->sink(lexer->opaque, type, lexer->token.data ? lexer->token.data : "",
@@ -185,6 +183,8 @@ static void json_lexer_emit(JsonLexer *lexer, JsonTokenType type)
     proto_buffer_truncate(&lexer->token, 0);
 }
 
+/* Takes a table entry (without LEX_PEEK). The new state is set before the
+ * sink runs, so a sink that resets the lexer is not undone afterwards. */
 static void json_lexer_step(JsonLexer *lexer, uint8_t next)
 {
     if (next & LEX_EMIT_FLAG) {

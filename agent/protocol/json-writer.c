@@ -110,16 +110,22 @@ static void json_write_int(ProtoBuffer *out, int64_t i)
     json_write_uint(out, i < 0 ? (uint64_t)(-(i + 1)) + 1 : (uint64_t)i, i < 0);
 }
 
-/* Rewrites snprintf's "%.17g" into glibc's C-locale spelling, in place. */
+/* Rewrites snprintf's "%.17g" into glibc's C-locale spelling, in place:
+ * '.' for the locale's decimal point, and an exponent of at least two digits
+ * (msvcrt prints three). */
 static void json_normalize_double(char *text)
 {
     const char *point = localeconv()->decimal_point;
-    char *found = strstr(text, point);
     char *exp;
 
-    if (point[0] && strcmp(point, ".") != 0 && found) {
-        *found = '.';
-        memmove(found + 1, found + strlen(point), strlen(found + strlen(point)) + 1);
+    if (point[0] && strcmp(point, ".") != 0) {
+        char *found = strstr(text, point);
+        size_t skip = strlen(point);
+
+        if (found) {
+            *found = '.';
+            memmove(found + 1, found + skip, strlen(found + skip) + 1);
+        }
     }
     exp = strchr(text, 'e');
     if (exp && (exp[1] == '+' || exp[1] == '-')) {

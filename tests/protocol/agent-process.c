@@ -42,8 +42,10 @@ static void child_die_with_parent(gpointer user_data)
 }
 
 static GPtrArray *build_argv(const char *flavour, const char *binary, const char *dir,
-                             const char *socket_path, const char *const *extra_args)
+                             const char *socket_path, const AgentProcessOptions *options)
 {
+    const char *const *extra_args = options->extra_args;
+
     GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
 
     g_ptr_array_add(argv, g_strdup(binary));
@@ -55,7 +57,17 @@ static GPtrArray *build_argv(const char *flavour, const char *binary, const char
         g_ptr_array_add(argv, g_strdup("-t"));
         g_ptr_array_add(argv, g_strdup(dir));
     } else {
+        g_autofree char *state = g_build_filename(dir, "state", NULL);
+        g_autofree char *config = g_build_filename(dir, "quiesced.conf", NULL);
+        g_file_set_contents(config,
+                            options->config ? options->config
+                                            : "[freeze]\nrunning-state-command=\n",
+                            -1, NULL);
         g_ptr_array_add(argv, g_strdup_printf("--channel=unix-listen:%s", socket_path));
+        g_ptr_array_add(argv, g_strdup_printf("--confine=%s", options->confine ? options->confine : dir));
+        g_ptr_array_add(argv, g_strdup_printf("--state-dir=%s",
+                                              options->state_dir ? options->state_dir : state));
+        g_ptr_array_add(argv, g_strdup_printf("--config=%s", config));
     }
     for (gsize i = 0; extra_args && extra_args[i]; i++) {
         g_ptr_array_add(argv, g_strdup(extra_args[i]));
@@ -67,6 +79,14 @@ static GPtrArray *build_argv(const char *flavour, const char *binary, const char
 AgentProcess *agent_process_start(const char *flavour, const char *binary,
                                   const char *const *extra_args, GError **error)
 {
+    AgentProcessOptions options = { .extra_args = extra_args };
+
+    return agent_process_start_full(flavour, binary, &options, error);
+}
+
+AgentProcess *agent_process_start_full(const char *flavour, const char *binary,
+                                       const AgentProcessOptions *options, GError **error)
+{
     g_autoptr(AgentProcess) agent = g_new0(AgentProcess, 1);
     g_autoptr(GPtrArray) argv = NULL;
 
@@ -75,8 +95,9 @@ AgentProcess *agent_process_start(const char *flavour, const char *binary,
         return NULL;
     }
     agent->socket_path = g_build_filename(agent->dir, "agent.sock", NULL);
-    argv = build_argv(flavour, binary, agent->dir, agent->socket_path, extra_args);
-    if (!g_spawn_async(agent->dir, (char **)argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+    argv = build_argv(flavour, binary, agent->dir, agent->socket_path, options);
+    if (!g_spawn_async(agent->dir, (char **)argv->pdata, (char **)options->envp,
+                       G_SPAWN_DO_NOT_REAP_CHILD,
                        child_die_with_parent, NULL, &agent->pid, error)) {
         return NULL;
     }

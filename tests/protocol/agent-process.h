@@ -10,10 +10,26 @@
 
 typedef struct AgentProcess AgentProcess;
 
+typedef struct {
+    const char *const *extra_args; /* appended to the command line; may be NULL */
+    const char *const *envp;       /* NULL: inherit */
+    /* quiesced only, for safety always set: --confine (default: the agent's
+     * own temp dir, so a stray freeze request can never reach the machine's
+     * filesystems) and --state-dir (default: <temp dir>/state). */
+    const char *confine;
+    const char *state_dir;
+    /* quiesced only: the configuration file's text. Default: only
+     * "[freeze] running-state-command=" (empty: do not ask systemd), so no
+     * test depends on the host's systemd state. */
+    const char *config;
+} AgentProcessOptions;
+
 /* flavour: "quiesced" or "qemu-ga"; extra_args (NULL-terminated, may be
  * NULL) are appended to the command line. Waits until the socket accepts. */
 AgentProcess *agent_process_start(const char *flavour, const char *binary,
                                   const char *const *extra_args, GError **error);
+AgentProcess *agent_process_start_full(const char *flavour, const char *binary,
+                                       const AgentProcessOptions *options, GError **error);
 const char *agent_process_socket(const AgentProcess *agent);
 const char *agent_process_dir(const AgentProcess *agent);
 GPid agent_process_pid(const AgentProcess *agent);

@@ -1,0 +1,166 @@
+/*
+ * fsfreeze.c — qemu-ga's freeze family with qemu-ga's names, arguments and
+ * results: guest-fsfreeze-status, -freeze, -freeze-list, -thaw, and
+ * guest-get-fsinfo (qga/qapi-schema.json, qga/commands-posix.c).
+ *
+ * Differences that make a backup safer, all on error paths: a
+ * guest-fsfreeze-freeze-list path that is not a freezable filesystem is an
+ * error instead of being silently ignored; a filesystem frozen by another
+ * tool makes the freeze fail (with everything rolled back) instead of being
+ * skipped, and thaw only thaws what this agent froze; a thaw after the
+ * window expired is an error so the host discards its snapshot.
+ */
+#include <sys/statvfs.h>
+
+#include "agent/agent.h"
+#include "agent/commands/commands.h"
+
+static bool cmd_fsfreeze_status(void *context, const JsonValue *args, JsonValue **result,
+                                ProtoError **error)
+{
+    Agent *agent = context;
+
+    *result = json_string_new(engine_is_frozen(agent->engine) ? "frozen" : "thawed");
+    return true;
+}
+
+static bool fsfreeze_run(Agent *agent, const JsonValue *list, JsonValue **result,
+                         ProtoError **error)
+{
+    g_autoptr(GPtrArray) paths = g_ptr_array_new();
+    g_autoptr(GError) gerror = NULL;
+    guint count = 0;
+
+    for (size_t i = 0; list && i < json_array_length(list); i++) {
+        g_ptr_array_add(paths, (char *)json_string_get(json_array_get(list, i)));
+    }
+    g_ptr_array_add(paths, NULL);
+    g_info("guest-fsfreeze called");
+    if (!engine_freeze(agent->engine, list ? (const char *const *)paths->pdata : NULL, &count,
+                       &gerror)) {
+        g_warning("freeze failed: %s", gerror->message);
+        command_error_take_gerror(error, g_steal_pointer(&gerror));
+        return false;
+    }
+    g_info("froze %u filesystem(s)", count);
+    *result = json_int_new(count);
+    return true;
+}
+
+static bool cmd_fsfreeze_freeze(void *context, const JsonValue *args, JsonValue **result,
+                                ProtoError **error)
+{
+    return fsfreeze_run(context, NULL, result, error);
+}
+
+static bool cmd_fsfreeze_freeze_list(void *context, const JsonValue *args, JsonValue **result,
+                                     ProtoError **error)
+{
+    return fsfreeze_run(context, json_object_get(args, "mountpoints"), result, error);
+}
+
+static bool cmd_fsfreeze_thaw(void *context, const JsonValue *args, JsonValue **result,
+                              ProtoError **error)
+{
+    Agent *agent = context;
+    g_autoptr(GError) gerror = NULL;
+    guint count = 0;
+
+    if (!engine_thaw(agent->engine, &count, &gerror)) {
+        g_warning("thaw: %s", gerror->message);
+        command_error_take_gerror(error, g_steal_pointer(&gerror));
+        return false;
+    }
+    g_info("guest-fsthaw called: thawed %u filesystem(s)", count);
+    *result = json_int_new(count);
+    return true;
+}
+
+static JsonValue *fsinfo_disk(const DiskInfo *disk)
+{
+    JsonValue *item = json_object_new();
+    JsonValue *pci = json_object_new();
+
+    /* libvirt requires pci-controller, bus, target and unit in every entry. */
+    json_object_set_int(pci, "domain", disk->has_pci ? disk->pci.domain : 0);
+    json_object_set_int(pci, "bus", disk->has_pci ? disk->pci.bus : 0);
+    json_object_set_int(pci, "slot", disk->has_pci ? disk->pci.slot : 0);
+    json_object_set_int(pci, "function", disk->has_pci ? disk->pci.function : 0);
+    json_object_set(item, "pci-controller", pci);
+    json_object_set_string(item, "bus-type", disk_bus_to_string(disk->bus));
+    json_object_set_int(item, "bus", disk->bus_number);
+    json_object_set_int(item, "target", disk->target);
+    json_object_set_int(item, "unit", disk->unit);
+    if (disk->serial) {
+        json_object_set_string(item, "serial", disk->serial);
+    }
+    if (disk->dev_path) {
+        json_object_set_string(item, "dev", disk->dev_path);
+    }
+    return item;
+}
+
+static JsonValue *fsinfo_mount(const InventoryMount *mount)
+{
+    JsonValue *item = json_object_new();
+    JsonValue *disks = json_array_new();
+    g_autoptr(GPtrArray) infos = inventory_mount_get_disks(mount);
+    struct statvfs st;
+
+    json_object_set_string(item, "name", mount->device_name);
+    json_object_set_string(item, "mountpoint", mount->mountpoint);
+    json_object_set_string(item, "type", mount->fstype);
+    /* qemu-ga's arithmetic (commands-posix.c): used = blocks - free,
+     * total = used + available to unprivileged users. */
+    if (statvfs(mount->mountpoint, &st) == 0) {
+        guint64 used = (guint64)(st.f_blocks - st.f_bfree) * st.f_frsize;
+        json_object_set_int(item, "used-bytes", (gint64)used);
+        json_object_set_int(item, "total-bytes",
+                            (gint64)(used + (guint64)st.f_bavail * st.f_frsize));
+        json_object_set_int(item, "total-bytes-privileged",
+                            (gint64)((guint64)st.f_blocks * st.f_frsize));
+    }
+    for (guint i = 0; infos && i < infos->len; i++) {
+        json_array_append(disks, fsinfo_disk(g_ptr_array_index(infos, i)));
+    }
+    json_object_set(item, "disk", disks);
+    return item;
+}
+
+static bool cmd_get_fsinfo(void *context, const JsonValue *args, JsonValue **result,
+                           ProtoError **error)
+{
+    g_autoptr(InventoryOptions) options = inventory_options_new();
+    g_autoptr(GError) gerror = NULL;
+    g_autoptr(Inventory) inventory = inventory_probe(options, &gerror);
+    JsonValue *list;
+
+    if (!inventory) {
+        command_error_take_gerror(error, g_steal_pointer(&gerror));
+        return false;
+    }
+    list = json_array_new();
+    /* Filesystems on block devices, newest mount first as qemu-ga lists them. */
+    for (guint i = inventory->mounts->len; i-- > 0;) {
+        const InventoryMount *mount = g_ptr_array_index(inventory->mounts, i);
+        if (mount->device_name && mount->stack) {
+            json_array_append(list, fsinfo_mount(mount));
+        }
+    }
+    *result = list;
+    return true;
+}
+
+static const CommandArg freeze_list_args[] = {
+    { "mountpoints", COMMAND_ARG_STRING_LIST, true },
+    { NULL, 0, false },
+};
+
+const CommandSpec commands_fsfreeze[] = {
+    { "guest-fsfreeze-status", cmd_fsfreeze_status, NULL, COMMAND_FLAG_ALLOWED_WHILE_FROZEN },
+    { "guest-fsfreeze-freeze", cmd_fsfreeze_freeze, NULL, 0 },
+    { "guest-fsfreeze-freeze-list", cmd_fsfreeze_freeze_list, freeze_list_args, 0 },
+    { "guest-fsfreeze-thaw", cmd_fsfreeze_thaw, NULL, COMMAND_FLAG_ALLOWED_WHILE_FROZEN },
+    { "guest-get-fsinfo", cmd_get_fsinfo, NULL, 0 },
+};
+const gsize commands_fsfreeze_count = G_N_ELEMENTS(commands_fsfreeze);

@@ -1,0 +1,191 @@
+/*
+ * snapshot.c — the snapshot-session extension (DESIGN §2): Hyper-V's
+ * capability query, PrepareForSnapshot, PostSnapshot and abort on top of QGA.
+ * Reply shapes are documented with examples in docs/protocol.md.
+ *
+ * prepare never leaves a partial freeze: when the guest is not eligible, or
+ * when freezing fails, the reply is "saved-state" with machine-readable
+ * reasons and nothing is frozen, so the host falls back instead of failing.
+ */
+#include "agent/agent.h"
+#include "agent/commands/commands.h"
+#include "agent/commands/report-json.h"
+#include "common/quiesce-error.h"
+
+#define REASON_FREEZE_FAILED "freeze-failed"
+
+static bool cmd_snapshot_check(void *context, const JsonValue *args, JsonValue **result,
+                               ProtoError **error)
+{
+    Agent *agent = context;
+    g_autoptr(GError) gerror = NULL;
+    g_autoptr(EligibilityReport) report = engine_check(agent->engine, &gerror);
+    JsonValue *reply;
+
+    if (!report) {
+        command_error_take_gerror(error, g_steal_pointer(&gerror));
+        return false;
+    }
+    reply = report_json_eligibility(report);
+    json_object_set_int(reply, "window-seconds", engine_get_config(agent->engine)->window_seconds);
+    *result = reply;
+    return true;
+}
+
+static JsonValue *prepare_child_reply(const Engine *engine, const EligibilityReport *report)
+{
+    const EngineSession *session = engine_get_session(engine);
+    JsonValue *reply = json_object_new();
+
+    json_object_set_string(reply, "method", "child-snapshot");
+    json_object_set_string(reply, "session", session->id);
+    json_object_set(reply, "frozen", report_json_strings(session->frozen));
+    json_object_set(reply, "excluded", report_json_excluded(report));
+    json_object_set_int(reply, "window-seconds", engine_get_config(engine)->window_seconds);
+    if (session->deadline_real) {
+        json_object_set(reply, "deadline", report_json_time(session->deadline_real));
+    }
+    return reply;
+}
+
+static JsonValue *prepare_saved_state_reply(const EligibilityReport *report,
+                                            const GError *failure)
+{
+    JsonValue *reply = json_object_new();
+    JsonValue *reasons = report_json_reasons(report);
+
+    if (failure) {
+        JsonValue *reason = json_object_new();
+        json_object_set_string(reason, "code", REASON_FREEZE_FAILED);
+        json_object_set_string(reason, "message", failure->message);
+        json_array_append(reasons, reason);
+    }
+    json_object_set_string(reply, "method", "saved-state");
+    json_object_set(reply, "reasons", reasons);
+    json_object_set(reply, "frozen", json_array_new());
+    json_object_set(reply, "excluded", report_json_excluded(report));
+    return reply;
+}
+
+static bool cmd_snapshot_prepare(void *context, const JsonValue *args, JsonValue **result,
+                                 ProtoError **error)
+{
+    Agent *agent = context;
+    g_autoptr(GError) gerror = NULL;
+    g_autoptr(GError) failure = NULL;
+    g_autoptr(EligibilityReport) report = NULL;
+
+    if (!engine_prepare(agent->engine, &report, &failure, &gerror)) {
+        g_warning("prepare: %s", gerror->message);
+        command_error_take_gerror(error, g_steal_pointer(&gerror));
+        return false;
+    }
+    if (engine_get_session(agent->engine)) {
+        *result = prepare_child_reply(agent->engine, report);
+        g_info("prepare: session %s, %u filesystem(s) frozen",
+               engine_get_session(agent->engine)->id,
+               engine_get_session(agent->engine)->frozen->len);
+        return true;
+    }
+    *result = prepare_saved_state_reply(report, failure);
+    g_info("prepare: saved-state (%u reason(s))%s%s", report->reasons->len + (failure ? 1 : 0),
+           failure ? ": " : "", failure ? failure->message : "");
+    return true;
+}
+
+static bool snapshot_end(Agent *agent, const char *id, gboolean abort, JsonValue **result,
+                         ProtoError **error)
+{
+    g_autoptr(GError) gerror = NULL;
+    const EngineSession *session = engine_get_session(agent->engine);
+    gint64 held_us = session ? g_get_monotonic_time() - session->started_mono : 0;
+    g_autofree char *session_id = g_strdup(id ? id : session ? session->id : NULL);
+    gboolean ok;
+    guint thawed = 0;
+
+    ok = abort ? engine_abort(agent->engine, id, &thawed, &gerror)
+               : engine_post(agent->engine, id, &thawed, &gerror);
+    if (!ok) {
+        g_warning("%s: %s", abort ? "abort" : "post", gerror->message);
+        command_error_take_gerror(error, g_steal_pointer(&gerror));
+        return false;
+    }
+    *result = json_object_new();
+    if (session_id) {
+        json_object_set_string(*result, "session", session_id);
+    }
+    json_object_set_int(*result, "thawed", thawed);
+    json_object_set_int(*result, "frozen-ms", held_us / 1000);
+    g_info("%s: session %s, thawed %u filesystem(s) after %" G_GINT64_FORMAT " ms",
+           abort ? "abort" : "post", session_id ? session_id : "-", thawed, held_us / 1000);
+    return true;
+}
+
+static bool cmd_snapshot_post(void *context, const JsonValue *args, JsonValue **result,
+                              ProtoError **error)
+{
+    return snapshot_end(context, json_object_get_string(args, "session"), FALSE, result, error);
+}
+
+static bool cmd_snapshot_abort(void *context, const JsonValue *args, JsonValue **result,
+                               ProtoError **error)
+{
+    return snapshot_end(context, json_object_get_string(args, "session"), TRUE, result, error);
+}
+
+static JsonValue *status_ended(const EngineEnded *ended)
+{
+    JsonValue *item = json_object_new();
+
+    json_object_set_string(item, "session", ended->session_id);
+    json_object_set_string(item, "end", ended->end == ENGINE_END_EXPIRED ? "expired" : "broken");
+    json_object_set_string(item, "message", ended->message);
+    return item;
+}
+
+static bool cmd_snapshot_status(void *context, const JsonValue *args, JsonValue **result,
+                                ProtoError **error)
+{
+    Agent *agent = context;
+    const EngineSession *session = engine_get_session(agent->engine);
+    const EngineEnded *ended = engine_get_ended(agent->engine);
+    JsonValue *reply = json_object_new();
+
+    json_object_set_string(reply, "state", session ? "active" : "idle");
+    json_object_set_string(reply, "fsfreeze", engine_is_frozen(agent->engine) ? "frozen" : "thawed");
+    if (session) {
+        json_object_set_string(reply, "session", session->id);
+        json_object_set(reply, "frozen", report_json_strings(session->frozen));
+        if (session->deadline_mono) {
+            gint64 left = MAX(0, session->deadline_mono - g_get_monotonic_time());
+            json_object_set(reply, "deadline", report_json_time(session->deadline_real));
+            json_object_set_int(reply, "time-left-ms", left / 1000);
+        }
+    } else {
+        json_object_set(reply, "frozen", json_array_new());
+    }
+    if (ended) {
+        json_object_set(reply, "ended", status_ended(ended));
+    }
+    *result = reply;
+    return true;
+}
+
+static const CommandArg post_args[] = {
+    { "session", COMMAND_ARG_STRING, false },
+    { NULL, 0, false },
+};
+
+static const CommandArg abort_args[] = {
+    { "session", COMMAND_ARG_STRING, true },
+    { NULL, 0, false },
+};
+
+const CommandSpec commands_snapshot[] = {
+    { "guest-snapshot-check", cmd_snapshot_check, NULL, 0 },
+    { "guest-snapshot-prepare", cmd_snapshot_prepare, NULL, 0 },
+    { "guest-snapshot-post", cmd_snapshot_post, post_args, COMMAND_FLAG_ALLOWED_WHILE_FROZEN },
+    { "guest-snapshot-abort", cmd_snapshot_abort, abort_args, COMMAND_FLAG_ALLOWED_WHILE_FROZEN },
+    { "guest-snapshot-status", cmd_snapshot_status, NULL, COMMAND_FLAG_ALLOWED_WHILE_FROZEN },
+};
+const gsize commands_snapshot_count = G_N_ELEMENTS(commands_snapshot);

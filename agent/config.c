@@ -1,0 +1,177 @@
+/*
+ * config.c — see the header.
+ */
+#include "agent/config.h"
+
+#include "common/quiesce-error.h"
+
+typedef struct {
+    const char *group;
+    const char *const *keys;
+} ConfigGroup;
+
+static const char *const agent_keys[] = { "channels", "allow-rpcs", "block-rpcs",
+                                          "max-request-bytes", "max-depth", NULL };
+static const char *const freeze_keys[] = { "window", "state-dir", "confine", "exclude",
+                                           "running-state-command", NULL };
+static const char *const eligibility_keys[] = { "strict", "allow-dynamic", NULL };
+static const ConfigGroup config_groups[] = {
+    { "agent", agent_keys },
+    { "freeze", freeze_keys },
+    { "eligibility", eligibility_keys },
+};
+
+static gboolean config_check_names(GKeyFile *file, const char *path, GError **error)
+{
+    g_auto(GStrv) groups = g_key_file_get_groups(file, NULL);
+
+    for (char **group = groups; *group; group++) {
+        const ConfigGroup *known = NULL;
+        g_auto(GStrv) keys = NULL;
+        for (gsize i = 0; i < G_N_ELEMENTS(config_groups); i++) {
+            if (g_str_equal(config_groups[i].group, *group)) {
+                known = &config_groups[i];
+            }
+        }
+        if (!known) {
+            g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
+                        "%s: unknown group [%s]", path, *group);
+            return FALSE;
+        }
+        keys = g_key_file_get_keys(file, *group, NULL, NULL);
+        for (char **key = keys; key && *key; key++) {
+            if (!g_strv_contains(known->keys, *key)) {
+                g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
+                            "%s: unknown key '%s' in [%s]", path, *key, *group);
+                return FALSE;
+            }
+        }
+    }
+    return TRUE;
+}
+
+/* Reads an optional value with a typed getter; errors name file and key. */
+static gboolean config_fail(GError **error, const char *path, const char *group,
+                            const char *key, GError *cause)
+{
+    g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT, "%s: [%s] %s: %s", path,
+                group, key, cause->message);
+    g_error_free(cause);
+    return FALSE;
+}
+
+static gboolean config_load_agent(GKeyFile *file, const char *path, AgentConfig *agent,
+                                  GError **error)
+{
+    GError *cause = NULL;
+
+    if (g_key_file_has_key(file, "agent", "channels", NULL)) {
+        g_strfreev(agent->channels);
+        agent->channels = g_key_file_get_string_list(file, "agent", "channels", NULL, NULL);
+    }
+    if (g_key_file_has_key(file, "agent", "allow-rpcs", NULL)) {
+        g_strfreev(agent->allow_rpcs);
+        agent->allow_rpcs = g_key_file_get_string_list(file, "agent", "allow-rpcs", NULL, NULL);
+    }
+    if (g_key_file_has_key(file, "agent", "block-rpcs", NULL)) {
+        g_strfreev(agent->block_rpcs);
+        agent->block_rpcs = g_key_file_get_string_list(file, "agent", "block-rpcs", NULL, NULL);
+    }
+    if (g_key_file_has_key(file, "agent", "max-request-bytes", NULL)) {
+        guint64 value = g_key_file_get_uint64(file, "agent", "max-request-bytes", &cause);
+        if (cause || value < 64) {
+            return config_fail(error, path, "agent", "max-request-bytes",
+                               cause ? cause : g_error_new_literal(QUIESCE_ERROR, 0,
+                                                                   "must be at least 64"));
+        }
+        agent->max_request_bytes = value;
+    }
+    if (g_key_file_has_key(file, "agent", "max-depth", NULL)) {
+        gint value = g_key_file_get_integer(file, "agent", "max-depth", &cause);
+        if (cause || value < 2) {
+            return config_fail(error, path, "agent", "max-depth",
+                               cause ? cause : g_error_new_literal(QUIESCE_ERROR, 0,
+                                                                   "must be at least 2"));
+        }
+        agent->max_depth = (guint)value;
+    }
+    return TRUE;
+}
+
+static gboolean config_load_freeze(GKeyFile *file, const char *path, EngineConfig *engine,
+                                   GError **error)
+{
+    GError *cause = NULL;
+
+    if (g_key_file_has_key(file, "freeze", "window", NULL)) {
+        gint value = g_key_file_get_integer(file, "freeze", "window", &cause);
+        if (cause || value < 0) {
+            return config_fail(error, path, "freeze", "window",
+                               cause ? cause : g_error_new_literal(QUIESCE_ERROR, 0,
+                                                                   "seconds, 0 = no limit"));
+        }
+        engine->window_seconds = (guint)value;
+    }
+    if (g_key_file_has_key(file, "freeze", "state-dir", NULL)) {
+        g_free(engine->state_dir);
+        engine->state_dir = g_key_file_get_string(file, "freeze", "state-dir", NULL);
+    }
+    if (g_key_file_has_key(file, "freeze", "running-state-command", NULL)) {
+        g_free(engine->running_state_command);
+        engine->running_state_command =
+            g_key_file_get_string(file, "freeze", "running-state-command", NULL);
+    }
+    if (g_key_file_has_key(file, "freeze", "confine", NULL)) {
+        g_autofree char *dir = g_key_file_get_string(file, "freeze", "confine", NULL);
+        if (!eligibility_policy_set_confine(engine->policy, *dir ? dir : NULL, &cause)) {
+            return config_fail(error, path, "freeze", "confine", cause);
+        }
+    }
+    if (g_key_file_has_key(file, "freeze", "exclude", NULL)) {
+        g_auto(GStrv) list = g_key_file_get_string_list(file, "freeze", "exclude", NULL, NULL);
+        for (char **m = list; m && *m; m++) {
+            if (**m && !eligibility_policy_add_exclude(engine->policy, *m, &cause)) {
+                return config_fail(error, path, "freeze", "exclude", cause);
+            }
+        }
+    }
+    return TRUE;
+}
+
+static gboolean config_load_bool(GKeyFile *file, const char *path, const char *key,
+                                 gboolean *out, GError **error)
+{
+    GError *cause = NULL;
+    gboolean value;
+
+    if (!g_key_file_has_key(file, "eligibility", key, NULL)) {
+        return TRUE;
+    }
+    value = g_key_file_get_boolean(file, "eligibility", key, &cause);
+    if (cause) {
+        return config_fail(error, path, "eligibility", key, cause);
+    }
+    *out = value;
+    return TRUE;
+}
+
+gboolean config_load(const char *path, gboolean must_exist, AgentConfig *agent,
+                     EngineConfig *engine, GError **error)
+{
+    g_autoptr(GKeyFile) file = g_key_file_new();
+    g_autoptr(GError) cause = NULL;
+
+    if (!g_key_file_load_from_file(file, path, G_KEY_FILE_NONE, &cause)) {
+        if (!must_exist && g_error_matches(cause, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+            return TRUE;
+        }
+        g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT, "%s: %s", path,
+                    cause->message);
+        return FALSE;
+    }
+    return config_check_names(file, path, error) &&
+           config_load_agent(file, path, agent, error) &&
+           config_load_freeze(file, path, engine, error) &&
+           config_load_bool(file, path, "strict", &engine->policy->strict, error) &&
+           config_load_bool(file, path, "allow-dynamic", &engine->policy->allow_dynamic, error);
+}

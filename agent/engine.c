@@ -1,0 +1,481 @@
+/*
+ * engine.c — sessions, freeze/thaw, persisted state and the watchdog; see
+ * the header.
+ *
+ * Order of a freeze (DESIGN §5): everything is probed first (inventory,
+ * eligibility, freeze order); the frozen state is written under /run before
+ * the first FIFREEZE so a restarted agent knows what to thaw; the owner is
+ * told to hold its logs; then the freezer opens every mountpoint and freezes
+ * dependants first. Thaw is the exact reverse, then the state file goes and
+ * logs flow again.
+ */
+#include "agent/engine.h"
+
+#include <errno.h>
+
+#include "common/quiesce-error.h"
+#include "fsfreeze/frozen-state.h"
+
+struct Engine {
+    EngineConfig *config;
+    EngineFrozenChanged frozen_changed;
+    gpointer user_data;
+    EngineSession *session; /* active session, or NULL */
+    FsFrozenSet *frozen;    /* what the session froze; NULL when nothing */
+    EngineEnded *ended;     /* last session that ended without the host */
+    guint watchdog;
+};
+
+EngineConfig *engine_config_new(void)
+{
+    EngineConfig *config = g_new0(EngineConfig, 1);
+
+    config->state_dir = g_strdup(ENGINE_DEFAULT_STATE_DIR);
+    config->window_seconds = ENGINE_DEFAULT_WINDOW_SECONDS;
+    config->policy = eligibility_policy_new();
+    config->running_state_command = g_strdup(ENGINE_DEFAULT_RUNNING_STATE_COMMAND);
+    return config;
+}
+
+void engine_config_free(EngineConfig *config)
+{
+    if (!config) {
+        return;
+    }
+    g_free(config->state_dir);
+    eligibility_policy_free(config->policy);
+    g_free(config->running_state_command);
+    g_free(config);
+}
+
+static void engine_session_free(EngineSession *session)
+{
+    if (!session) {
+        return;
+    }
+    g_free(session->id);
+    g_ptr_array_unref(session->frozen);
+    g_free(session);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(EngineSession, engine_session_free)
+
+static void engine_ended_free(EngineEnded *ended)
+{
+    if (!ended) {
+        return;
+    }
+    g_free(ended->session_id);
+    g_free(ended->message);
+    g_free(ended);
+}
+
+static void engine_set_ended(Engine *engine, EngineEnd end, const char *session_id,
+                             char *message /* transfer full */)
+{
+    engine_ended_free(engine->ended);
+    engine->ended = g_new0(EngineEnded, 1);
+    engine->ended->end = end;
+    engine->ended->session_id = g_strdup(session_id);
+    engine->ended->message = message;
+}
+
+static FsFreezeOptions engine_freeze_options(const Engine *engine, gint64 deadline_mono)
+{
+    return (FsFreezeOptions){
+        .confine_dir = engine->config->policy->confine,
+        .deadline = deadline_mono,
+        .ops = engine->config->ops,
+    };
+}
+
+static void engine_recover(Engine *engine, GError **error)
+{
+    g_autoptr(FrozenStateBroken) broken = NULL;
+    FsFreezeOptions options = engine_freeze_options(engine, 0);
+
+    frozen_state_recover(engine->config->state_dir, &options, &broken, error);
+    if (broken) {
+        engine_set_ended(engine, ENGINE_END_BROKEN, broken->session_id,
+                         g_strdup_printf("snapshot session %s is invalid: %s; the agent thawed "
+                                         "%u filesystem(s) on restart, so the snapshot must be "
+                                         "discarded",
+                                         broken->session_id, broken->reason, broken->thawed));
+    }
+}
+
+Engine *engine_new(EngineConfig *config, EngineFrozenChanged frozen_changed,
+                   gpointer user_data, GError **recovery_error)
+{
+    Engine *engine = g_new0(Engine, 1);
+
+    engine->config = config;
+    engine->frozen_changed = frozen_changed;
+    engine->user_data = user_data;
+    engine_recover(engine, recovery_error);
+    return engine;
+}
+
+const EngineConfig *engine_get_config(const Engine *engine)
+{
+    return engine->config;
+}
+
+gboolean engine_is_frozen(const Engine *engine)
+{
+    return engine->frozen && fs_frozen_set_get_length(engine->frozen) > 0;
+}
+
+const EngineSession *engine_get_session(const Engine *engine)
+{
+    return engine->session;
+}
+
+const EngineEnded *engine_get_ended(const Engine *engine)
+{
+    return engine->ended;
+}
+
+/* systemd's system state, or NULL when there is no systemd to ask. */
+static char *engine_running_state(const EngineConfig *config)
+{
+    const char *command = config->running_state_command;
+    g_autofree char *out = NULL;
+    g_auto(GStrv) argv = NULL;
+
+    if (!command || !*command) {
+        return NULL;
+    }
+    if (g_str_equal(command, ENGINE_DEFAULT_RUNNING_STATE_COMMAND) &&
+        !g_file_test("/run/systemd/system", G_FILE_TEST_IS_DIR)) {
+        return NULL; /* sd_booted()'s test: not running under systemd */
+    }
+    if (!g_shell_parse_argv(command, NULL, &argv, NULL) ||
+        !g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                      NULL, &out, NULL, NULL, NULL)) {
+        return g_strdup("unknown");
+    }
+    /* is-system-running exits non-zero for every state but running: the
+     * state is what it prints. */
+    return g_strstrip(g_steal_pointer(&out));
+}
+
+EligibilityReport *engine_config_check(const EngineConfig *config, GError **error)
+{
+    g_autoptr(InventoryOptions) options = inventory_options_new();
+    g_autoptr(Inventory) inventory = inventory_probe(options, error);
+    g_autofree char *state = NULL;
+
+    if (!inventory) {
+        return NULL;
+    }
+    state = engine_running_state(config);
+    return eligibility_evaluate(inventory, config->policy, state);
+}
+
+EligibilityReport *engine_check(Engine *engine, GError **error)
+{
+    return engine_config_check(engine->config, error);
+}
+
+static void engine_notify(Engine *engine, gboolean frozen)
+{
+    if (engine->frozen_changed) {
+        engine->frozen_changed(frozen, engine->user_data);
+    }
+}
+
+static gboolean engine_watchdog_fire(gpointer user_data);
+
+/* Thaws the active session and ends it. On a failed thaw the session stays
+ * active with what could not be thawed (the watchdog retries). */
+static gboolean engine_end_session(Engine *engine, guint *thawed, GError **error)
+{
+    g_autoptr(GError) state_error = NULL;
+    g_auto(GStrv) notes = NULL;
+    guint count = 0;
+
+    g_assert(engine->session);
+    if (engine->frozen && !fs_freezer_thaw(engine->frozen, &count, &notes, error)) {
+        *thawed = count;
+        return FALSE;
+    }
+    *thawed = count;
+    g_clear_handle_id(&engine->watchdog, g_source_remove);
+    if (engine->frozen) {
+        g_clear_pointer(&engine->frozen, fs_frozen_set_free);
+        engine_notify(engine, FALSE);
+        if (!frozen_state_remove(engine->config->state_dir, &state_error)) {
+            g_warning("%s", state_error->message);
+        }
+    }
+    for (char **note = notes; note && *note; note++) {
+        g_message("thaw: %s", *note);
+    }
+    g_clear_pointer(&engine->session, engine_session_free);
+    return TRUE;
+}
+
+static EngineSession *engine_session_new(const Engine *engine, GPtrArray *targets)
+{
+    EngineSession *session = g_new0(EngineSession, 1);
+    guint window = engine->config->window_seconds;
+
+    session->id = g_uuid_string_random();
+    session->frozen = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; i < targets->len; i++) {
+        const FreezeTarget *target = g_ptr_array_index(targets, i);
+        g_ptr_array_add(session->frozen, g_strdup(target->mountpoint));
+    }
+    session->started_mono = g_get_monotonic_time();
+    if (window) {
+        session->deadline_mono = session->started_mono + (gint64)window * G_USEC_PER_SEC;
+        session->deadline_real = g_get_real_time() + (gint64)window * G_USEC_PER_SEC;
+    }
+    return session;
+}
+
+/* Starts a session freezing targets (in order). Nothing stays frozen on
+ * failure unless even the rollback failed; then the session stays active
+ * with what is left so thaw, the watchdog or a restart can retry. */
+static gboolean engine_start_session(Engine *engine, GPtrArray *targets, GError **error)
+{
+    g_autoptr(EngineSession) session = engine_session_new(engine, targets);
+    g_autoptr(FrozenState) state = NULL;
+    FsFreezeOptions options = engine_freeze_options(engine, session->deadline_mono);
+    FsFrozenSet *frozen = NULL;
+
+    g_assert(!engine->session);
+    if (targets->len == 0) {
+        engine->session = g_steal_pointer(&session);
+        return TRUE;
+    }
+    state = frozen_state_new(session->id, targets, session->deadline_real);
+    if (!frozen_state_write(engine->config->state_dir, state, error)) {
+        return FALSE;
+    }
+    engine_notify(engine, TRUE);
+    if (!fs_freezer_freeze(targets, &options, &frozen, error)) {
+        if (frozen && fs_frozen_set_get_length(frozen) > 0) {
+            engine->frozen = frozen;
+            engine->session = g_steal_pointer(&session);
+            engine->watchdog = g_timeout_add_seconds(1, engine_watchdog_fire, engine);
+            return FALSE;
+        }
+        fs_frozen_set_free(frozen);
+        frozen_state_remove(engine->config->state_dir, NULL);
+        engine_notify(engine, FALSE);
+        return FALSE;
+    }
+    engine->frozen = frozen;
+    if (session->deadline_mono) {
+        engine->watchdog = g_timeout_add((guint)engine->config->window_seconds * 1000,
+                                         engine_watchdog_fire, engine);
+    }
+    engine->session = g_steal_pointer(&session);
+    return TRUE;
+}
+
+static gboolean engine_watchdog_fire(gpointer user_data)
+{
+    Engine *engine = user_data;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *id = g_strdup(engine->session->id);
+    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+    g_autofree char *when = g_date_time_format_iso8601(now);
+    guint thawed = 0;
+
+    engine->watchdog = 0;
+    if (!engine_end_session(engine, &thawed, &error)) {
+        g_critical("watchdog: thaw of session %s failed, retrying in 1 s: %s", id,
+                   error->message);
+        engine->watchdog = g_timeout_add_seconds(1, engine_watchdog_fire, engine);
+        return G_SOURCE_REMOVE;
+    }
+    engine_set_ended(engine, ENGINE_END_EXPIRED, id,
+                     g_strdup_printf("snapshot session %s is invalid: the freeze window of %u s "
+                                     "expired and the agent thawed %u filesystem(s) at %s, so the "
+                                     "snapshot must be discarded",
+                                     id, engine->config->window_seconds, thawed, when));
+    g_warning("%s", engine->ended->message);
+    return G_SOURCE_REMOVE;
+}
+
+/* freezable targets matching the requested paths, in freeze order. */
+static GPtrArray *engine_select_targets(const EligibilityReport *report,
+                                        const char *const *mountpoints, GError **error)
+{
+    GPtrArray *all = report->freezable_targets;
+    g_autoptr(GPtrArray) chosen = freeze_target_array_new();
+
+    for (gsize i = 0; mountpoints && mountpoints[i]; i++) {
+        const MountReport *mount = eligibility_report_find_mount(report, mountpoints[i]);
+        gboolean found = FALSE;
+        for (guint t = 0; mount && t < all->len && !found; t++) {
+            const FreezeTarget *target = g_ptr_array_index(all, t);
+            found = g_str_equal(target->mountpoint, mount->mount->mountpoint);
+        }
+        if (!found) {
+            g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_NOT_FOUND,
+                        "%s is not a mounted filesystem that can be frozen%s%s", mountpoints[i],
+                        mount ? ": " : "", mount ? mount->reason : "");
+            return NULL;
+        }
+    }
+    for (guint t = 0; t < all->len; t++) {
+        const FreezeTarget *target = g_ptr_array_index(all, t);
+        for (gsize i = 0; mountpoints && mountpoints[i]; i++) {
+            const MountReport *mount = eligibility_report_find_mount(report, mountpoints[i]);
+            if (g_str_equal(target->mountpoint, mount->mount->mountpoint)) {
+                g_ptr_array_add(chosen, freeze_target_copy(target));
+                break;
+            }
+        }
+    }
+    return g_steal_pointer(&chosen);
+}
+
+gboolean engine_freeze(Engine *engine, const char *const *mountpoints, guint *count,
+                       GError **error)
+{
+    g_autoptr(EligibilityReport) report = engine_check(engine, error);
+    g_autoptr(GPtrArray) targets = NULL;
+
+    *count = 0;
+    if (!report) {
+        return FALSE;
+    }
+    if (engine->session) {
+        g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_STATE,
+                    "snapshot session %s is active; thaw it first", engine->session->id);
+        return FALSE;
+    }
+    targets = mountpoints ? engine_select_targets(report, mountpoints, error)
+                          : g_ptr_array_ref(report->freezable_targets);
+    if (!targets) {
+        return FALSE;
+    }
+    if (targets->len == 0) {
+        return TRUE; /* qemu-ga: 0 frozen, the state stays thawed */
+    }
+    if (!engine_start_session(engine, targets, error)) {
+        return FALSE;
+    }
+    *count = targets->len;
+    return TRUE;
+}
+
+/* Fails with the ended session's message and forgets it (told once). */
+static gboolean engine_report_ended(Engine *engine, GError **error)
+{
+    int code = QUIESCE_ERROR_EXPIRED;
+
+    g_set_error_literal(error, QUIESCE_ERROR, code, engine->ended->message);
+    if (engine->ended->end == ENGINE_END_BROKEN) {
+        frozen_state_clear_broken(engine->config->state_dir, NULL);
+    }
+    g_clear_pointer(&engine->ended, engine_ended_free);
+    return FALSE;
+}
+
+gboolean engine_thaw(Engine *engine, guint *count, GError **error)
+{
+    *count = 0;
+    if (engine->session) {
+        return engine_end_session(engine, count, error);
+    }
+    if (engine->ended) {
+        return engine_report_ended(engine, error);
+    }
+    return TRUE;
+}
+
+gboolean engine_prepare(Engine *engine, EligibilityReport **report_out, GError **failure_out,
+                        GError **error)
+{
+    g_autoptr(EligibilityReport) report = engine_check(engine, error);
+
+    *report_out = NULL;
+    if (!report) {
+        return FALSE;
+    }
+    if (engine->session) {
+        g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_STATE,
+                    "snapshot session %s is already active", engine->session->id);
+        return FALSE;
+    }
+    if (report->method == SNAPSHOT_METHOD_CHILD_SNAPSHOT) {
+        g_autoptr(GError) failure = NULL;
+        if (!engine_start_session(engine, report->targets, &failure)) {
+            g_propagate_error(failure_out, g_steal_pointer(&failure));
+        }
+    }
+    *report_out = g_steal_pointer(&report);
+    return TRUE;
+}
+
+static gboolean engine_end_by_id(Engine *engine, const char *session_id, gboolean abort,
+                                 guint *thawed, GError **error)
+{
+    *thawed = 0;
+    if (engine->session && (!session_id || g_str_equal(engine->session->id, session_id))) {
+        return engine_end_session(engine, thawed, error);
+    }
+    if (engine->ended && (!session_id || g_str_equal(engine->ended->session_id, session_id))) {
+        if (abort) {
+            /* Already thawed: what abort asks for is done. */
+            g_clear_pointer(&engine->ended, engine_ended_free);
+            return TRUE;
+        }
+        return engine_report_ended(engine, error);
+    }
+    g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_NOT_FOUND,
+                "no snapshot session %s is active%s%s", session_id ? session_id : "",
+                engine->session ? "; the active one is " : "",
+                engine->session ? engine->session->id : "");
+    return FALSE;
+}
+
+gboolean engine_post(Engine *engine, const char *session_id, guint *thawed, GError **error)
+{
+    return engine_end_by_id(engine, session_id, FALSE, thawed, error);
+}
+
+gboolean engine_abort(Engine *engine, const char *session_id, guint *thawed, GError **error)
+{
+    return engine_end_by_id(engine, session_id, TRUE, thawed, error);
+}
+
+void engine_shutdown(Engine *engine)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *id = NULL;
+    guint thawed = 0;
+
+    if (!engine->session) {
+        return;
+    }
+    id = g_strdup(engine->session->id);
+    if (!engine_end_session(engine, &thawed, &error)) {
+        g_critical("stopping: thaw of session %s failed: %s", id, error->message);
+        return;
+    }
+    if (thawed > 0) {
+        g_warning("stopping: thawed %u filesystem(s) of session %s before the host's post", thawed,
+                  id);
+    }
+}
+
+void engine_free(Engine *engine)
+{
+    if (!engine) {
+        return;
+    }
+    engine_shutdown(engine);
+    g_clear_handle_id(&engine->watchdog, g_source_remove);
+    fs_frozen_set_free(engine->frozen);
+    engine_session_free(engine->session);
+    engine_ended_free(engine->ended);
+    engine_config_free(engine->config);
+    g_free(engine);
+}

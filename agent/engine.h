@@ -1,0 +1,123 @@
+/*
+ * engine.h — the one freeze engine behind every channel: eligibility, the
+ * snapshot session, freeze and thaw, the persisted frozen state and the
+ * watchdog. The QGA commands (guest-fsfreeze-*, guest-snapshot-*), the
+ * hv_vss channel and the tests all call it; it knows no JSON.
+ *
+ * A session is the Hyper-V snapshot set: an id (a UUID), the filesystems it
+ * froze (its frozen set) and a deadline. At most one is active. It ends by
+ * post/thaw/abort, by the watchdog when the window expires, or by the agent
+ * stopping; a session that ended without the host's post is remembered so
+ * the host's late post/thaw gets an error saying the snapshot is invalid.
+ */
+#ifndef QUIESCE_AGENT_ENGINE_H
+#define QUIESCE_AGENT_ENGINE_H
+
+#include <glib.h>
+
+#include "fsfreeze/eligibility.h"
+#include "fsfreeze/freezer.h"
+
+#define ENGINE_DEFAULT_STATE_DIR "/run/quiesce"
+#define ENGINE_DEFAULT_WINDOW_SECONDS 60 /* Windows VSS's writer window */
+#define ENGINE_DEFAULT_RUNNING_STATE_COMMAND "systemctl is-system-running"
+
+typedef struct {
+    char *state_dir;             /* owned */
+    guint window_seconds;        /* 0 = no watchdog */
+    EligibilityPolicy *policy;   /* owned */
+    char *running_state_command; /* owned; "" = do not ask (no systemd) */
+    const FsFreezeOps *ops;      /* NULL = the real ioctls */
+} EngineConfig;
+
+/* Defaults as above. (transfer full) */
+EngineConfig *engine_config_new(void);
+void engine_config_free(EngineConfig *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(EngineConfig, engine_config_free)
+
+/* Told when filesystems become frozen and when the last is thawed, so the
+ * owner can hold log lines in memory meanwhile (nothing may be written to
+ * disk inside the window, DESIGN §5). */
+typedef void (*EngineFrozenChanged)(gboolean frozen, gpointer user_data);
+
+typedef enum {
+    ENGINE_END_NONE,     /* no session has ended on its own */
+    ENGINE_END_EXPIRED,  /* the watchdog thawed at the deadline */
+    ENGINE_END_BROKEN,   /* the agent restarted (or stopped) while frozen */
+} EngineEnd;
+
+typedef struct {
+    char *id;             /* owned UUID */
+    GPtrArray *frozen;    /* owned char *: mountpoints in freeze order */
+    gint64 started_mono;  /* g_get_monotonic_time() at the freeze */
+    gint64 deadline_mono; /* 0 = no deadline */
+    gint64 deadline_real; /* wall clock µs, 0 = none */
+} EngineSession;
+
+typedef struct {
+    EngineEnd end;
+    char *session_id; /* owned */
+    char *message;    /* owned, for people */
+} EngineEnded;
+
+typedef struct Engine Engine;
+
+/*
+ * Takes config (transfer full). Recovers first: a state file left by an
+ * agent that died while frozen is thawed at once and its session recorded as
+ * broken. A failed recovery is logged by the caller from *recovery_error
+ * (may be NULL) and does not stop the engine.
+ */
+Engine *engine_new(EngineConfig *config, EngineFrozenChanged frozen_changed,
+                   gpointer user_data, GError **recovery_error);
+void engine_free(Engine *engine);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Engine, engine_free)
+
+const EngineConfig *engine_get_config(const Engine *engine);
+/* TRUE while a session holds at least one frozen filesystem. */
+gboolean engine_is_frozen(const Engine *engine);
+/* The active session, or NULL. (transfer none) */
+const EngineSession *engine_get_session(const Engine *engine);
+/* The last session that ended without the host, or NULL. (transfer none) */
+const EngineEnded *engine_get_ended(const Engine *engine);
+
+/* Probes mounts and devices and evaluates eligibility; no side effects.
+ * (transfer full) */
+EligibilityReport *engine_check(Engine *engine, GError **error);
+/* The same without an engine (quiesced --check must not recover or thaw
+ * what a running agent froze). (transfer full) */
+EligibilityReport *engine_config_check(const EngineConfig *config, GError **error);
+
+/*
+ * qemu-ga's guest-fsfreeze-freeze(-list): freezes every freezable filesystem
+ * (or those whose mountpoint or alias is in mountpoints) in dependency order;
+ * no eligibility verdicts. *count is how many were frozen; 0 leaves the
+ * engine thawed. A path that is not a freezable mounted filesystem is an
+ * error (qemu-ga ignores it silently, which freezes less than asked).
+ */
+gboolean engine_freeze(Engine *engine, const char *const *mountpoints, guint *count,
+                       GError **error);
+/* qemu-ga's guest-fsfreeze-thaw: thaws the active session; *count = 0 when
+ * none. Fails (once) when the last session ended without the host, so a
+ * host learns its snapshot was not consistent. */
+gboolean engine_thaw(Engine *engine, guint *count, GError **error);
+
+/*
+ * PrepareForSnapshot. On child-snapshot returns TRUE with the session active
+ * (*report_out says what is excluded). On saved-state returns TRUE with no
+ * session and nothing frozen; *report_out holds the reasons, and
+ * *failure_out (transfer full) a freeze failure if that is what stood in the
+ * way. FALSE only when the guest could not even be probed.
+ */
+gboolean engine_prepare(Engine *engine, EligibilityReport **report_out, GError **failure_out,
+                        GError **error);
+/* PostSnapshot / abort of the session with this id: thaws. Fails when the
+ * session ended on its own (window expired, agent restarted): the snapshot
+ * must then be discarded. */
+gboolean engine_post(Engine *engine, const char *session_id, guint *thawed, GError **error);
+gboolean engine_abort(Engine *engine, const char *session_id, guint *thawed, GError **error);
+
+/* The agent is stopping: thaw whatever is frozen (recorded as broken). */
+void engine_shutdown(Engine *engine);
+
+#endif

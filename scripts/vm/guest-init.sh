@@ -1,0 +1,102 @@
+#!/bin/sh
+# guest-init.sh — /init of the vm-test guest (busybox sh, PID 1).
+#
+# Loads the modules listed in /etc/modules.order (deps first, see
+# build-guest.sh), makes the /dev/virtio-ports/NAME links that udev makes on a
+# real system, then runs the scenario the host put in a second cpio archive
+# (/etc/vm/scenario.sh, see tests/vm/lib.sh), which uses the vm_* functions
+# below. Without a scenario it just runs the agent. All output goes to the
+# serial console, which the host reads as a file: lines starting "vm-" are
+# this init's, "committed" lines are the workload's.
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs -o mode=0755 tmpfs /run
+mount -t tmpfs tmpfs /tmp
+exec </dev/null >/dev/console 2>&1
+
+say() { echo "vm-init: $*"; }
+
+for m in $(cat /etc/modules.order); do
+  insmod "/lib/modules/$m" || say "insmod $m failed"
+done
+
+# udev's 50-udev-default.rules job: /dev/virtio-ports/<name> -> /dev/vportNpM.
+mkdir -p /dev/virtio-ports
+i=0
+while [ $i -lt 50 ] && ! ls /sys/class/virtio-ports/vport* >/dev/null 2>&1; do
+  sleep 0.1; i=$((i + 1))
+done
+for p in /sys/class/virtio-ports/vport*; do
+  [ -e "$p/name" ] || continue
+  name=$(cat "$p/name")
+  [ -n "$name" ] && ln -sf "/dev/${p##*/}" "/dev/virtio-ports/$name"
+done
+
+# --- functions for scenarios ------------------------------------------------
+
+# vm_mount DEVICE FSTYPE DIR [OPTIONS]: waits for the disk and mounts it.
+vm_mount() {
+  local i=0
+  while [ ! -b "$1" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+  mkdir -p "$3"
+  if mount -t "$2" ${4:+-o "$4"} "$1" "$3"; then
+    say "mounted $1 ($2) on $3"
+  else
+    say "FAILED to mount $1 ($2) on $3"
+  fi
+}
+
+# vm_workload NAME FILE INTERVAL_MS: the timestamped fsync'ing writer.
+vm_workload() {
+  vm-workload "$1" "$2" "$3" &
+  say "workload $1 on $2 pid $!"
+}
+
+# vm_agent [ARGS]: quiesced, respawned when it exits (like systemd's
+# Restart=always), so a SIGKILLed agent comes back and thaws.
+vm_agent() {
+  (
+    while :; do
+      say "starting quiesced"
+      quiesced "$@"
+      say "quiesced exited with status $?"
+      sleep 0.2
+    done
+  ) &
+}
+
+# vm_control: serves the host on the org.quiesce.control.0 port, one command
+# per line, answering "ok CMD" or "error CMD". The host uses it to act inside
+# the guest at a moment it chooses (kill the agent while frozen, ...).
+vm_control() {
+  local port=/dev/virtio-ports/org.quiesce.control.0
+  [ -e $port ] || { say "no control port"; return; }
+  (
+    exec 3<>$port
+    while :; do
+      if ! read -r cmd arg <&3; then sleep 0.1; continue; fi
+      case $cmd in
+        kill-agent) kill -9 $(pidof quiesced) && echo "ok $cmd" >&3 || echo "error $cmd" >&3 ;;
+        agent-pid) echo "ok $cmd $(pidof quiesced)" >&3 ;;
+        sh) ( exec 3>&-; eval "$arg" ) >/dev/console 2>&1 </dev/null; echo "ok $cmd $?" >&3 ;;
+        *) echo "error $cmd unknown" >&3 ;;
+      esac
+    done
+  ) &
+}
+
+vm_ready() {
+  say "ready uptime $(cut -d' ' -f1 /proc/uptime)"
+}
+
+if [ -f /etc/vm/scenario.sh ]; then
+  . /etc/vm/scenario.sh
+else
+  vm_agent
+  vm_ready
+fi
+
+# PID 1 reaps orphans and never exits.
+while :; do wait; sleep 1; done
