@@ -157,7 +157,7 @@ for spec in "${bins[@]}"; do
   # Dynamic binaries: every library ldd resolves, and the loader.
   while read -r lib; do
     [ -n "$lib" ] && libs[$lib]=1
-  done < <(ldd "$src" 2>/dev/null | awk '/=> \// {print $3} /^\s*\/lib/ {print $1}')
+  done < <(ldd "$src" 2>/dev/null | awk '/=> \// {print $3} /^[ \t]*\/lib/ {print $1}')
 done
 for spec in "${files[@]}"; do
   src=${spec%%:*}

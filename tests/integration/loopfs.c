@@ -104,10 +104,12 @@ static gboolean make_image(const char *path, guint size_mib, GError **error)
 static gboolean make_filesystem(const char *fstype, const char *image, GError **error)
 {
     g_autofree char *mkfs = g_strconcat("mkfs.", fstype, NULL);
-    /* -F / -f: the image is ours and fresh; no prompts, no probing refusals. */
+    /* -F / -f: the image is ours and fresh; no prompts, no probing refusals.
+     * mkfs.vfat has neither -q nor a force flag (its -f counts FATs). */
     const char *force = g_str_equal(fstype, "ext4") ? "-F" : "-f";
     const char *argv[] = { mkfs, "-q", force, image, NULL };
-    return loopfs_run(argv, error);
+    const char *vfat_argv[] = { mkfs, image, NULL };
+    return loopfs_run(g_str_equal(fstype, "vfat") ? vfat_argv : argv, error);
 }
 
 static gboolean attach_and_mount(LoopFs *fs, GError **error)

@@ -1,0 +1,452 @@
+/*
+ * test-engine.c — the real quiesced, confined to loop-mounted images this
+ * test creates under /var/tmp, driven over its unix socket: freeze/thaw of
+ * ext4 + xfs + btrfs (with a subvolume and a bind mount, frozen once), the
+ * snapshot session, an ineligible set answered saved-state with nothing
+ * frozen, a failure injected mid-set (LD_PRELOAD seam) rolled back, a
+ * SIGKILLed agent's successor thawing, the watchdog, and SIGTERM while frozen.
+ *
+ * Root only (skips otherwise). Every agent gets --confine=<test dir>, so no
+ * request can reach a filesystem of the machine running the test.
+ */
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/integration/loopfs.h"
+#include "tests/protocol/agent-process.h"
+
+#define SKIP_EXIT 77
+
+typedef struct {
+    char *dir;
+    LoopFsGuard *guard;
+    LoopFs *ext4; /* borrowed from guard */
+    LoopFs *xfs;
+    LoopFs *btrfs;
+    char *subvol_mount;
+    char *bind_mount;
+    AgentProcess *agent;
+} Fixture;
+
+static const char *quiesced_binary;
+static const char *seam_library;
+
+static void run_or_fail(const char *const *argv)
+{
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true(loopfs_run(argv, &error));
+    g_assert_no_error(error);
+}
+
+/* Sparse images: mkfs.xfs wants at least 300 MB, mkfs.btrfs 114 MB. */
+static guint fs_size_mib(const char *type)
+{
+    return g_str_equal(type, "xfs") ? 320 : g_str_equal(type, "btrfs") ? 128 : 64;
+}
+
+static LoopFs *add_fs(Fixture *f, const char *name, const char *type)
+{
+    g_autoptr(GError) error = NULL;
+    LoopFs *fs = loopfs_create(f->dir, f->dir, name, type, fs_size_mib(type), &error);
+
+    g_assert_no_error(error);
+    loopfs_guard_add(f->guard, fs);
+    return fs;
+}
+
+/* ext4, xfs, and btrfs with a subvolume mounted beside it; a bind mount of ext4. */
+static void fixture_set_up(Fixture *f, gconstpointer data)
+{
+    g_autofree char *subvol = NULL;
+
+    f->dir = g_dir_make_tmp("quiesce-engine-XXXXXX", NULL);
+    /* /tmp may be tmpfs; loop images there are not host-visible. */
+    g_autofree char *base = g_build_filename("/var/tmp", g_path_get_basename(f->dir), NULL);
+    g_rmdir(f->dir);
+    g_free(f->dir);
+    f->dir = g_steal_pointer(&base);
+    g_assert_cmpint(g_mkdir(f->dir, 0700), ==, 0);
+    f->guard = loopfs_guard_new();
+    f->ext4 = add_fs(f, "ext4", "ext4");
+    f->xfs = add_fs(f, "xfs", "xfs");
+    f->btrfs = add_fs(f, "btrfs", "btrfs");
+    subvol = g_build_filename(f->btrfs->mountpoint, "sub", NULL);
+    run_or_fail((const char *[]){ "btrfs", "-q", "subvolume", "create", subvol, NULL });
+    f->subvol_mount = g_build_filename(f->dir, "subvol", NULL);
+    f->bind_mount = g_build_filename(f->dir, "bind", NULL);
+    g_mkdir(f->subvol_mount, 0755);
+    g_mkdir(f->bind_mount, 0755);
+    run_or_fail((const char *[]){ "mount", "-o", "subvol=sub", f->btrfs->loopdev,
+                                  f->subvol_mount, NULL });
+    run_or_fail((const char *[]){ "mount", "--bind", f->ext4->mountpoint, f->bind_mount, NULL });
+}
+
+static void fixture_tear_down(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+
+    if (f->agent) {
+        agent_process_free(f->agent); /* SIGKILL if still running */
+    }
+    loopfs_guard_thaw_all(f->guard);
+    loopfs_run((const char *[]){ "umount", f->bind_mount, NULL }, NULL);
+    loopfs_run((const char *[]){ "umount", f->subvol_mount, NULL }, NULL);
+    g_rmdir(f->bind_mount);
+    g_rmdir(f->subvol_mount);
+    loopfs_guard_free(f->guard);
+    loopfs_run((const char *[]){ "rm", "-rf", f->dir, NULL }, &error);
+    g_free(f->subvol_mount);
+    g_free(f->bind_mount);
+    g_free(f->dir);
+}
+
+static AgentProcess *start_agent(Fixture *f, const char *state_dir, const char *config,
+                                 const char *const *envp)
+{
+    g_autoptr(GError) error = NULL;
+    AgentProcessOptions options = {
+        .confine = f->dir, .state_dir = state_dir, .config = config, .envp = envp,
+    };
+    AgentProcess *agent = agent_process_start_full("quiesced", quiesced_binary, &options, &error);
+
+    g_assert_no_error(error);
+    return agent;
+}
+
+static char *ask(AgentProcess *agent, const char *request)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GByteArray) got = agent_process_exchange(
+        agent_process_socket(agent), (const guint8 *)request, strlen(request), 1, 20000, &error);
+
+    g_assert_no_error(error);
+    g_byte_array_append(got, (const guint8 *)"", 1);
+    return g_strdup((const char *)got->data);
+}
+
+/* Starts a writer (dd with fsync) on fs; returns its pid. */
+static GPid start_write(const LoopFs *fs)
+{
+    g_autofree char *of = g_strdup_printf("of=%s/probe-%d", fs->mountpoint, g_random_int());
+    const char *argv[] = { "dd", "if=/dev/zero", of, "bs=4096", "count=4", "conv=fsync",
+                           "status=none", NULL };
+    GPid pid = 0;
+
+    g_assert_true(g_spawn_async(NULL, (char **)argv, NULL,
+                                G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid,
+                                NULL));
+    return pid;
+}
+
+/* Waits up to timeout_ms for the writer; TRUE when it finished. */
+static gboolean wait_write(GPid pid, int timeout_ms)
+{
+    for (int waited = 0; waited <= timeout_ms; waited += 20) {
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            return TRUE;
+        }
+        g_usleep(20000);
+    }
+    return FALSE;
+}
+
+static gboolean write_completes(const LoopFs *fs)
+{
+    GPid pid = start_write(fs);
+    gboolean done = wait_write(pid, 5000);
+
+    if (!done) {
+        kill(pid, SIGKILL); /* left blocked: the test fails, teardown thaws */
+    }
+    return done;
+}
+
+static const LoopFs *all_fs(const Fixture *f, int i)
+{
+    return i == 0 ? f->ext4 : i == 1 ? f->xfs : f->btrfs;
+}
+
+static void assert_all_writable(const Fixture *f)
+{
+    for (int i = 0; i < 3; i++) {
+        g_assert_true(write_completes(all_fs(f, i)));
+    }
+}
+
+static void test_fsfreeze_cycle(Fixture *f, gconstpointer data)
+{
+    g_autofree char *freeze = NULL;
+    g_autofree char *status = NULL;
+    g_autofree char *fsinfo = NULL;
+    g_autofree char *thaw = NULL;
+    GPid blocked;
+
+    f->agent = start_agent(f, NULL, NULL, NULL);
+    freeze = ask(f->agent, "{\"execute\":\"guest-fsfreeze-freeze\"}");
+    /* ext4 + its bind mount, xfs, btrfs + its subvolume: three superblocks. */
+    g_assert_cmpstr(freeze, ==, "{\"return\": 3}\n");
+    status = ask(f->agent, "{\"execute\":\"guest-fsfreeze-status\"}");
+    g_assert_cmpstr(status, ==, "{\"return\": \"frozen\"}\n");
+    blocked = start_write(f->ext4);
+    g_assert_false(wait_write(blocked, 400));
+    fsinfo = ask(f->agent, "{\"execute\":\"guest-get-fsinfo\"}");
+    g_assert_cmpstr(fsinfo, ==,
+                    "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Command "
+                    "guest-get-fsinfo has been disabled: the agent is in frozen state\"}}\n");
+    thaw = ask(f->agent, "{\"execute\":\"guest-fsfreeze-thaw\"}");
+    g_assert_cmpstr(thaw, ==, "{\"return\": 3}\n");
+    g_assert_true(wait_write(blocked, 5000));
+    assert_all_writable(f);
+    g_free(thaw);
+    thaw = ask(f->agent, "{\"execute\":\"guest-fsfreeze-thaw\"}");
+    g_assert_cmpstr(thaw, ==, "{\"return\": 0}\n");
+}
+
+static void test_freeze_list_and_bad_path(Fixture *f, gconstpointer data)
+{
+    g_autofree char *request = g_strdup_printf(
+        "{\"execute\":\"guest-fsfreeze-freeze-list\",\"arguments\":{\"mountpoints\":[\"%s\"]}}",
+        f->bind_mount);
+    g_autofree char *bad = g_strdup_printf(
+        "{\"execute\":\"guest-fsfreeze-freeze-list\",\"arguments\":{\"mountpoints\":[\"%s/nope\"]}}",
+        f->dir);
+    g_autofree char *one = NULL;
+    g_autofree char *err = NULL;
+    g_autofree char *thaw = NULL;
+    GPid blocked;
+
+    f->agent = start_agent(f, NULL, NULL, NULL);
+    err = ask(f->agent, bad);
+    g_assert_true(g_str_has_prefix(err, "{\"error\": {\"class\": \"GenericError\", \"desc\": \""));
+    g_assert_nonnull(strstr(err, "is not a mounted filesystem that can be frozen"));
+    assert_all_writable(f);
+    /* A bind mount's path names its superblock (qemu-ga matches nothing). */
+    one = ask(f->agent, request);
+    g_assert_cmpstr(one, ==, "{\"return\": 1}\n");
+    blocked = start_write(f->ext4);
+    g_assert_false(wait_write(blocked, 300));
+    g_assert_true(write_completes(f->xfs)); /* only the one asked for is frozen */
+    thaw = ask(f->agent, "{\"execute\":\"guest-fsfreeze-thaw\"}");
+    g_assert_cmpstr(thaw, ==, "{\"return\": 1}\n");
+    g_assert_true(wait_write(blocked, 5000));
+    assert_all_writable(f);
+}
+
+/* Extracts the string value of "key" from a reply (test helper, not a parser). */
+static char *reply_string(const char *reply, const char *key)
+{
+    g_autofree char *pattern = g_strdup_printf("\"%s\": \"", key);
+    const char *start = strstr(reply, pattern);
+    const char *end;
+
+    g_assert_nonnull(start);
+    if (!start) {
+        return g_strdup("");
+    }
+    start += strlen(pattern);
+    end = strchr(start, '"');
+    return g_strndup(start, (gsize)(end - start));
+}
+
+static void test_prepare_post(Fixture *f, gconstpointer data)
+{
+    g_autofree char *prepare = NULL;
+    g_autofree char *session = NULL;
+    g_autofree char *wrong = NULL;
+    g_autofree char *post_request = NULL;
+    g_autofree char *post = NULL;
+    GPid blocked;
+
+    f->agent = start_agent(f, NULL, NULL, NULL);
+    prepare = ask(f->agent, "{\"execute\":\"guest-snapshot-prepare\"}");
+    g_assert_nonnull(strstr(prepare, "\"method\": \"child-snapshot\""));
+    session = reply_string(prepare, "session");
+    g_assert_cmpuint(strlen(session), ==, 36);
+    blocked = start_write(f->xfs);
+    g_assert_false(wait_write(blocked, 300));
+    wrong = ask(f->agent, "{\"execute\":\"guest-snapshot-post\",\"arguments\":{\"session\":\"x\"}}");
+    g_assert_nonnull(strstr(wrong, "no snapshot session x is active"));
+    post_request = g_strdup_printf(
+        "{\"execute\":\"guest-snapshot-post\",\"arguments\":{\"session\":\"%s\"}}", session);
+    post = ask(f->agent, post_request);
+    g_assert_nonnull(strstr(post, "\"thawed\": 3"));
+    g_assert_true(wait_write(blocked, 5000));
+    assert_all_writable(f);
+}
+
+static void assert_saved_state_nothing_frozen(Fixture *f, const char *code, const char *what)
+{
+    g_autofree char *prepare = ask(f->agent, "{\"execute\":\"guest-snapshot-prepare\"}");
+    g_autofree char *status = ask(f->agent, "{\"execute\":\"guest-fsfreeze-status\"}");
+    g_autofree char *code_field = g_strdup_printf("\"code\": \"%s\"", code);
+
+    g_assert_nonnull(strstr(prepare, "\"method\": \"saved-state\""));
+    g_assert_nonnull(strstr(prepare, code_field));
+    g_assert_nonnull(strstr(prepare, what));
+    g_assert_nonnull(strstr(prepare, "\"frozen\": []"));
+    g_assert_cmpstr(status, ==, "{\"return\": \"thawed\"}\n");
+    assert_all_writable(f);
+}
+
+/* Hyper-V's rule: loop images are not basic disks. */
+static void test_strict_saved_state(Fixture *f, gconstpointer data)
+{
+    f->agent = start_agent(f, NULL, "[freeze]\nrunning-state-command=\n[eligibility]\nstrict=true\n",
+                           NULL);
+    assert_saved_state_nothing_frozen(f, "not-basic-disk", f->xfs->mountpoint);
+}
+
+static void test_not_running_saved_state(Fixture *f, gconstpointer data)
+{
+    f->agent = start_agent(f, NULL, "[freeze]\nrunning-state-command=echo starting\n", NULL);
+    assert_saved_state_nothing_frozen(f, "not-running", "starting");
+}
+
+/* A writable vfat cannot be frozen: saved-state, unless excluded. */
+static void test_unsupported_fs_saved_state(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *filesystems = NULL;
+    LoopFs *vfat;
+
+    g_file_get_contents("/proc/filesystems", &filesystems, NULL, NULL);
+    if (!filesystems || !strstr(filesystems, "vfat")) {
+        loopfs_run((const char *[]){ "modprobe", "vfat", NULL }, NULL);
+        g_free(filesystems);
+        g_file_get_contents("/proc/filesystems", &filesystems, NULL, NULL);
+    }
+    if (!filesystems || !strstr(filesystems, "vfat")) {
+        g_test_skip("this kernel cannot mount vfat");
+        return;
+    }
+    vfat = loopfs_create(f->dir, f->dir, "vfat", "vfat", 64, &error);
+    g_assert_no_error(error);
+    if (!vfat) {
+        return;
+    }
+    loopfs_guard_add(f->guard, vfat);
+    f->agent = start_agent(f, NULL, NULL, NULL);
+    assert_saved_state_nothing_frozen(f, "unsupported-filesystem", vfat->mountpoint);
+}
+
+static void test_failure_mid_set_rolls_back(Fixture *f, gconstpointer data)
+{
+    g_autofree char *preload = g_strdup_printf("LD_PRELOAD=%s", seam_library);
+    g_autofree char *fail = g_strdup_printf("QUIESCE_SEAM_FAIL_FREEZE_PATH=%s", f->xfs->mountpoint);
+    const char *envp[] = { preload, fail, "QUIESCE_SEAM_FAIL_FREEZE_ERRNO=EIO",
+                           /* the seam is not instrumented; ASan builds must accept it */
+                           "ASAN_OPTIONS=verify_asan_link_order=0", NULL };
+    g_autofree char *prepare = NULL;
+    g_autofree char *freeze = NULL;
+
+    f->agent = start_agent(f, NULL, NULL, envp);
+    prepare = ask(f->agent, "{\"execute\":\"guest-snapshot-prepare\"}");
+    g_assert_nonnull(strstr(prepare, "\"method\": \"saved-state\""));
+    g_assert_nonnull(strstr(prepare, "\"code\": \"freeze-failed\""));
+    g_assert_nonnull(strstr(prepare, "Input/output error"));
+    assert_all_writable(f);
+    freeze = ask(f->agent, "{\"execute\":\"guest-fsfreeze-freeze\"}");
+    g_assert_nonnull(strstr(freeze, "failed to freeze"));
+    assert_all_writable(f);
+}
+
+static void test_sigkill_successor_thaws(Fixture *f, gconstpointer data)
+{
+    g_autofree char *state = g_build_filename(f->dir, "state", NULL);
+    g_autofree char *freeze = NULL;
+    g_autofree char *thaw = NULL;
+    g_autofree char *again = NULL;
+    g_autoptr(AgentProcess) successor = NULL;
+    GPid blocked;
+
+    f->agent = start_agent(f, state, NULL, NULL);
+    freeze = ask(f->agent, "{\"execute\":\"guest-fsfreeze-freeze\"}");
+    g_assert_cmpstr(freeze, ==, "{\"return\": 3}\n");
+    kill(agent_process_pid(f->agent), SIGKILL);
+    blocked = start_write(f->btrfs);
+    g_assert_false(wait_write(blocked, 300));
+    successor = start_agent(f, state, NULL, NULL);
+    g_assert_true(wait_write(blocked, 5000));
+    assert_all_writable(f);
+    thaw = ask(successor, "{\"execute\":\"guest-fsfreeze-thaw\"}");
+    g_assert_nonnull(strstr(thaw, "agent restarted while frozen"));
+    again = ask(successor, "{\"execute\":\"guest-fsfreeze-thaw\"}");
+    g_assert_cmpstr(again, ==, "{\"return\": 0}\n");
+}
+
+static void test_watchdog_thaws_at_deadline(Fixture *f, gconstpointer data)
+{
+    g_autofree char *prepare = NULL;
+    g_autofree char *session = NULL;
+    g_autofree char *post_request = NULL;
+    g_autofree char *post = NULL;
+    gint64 start;
+    GPid blocked;
+
+    f->agent = start_agent(f, NULL, "[freeze]\nrunning-state-command=\nwindow=2\n", NULL);
+    start = g_get_monotonic_time();
+    prepare = ask(f->agent, "{\"execute\":\"guest-snapshot-prepare\"}");
+    session = reply_string(prepare, "session");
+    blocked = start_write(f->ext4);
+    g_assert_true(wait_write(blocked, 6000));
+    /* Not before the deadline: the window is 2 s. */
+    g_assert_cmpint(g_get_monotonic_time() - start, >=, 1900000);
+    post_request = g_strdup_printf(
+        "{\"execute\":\"guest-snapshot-post\",\"arguments\":{\"session\":\"%s\"}}", session);
+    post = ask(f->agent, post_request);
+    g_assert_nonnull(strstr(post, "the freeze window of 2 s expired"));
+    assert_all_writable(f);
+}
+
+static void test_sigterm_thaws(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *freeze = NULL;
+    GPid blocked;
+
+    f->agent = start_agent(f, NULL, NULL, NULL);
+    freeze = ask(f->agent, "{\"execute\":\"guest-fsfreeze-freeze\"}");
+    g_assert_cmpstr(freeze, ==, "{\"return\": 3}\n");
+    blocked = start_write(f->xfs);
+    g_assert_false(wait_write(blocked, 300));
+    g_assert_true(agent_process_stop(f->agent, &error));
+    g_assert_no_error(error);
+    g_assert_true(wait_write(blocked, 5000));
+    assert_all_writable(f);
+}
+
+int main(int argc, char **argv)
+{
+    const char *fstypes[] = { "ext4", "xfs", "btrfs", "vfat", NULL };
+    g_autofree char *missing = loopfs_missing_requirement(fstypes);
+
+    g_test_init(&argc, &argv, NULL);
+    /* A failed check must still reach the teardown that unmounts and
+     * detaches the loop devices. */
+    g_test_set_nonfatal_assertions();
+    quiesced_binary = g_getenv("QUIESCED");
+    seam_library = g_getenv("QUIESCE_SEAM_FIFREEZE_FAIL");
+    if (missing) {
+        g_print("SKIP: %s\n", missing);
+        return SKIP_EXIT;
+    }
+    g_assert_nonnull(quiesced_binary);
+    g_assert_nonnull(seam_library);
+#define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
+    ADD("/engine/fsfreeze-cycle", test_fsfreeze_cycle);
+    ADD("/engine/freeze-list-and-bad-path", test_freeze_list_and_bad_path);
+    ADD("/engine/prepare-post", test_prepare_post);
+    ADD("/engine/strict-saved-state", test_strict_saved_state);
+    ADD("/engine/not-running-saved-state", test_not_running_saved_state);
+    ADD("/engine/unsupported-fs-saved-state", test_unsupported_fs_saved_state);
+    ADD("/engine/failure-mid-set-rolls-back", test_failure_mid_set_rolls_back);
+    ADD("/engine/sigkill-successor-thaws", test_sigkill_successor_thaws);
+    ADD("/engine/watchdog-thaws-at-deadline", test_watchdog_thaws_at_deadline);
+    ADD("/engine/sigterm-thaws", test_sigterm_thaws);
+    return g_test_run();
+}
