@@ -429,6 +429,9 @@ static gboolean engine_end_by_id(Engine *engine, const char *session_id, gboolea
         }
         return engine_report_ended(engine, error);
     }
+    if (abort && !session_id) {
+        return TRUE; /* nothing to abort: done, like a thaw of nothing */
+    }
     g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_NOT_FOUND,
                 "no snapshot session %s is active%s%s", session_id ? session_id : "",
                 engine->session ? "; the active one is " : "",

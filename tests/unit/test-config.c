@@ -1,0 +1,121 @@
+/*
+ * test-config.c — the configuration file: the shipped sample parses and
+ * changes nothing, settings apply, and typos or bad values are refused with
+ * the file, group and key named.
+ */
+#include <glib/gstdio.h>
+
+#include "agent/config.h"
+
+static char *write_config(const char *text)
+{
+    g_autoptr(GError) error = NULL;
+    char *path = NULL;
+    int fd = g_file_open_tmp("quiesce-config-XXXXXX.conf", &path, &error);
+
+    g_assert_no_error(error);
+    close(fd);
+    g_assert_true(g_file_set_contents(path, text, -1, NULL));
+    return path;
+}
+
+static gboolean load(const char *text, AgentConfig *agent, EngineConfig *engine, GError **error)
+{
+    g_autofree char *path = write_config(text);
+    gboolean ok = config_load(path, TRUE, agent, engine, error);
+
+    g_unlink(path);
+    return ok;
+}
+
+static void test_sample_is_all_defaults(void)
+{
+    g_autofree char *sample = g_build_filename(g_getenv("QUIESCE_SOURCE_DIR"), "systemd",
+                                               "quiesced.conf", NULL);
+    g_auto(AgentConfig) agent = { .max_depth = 64 };
+    g_autoptr(EngineConfig) engine = engine_config_new();
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true(config_load(sample, TRUE, &agent, engine, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(engine->window_seconds, ==, ENGINE_DEFAULT_WINDOW_SECONDS);
+    g_assert_cmpstr(engine->state_dir, ==, ENGINE_DEFAULT_STATE_DIR);
+    g_assert_false(engine->policy->strict);
+    g_assert_null(agent.channels);
+}
+
+static void test_settings_apply(void)
+{
+    g_auto(AgentConfig) agent = { 0 };
+    g_autoptr(EngineConfig) engine = engine_config_new();
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true(load("[agent]\nchannels=unix-listen:/a;vsock-listen:9\nblock-rpcs=guest-ping\n"
+                       "max-depth=16\n[freeze]\nwindow=5\nstate-dir=/run/q\nconfine=/srv\n"
+                       "exclude=/srv/efi;/srv/scratch\nrunning-state-command=\n"
+                       "[eligibility]\nstrict=true\nallow-dynamic=true\n",
+                       &agent, engine, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(g_strv_length(agent.channels), ==, 2);
+    g_assert_cmpstr(agent.channels[1], ==, "vsock-listen:9");
+    g_assert_cmpstr(agent.block_rpcs[0], ==, "guest-ping");
+    g_assert_cmpuint(agent.max_depth, ==, 16);
+    g_assert_cmpuint(engine->window_seconds, ==, 5);
+    g_assert_cmpstr(engine->state_dir, ==, "/run/q");
+    g_assert_cmpstr(engine->policy->confine, ==, "/srv");
+    g_assert_cmpuint(engine->policy->exclude->len, ==, 2);
+    g_assert_cmpstr(engine->running_state_command, ==, "");
+    g_assert_true(engine->policy->strict);
+    g_assert_true(engine->policy->allow_dynamic);
+}
+
+static void test_errors_name_the_key(void)
+{
+    const struct {
+        const char *text;
+        const char *message;
+    } cases[] = {
+        { "[freeze]\nwindw=5\n", "unknown key 'windw' in [freeze]" },
+        { "[frieze]\nwindow=5\n", "unknown group [frieze]" },
+        { "[freeze]\nwindow=-1\n", "[freeze] window" },
+        { "[freeze]\nwindow=soon\n", "[freeze] window" },
+        { "[eligibility]\nstrict=maybe\n", "[eligibility] strict" },
+        { "[freeze]\nexclude=relative/path\n", "[freeze] exclude" },
+        { "[agent]\nmax-request-bytes=10\n", "[agent] max-request-bytes" },
+        { "not a key file", "" },
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_auto(AgentConfig) agent = { 0 };
+        g_autoptr(EngineConfig) engine = engine_config_new();
+        g_autoptr(GError) error = NULL;
+
+        g_assert_false(load(cases[i].text, &agent, engine, &error));
+        g_assert_nonnull(error);
+        g_assert_nonnull(strstr(error->message, cases[i].message));
+        g_assert_nonnull(strstr(error->message, "quiesce-config-"));
+        /* Nothing half-applied that matters: defaults where the error was. */
+        g_assert_cmpuint(engine->window_seconds, ==, ENGINE_DEFAULT_WINDOW_SECONDS);
+    }
+}
+
+static void test_missing_file(void)
+{
+    g_auto(AgentConfig) agent = { 0 };
+    g_autoptr(EngineConfig) engine = engine_config_new();
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true(config_load("/nonexistent/quiesced.conf", FALSE, &agent, engine, &error));
+    g_assert_false(config_load("/nonexistent/quiesced.conf", TRUE, &agent, engine, &error));
+    g_assert_nonnull(strstr(error->message, "/nonexistent/quiesced.conf"));
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/config/sample-is-all-defaults", test_sample_is_all_defaults);
+    g_test_add_func("/config/settings-apply", test_settings_apply);
+    g_test_add_func("/config/errors-name-the-key", test_errors_name_the_key);
+    g_test_add_func("/config/missing-file", test_missing_file);
+    return g_test_run();
+}
