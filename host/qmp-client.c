@@ -3,6 +3,8 @@
  */
 #include "host/qmp-client.h"
 
+#include <string.h>
+
 #include "common/quiesce-error.h"
 
 struct QmpClient {
