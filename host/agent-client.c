@@ -210,6 +210,24 @@ JsonValue *agent_client_execute(AgentClient *client, const char *command, JsonVa
     }
 }
 
+JsonValue *agent_client_execute_text(AgentClient *client, const char *command, const char *text,
+                                     int timeout_ms, GError **error)
+{
+    gint64 deadline = agent_deadline(timeout_ms);
+    g_autoptr(JsonValue) reply = NULL;
+
+    if (!json_channel_send(client->channel, text, strlen(text), deadline, error)) {
+        g_prefix_error(error, "%s: ", command);
+        return NULL;
+    }
+    reply = json_channel_receive(client->channel, deadline, error);
+    if (!reply) {
+        g_prefix_error(error, "%s: ", command);
+        return NULL;
+    }
+    return agent_reply_result(command, reply, error);
+}
+
 gboolean agent_client_send(AgentClient *client, const char *command, JsonValue *arguments,
                            GError **error)
 {

@@ -46,6 +46,11 @@ gboolean agent_client_sync_libvirt(AgentClient *client, int timeout_ms, gint64 *
 JsonValue *agent_client_execute(AgentClient *client, const char *command, JsonValue *arguments,
                                 gboolean with_id, int timeout_ms, GError **error);
 
+/* libvirt's way: sends text exactly as given (one request and its '\n')
+ * and takes the next reply as the answer; command names it in errors. */
+JsonValue *agent_client_execute_text(AgentClient *client, const char *command, const char *text,
+                                     int timeout_ms, GError **error);
+
 /* Sends a request and does not wait for the reply (a best-effort abort). */
 gboolean agent_client_send(AgentClient *client, const char *command, JsonValue *arguments,
                            GError **error);

@@ -155,13 +155,9 @@ static bool check_request(const JsonValue *request, ProtoError **error)
 {
     bool has_execute = false;
     size_t n = json_object_size(request);
-    size_t *order = malloc((n ? n : 1) * sizeof(*order)); /* n is peer-controlled */
+    size_t *order = qdict_order_new(request);
     bool ok = true;
 
-    if (!order) {
-        abort();
-    }
-    qdict_order(request, order);
     for (size_t k = 0; k < n; k++) {
         size_t i = order[k];
         const char *key = json_object_key_at(request, i);

@@ -168,16 +168,27 @@ void json_lexer_destroy(JsonLexer *lexer)
 void json_lexer_reset(JsonLexer *lexer)
 {
     lexer->state = LEX_START;
+    lexer->oversize = false;
     proto_buffer_truncate(&lexer->token, 0);
 }
 
 bool json_lexer_has_partial(const JsonLexer *lexer)
 {
-    return lexer->token.len > 0;
+    return lexer->token.len > 0 || lexer->oversize;
 }
 
 static void json_lexer_emit(JsonLexer *lexer, JsonTokenType type)
 {
+    if (lexer->oversize) {
+        /* The end of an over-long token, already reported as OVERSIZE. A
+         * stray byte inside it (0xFF from a resynchronising host) is still
+         * an error of its own. */
+        lexer->oversize = false;
+        if (type != JSON_TOKEN_ERROR) {
+            proto_buffer_truncate(&lexer->token, 0);
+            return;
+        }
+    }
     lexer->sink(lexer->opaque, type, lexer->token.data ? lexer->token.data : "",
                 lexer->token.len);
     proto_buffer_truncate(&lexer->token, 0);
@@ -201,13 +212,22 @@ static void json_lexer_step(JsonLexer *lexer, uint8_t next)
     }
 }
 
-/* One token may not grow without bound (QEMU: MAX_TOKEN_SIZE); the stream
- * turns this into "JSON token size limit exceeded". */
+/*
+ * One token may not grow without bound (QEMU: MAX_TOKEN_SIZE); the stream
+ * turns an OVERSIZE token into "JSON token size limit exceeded". Unlike
+ * QEMU, which cuts the token and lexes its remaining bytes as new input (the
+ * rest of a long string then becomes a cascade of bogus errors and can even
+ * form requests), we report OVERSIZE at once, then keep the lexer's state and
+ * drop the token's bytes until the token really ends, so the stream can skip
+ * the whole over-limit message and answer it with one error. Within the
+ * limits nothing changes.
+ */
 static void json_lexer_check_size(JsonLexer *lexer)
 {
     if (lexer->token.len > lexer->max_token_bytes) {
-        lexer->state = LEX_START;
-        json_lexer_emit(lexer, JSON_TOKEN_OVERSIZE);
+        proto_buffer_truncate(&lexer->token, 0);
+        lexer->oversize = true; /* before the sink, which may reset us */
+        lexer->sink(lexer->opaque, JSON_TOKEN_OVERSIZE, "", 0);
     }
 }
 
@@ -219,7 +239,9 @@ static void json_lexer_feed_byte(JsonLexer *lexer, unsigned char byte)
         uint8_t next = json_lexer_table[lexer->state][byte];
 
         consumed = !(next & LEX_PEEK);
-        if (consumed) {
+        /* Dropped inside an over-long token, except a stray byte: it is
+         * the text of its own error. */
+        if (consumed && (!lexer->oversize || (next & ~LEX_PEEK) == LEX_ERROR)) {
             proto_buffer_append_c(&lexer->token, (char)byte);
         }
         json_lexer_step(lexer, next & ~LEX_PEEK);
@@ -254,6 +276,10 @@ void json_lexer_feed(JsonLexer *lexer, const char *bytes, size_t len)
         }
         if (lexer->state == LEX_START || lexer->state == LEX_RECOVERY) {
             i += run; /* whitespace or skipped bytes: nothing is kept */
+            continue;
+        }
+        if (lexer->oversize) {
+            i += run; /* the rest of an over-long token: dropped */
             continue;
         }
         /* Stop at the byte where the byte-wise size check would fire

@@ -40,6 +40,8 @@ typedef void (*JsonLexerSink)(void *opaque, JsonTokenType type, const char *text
 
 typedef struct {
     uint8_t state;
+    bool oversize; /* the current token passed max_token_bytes (reported as
+                    * JSON_TOKEN_OVERSIZE): its bytes are dropped until it ends */
     ProtoBuffer token;
     size_t max_token_bytes;
     JsonLexerSink sink;

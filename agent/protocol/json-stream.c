@@ -10,8 +10,13 @@
  * checked before a token is queued, with QEMU's arithmetic: a token is refused
  * when the queued bytes plus its length plus one exceed max_message_bytes, or
  * when the open braces plus brackets, counting this token, exceed max_depth.
- * The bytes of the rest of an over-limit message are lexed as new input, so
- * they usually produce further errors, as they do in qemu-ga.
+ *
+ * Past a limit we part from qemu-ga on purpose: qemu-ga lexes the rest of an
+ * over-limit message as new input, so one oversized request yields a cascade
+ * of errors (and its tail may even parse as a request). We keep counting
+ * braces and brackets and drop the message's remaining tokens until it
+ * closes: one error per over-limit message, and the next request is served.
+ * A lexer error (0xFF from a resynchronising host) ends the skipping.
  */
 #include "agent/protocol/json-stream.h"
 
@@ -36,10 +41,12 @@ struct JsonStream {
     size_t token_bytes; /* sum of token lengths, QEMU's token_size */
     int64_t brace_count;
     int64_t bracket_count;
+    bool skipping; /* dropping the rest of an over-limit message */
 };
 
 static void json_stream_drop_message(JsonStream *stream)
 {
+    stream->skipping = false;
     stream->token_count = 0;
     stream->token_bytes = 0;
     stream->brace_count = 0;
@@ -60,6 +67,31 @@ static void json_stream_emit_error(JsonStream *stream, const char *desc)
 
     proto_error_set_literal(&error, PROTO_ERROR_CLASS_GENERIC_ERROR, desc);
     json_stream_emit(stream, NULL, error);
+}
+
+/* One error for an over-limit message; its remaining tokens are skipped
+ * until its braces and brackets close. */
+static void json_stream_emit_limit(JsonStream *stream, const char *desc)
+{
+    int64_t braces = stream->brace_count;
+    int64_t brackets = stream->bracket_count;
+    ProtoError *error = NULL;
+
+    json_stream_drop_message(stream);
+    if (braces > 0 || brackets > 0) {
+        stream->brace_count = braces;
+        stream->bracket_count = brackets;
+        stream->skipping = true;
+    }
+    proto_error_set_literal(&error, PROTO_ERROR_CLASS_GENERIC_ERROR, desc);
+    stream->emit(stream->opaque, NULL, error);
+}
+
+/* While skipping: FALSE once the over-limit message has closed. */
+static bool json_stream_still_skipping(const JsonStream *stream)
+{
+    return (stream->brace_count > 0 || stream->bracket_count > 0) &&
+           stream->brace_count >= 0 && stream->bracket_count >= 0;
 }
 
 static void json_stream_emit_stray(JsonStream *stream, const char *text)
@@ -143,8 +175,11 @@ static void json_stream_on_token(void *opaque, JsonTokenType type, const char *t
         json_stream_emit_stray(stream, text);
         return;
     case JSON_TOKEN_OVERSIZE:
-        /* QEMU queues it like any token, which always fails the size check. */
-        json_stream_emit_error(stream, "JSON token size limit exceeded");
+        /* Reported when the token outgrows the limit; the lexer drops the
+         * rest of it. */
+        if (!stream->skipping) {
+            json_stream_emit_limit(stream, "JSON token size limit exceeded");
+        }
         return;
     case JSON_TOKEN_END_OF_INPUT:
         if (stream->token_count > 0) {
@@ -159,9 +194,16 @@ static void json_stream_on_token(void *opaque, JsonTokenType type, const char *t
     case JSON_TOKEN_STRING:
         break;
     }
+    if (stream->skipping) {
+        stream->skipping = json_stream_still_skipping(stream);
+        if (!stream->skipping) {
+            json_stream_drop_message(stream);
+        }
+        return;
+    }
     limit = json_stream_check_limits(stream, len);
     if (limit) {
-        json_stream_emit_error(stream, limit);
+        json_stream_emit_limit(stream, limit);
         return;
     }
     json_stream_queue(stream, type, text, len);

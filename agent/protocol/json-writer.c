@@ -190,47 +190,10 @@ static void json_write_array(JsonWriter *w, const JsonValue *v, unsigned depth)
     proto_buffer_append_c(&w->out, ']');
 }
 
-typedef struct {
-    unsigned bucket;
-    size_t index;
-} JsonMemberOrder;
-
-static int json_member_order_compare(const void *a, const void *b)
-{
-    const JsonMemberOrder *x = a;
-    const JsonMemberOrder *y = b;
-
-    if (x->bucket != y->bucket) {
-        return x->bucket < y->bucket ? -1 : 1;
-    }
-    /* Same bucket: QDict lists the most recently inserted first. */
-    return x->index > y->index ? -1 : x->index < y->index;
-}
-
-/* Member indexes in QDict order (qobject/qdict.c). qdict_order() does the
- * same with an insertion sort; a peer-supplied "id" object can be huge, so
- * the writer hashes each key once and sorts in O(n log n). */
-static size_t *json_object_wire_order(const JsonValue *v, size_t n)
-{
-    JsonMemberOrder *members = proto_xreallocarray(NULL, n, sizeof(*members));
-    size_t *order = proto_xreallocarray(NULL, n, sizeof(*order));
-
-    for (size_t i = 0; i < n; i++) {
-        members[i].bucket = qdict_bucket(json_object_key_at(v, i));
-        members[i].index = i;
-    }
-    qsort(members, n, sizeof(*members), json_member_order_compare);
-    for (size_t k = 0; k < n; k++) {
-        order[k] = members[k].index;
-    }
-    free(members);
-    return order;
-}
-
 static void json_write_object(JsonWriter *w, const JsonValue *v, unsigned depth)
 {
     size_t n = json_object_size(v);
-    size_t *order = w->pretty || n == 0 ? NULL : json_object_wire_order(v, n);
+    size_t *order = w->pretty || n == 0 ? NULL : qdict_order_new(v);
 
     proto_buffer_append_c(&w->out, '{');
     for (size_t k = 0; k < n; k++) {

@@ -3,7 +3,10 @@
  */
 #include "agent/protocol/qdict-order.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "agent/protocol/proto-alloc.h"
 
 #define QDICT_BUCKET_MAX 512 /* qobject/qdict.c */
 
@@ -19,19 +22,37 @@ unsigned qdict_bucket(const char *key)
     return (1103515243u * value + 12345u) % QDICT_BUCKET_MAX;
 }
 
-void qdict_order(const JsonValue *object, size_t *order)
+typedef struct {
+    unsigned bucket;
+    size_t index;
+} QdictMember;
+
+static int qdict_member_compare(const void *a, const void *b)
+{
+    const QdictMember *x = a;
+    const QdictMember *y = b;
+
+    if (x->bucket != y->bucket) {
+        return x->bucket < y->bucket ? -1 : 1;
+    }
+    /* Same bucket: QDict lists the most recently inserted first. */
+    return x->index > y->index ? -1 : x->index < y->index;
+}
+
+size_t *qdict_order_new(const JsonValue *object)
 {
     size_t n = json_object_size(object);
+    QdictMember *members = proto_xreallocarray(NULL, n ? n : 1, sizeof(*members));
+    size_t *order = proto_xreallocarray(NULL, n ? n : 1, sizeof(*order));
 
-    /* Insertion sort: objects on the wire have a handful of members. */
     for (size_t i = 0; i < n; i++) {
-        unsigned bucket = qdict_bucket(json_object_key_at(object, i));
-        size_t j = i;
-        /* Later insertions go before earlier ones of the same bucket. */
-        while (j > 0 && qdict_bucket(json_object_key_at(object, order[j - 1])) >= bucket) {
-            order[j] = order[j - 1];
-            j--;
-        }
-        order[j] = i;
+        members[i].bucket = qdict_bucket(json_object_key_at(object, i));
+        members[i].index = i;
     }
+    qsort(members, n, sizeof(*members), qdict_member_compare);
+    for (size_t k = 0; k < n; k++) {
+        order[k] = members[k].index;
+    }
+    free(members);
+    return order;
 }

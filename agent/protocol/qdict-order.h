@@ -17,8 +17,9 @@
 /* QEMU's tdb_hash() bucket of a key: 0..511. */
 unsigned qdict_bucket(const char *key);
 
-/* Fills order[0..n) (n = json_object_size(object)) with member indexes in
- * QDict iteration order. */
-void qdict_order(const JsonValue *object, size_t *order);
+/* Member indexes in QDict iteration order: a malloc'ed array of
+ * json_object_size(object) entries (at least one allocated), transfer full.
+ * O(n log n) with one hash per key: the member count is peer-controlled. */
+size_t *qdict_order_new(const JsonValue *object);
 
 #endif

@@ -46,6 +46,9 @@ for tool in apt-get dpkg-deb depmod cpio xz sha256sum ldd; do
 done
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
+# One build at a time per cache (ctest -j may start several scenarios).
+exec 9>"$cache/.lock"
+flock 9
 
 # --- package versions -------------------------------------------------------
 # Which kernel linux-image-amd64 points at, and the candidate versions. An

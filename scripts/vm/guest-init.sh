@@ -36,15 +36,28 @@ done
 
 # --- functions for scenarios ------------------------------------------------
 
-# vm_mount DEVICE FSTYPE DIR [OPTIONS]: waits for the disk and mounts it.
+# vm_disk SERIAL: the /dev node of the virtio disk with that serial (the
+# host names each drive by its serial; there is no udev for by-id links).
+vm_disk() {
+  local i=0 b
+  while [ $i -lt 50 ]; do
+    for b in /sys/block/vd*; do
+      [ "$(cat "$b/serial" 2>/dev/null)" = "$1" ] && { echo "/dev/${b##*/}"; return 0; }
+    done
+    sleep 0.1; i=$((i + 1))
+  done
+  return 1
+}
+
+# vm_mount SERIAL FSTYPE DIR [OPTIONS]: mounts the disk with that serial.
 vm_mount() {
-  local i=0
-  while [ ! -b "$1" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+  local dev
+  dev=$(vm_disk "$1") || { say "FAILED to mount $1: no such disk"; return 1; }
   mkdir -p "$3"
-  if mount -t "$2" ${4:+-o "$4"} "$1" "$3"; then
-    say "mounted $1 ($2) on $3"
+  if mount -t "$2" ${4:+-o "$4"} "$dev" "$3"; then
+    say "mounted $1 ($dev, $2) on $3"
   else
-    say "FAILED to mount $1 ($2) on $3"
+    say "FAILED to mount $1 ($dev, $2) on $3"
   fi
 }
 
@@ -52,6 +65,20 @@ vm_mount() {
 vm_workload() {
   vm-workload "$1" "$2" "$3" &
   say "workload $1 on $2 pid $!"
+}
+
+# vm_example_writer DB: the example SQLite writer (examples/), when the
+# guest has it; it registers with the agent and writes DB.
+vm_example_writer() {
+  local w
+  for w in quiesce-example-sqlite example-sqlite-writer; do
+    if command -v $w >/dev/null; then
+      $w "$1" &
+      say "example writer $w on $1 pid $!"
+      return 0
+    fi
+  done
+  say "no example writer in this guest"
 }
 
 # vm_agent [ARGS]: quiesced, respawned when it exits (like systemd's

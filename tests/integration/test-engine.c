@@ -65,7 +65,8 @@ static void fixture_set_up(Fixture *f, gconstpointer data)
 
     f->dir = g_dir_make_tmp("quiesce-engine-XXXXXX", NULL);
     /* /tmp may be tmpfs; loop images there are not host-visible. */
-    g_autofree char *base = g_build_filename("/var/tmp", g_path_get_basename(f->dir), NULL);
+    g_autofree char *name = g_path_get_basename(f->dir);
+    g_autofree char *base = g_build_filename("/var/tmp", name, NULL);
     g_rmdir(f->dir);
     g_free(f->dir);
     f->dir = g_steal_pointer(&base);

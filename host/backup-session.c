@@ -1,0 +1,216 @@
+/*
+ * backup-session.c — the Hyper-V-style backup over the agent's
+ * snapshot-session extension (DESIGN §1, §2):
+ *
+ *   sync (0xFF + guest-sync-delimited, with backoff)
+ *   guest-snapshot-check      capability query, reported only
+ *   guest-snapshot-prepare    PrepareForSnapshot: writers quiesce, fs freeze
+ *     "child-snapshot" ->     QMP transaction over every disk, then
+ *   guest-snapshot-post       PostSnapshot: thaw; an error means the window
+ *                             expired and the set is discarded
+ *     "saved-state", an error, or no answer in time -> stop, snapshot, cont
+ *
+ * A prepare that timed out may still freeze the guest later; the driver sends
+ * guest-snapshot-abort after the fallback, and the agent's window bounds it
+ * anyway.
+ */
+#include <string.h>
+
+#include "common/quiesce-error.h"
+#include "host/agent-client.h"
+#include "host/backup.h"
+
+/* "code mountpoint: message; ..." from a saved-state reply's reasons. */
+static char *session_reasons(const JsonValue *reply)
+{
+    JsonValue *reasons = json_object_get(reply, "reasons");
+    g_autoptr(GString) text = g_string_new(NULL);
+
+    for (size_t i = 0; reasons && i < json_array_length(reasons); i++) {
+        JsonValue *reason = json_array_get(reasons, i);
+        const char *code = json_object_get_string(reason, "code");
+        const char *mountpoint = json_object_get_string(reason, "mountpoint");
+        const char *message = json_object_get_string(reason, "message");
+
+        g_string_append_printf(text, "%s%s%s%s: %s", i ? "; " : "", code ? code : "?",
+                               mountpoint ? " " : "", mountpoint ? mountpoint : "",
+                               message ? message : "");
+    }
+    return g_string_free(g_steal_pointer(&text), FALSE);
+}
+
+/* "a b c" from an array of strings. */
+static char *session_strings(const JsonValue *array)
+{
+    g_autoptr(GString) text = g_string_new(NULL);
+
+    for (size_t i = 0; array && i < json_array_length(array); i++) {
+        JsonValue *item = json_array_get(array, i);
+        const char *s = json_value_type(item) == JSON_TYPE_STRING
+                            ? json_string_get(item)
+                            : json_object_get_string(item, "mountpoint");
+        g_string_append_printf(text, "%s%s", i ? " " : "", s ? s : "?");
+    }
+    return g_string_free(g_steal_pointer(&text), FALSE);
+}
+
+static void session_check(BackupRun *run, AgentClient *agent)
+{
+    g_autoptr(GError) error = NULL;
+    gint64 t0 = g_get_monotonic_time();
+    g_autoptr(JsonValue) check = agent_client_execute(agent, "guest-snapshot-check", NULL, TRUE,
+                                                      run->options->command_timeout_ms, &error);
+    g_autofree char *reasons = NULL;
+    const char *method;
+
+    report_set_ms(run->report, "check-ms", g_get_monotonic_time() - t0);
+    if (!check) {
+        backup_say(run, "check: %s", error->message);
+        return;
+    }
+    method = json_object_get_string(check, "method");
+    reasons = session_reasons(check);
+    report_set(run->report, "check-method", "%s", method ? method : "?");
+    backup_say(run, "check: %s%s%s (%s ms)", method ? method : "?", *reasons ? ": " : "",
+               reasons, report_get(run->report, "check-ms"));
+}
+
+/* After prepare said child-snapshot: snapshot, post. FALSE: no backup. */
+static gboolean session_child(BackupRun *run, AgentClient *agent, const JsonValue *prepared,
+                              gint64 prepare_sent, GError **error)
+{
+    const char *session = json_object_get_string(prepared, "session");
+    g_autoptr(JsonValue) post_args = json_object_new();
+    g_autoptr(JsonValue) posted = NULL;
+    g_autoptr(JsonValue) abort_args = NULL;
+    g_autoptr(GError) abort_error = NULL;
+    int64_t frozen_ms = -1;
+
+    if (!backup_snapshot(run, error)) {
+        /* Nothing was taken (a transaction is atomic): thaw and give up. */
+        abort_args = json_object_new();
+        json_object_set_string(abort_args, "session", session ? session : "");
+        json_value_free(agent_client_execute(agent, "guest-snapshot-abort",
+                                             g_steal_pointer(&abort_args), TRUE,
+                                             run->options->command_timeout_ms, &abort_error));
+        backup_say(run, "snapshot failed; sent guest-snapshot-abort%s%s",
+                   abort_error ? ": " : "", abort_error ? abort_error->message : "");
+        return FALSE;
+    }
+    json_object_set_string(post_args, "session", session ? session : "");
+    gint64 t0 = g_get_monotonic_time();
+    posted = agent_client_execute(agent, "guest-snapshot-post", g_steal_pointer(&post_args), TRUE,
+                                  run->options->command_timeout_ms, error);
+    gint64 t1 = g_get_monotonic_time();
+    report_set_ms(run->report, "post-ms", t1 - t0);
+    if (!posted) {
+        g_prefix_error(error, "post failed, the snapshot set is not consistent: ");
+        backup_discard(run);
+        return FALSE;
+    }
+    report_set_ms(run->report, "window-host-ms", t1 - prepare_sent);
+    json_value_get_int(json_object_get(posted, "frozen-ms"), &frozen_ms);
+    report_set(run->report, "window-guest-ms", "%" G_GINT64_FORMAT, (gint64)frozen_ms);
+    backup_say(run, "post: thawed (%s ms); guest frozen %" G_GINT64_FORMAT
+               " ms by the agent's count, at most %s ms seen from the host",
+               report_get(run->report, "post-ms"), (gint64)frozen_ms,
+               report_get(run->report, "window-host-ms"));
+    return TRUE;
+}
+
+/* Connects and syncs; NULL with the reason to fall back in *reason. */
+static AgentClient *session_agent(BackupRun *run, char **reason)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(AgentClient) agent = NULL;
+    gint64 t0 = g_get_monotonic_time();
+    guint attempts = 0;
+
+    agent = agent_client_connect(run->options->agent_path, JSON_CHANNEL_STREAM,
+                                 run->options->command_timeout_ms, &error);
+    if (agent && agent_client_sync(agent, run->options->agent_timeout_ms, &attempts, &error)) {
+        report_set_ms(run->report, "sync-ms", g_get_monotonic_time() - t0);
+        backup_say(run, "agent answered guest-sync-delimited (%u attempt(s), %s ms)", attempts,
+                   report_get(run->report, "sync-ms"));
+        return g_steal_pointer(&agent);
+    }
+    *reason = g_strdup_printf("agent-unavailable: %s", error->message);
+    return NULL;
+}
+
+gboolean backup_session_run(const BackupOptions *options, Report *report, GError **error)
+{
+    BackupRun run;
+    g_autoptr(AgentClient) agent = NULL;
+    g_autoptr(GError) prepare_error = NULL;
+    g_autoptr(JsonValue) prepared = NULL;
+    g_autofree char *reason = NULL;
+    gboolean ok = FALSE;
+    gint64 t0;
+
+    backup_run_init(&run, options, report);
+    report_set(report, "mode", "session");
+    if (!backup_open_vm(&run, error)) {
+        backup_run_clear(&run);
+        return FALSE;
+    }
+    agent = session_agent(&run, &reason);
+    if (agent) {
+        session_check(&run, agent);
+        t0 = g_get_monotonic_time();
+        prepared = agent_client_execute(agent, "guest-snapshot-prepare", NULL, TRUE,
+                                        options->prepare_timeout_ms, &prepare_error);
+        report_set_ms(report, "prepare-ms", g_get_monotonic_time() - t0);
+    }
+    if (agent && prepared) {
+        const char *method = json_object_get_string(prepared, "method");
+        g_autofree char *frozen = session_strings(json_object_get(prepared, "frozen"));
+        g_autofree char *excluded = session_strings(json_object_get(prepared, "excluded"));
+
+        report_set(report, "prepare-method", "%s", method ? method : "?");
+        if (method && strcmp(method, "child-snapshot") == 0) {
+            report_set(report, "method", "child-snapshot");
+            report_set(report, "session", "%s", json_object_get_string(prepared, "session"));
+            report_set(report, "frozen", "%s", frozen);
+            report_set(report, "excluded", "%s", excluded);
+            backup_say(&run, "prepare: child-snapshot, session %s, frozen [%s]%s%s (%s ms)",
+                       report_get(report, "session"), frozen, *excluded ? ", excluded " : "",
+                       excluded, report_get(report, "prepare-ms"));
+            if (options->vanish_after_prepare) {
+                backup_say(&run, "vanishing without post, as asked (--vanish-after-prepare)");
+                report_set(report, "result", "vanished");
+                backup_run_clear(&run);
+                return TRUE;
+            }
+            ok = session_child(&run, agent, prepared, t0, error) && backup_finish(&run, error);
+            if (!ok) {
+                backup_discard(&run);
+            }
+            report_set(report, "result", ok ? "consistent" : "failed");
+            backup_run_clear(&run);
+            return ok;
+        }
+        g_autofree char *reasons = session_reasons(prepared);
+
+        reason = g_strdup_printf("guest: %s", reasons);
+        report_set(report, "reasons", "%s", reasons);
+        backup_say(&run, "prepare: saved-state (%s ms), frozen [%s]", report_get(report, "prepare-ms"),
+                   frozen);
+    } else if (agent) {
+        reason = g_strdup_printf("prepare: %s", prepare_error->message);
+        backup_say(&run, "prepare gave no usable answer: %s", prepare_error->message);
+    }
+    ok = backup_saved_state(&run, reason, error) && backup_finish(&run, error);
+    if (!ok) {
+        backup_discard(&run);
+    }
+    if (agent && !prepared) {
+        /* A prepare that timed out may freeze later: call it off. */
+        g_autoptr(GError) abort_error = NULL;
+        agent_client_send(agent, "guest-snapshot-abort", NULL, &abort_error);
+        backup_say(&run, "sent guest-snapshot-abort for the unanswered prepare");
+    }
+    report_set(report, "result", ok ? "crash-consistent" : "failed");
+    backup_run_clear(&run);
+    return ok;
+}

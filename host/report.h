@@ -1,0 +1,27 @@
+/*
+ * report.h — what the driver did, as ordered key=value pairs: printed at the
+ * end for people, and written to a file (--report) that the vm tests read
+ * with grep. Values are single-line strings.
+ */
+#ifndef QUIESCE_HOST_REPORT_H
+#define QUIESCE_HOST_REPORT_H
+
+#include <glib.h>
+#include <stdio.h>
+
+typedef struct Report Report;
+
+Report *report_new(void);
+void report_free(Report *report);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Report, report_free)
+
+/* Sets (or replaces) key. */
+void report_set(Report *report, const char *key, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+void report_set_ms(Report *report, const char *key, gint64 us);
+const char *report_get(const Report *report, const char *key);
+
+/* Prints "  key: value" lines. */
+void report_print(const Report *report, FILE *out);
+gboolean report_write(const Report *report, const char *path, GError **error);
+
+#endif

@@ -1,0 +1,320 @@
+# lib.sh — sourced by the vm scenarios (tests/vm/scenario-*.sh): builds the
+# guest (scripts/vm/build-guest.sh, cached), makes data disks as image files,
+# boots QEMU with the agent channel and QMP on unix sockets, drives backups
+# with host/quiesce-backup, and checks the snapshot images on COPIES.
+#
+# Safety (DESIGN §5): nothing here freezes a filesystem of this machine. The
+# disks are image files formatted with mkfs; freezes happen inside the guest;
+# the only host mount is a loop mount of a copy of a snapshot image under the
+# test's own temp dir, to replay an XFS log before xfs_repair -n (DESIGN §7).
+#
+# Environment (ctest sets it, see CMakeLists.txt): QUIESCED, QUIESCE_BACKUP,
+# VM_WORKLOAD, VM_EXTRA_BINS (more guest binaries, space-separated),
+# QUIESCE_VM_CACHE; optional QUIESCE_VM_ACCEL=kvm|tcg to skip the probe,
+# QUIESCE_VM_KEEP=1 to keep the work dir.
+set -euo pipefail
+
+VM_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+VM_CACHE=${QUIESCE_VM_CACHE:-$VM_TOP/build/vm-cache}
+VM_NAME=${VM_NAME:-$(basename "$0" .sh)}
+VM_DRIVES=()
+VM_QEMU_PID=
+VM_ACCEL=
+WORK=
+
+vm_log() { echo "vm[$VM_NAME]: $*"; }
+
+vm_dump() {
+  [ -n "$WORK" ] && [ -f "$WORK/console.log" ] || return 0
+  echo "---- guest console (last 60 lines) ----"
+  tail -n 60 "$WORK/console.log" | grep -v '^committed ' || true
+  echo "---- last committed lines ----"
+  grep '^committed ' "$WORK/console.log" | tail -n 4 || true
+  [ -s "$WORK/qemu.log" ] && { echo "---- qemu ----"; tail -n 20 "$WORK/qemu.log"; }
+  return 0
+}
+
+vm_fail() {
+  echo "vm[$VM_NAME]: FAIL: $*" >&2
+  vm_dump >&2
+  exit 1
+}
+
+vm_skip() {
+  echo "vm[$VM_NAME]: SKIP: $*"
+  exit 77
+}
+
+vm_cleanup() {
+  local rc=$?
+  if [ -n "$VM_QEMU_PID" ] && kill -0 "$VM_QEMU_PID" 2>/dev/null; then
+    kill "$VM_QEMU_PID" 2>/dev/null || true
+    wait "$VM_QEMU_PID" 2>/dev/null || true
+  fi
+  if [ -n "${VM_CTL_PID:-}" ]; then kill "$VM_CTL_PID" 2>/dev/null || true; fi
+  if [ -n "$WORK" ]; then
+    # Our own loop mounts only (copies under $WORK), should a check have died.
+    grep -o " $WORK/[^ ]*" /proc/mounts 2>/dev/null | while read -r m; do umount "$m" || true; done
+    if [ "${QUIESCE_VM_KEEP:-0}" = 1 ]; then
+      echo "vm[$VM_NAME]: work dir kept: $WORK"
+    else
+      rm -rf "$WORK"
+    fi
+  fi
+  exit $rc
+}
+
+vm_now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+# --- set-up ------------------------------------------------------------------
+
+vm_require_tools() {
+  local t missing=()
+  for t in "$@"; do command -v "$t" >/dev/null || missing+=("$t"); done
+  [ ${#missing[@]} -eq 0 ] || vm_fail "missing tools: ${missing[*]} (run scripts/install-deps.sh)"
+}
+
+# Picks KVM when a short probe boot reaches the guest's "ready" line, else
+# TCG. /dev/kvm alone proves nothing here (DESIGN §7). The answer is cached
+# per host boot and QEMU version.
+vm_choose_accel() {
+  if [ -n "${QUIESCE_VM_ACCEL:-}" ]; then VM_ACCEL=$QUIESCE_VM_ACCEL; return; fi
+  local key probe
+  key=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null)-$(qemu-system-x86_64 --version | head -1 | tr -c 'a-zA-Z0-9.\n' _)
+  probe=$VM_CACHE/accel-$key
+  if [ -f "$probe" ]; then VM_ACCEL=$(cat "$probe"); return; fi
+  VM_ACCEL=tcg
+  if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+    local dir; dir=$(mktemp -d "$WORK/kvm-probe.XXXXXX")
+    timeout 12 qemu-system-x86_64 -accel kvm -m 256 -smp 1 -nodefaults -display none -no-reboot \
+      -kernel "$GUEST/vmlinux" -initrd "$GUEST/initramfs.cpio" \
+      -append "console=ttyS0 panic=-1 loglevel=4" \
+      -chardev "file,id=con,path=$dir/console.log" -serial chardev:con >"$dir/qemu.log" 2>&1 &
+    local pid=$! i
+    for i in $(seq 100); do
+      grep -q 'vm-init: ready' "$dir/console.log" 2>/dev/null && { VM_ACCEL=kvm; break; }
+      kill -0 $pid 2>/dev/null || break
+      sleep 0.1
+    done
+    kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true
+    [ $VM_ACCEL = tcg ] && vm_log "KVM probe boot failed ($(grep -m1 -i -E 'error|fail' "$dir/qemu.log" || echo 'no guest within 10 s')); using TCG"
+  fi
+  echo $VM_ACCEL >"$probe"
+}
+
+vm_setup() {
+  if ! command -v qemu-system-x86_64 >/dev/null; then
+    vm_skip "qemu-system-x86_64 is not installed (scripts/install-deps.sh installs qemu-system-x86)"
+  fi
+  if ! qemu-system-x86_64 -accel tcg -machine none -nodefaults -display none -S \
+       -qmp stdio </dev/null >/dev/null 2>&1 && ! qemu-system-x86_64 --version >/dev/null 2>&1; then
+    vm_skip "qemu-system-x86_64 cannot run here"
+  fi
+  vm_require_tools cpio mkfs.ext4 mkfs.xfs mkfs.vfat e2fsck debugfs xfs_repair socat sqlite3 \
+                   apt-get dpkg-deb depmod xz flock
+  for v in QUIESCED QUIESCE_BACKUP VM_WORKLOAD; do
+    [ -x "${!v:-}" ] || vm_fail "\$$v must name a built binary (run through ctest)"
+  done
+  WORK=$(mktemp -d /tmp/quiesce-vm.XXXXXX)
+  trap vm_cleanup EXIT
+  mkdir -p "$WORK/overlay/etc/vm" "$WORK/overlay/etc/quiesce/writers.d" "$WORK/backup"
+  local bins=(--bin "$QUIESCED" --bin "$VM_WORKLOAD") b
+  for b in ${VM_EXTRA_BINS:-}; do [ -x "$b" ] && bins+=(--bin "$b"); done
+  GUEST=$("$VM_TOP/scripts/vm/build-guest.sh" --cache "$VM_CACHE" "${bins[@]}") ||
+    vm_fail "building the guest failed"
+  vm_choose_accel
+  vm_log "guest $(basename "$GUEST"), accelerator $VM_ACCEL"
+}
+
+# vm_disk SERIAL FSTYPE SIZE_MB: an image file formatted on the host (no
+# mount), attached as virtio-blk with that serial and drive id.
+vm_disk() {
+  local img=$WORK/$1.img
+  truncate -s "${3}M" "$img"
+  case $2 in
+    ext4) mkfs.ext4 -q -F -L "$1" "$img" ;;
+    xfs) mkfs.xfs -q -f -L "$1" "$img" ;;
+    vfat) mkfs.vfat -n "${1:0:11}" "$img" >/dev/null ;;
+    none) ;;
+    *) vm_fail "vm_disk: unknown fstype $2" ;;
+  esac
+  VM_DRIVES+=(-drive "file=$img,format=raw,if=none,id=$1,cache=writeback"
+              -device "virtio-blk-pci,drive=$1,serial=$1")
+}
+
+# Files for the guest, in a second cpio archive appended to the initramfs.
+vm_guest_file() { # GUEST_PATH [MODE], content on stdin
+  mkdir -p "$WORK/overlay/$(dirname "$1")"
+  cat >"$WORK/overlay/$1"
+  chmod "${2:-0644}" "$WORK/overlay/$1"
+}
+vm_scenario() { vm_guest_file /etc/vm/scenario.sh; }
+vm_config() { vm_guest_file /etc/quiesce/quiesced.conf; }
+
+# vm_boot: starts QEMU and waits for the init's "ready" line.
+vm_boot() {
+  local start=$(vm_now_ms) i limit=900
+  [ "$VM_ACCEL" = kvm ] && limit=300
+  (cd "$WORK/overlay" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet) >"$WORK/overlay.cpio"
+  cat "$GUEST/initramfs.cpio" "$WORK/overlay.cpio" >"$WORK/initrd.cpio"
+  local cpu=()
+  [ "$VM_ACCEL" = tcg ] && cpu=(-cpu max)
+  qemu-system-x86_64 -accel "$VM_ACCEL" "${cpu[@]}" -m 768 -smp 2 -nodefaults -display none \
+    -no-reboot -kernel "$GUEST/vmlinux" -initrd "$WORK/initrd.cpio" \
+    -append "console=ttyS0 panic=-1 loglevel=4" \
+    -chardev "file,id=con,path=$WORK/console.log" -serial chardev:con \
+    -device virtio-serial-pci \
+    -chardev "socket,id=qga,path=$WORK/qga.sock,server=on,wait=off" \
+    -device virtserialport,chardev=qga,name=org.qemu.guest_agent.0 \
+    -chardev "socket,id=ctl,path=$WORK/ctl.sock,server=on,wait=off" \
+    -device virtserialport,chardev=ctl,name=org.quiesce.control.0 \
+    -qmp "unix:$WORK/qmp.sock,server=on,wait=off" \
+    "${VM_DRIVES[@]}" >"$WORK/qemu.log" 2>&1 &
+  VM_QEMU_PID=$!
+  for i in $(seq $limit); do
+    grep -q 'vm-init: ready' "$WORK/console.log" 2>/dev/null && break
+    kill -0 "$VM_QEMU_PID" 2>/dev/null || vm_fail "QEMU exited during boot"
+    sleep 0.1
+  done
+  grep -q 'vm-init: ready' "$WORK/console.log" || vm_fail "the guest did not boot in $((limit / 10)) s"
+  VM_BOOT_MS=$(( $(vm_now_ms) - start ))
+  vm_log "guest up in $VM_BOOT_MS ms ($VM_ACCEL)"
+  grep -q 'FAILED to mount' "$WORK/console.log" && vm_fail "a data disk did not mount"
+  return 0
+}
+
+vm_stop() {
+  [ -n "$VM_QEMU_PID" ] || return 0
+  "$QUIESCE_BACKUP" --qmp "$WORK/qmp.sock" --command-timeout 5 qmp '{"execute":"quit"}' >/dev/null 2>&1 || true
+  local i
+  for i in $(seq 50); do kill -0 "$VM_QEMU_PID" 2>/dev/null || break; sleep 0.1; done
+  kill "$VM_QEMU_PID" 2>/dev/null || true
+  wait "$VM_QEMU_PID" 2>/dev/null || true
+  VM_QEMU_PID=
+}
+
+# --- talking to the guest ------------------------------------------------------
+
+vm_wait_console() { # REGEX SECONDS
+  local i
+  for i in $(seq $(( $2 * 10 ))); do
+    grep -qE "$1" "$WORK/console.log" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# The highest SEQ the workload NAME reported committed so far (0 if none).
+vm_committed() {
+  awk -v n="$1" '$1 == "committed" && $2 == n && $3 > m {m = $3} END {print m + 0}' "$WORK/console.log"
+}
+
+# vm_wait_progress NAME SEQ SECONDS: until NAME commits past SEQ.
+vm_wait_progress() {
+  local i
+  for i in $(seq $(( $3 * 10 ))); do
+    [ "$(vm_committed "$1")" -gt "$2" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# The largest write+fsync latency (ms) NAME reported after console byte OFFSET.
+vm_max_latency_ms() {
+  tail -c +"$(( $2 + 1 ))" "$WORK/console.log" |
+    awk -v n="$1" '$1 == "committed" && $2 == n && $5 > m {m = $5} END {printf "%d\n", m / 1000}'
+}
+
+vm_console_size() { stat -c %s "$WORK/console.log"; }
+
+vm_agent() { # JSON: one agent command (after a sync); prints its return
+  "$QUIESCE_BACKUP" --agent "$WORK/qga.sock" --agent-timeout "${VM_AGENT_TIMEOUT:-20}" agent "$1"
+}
+
+vm_qmp() { "$QUIESCE_BACKUP" --qmp "$WORK/qmp.sock" qmp "$1"; }
+
+# vm_control CMD [ARG]: runs a command of guest-init.sh's control port
+# (org.quiesce.control.0); the answer line goes to VM_CTL_REPLY. One
+# connection for the test's life (a chardev socket takes one client), so
+# never call it in a $(...) subshell.
+vm_control() {
+  if [ -z "${VM_CTL_PID:-}" ]; then
+    coproc VM_CTL { socat - UNIX-CONNECT:"$WORK/ctl.sock"; }
+    VM_CTL_PID=$VM_CTL_PID
+  fi
+  local line
+  echo "$*" >&"${VM_CTL[1]}"
+  read -r -t 15 line <&"${VM_CTL[0]}" || line="error no answer"
+  VM_CTL_REPLY=$line
+  vm_log "control: $* -> $line"
+  case $line in ok*) return 0 ;; *) return 1 ;; esac
+}
+
+# vm_backup ARGS...: a backup with the driver; its report lands in $WORK/report.
+vm_backup() {
+  rm -f "$WORK/report"
+  local rc=0
+  "$QUIESCE_BACKUP" --qmp "$WORK/qmp.sock" --agent "$WORK/qga.sock" --overlay-dir "$WORK" \
+    --backup-dir "$WORK/backup" --report "$WORK/report" "$@" backup || rc=$?
+  return $rc
+}
+
+vm_report() { sed -n "s/^$1=//p" "$WORK/report"; }
+
+# --- checking snapshot images (copies only) ------------------------------------
+
+# vm_fsck_strict IMG FSTYPE: the check that catches a missing freeze. ext4:
+# e2fsck -fn on the raw snapshot. xfs: replay the log on a copy (mount,
+# umount), then xfs_repair -n on it.
+vm_fsck_strict() {
+  case $2 in
+    ext4) e2fsck -fn "$1" >"$WORK/fsck.log" 2>&1 || { cat "$WORK/fsck.log"; return 1; } ;;
+    xfs)
+      local copy=$WORK/check-$(basename "$1").xfs mnt
+      cp --sparse=always "$1" "$copy"
+      mnt=$(mktemp -d "$WORK/mnt.XXXXXX")
+      mount -t xfs -o loop "$copy" "$mnt" || return 1
+      umount "$mnt"
+      xfs_repair -n "$copy" >"$WORK/fsck.log" 2>&1 || { cat "$WORK/fsck.log"; return 1; }
+      rm -f "$copy" ;;
+    *) vm_fail "vm_fsck_strict: $2" ;;
+  esac
+}
+
+# vm_extract IMG FSTYPE DIR: the snapshot's files, read from a copy (after
+# journal/log replay, as a restore would see them).
+vm_extract() {
+  local copy=$WORK/extract-$(basename "$1").$2 mnt
+  cp --sparse=always "$1" "$copy"
+  mkdir -p "$3"
+  case $2 in
+    ext4)
+      e2fsck -fy "$copy" >/dev/null 2>&1 || [ $? -le 1 ] || return 1
+      debugfs -R "rdump / $3" "$copy" >/dev/null 2>&1 ;;
+    xfs)
+      mnt=$(mktemp -d "$WORK/mnt.XXXXXX")
+      mount -t xfs -o loop "$copy" "$mnt" || return 1
+      cp -a "$mnt/." "$3/"
+      umount "$mnt" ;;
+    *) vm_fail "vm_extract: $2" ;;
+  esac
+  rm -f "$copy"
+}
+
+# vm_check_workload FILE NAME MIN_SEQ [whole]: FILE holds records 1..N of
+# workload NAME in order, N >= MIN_SEQ; with "whole", the file is made of
+# whole records only (nothing torn: what a correct freeze guarantees).
+vm_check_workload() {
+  [ -f "$1" ] || { echo "no workload file $1"; return 1; }
+  local size last
+  size=$(stat -c %s "$1")
+  if [ "${4:-}" = whole ] && [ $((size % 64)) -ne 0 ]; then
+    echo "$1: $size bytes is not a whole number of 64-byte records (torn write)"; return 1
+  fi
+  last=$(awk -v n="$2" 'BEGIN {s = 0}
+         $1 != n || $2 != s + 1 {exit} {s = $2} END {print s}' "$1")
+  [ $(( last * 64 )) -ge $(( size - size % 64 )) ] ||
+    { echo "$1: records stop being consecutive after $last"; return 1; }
+  [ "$last" -ge "$3" ] || { echo "$1: has $last records, $3 were committed before prepare"; return 1; }
+  echo "$last"
+}
