@@ -79,6 +79,9 @@ gboolean writer_output_is_empty(const WriterOutput *output)
  * characters other than newline and tab. */
 static char *writer_text_sanitize(const guint8 *bytes, gsize len)
 {
+    if (len == 0) {
+        return g_strdup("");
+    }
     char *text = g_utf8_make_valid((const char *)bytes, (gssize)len);
     for (char *p = text; *p; p++) {
         if ((guchar)*p < 0x20 && *p != '\n' && *p != '\t') {

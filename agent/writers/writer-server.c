@@ -33,6 +33,22 @@ struct _WriterServer {
     MemLog *log;         /* borrowed */
 };
 
+/* The name rule of the wire protocol (quiesce_writer_name_is_valid() in the
+ * client library; the agent does not link the client). */
+static gboolean writer_server_name_is_valid(const char *name)
+{
+    gsize len = strlen(name);
+    if (len == 0 || len > QUIESCE_WRITER_NAME_MAX) {
+        return FALSE;
+    }
+    for (gsize i = 0; i < len; i++) {
+        if (!g_ascii_isalnum(name[i]) && !strchr("._-", name[i])) {
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
 static gpointer writer_server_copy_conn(gconstpointer conn, gpointer user_data)
 {
     return writer_conn_ref((WriterConn *)conn);
@@ -114,7 +130,7 @@ static void writer_server_register(WriterServer *server, WriterConn *conn, const
         writer_server_refuse(server, conn, "unsupported protocol version");
         return;
     }
-    if (!quiesce_writer_name_is_valid(words[2])) {
+    if (!writer_server_name_is_valid(words[2])) {
         writer_server_refuse(server, conn, "invalid name");
         return;
     }

@@ -7,7 +7,10 @@
  *   - has stdin from /dev/null, stdout and stderr on one capture pipe;
  *   - has every signal unblocked (the daemon blocks some, e.g. SIGIO, and a
  *     mask is inherited across exec) and every signal at its default
- *     action (an ignored SIGPIPE would be inherited too);
+ *     action (an ignored SIGPIPE would be inherited too). One exception we
+ *     cannot change: glibc's posix_spawn (2.36) leaves its two internal
+ *     signals, 32 and 33, ignored in the child; glibc programs cannot use
+ *     them (SIGRTMIN is 34) and re-install them when they need them;
  *   - has no other fd open (closefrom(3)), and cwd "/".
  *
  * Waiting uses poll() on the pipe and a pidfd (or 10 ms naps where pidfd

@@ -145,8 +145,19 @@ static gboolean send_all(int fd, const guint8 *data, gsize len)
     return TRUE;
 }
 
-GByteArray *agent_process_exchange(const char *socket_path, const guint8 *input, gsize len,
-                                   gsize want, int timeout_ms, GError **error)
+static guint count_lines(const GByteArray *got)
+{
+    guint n = 0;
+
+    for (guint i = 0; i < got->len; i++) {
+        n += got->data[i] == '\n';
+    }
+    return n;
+}
+
+/* Reads until want bytes (or want_lines lines, when non-zero) arrived. */
+static GByteArray *exchange(const char *socket_path, const guint8 *input, gsize len, gsize want,
+                            guint want_lines, int timeout_ms, GError **error)
 {
     g_autoptr(GByteArray) got = g_byte_array_new();
     gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
@@ -163,7 +174,8 @@ GByteArray *agent_process_exchange(const char *socket_path, const guint8 *input,
     for (;;) {
         gint64 now = g_get_monotonic_time();
         /* Once enough arrived, linger 100 ms to catch anything extra. */
-        int wait_ms = got->len >= want ? 100 : (int)MAX(0, (deadline - now) / 1000);
+        gboolean enough = want_lines ? count_lines(got) >= want_lines : got->len >= want;
+        int wait_ms = enough ? 100 : (int)MAX(0, (deadline - now) / 1000);
         struct pollfd pfd = { .fd = fd, .events = POLLIN };
         guint8 buf[4096];
         ssize_t n;
@@ -179,6 +191,18 @@ GByteArray *agent_process_exchange(const char *socket_path, const guint8 *input,
     }
     close(fd);
     return g_steal_pointer(&got);
+}
+
+GByteArray *agent_process_exchange(const char *socket_path, const guint8 *input, gsize len,
+                                   gsize want, int timeout_ms, GError **error)
+{
+    return exchange(socket_path, input, len, want, 0, timeout_ms, error);
+}
+
+GByteArray *agent_process_exchange_lines(const char *socket_path, const guint8 *input, gsize len,
+                                         guint lines, int timeout_ms, GError **error)
+{
+    return exchange(socket_path, input, len, 0, lines, timeout_ms, error);
 }
 
 gboolean agent_process_stop(AgentProcess *agent, GError **error)

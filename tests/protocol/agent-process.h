@@ -37,6 +37,9 @@ GPid agent_process_pid(const AgentProcess *agent);
  * anything extra) or timeout_ms passed, closes. Returns what was read. */
 GByteArray *agent_process_exchange(const char *socket_path, const guint8 *input, gsize len,
                                    gsize want, int timeout_ms, GError **error);
+/* The same, reading until `lines` newline-terminated replies arrived. */
+GByteArray *agent_process_exchange_lines(const char *socket_path, const guint8 *input, gsize len,
+                                         guint lines, int timeout_ms, GError **error);
 /* SIGTERM, wait up to 5 s; FALSE unless it exited with status 0. */
 gboolean agent_process_stop(AgentProcess *agent, GError **error);
 void agent_process_free(AgentProcess *agent);

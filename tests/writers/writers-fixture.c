@@ -70,8 +70,10 @@ void fixture_teardown(Fixture *fixture, gconstpointer data)
     g_clear_pointer(&fixture->writers, writers_free);
     for (guint i = 0; i < fixture->children->len; i++) {
         GPid pid = g_array_index(fixture->children, GPid, i);
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
+        if (pid > 0) {
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+        }
     }
     g_array_unref(fixture->children);
     writers_config_clear(&fixture->config);
@@ -168,6 +170,17 @@ GPid fixture_spawn_tool(Fixture *fixture, const char *name, ...)
     WaitWriter wait = { fixture, name };
     g_assert_true(fixture_iterate_until(wait_writer_done, &wait, 5000));
     return pid;
+}
+
+void fixture_kill_child(Fixture *fixture, GPid pid)
+{
+    for (guint i = 0; i < fixture->children->len; i++) {
+        if (g_array_index(fixture->children, GPid, i) == pid) {
+            g_array_index(fixture->children, GPid, i) = 0;
+        }
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
 }
 
 gboolean fixture_iterate_until(gboolean (*done)(gpointer data), gpointer data,

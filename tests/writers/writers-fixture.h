@@ -53,6 +53,9 @@ void fixture_assert_log(Fixture *fixture, const char *const *expected);
  */
 GPid fixture_spawn_tool(Fixture *fixture, const char *name, ...) G_GNUC_NULL_TERMINATED;
 
+/* SIGKILLs and reaps a child started by the fixture (now, not at teardown). */
+void fixture_kill_child(Fixture *fixture, GPid pid);
+
 /* Iterates the default main context until @done(@data) or @timeout_ms;
  * returns the last @done. */
 gboolean fixture_iterate_until(gboolean (*done)(gpointer data), gpointer data,
