@@ -5,6 +5,7 @@
 
 #include "agent/channel.h"
 #include "agent/commands/commands.h"
+#include "agent/hv-vss-channel.h"
 
 static bool agent_is_frozen(void *context)
 {
@@ -43,7 +44,8 @@ static void agent_apply_rpc_lists(Agent *agent)
     }
 }
 
-Agent *agent_new(const AgentConfig *config, EngineConfig *engine_config, AgentLog *log)
+Agent *agent_new(const AgentConfig *config, EngineConfig *engine_config, Writers *writers,
+                 AgentLog *log)
 {
     Agent *agent = g_new0(Agent, 1);
     g_autoptr(GError) recovery_error = NULL;
@@ -54,7 +56,8 @@ Agent *agent_new(const AgentConfig *config, EngineConfig *engine_config, AgentLo
     agent->config.max_request_bytes = config->max_request_bytes;
     agent->config.max_depth = config->max_depth;
     agent->log = log;
-    agent->engine = engine_new(engine_config, agent_frozen_changed, agent, &recovery_error);
+    agent->engine =
+        engine_new(engine_config, writers, agent_frozen_changed, agent, &recovery_error);
     if (recovery_error) {
         g_critical("recovering the frozen state: %s", recovery_error->message);
     }
@@ -67,8 +70,24 @@ Agent *agent_new(const AgentConfig *config, EngineConfig *engine_config, AgentLo
     dispatcher_add_commands(agent->dispatcher, commands_snapshot, commands_snapshot_count);
     agent_apply_rpc_lists(agent);
     agent->channels = g_ptr_array_new_with_free_func((GDestroyNotify)agent_channel_free);
+    agent->hv_vss_channels =
+        g_ptr_array_new_with_free_func((GDestroyNotify)hv_vss_channel_free);
     agent->loop = g_main_loop_new(NULL, FALSE);
     return agent;
+}
+
+/* hv_vss carries Hyper-V's own requests, not QGA: it feeds the engine
+ * directly (agent/hv-vss-channel.h). */
+static gboolean agent_open_hv_vss(Agent *agent, const char *spec, GError **error)
+{
+    g_autoptr(HvVssChannel) channel = hv_vss_channel_new(spec, agent->engine, error);
+
+    if (!channel || !hv_vss_channel_open(channel, error)) {
+        return FALSE;
+    }
+    g_info("serving Hyper-V VSS requests on %s", spec);
+    g_ptr_array_add(agent->hv_vss_channels, g_steal_pointer(&channel));
+    return TRUE;
 }
 
 gboolean agent_open_channels(Agent *agent, GError **error)
@@ -80,8 +99,15 @@ gboolean agent_open_channels(Agent *agent, GError **error)
     };
 
     for (char **spec = agent->config.channels; spec && *spec; spec++) {
-        g_autoptr(AgentChannel) channel =
-            agent_channel_new(*spec, agent->dispatcher, &limits, error);
+        g_autoptr(AgentChannel) channel = NULL;
+
+        if (hv_vss_channel_spec_matches(*spec)) {
+            if (!agent_open_hv_vss(agent, *spec, error)) {
+                return FALSE;
+            }
+            continue;
+        }
+        channel = agent_channel_new(*spec, agent->dispatcher, &limits, error);
         if (!channel || !agent_channel_open(channel, error)) {
             return FALSE;
         }
@@ -115,6 +141,7 @@ void agent_free(Agent *agent)
         return;
     }
     g_clear_pointer(&agent->channels, g_ptr_array_unref);
+    g_clear_pointer(&agent->hv_vss_channels, g_ptr_array_unref);
     dispatcher_free(agent->dispatcher);
     engine_free(agent->engine);
     g_main_loop_unref(agent->loop);

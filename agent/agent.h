@@ -26,6 +26,7 @@ struct Agent {
     AgentConfig config;
     Dispatcher *dispatcher;
     GPtrArray *channels; /* AgentChannel, owned */
+    GPtrArray *hv_vss_channels; /* HvVssChannel, owned: the kernel's hv_vss devices */
     GMainLoop *loop;
     Engine *engine;  /* owned: the freeze engine all commands share */
     AgentLog *log;   /* borrowed: held in memory while frozen */
@@ -33,9 +34,11 @@ struct Agent {
 
 /* Builds the engine (which thaws what a killed predecessor left frozen) and
  * the dispatcher from the command tables, and applies allow/block lists.
- * config is copied, engine_config taken (transfer full), log borrowed.
- * Unknown RPC names and a failed recovery are logged. */
-Agent *agent_new(const AgentConfig *config, EngineConfig *engine_config, AgentLog *log);
+ * config is copied, engine_config and writers taken (transfer full; writers
+ * may be NULL), log borrowed. Unknown RPC names and a failed recovery are
+ * logged. */
+Agent *agent_new(const AgentConfig *config, EngineConfig *engine_config, Writers *writers,
+                 AgentLog *log);
 void agent_free(Agent *agent);
 /* Opens every configured channel; FALSE with the first failure. */
 gboolean agent_open_channels(Agent *agent, GError **error);

@@ -15,10 +15,13 @@ static const char *const agent_keys[] = { "channels", "allow-rpcs", "block-rpcs"
 static const char *const freeze_keys[] = { "window", "state-dir", "confine", "exclude",
                                            "running-state-command", NULL };
 static const char *const eligibility_keys[] = { "strict", "allow-dynamic", NULL };
+static const char *const writers_keys[] = { "directories", "compat-directories", "socket",
+                                            "socket-group", "timeout", "total-timeout", NULL };
 static const ConfigGroup config_groups[] = {
     { "agent", agent_keys },
     { "freeze", freeze_keys },
     { "eligibility", eligibility_keys },
+    { "writers", writers_keys },
 };
 
 static gboolean config_check_names(GKeyFile *file, const char *path, GError **error)
@@ -155,6 +158,53 @@ static gboolean config_load_bool(GKeyFile *file, const char *path, const char *k
     return TRUE;
 }
 
+/* A list key replaces the list; an empty value means none. */
+static void config_take_list(GKeyFile *file, const char *key, char ***list)
+{
+    if (g_key_file_has_key(file, "writers", key, NULL)) {
+        g_strfreev(*list);
+        *list = g_key_file_get_string_list(file, "writers", key, NULL, NULL);
+    }
+}
+
+static gboolean config_load_seconds(GKeyFile *file, const char *path, const char *key,
+                                    guint *out_ms, GError **error)
+{
+    GError *cause = NULL;
+    gint value;
+
+    if (!g_key_file_has_key(file, "writers", key, NULL)) {
+        return TRUE;
+    }
+    value = g_key_file_get_integer(file, "writers", key, &cause);
+    if (cause || value < 1 || value > 3600) {
+        return config_fail(error, path, "writers", key,
+                           cause ? cause : g_error_new_literal(QUIESCE_ERROR, 0,
+                                                               "seconds, 1 to 3600"));
+    }
+    *out_ms = (guint)value * 1000;
+    return TRUE;
+}
+
+static gboolean config_load_writers(GKeyFile *file, const char *path, WritersConfig *writers,
+                                    GError **error)
+{
+    config_take_list(file, "directories", &writers->script_dirs);
+    config_take_list(file, "compat-directories", &writers->compat_script_dirs);
+    if (g_key_file_has_key(file, "writers", "socket", NULL)) {
+        g_autofree char *socket = g_key_file_get_string(file, "writers", "socket", NULL);
+        g_free(writers->socket_path);
+        writers->socket_path = *socket ? g_steal_pointer(&socket) : NULL;
+    }
+    if (g_key_file_has_key(file, "writers", "socket-group", NULL)) {
+        g_autofree char *group = g_key_file_get_string(file, "writers", "socket-group", NULL);
+        g_free(writers->socket_group);
+        writers->socket_group = *group ? g_steal_pointer(&group) : NULL;
+    }
+    return config_load_seconds(file, path, "timeout", &writers->writer_timeout_ms, error) &&
+           config_load_seconds(file, path, "total-timeout", &writers->total_timeout_ms, error);
+}
+
 gboolean config_load(const char *path, gboolean must_exist, AgentConfig *agent,
                      EngineConfig *engine, GError **error)
 {
@@ -173,5 +223,6 @@ gboolean config_load(const char *path, gboolean must_exist, AgentConfig *agent,
            config_load_agent(file, path, agent, error) &&
            config_load_freeze(file, path, engine, error) &&
            config_load_bool(file, path, "strict", &engine->policy->strict, error) &&
-           config_load_bool(file, path, "allow-dynamic", &engine->policy->allow_dynamic, error);
+           config_load_bool(file, path, "allow-dynamic", &engine->policy->allow_dynamic, error) &&
+           config_load_writers(file, path, &engine->writers, error);
 }

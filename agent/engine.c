@@ -1,30 +1,17 @@
 /*
- * engine.c — sessions, freeze/thaw, persisted state and the watchdog; see
- * the header.
- *
- * Order of a freeze (DESIGN §5): everything is probed first (inventory,
- * eligibility, freeze order); the frozen state is written under /run before
- * the first FIFREEZE so a restarted agent knows what to thaw; the owner is
- * told to hold its logs; then the freezer opens every mountpoint and freezes
- * dependants first. Thaw is the exact reverse, then the state file goes and
- * logs flow again.
+ * engine.c — the engine's public operations: configuration, recovery on
+ * start, eligibility checks, and the QGA and session requests, which decide
+ * what to freeze and hand it to engine-session.c (one session's life:
+ * writers, freeze, state file, watchdog, thaw). Everything is probed here,
+ * before a session starts (DESIGN §5).
  */
-#include "agent/engine.h"
+#include "agent/engine-private.h"
 
 #include <errno.h>
 
 #include "common/quiesce-error.h"
 #include "fsfreeze/frozen-state.h"
 
-struct Engine {
-    EngineConfig *config;
-    EngineFrozenChanged frozen_changed;
-    gpointer user_data;
-    EngineSession *session; /* active session, or NULL */
-    FsFrozenSet *frozen;    /* what the session froze; NULL when nothing */
-    EngineEnded *ended;     /* last session that ended without the host */
-    guint watchdog;
-};
 
 EngineConfig *engine_config_new(void)
 {
@@ -34,6 +21,7 @@ EngineConfig *engine_config_new(void)
     config->window_seconds = ENGINE_DEFAULT_WINDOW_SECONDS;
     config->policy = eligibility_policy_new();
     config->running_state_command = g_strdup(ENGINE_DEFAULT_RUNNING_STATE_COMMAND);
+    writers_config_init(&config->writers);
     return config;
 }
 
@@ -45,22 +33,11 @@ void engine_config_free(EngineConfig *config)
     g_free(config->state_dir);
     eligibility_policy_free(config->policy);
     g_free(config->running_state_command);
+    writers_config_clear(&config->writers);
     g_free(config);
 }
 
-static void engine_session_free(EngineSession *session)
-{
-    if (!session) {
-        return;
-    }
-    g_free(session->id);
-    g_ptr_array_unref(session->frozen);
-    g_free(session);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(EngineSession, engine_session_free)
-
-static void engine_ended_free(EngineEnded *ended)
+void engine_ended_free(EngineEnded *ended)
 {
     if (!ended) {
         return;
@@ -70,7 +47,7 @@ static void engine_ended_free(EngineEnded *ended)
     g_free(ended);
 }
 
-static void engine_set_ended(Engine *engine, EngineEnd end, const char *session_id,
+void engine_set_ended(Engine *engine, EngineEnd end, const char *session_id,
                              char *message /* transfer full */)
 {
     engine_ended_free(engine->ended);
@@ -104,12 +81,13 @@ static void engine_recover(Engine *engine, GError **error)
     }
 }
 
-Engine *engine_new(EngineConfig *config, EngineFrozenChanged frozen_changed,
+Engine *engine_new(EngineConfig *config, Writers *writers, EngineFrozenChanged frozen_changed,
                    gpointer user_data, GError **recovery_error)
 {
     Engine *engine = g_new0(Engine, 1);
 
     engine->config = config;
+    engine->writers = writers;
     engine->frozen_changed = frozen_changed;
     engine->user_data = user_data;
     engine_recover(engine, recovery_error);
@@ -136,6 +114,11 @@ const EngineEnded *engine_get_ended(const Engine *engine)
     return engine->ended;
 }
 
+const char *engine_get_failure_code(const Engine *engine)
+{
+    return engine->failure_code;
+}
+
 /* systemd's system state, or NULL when there is no systemd to ask. */
 static char *engine_running_state(const EngineConfig *config)
 {
@@ -160,145 +143,43 @@ static char *engine_running_state(const EngineConfig *config)
     return g_strstrip(g_steal_pointer(&out));
 }
 
-EligibilityReport *engine_config_check(const EngineConfig *config, GError **error)
+/* An untrusted writer script would make an inconsistent backup look
+ * consistent if it were skipped: it blocks the child snapshot. */
+static void engine_check_writers(Writers *writers, EligibilityReport *report)
+{
+    g_autoptr(GPtrArray) problems = NULL;
+
+    if (!writers || writers_check(writers, &problems, NULL)) {
+        return;
+    }
+    for (guint i = 0; problems && i < problems->len; i++) {
+        const WriterProblem *problem = g_ptr_array_index(problems, i);
+        g_autofree char *message =
+            g_strdup_printf("writer %s refused: %s", problem->path, problem->reason);
+        eligibility_report_block(report, WRITERS_REASON_UNTRUSTED_WRITER, NULL, message);
+    }
+}
+
+EligibilityReport *engine_config_check(const EngineConfig *config, Writers *writers,
+                                       GError **error)
 {
     g_autoptr(InventoryOptions) options = inventory_options_new();
     g_autoptr(Inventory) inventory = inventory_probe(options, error);
     g_autofree char *state = NULL;
+    EligibilityReport *report;
 
     if (!inventory) {
         return NULL;
     }
     state = engine_running_state(config);
-    return eligibility_evaluate(inventory, config->policy, state);
+    report = eligibility_evaluate(inventory, config->policy, state);
+    engine_check_writers(writers, report);
+    return report;
 }
 
 EligibilityReport *engine_check(Engine *engine, GError **error)
 {
-    return engine_config_check(engine->config, error);
-}
-
-static void engine_notify(Engine *engine, gboolean frozen)
-{
-    if (engine->frozen_changed) {
-        engine->frozen_changed(frozen, engine->user_data);
-    }
-}
-
-static gboolean engine_watchdog_fire(gpointer user_data);
-
-/* Thaws the active session and ends it. On a failed thaw the session stays
- * active with what could not be thawed (the watchdog retries). */
-static gboolean engine_end_session(Engine *engine, guint *thawed, GError **error)
-{
-    g_autoptr(GError) state_error = NULL;
-    g_auto(GStrv) notes = NULL;
-    guint count = 0;
-
-    g_assert(engine->session);
-    if (engine->frozen && !fs_freezer_thaw(engine->frozen, &count, &notes, error)) {
-        *thawed = count;
-        return FALSE;
-    }
-    *thawed = count;
-    g_clear_handle_id(&engine->watchdog, g_source_remove);
-    if (engine->frozen) {
-        g_clear_pointer(&engine->frozen, fs_frozen_set_free);
-        engine_notify(engine, FALSE);
-        if (!frozen_state_remove(engine->config->state_dir, &state_error)) {
-            g_warning("%s", state_error->message);
-        }
-    }
-    for (char **note = notes; note && *note; note++) {
-        g_message("thaw: %s", *note);
-    }
-    g_clear_pointer(&engine->session, engine_session_free);
-    return TRUE;
-}
-
-static EngineSession *engine_session_new(const Engine *engine, GPtrArray *targets)
-{
-    EngineSession *session = g_new0(EngineSession, 1);
-    guint window = engine->config->window_seconds;
-
-    session->id = g_uuid_string_random();
-    session->frozen = g_ptr_array_new_with_free_func(g_free);
-    for (guint i = 0; i < targets->len; i++) {
-        const FreezeTarget *target = g_ptr_array_index(targets, i);
-        g_ptr_array_add(session->frozen, g_strdup(target->mountpoint));
-    }
-    session->started_mono = g_get_monotonic_time();
-    if (window) {
-        session->deadline_mono = session->started_mono + (gint64)window * G_USEC_PER_SEC;
-        session->deadline_real = g_get_real_time() + (gint64)window * G_USEC_PER_SEC;
-    }
-    return session;
-}
-
-/* Starts a session freezing targets (in order). Nothing stays frozen on
- * failure unless even the rollback failed; then the session stays active
- * with what is left so thaw, the watchdog or a restart can retry. */
-static gboolean engine_start_session(Engine *engine, GPtrArray *targets, GError **error)
-{
-    g_autoptr(EngineSession) session = engine_session_new(engine, targets);
-    g_autoptr(FrozenState) state = NULL;
-    FsFreezeOptions options = engine_freeze_options(engine, session->deadline_mono);
-    FsFrozenSet *frozen = NULL;
-
-    g_assert(!engine->session);
-    if (targets->len == 0) {
-        engine->session = g_steal_pointer(&session);
-        return TRUE;
-    }
-    state = frozen_state_new(session->id, targets, session->deadline_real);
-    if (!frozen_state_write(engine->config->state_dir, state, error)) {
-        return FALSE;
-    }
-    engine_notify(engine, TRUE);
-    if (!fs_freezer_freeze(targets, &options, &frozen, error)) {
-        if (frozen && fs_frozen_set_get_length(frozen) > 0) {
-            engine->frozen = frozen;
-            engine->session = g_steal_pointer(&session);
-            engine->watchdog = g_timeout_add_seconds(1, engine_watchdog_fire, engine);
-            return FALSE;
-        }
-        fs_frozen_set_free(frozen);
-        frozen_state_remove(engine->config->state_dir, NULL);
-        engine_notify(engine, FALSE);
-        return FALSE;
-    }
-    engine->frozen = frozen;
-    if (session->deadline_mono) {
-        engine->watchdog = g_timeout_add((guint)engine->config->window_seconds * 1000,
-                                         engine_watchdog_fire, engine);
-    }
-    engine->session = g_steal_pointer(&session);
-    return TRUE;
-}
-
-static gboolean engine_watchdog_fire(gpointer user_data)
-{
-    Engine *engine = user_data;
-    g_autoptr(GError) error = NULL;
-    g_autofree char *id = g_strdup(engine->session->id);
-    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
-    g_autofree char *when = g_date_time_format_iso8601(now);
-    guint thawed = 0;
-
-    engine->watchdog = 0;
-    if (!engine_end_session(engine, &thawed, &error)) {
-        g_critical("watchdog: thaw of session %s failed, retrying in 1 s: %s", id,
-                   error->message);
-        engine->watchdog = g_timeout_add_seconds(1, engine_watchdog_fire, engine);
-        return G_SOURCE_REMOVE;
-    }
-    engine_set_ended(engine, ENGINE_END_EXPIRED, id,
-                     g_strdup_printf("snapshot session %s is invalid: the freeze window of %u s "
-                                     "expired and the agent thawed %u filesystem(s) at %s, so the "
-                                     "snapshot must be discarded",
-                                     id, engine->config->window_seconds, thawed, when));
-    g_warning("%s", engine->ended->message);
-    return G_SOURCE_REMOVE;
+    return engine_config_check(engine->config, engine->writers, error);
 }
 
 /* freezable targets matching the requested paths, in freeze order. */
@@ -358,7 +239,7 @@ gboolean engine_freeze(Engine *engine, const char *const *mountpoints, guint *co
     if (targets->len == 0) {
         return TRUE; /* qemu-ga: 0 frozen, the state stays thawed */
     }
-    if (!engine_start_session(engine, targets, error)) {
+    if (!engine_session_start(engine, targets, TRUE, error)) {
         return FALSE;
     }
     *count = targets->len;
@@ -382,7 +263,7 @@ gboolean engine_thaw(Engine *engine, guint *count, GError **error)
 {
     *count = 0;
     if (engine->session) {
-        return engine_end_session(engine, count, error);
+        return engine_session_end(engine, ENGINE_END_MODE_POST, count, error);
     }
     if (engine->ended) {
         return engine_report_ended(engine, error);
@@ -406,7 +287,7 @@ gboolean engine_prepare(Engine *engine, EligibilityReport **report_out, GError *
     }
     if (report->method == SNAPSHOT_METHOD_CHILD_SNAPSHOT) {
         g_autoptr(GError) failure = NULL;
-        if (!engine_start_session(engine, report->targets, &failure)) {
+        if (!engine_session_start(engine, report->targets, TRUE, &failure)) {
             g_propagate_error(failure_out, g_steal_pointer(&failure));
         }
     }
@@ -419,7 +300,8 @@ static gboolean engine_end_by_id(Engine *engine, const char *session_id, gboolea
 {
     *thawed = 0;
     if (engine->session && (!session_id || g_str_equal(engine->session->id, session_id))) {
-        return engine_end_session(engine, thawed, error);
+        return engine_session_end(engine, abort ? ENGINE_END_MODE_ABORT : ENGINE_END_MODE_POST,
+                                  thawed, error);
     }
     if (engine->ended && (!session_id || g_str_equal(engine->ended->session_id, session_id))) {
         if (abort) {
@@ -459,7 +341,8 @@ void engine_shutdown(Engine *engine)
         return;
     }
     id = g_strdup(engine->session->id);
-    if (!engine_end_session(engine, &thawed, &error)) {
+    if (!engine_session_end(engine, ENGINE_END_MODE_ABORT, &thawed, &error) &&
+        engine->session) {
         g_critical("stopping: thaw of session %s failed: %s", id, error->message);
         return;
     }
@@ -479,6 +362,7 @@ void engine_free(Engine *engine)
     fs_frozen_set_free(engine->frozen);
     engine_session_free(engine->session);
     engine_ended_free(engine->ended);
+    writers_free(engine->writers);
     engine_config_free(engine->config);
     g_free(engine);
 }

@@ -15,6 +15,7 @@
 
 #include <glib.h>
 
+#include "agent/writers/writers.h"
 #include "fsfreeze/eligibility.h"
 #include "fsfreeze/freezer.h"
 
@@ -28,7 +29,12 @@ typedef struct {
     EligibilityPolicy *policy;   /* owned */
     char *running_state_command; /* owned; "" = do not ask (no systemd) */
     const FsFreezeOps *ops;      /* NULL = the real ioctls */
+    WritersConfig writers;       /* owned: script directories, socket, timeouts */
 } EngineConfig;
+
+/* Saved-state reason codes the engine adds to the eligibility report's. */
+#define ENGINE_REASON_WRITER_FAILED "writer-failed"
+#define ENGINE_REASON_FREEZE_FAILED "freeze-failed"
 
 /* Defaults as above. (transfer full) */
 EngineConfig *engine_config_new(void);
@@ -63,12 +69,13 @@ typedef struct {
 typedef struct Engine Engine;
 
 /*
- * Takes config (transfer full). Recovers first: a state file left by an
- * agent that died while frozen is thawed at once and its session recorded as
- * broken. A failed recovery is logged by the caller from *recovery_error
- * (may be NULL) and does not stop the engine.
+ * Takes config and writers (both transfer full; writers may be NULL: no
+ * writers). Recovers first: a state file left by an agent that died while
+ * frozen is thawed at once and its session recorded as broken. A failed
+ * recovery is logged by the caller from *recovery_error (may be NULL) and
+ * does not stop the engine.
  */
-Engine *engine_new(EngineConfig *config, EngineFrozenChanged frozen_changed,
+Engine *engine_new(EngineConfig *config, Writers *writers, EngineFrozenChanged frozen_changed,
                    gpointer user_data, GError **recovery_error);
 void engine_free(Engine *engine);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Engine, engine_free)
@@ -85,8 +92,10 @@ const EngineEnded *engine_get_ended(const Engine *engine);
  * (transfer full) */
 EligibilityReport *engine_check(Engine *engine, GError **error);
 /* The same without an engine (quiesced --check must not recover or thaw
- * what a running agent froze). (transfer full) */
-EligibilityReport *engine_config_check(const EngineConfig *config, GError **error);
+ * what a running agent froze); writers (may be NULL) for the trust check of
+ * their scripts. (transfer full) */
+EligibilityReport *engine_config_check(const EngineConfig *config, Writers *writers,
+                                       GError **error);
 
 /*
  * qemu-ga's guest-fsfreeze-freeze(-list): freezes every freezable filesystem
@@ -103,17 +112,25 @@ gboolean engine_freeze(Engine *engine, const char *const *mountpoints, guint *co
 gboolean engine_thaw(Engine *engine, guint *count, GError **error);
 
 /*
- * PrepareForSnapshot. On child-snapshot returns TRUE with the session active
- * (*report_out says what is excluded). On saved-state returns TRUE with no
- * session and nothing frozen; *report_out holds the reasons, and
- * *failure_out (transfer full) a freeze failure if that is what stood in the
- * way. FALSE only when the guest could not even be probed.
+ * PrepareForSnapshot: writers' prepare and freeze, then the filesystems. On
+ * child-snapshot returns TRUE with the session active (*report_out says what
+ * is excluded). On saved-state returns TRUE with no session, no writer and
+ * no filesystem frozen; *report_out holds the reasons, and *failure_out
+ * (transfer full) the failure if a writer or a freeze is what stood in the
+ * way (engine_get_failure_code() says which). FALSE only when the guest
+ * could not even be probed.
  */
 gboolean engine_prepare(Engine *engine, EligibilityReport **report_out, GError **failure_out,
                         GError **error);
-/* PostSnapshot / abort of the session with this id: thaws. Fails when the
- * session ended on its own (window expired, agent restarted): the snapshot
- * must then be discarded. */
+/* ENGINE_REASON_WRITER_FAILED or ENGINE_REASON_FREEZE_FAILED for the last
+ * prepare's *failure_out, else NULL. */
+const char *engine_get_failure_code(const Engine *engine);
+
+/* PostSnapshot: thaws the filesystems, then the writers (each gets "thaw";
+ * all run; failures reported together), then "post-snapshot" to socket
+ * writers. Fails when the session ended on its own (window expired, agent
+ * restarted) or a socket writer left inside the window: the snapshot must
+ * then be discarded. abort: the same, but writers get "freeze-fail". */
 gboolean engine_post(Engine *engine, const char *session_id, guint *thawed, GError **error);
 gboolean engine_abort(Engine *engine, const char *session_id, guint *thawed, GError **error);
 

@@ -159,11 +159,16 @@ static gboolean main_parse(int *argc, char ***argv, AgentConfig *config, EngineC
 }
 
 /* --check: the report for a person (a table) or a program (--json). */
-static int main_check(const EngineConfig *engine)
+static int main_check(EngineConfig *engine)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(EligibilityReport) report = engine_config_check(engine, &error);
+    g_autoptr(Writers) writers = NULL;
+    g_autoptr(EligibilityReport) report = NULL;
 
+    /* Only the scripts' trust check: no socket, a running agent owns it. */
+    g_clear_pointer(&engine->writers.socket_path, g_free);
+    writers = writers_new(&engine->writers, &error);
+    report = writers ? engine_config_check(engine, writers, &error) : NULL;
     if (!report) {
         fprintf(stderr, "quiesced: %s\n", error->message);
         return 2;
@@ -187,6 +192,7 @@ int main(int argc, char **argv)
     g_auto(AgentConfig) config = { 0 };
     g_autoptr(EngineConfig) engine = engine_config_new();
     g_autoptr(GError) error = NULL;
+    g_autoptr(Writers) writers = NULL;
     g_autoptr(Agent) agent = NULL;
 
     main_setup_signals();
@@ -204,7 +210,12 @@ int main(int argc, char **argv)
     log.verbose = opt_verbose;
     agent_log_install(&log);
 
-    agent = agent_new(&config, g_steal_pointer(&engine), &log);
+    writers = writers_new(&engine->writers, &error);
+    if (!writers) {
+        g_critical("writers: %s", error->message);
+        return 1;
+    }
+    agent = agent_new(&config, g_steal_pointer(&engine), g_steal_pointer(&writers), &log);
     if (!agent_open_channels(agent, &error)) {
         g_critical("%s", error->message);
         return 1;

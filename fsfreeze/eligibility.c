@@ -295,6 +295,13 @@ static void report_add_reason(EligibilityReport *report, const char *code,
     g_ptr_array_add(report->reasons, reason);
 }
 
+void eligibility_report_block(EligibilityReport *report, const char *code,
+                              const char *mountpoint, const char *message)
+{
+    report_add_reason(report, code, mountpoint, message);
+    report->method = SNAPSHOT_METHOD_SAVED_STATE;
+}
+
 /* Whether a mount can be frozen at all: frozen, or blocked by policy only. */
 static gboolean mount_report_is_freezable(const MountReport *r)
 {

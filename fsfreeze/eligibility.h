@@ -168,6 +168,11 @@ const EligibilityReason *eligibility_report_find_reason(const EligibilityReport 
                                                         const char *code,
                                                         const char *mountpoint);
 
+/* Adds a reason found outside fsfreeze (an untrusted writer script, say)
+ * and makes the method saved-state. code must be static. */
+void eligibility_report_block(EligibilityReport *report, const char *code,
+                              const char *mountpoint, const char *message);
+
 /* A copy of report->targets the freezer can own. (transfer full) */
 GPtrArray *eligibility_report_copy_targets(const EligibilityReport *report);
 

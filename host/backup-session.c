@@ -138,15 +138,72 @@ static AgentClient *session_agent(BackupRun *run, char **reason)
     return NULL;
 }
 
+/* Tests: a host that dies after prepare (optionally after hanging first). */
+static void session_vanish(BackupRun *run)
+{
+    if (run->options->linger_ms > 0) {
+        backup_say(run, "staying connected and silent for %d ms (--linger)",
+                   run->options->linger_ms);
+        g_usleep((gulong)run->options->linger_ms * 1000);
+    }
+    backup_say(run, "vanishing without post, as asked (--vanish-after-prepare)");
+    report_set(run->report, "result", "vanished");
+}
+
+/* PrepareForSnapshot. Returns the reply when the guest froze
+ * (child-snapshot); else NULL with why to fall back in *reason, and
+ * *answered FALSE when the agent gave no answer at all. */
+static JsonValue *session_prepare(BackupRun *run, AgentClient *agent, gint64 *sent,
+                                  gboolean *answered, char **reason)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonValue) prepared = NULL;
+    g_autofree char *frozen = NULL;
+    g_autofree char *excluded = NULL;
+    g_autofree char *reasons = NULL;
+    const char *method;
+
+    *sent = g_get_monotonic_time();
+    prepared = agent_client_execute(agent, "guest-snapshot-prepare", NULL, TRUE,
+                                    run->options->prepare_timeout_ms, &error);
+    report_set_ms(run->report, "prepare-ms", g_get_monotonic_time() - *sent);
+    *answered = prepared || !g_error_matches(error, QUIESCE_ERROR, QUIESCE_ERROR_TIMED_OUT);
+    if (!prepared) {
+        *reason = g_strdup_printf("prepare: %s", error->message);
+        backup_say(run, "prepare gave no usable answer: %s", error->message);
+        return NULL;
+    }
+    method = json_object_get_string(prepared, "method");
+    frozen = session_strings(json_object_get(prepared, "frozen"));
+    excluded = session_strings(json_object_get(prepared, "excluded"));
+    report_set(run->report, "prepare-method", "%s", method ? method : "?");
+    if (method && strcmp(method, "child-snapshot") == 0) {
+        report_set(run->report, "method", "child-snapshot");
+        report_set(run->report, "session", "%s", json_object_get_string(prepared, "session"));
+        report_set(run->report, "frozen", "%s", frozen);
+        report_set(run->report, "excluded", "%s", excluded);
+        backup_say(run, "prepare: child-snapshot, session %s, frozen [%s]%s%s (%s ms)",
+                   report_get(run->report, "session"), frozen, *excluded ? ", excluded " : "",
+                   excluded, report_get(run->report, "prepare-ms"));
+        return g_steal_pointer(&prepared);
+    }
+    reasons = session_reasons(prepared);
+    report_set(run->report, "reasons", "%s", reasons);
+    *reason = g_strdup_printf("guest: %s", reasons);
+    backup_say(run, "prepare: %s (%s ms), frozen [%s]", method ? method : "?",
+               report_get(run->report, "prepare-ms"), frozen);
+    return NULL;
+}
+
 gboolean backup_session_run(const BackupOptions *options, Report *report, GError **error)
 {
     BackupRun run;
     g_autoptr(AgentClient) agent = NULL;
-    g_autoptr(GError) prepare_error = NULL;
     g_autoptr(JsonValue) prepared = NULL;
     g_autofree char *reason = NULL;
-    gboolean ok = FALSE;
-    gint64 t0;
+    gboolean answered = TRUE;
+    gboolean ok;
+    gint64 sent = 0;
 
     backup_run_init(&run, options, report);
     report_set(report, "mode", "session");
@@ -157,60 +214,29 @@ gboolean backup_session_run(const BackupOptions *options, Report *report, GError
     agent = session_agent(&run, &reason);
     if (agent) {
         session_check(&run, agent);
-        t0 = g_get_monotonic_time();
-        prepared = agent_client_execute(agent, "guest-snapshot-prepare", NULL, TRUE,
-                                        options->prepare_timeout_ms, &prepare_error);
-        report_set_ms(report, "prepare-ms", g_get_monotonic_time() - t0);
+        prepared = session_prepare(&run, agent, &sent, &answered, &reason);
     }
-    if (agent && prepared) {
-        const char *method = json_object_get_string(prepared, "method");
-        g_autofree char *frozen = session_strings(json_object_get(prepared, "frozen"));
-        g_autofree char *excluded = session_strings(json_object_get(prepared, "excluded"));
-
-        report_set(report, "prepare-method", "%s", method ? method : "?");
-        if (method && strcmp(method, "child-snapshot") == 0) {
-            report_set(report, "method", "child-snapshot");
-            report_set(report, "session", "%s", json_object_get_string(prepared, "session"));
-            report_set(report, "frozen", "%s", frozen);
-            report_set(report, "excluded", "%s", excluded);
-            backup_say(&run, "prepare: child-snapshot, session %s, frozen [%s]%s%s (%s ms)",
-                       report_get(report, "session"), frozen, *excluded ? ", excluded " : "",
-                       excluded, report_get(report, "prepare-ms"));
-            if (options->vanish_after_prepare) {
-                backup_say(&run, "vanishing without post, as asked (--vanish-after-prepare)");
-                report_set(report, "result", "vanished");
-                backup_run_clear(&run);
-                return TRUE;
-            }
-            ok = session_child(&run, agent, prepared, t0, error) && backup_finish(&run, error);
-            if (!ok) {
-                backup_discard(&run);
-            }
-            report_set(report, "result", ok ? "consistent" : "failed");
-            backup_run_clear(&run);
-            return ok;
-        }
-        g_autofree char *reasons = session_reasons(prepared);
-
-        reason = g_strdup_printf("guest: %s", reasons);
-        report_set(report, "reasons", "%s", reasons);
-        backup_say(&run, "prepare: saved-state (%s ms), frozen [%s]", report_get(report, "prepare-ms"),
-                   frozen);
-    } else if (agent) {
-        reason = g_strdup_printf("prepare: %s", prepare_error->message);
-        backup_say(&run, "prepare gave no usable answer: %s", prepare_error->message);
+    if (prepared && options->vanish_after_prepare) {
+        session_vanish(&run);
+        backup_run_clear(&run);
+        return TRUE;
     }
-    ok = backup_saved_state(&run, reason, error) && backup_finish(&run, error);
+    if (prepared) {
+        ok = session_child(&run, agent, prepared, sent, error) && backup_finish(&run, error);
+    } else {
+        ok = backup_saved_state(&run, reason, error) && backup_finish(&run, error);
+    }
     if (!ok) {
         backup_discard(&run);
     }
-    if (agent && !prepared) {
-        /* A prepare that timed out may freeze later: call it off. */
+    if (!answered) {
+        /* A prepare that timed out may still freeze: call it off. The
+         * agent's window bounds it in any case. */
         g_autoptr(GError) abort_error = NULL;
         agent_client_send(agent, "guest-snapshot-abort", NULL, &abort_error);
         backup_say(&run, "sent guest-snapshot-abort for the unanswered prepare");
     }
-    report_set(report, "result", ok ? "crash-consistent" : "failed");
+    report_set(report, "result", !ok ? "failed" : prepared ? "consistent" : "crash-consistent");
     backup_run_clear(&run);
     return ok;
 }

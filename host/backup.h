@@ -34,6 +34,7 @@ typedef struct {
     int command_timeout_ms;        /* every other agent and QMP call */
     gboolean keep_overlays;        /* leave the overlays; no merge back */
     gboolean vanish_after_prepare; /* tests: exit after prepare, no post */
+    int linger_ms;                 /* tests: before vanishing, stay connected, silent */
     gboolean quiet;
 } BackupOptions;
 

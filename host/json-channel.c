@@ -161,12 +161,12 @@ static void channel_feed_lines(JsonChannel *channel, const char *bytes, gsize le
                                              channel->line->len, &perror);
         if (value && json_value_type(value) == JSON_TYPE_OBJECT) {
             g_queue_push_tail(&channel->values, value);
-        } else if (!channel->bad_line) {
-            channel->bad_line = g_strndup((const char *)channel->line->data,
-                                          MIN(channel->line->len, 200));
-        }
-        if (!value || json_value_type(value) != JSON_TYPE_OBJECT) {
+        } else {
             json_value_free(value);
+            if (!channel->bad_line) {
+                channel->bad_line = g_strndup((const char *)channel->line->data,
+                                              MIN(channel->line->len, 200));
+            }
         }
         if (perror) {
             proto_error_free(perror);

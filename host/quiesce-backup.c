@@ -31,6 +31,7 @@ static double opt_prepare_timeout = 60;
 static double opt_command_timeout = 10;
 static gboolean opt_keep_overlays;
 static gboolean opt_vanish;
+static double opt_linger;
 static gboolean opt_quiet;
 
 static const GOptionEntry main_options[] = {
@@ -56,6 +57,8 @@ static const GOptionEntry main_options[] = {
       "Do not merge the overlays back after the backup", NULL },
     { "vanish-after-prepare", 0, 0, G_OPTION_ARG_NONE, &opt_vanish,
       "Tests: exit after a child-snapshot prepare without post (a host that died)", NULL },
+    { "linger", 0, 0, G_OPTION_ARG_DOUBLE, &opt_linger,
+      "Tests: with --vanish-after-prepare, stay connected and silent S seconds first", "S" },
     { "quiet", 0, 0, G_OPTION_ARG_NONE, &opt_quiet, "Print only the summary", NULL },
     { NULL, 0, 0, 0, NULL, NULL, NULL },
 };
@@ -164,6 +167,7 @@ static gboolean main_backup(GError **error)
         .command_timeout_ms = main_ms(opt_command_timeout),
         .keep_overlays = opt_keep_overlays,
         .vanish_after_prepare = opt_vanish,
+        .linger_ms = main_ms(opt_linger),
         .quiet = opt_quiet,
     };
     g_autoptr(Report) report = report_new();

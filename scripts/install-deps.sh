@@ -6,9 +6,11 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libglib2.0-dev libblkid-dev
+  libsqlite3-dev
   qemu-guest-agent socat
   gcc-mingw-w64-x86-64 wine wine64
   e2fsprogs xfsprogs btrfs-progs dosfstools util-linux mount
+  qemu-system-x86 cpio kmod xz-utils sqlite3
 )
 
 missing=()

@@ -4,12 +4,14 @@
 #include "transports/transport.h"
 
 #include "common/quiesce-error.h"
+#include "transports/hv-vss.h"
 
 static const TransportOps *const transport_table[] = {
     &transport_unix_listen_ops,
     &transport_vsock_listen_ops,
     &transport_virtio_serial_ops,
     &transport_isa_serial_ops,
+    &transport_hv_vss_ops,
 };
 
 static const TransportOps *transport_ops_lookup(const char *kind)

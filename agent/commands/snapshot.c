@@ -12,8 +12,6 @@
 #include "agent/commands/report-json.h"
 #include "common/quiesce-error.h"
 
-#define REASON_FREEZE_FAILED "freeze-failed"
-
 static bool cmd_snapshot_check(void *context, const JsonValue *args, JsonValue **result,
                                ProtoError **error)
 {
@@ -48,7 +46,8 @@ static JsonValue *prepare_child_reply(const Engine *engine, const EligibilityRep
     return reply;
 }
 
-static JsonValue *prepare_saved_state_reply(const EligibilityReport *report,
+static JsonValue *prepare_saved_state_reply(const Engine *engine,
+                                            const EligibilityReport *report,
                                             const GError *failure)
 {
     JsonValue *reply = json_object_new();
@@ -56,7 +55,8 @@ static JsonValue *prepare_saved_state_reply(const EligibilityReport *report,
 
     if (failure) {
         JsonValue *reason = json_object_new();
-        json_object_set_string(reason, "code", REASON_FREEZE_FAILED);
+        const char *code = engine_get_failure_code(engine);
+        json_object_set_string(reason, "code", code ? code : ENGINE_REASON_FREEZE_FAILED);
         json_object_set_string(reason, "message", failure->message);
         json_array_append(reasons, reason);
     }
@@ -87,7 +87,7 @@ static bool cmd_snapshot_prepare(void *context, const JsonValue *args, JsonValue
                engine_get_session(agent->engine)->frozen->len);
         return true;
     }
-    *result = prepare_saved_state_reply(report, failure);
+    *result = prepare_saved_state_reply(agent->engine, report, failure);
     g_info("prepare: saved-state (%u reason(s))%s%s", report->reasons->len + (failure ? 1 : 0),
            failure ? ": " : "", failure ? failure->message : "");
     return true;

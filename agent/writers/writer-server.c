@@ -22,7 +22,8 @@ struct _WriterServer {
     int listen_fd;
     dev_t dev;           /* of the socket file we created, to remove only ours */
     ino_t ino;
-    GSource *listen_source;
+    GSource *listen_source; /* NULL while accepting is paused */
+    GSource *resume_source; /* resumes accepting after an accept error */
     GSource *sweep_source; /* closes connections that never say hello; NULL when none wait */
     GMainContext *context;
     char *group;         /* NULL: root and our own uid only */
@@ -267,6 +268,24 @@ static void writer_server_admit(WriterServer *server, int fd)
     }
 }
 
+static gboolean writer_server_on_accept(gint fd, GIOCondition condition, gpointer user_data);
+
+static void writer_server_watch_listen(WriterServer *server)
+{
+    server->listen_source = g_unix_fd_source_new(server->listen_fd, G_IO_IN);
+    g_source_set_callback(server->listen_source, G_SOURCE_FUNC(writer_server_on_accept),
+                          server, NULL);
+    g_source_attach(server->listen_source, server->context);
+}
+
+static gboolean writer_server_on_resume(gpointer user_data)
+{
+    WriterServer *server = user_data;
+    g_clear_pointer(&server->resume_source, g_source_unref);
+    writer_server_watch_listen(server);
+    return G_SOURCE_REMOVE;
+}
+
 static gboolean writer_server_on_accept(gint fd, GIOCondition condition, gpointer user_data)
 {
     WriterServer *server = user_data;
@@ -274,13 +293,23 @@ static gboolean writer_server_on_accept(gint fd, GIOCondition condition, gpointe
         int conn_fd = accept4(server->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (conn_fd >= 0) {
             writer_server_admit(server, conn_fd);
-        } else if (errno != EINTR) {
-            if (errno != EAGAIN && errno != ECONNABORTED) {
-                memlog_append(server->log, G_LOG_LEVEL_WARNING, "writers socket accept: %s",
-                              g_strerror(errno));
-            }
+            continue;
+        }
+        if (errno == EINTR) {
+            continue;
+        }
+        if (errno == EAGAIN || errno == ECONNABORTED) {
             return G_SOURCE_CONTINUE;
         }
+        /* EMFILE and the like: the listen fd stays readable, so pause for a
+         * second instead of spinning on it. */
+        memlog_append(server->log, G_LOG_LEVEL_WARNING,
+                      "writers socket accept: %s; pausing for 1 s", g_strerror(errno));
+        g_clear_pointer(&server->listen_source, g_source_unref);
+        server->resume_source = g_timeout_source_new(1000);
+        g_source_set_callback(server->resume_source, writer_server_on_resume, server, NULL);
+        g_source_attach(server->resume_source, server->context);
+        return G_SOURCE_REMOVE;
     }
 }
 
@@ -345,10 +374,7 @@ static gboolean writer_server_listen(WriterServer *server, GError **error)
     }
     server->dev = st.st_dev;
     server->ino = st.st_ino;
-    server->listen_source = g_unix_fd_source_new(server->listen_fd, G_IO_IN);
-    g_source_set_callback(server->listen_source, G_SOURCE_FUNC(writer_server_on_accept),
-                          server, NULL);
-    g_source_attach(server->listen_source, server->context);
+    writer_server_watch_listen(server);
     return TRUE;
 }
 
@@ -406,9 +432,12 @@ void writer_server_free(WriterServer *server)
         g_source_destroy(server->sweep_source);
         g_source_unref(server->sweep_source);
     }
-    if (server->listen_source) {
-        g_source_destroy(server->listen_source);
-        g_source_unref(server->listen_source);
+    GSource *sources[] = { server->listen_source, server->resume_source };
+    for (guint i = 0; i < G_N_ELEMENTS(sources); i++) {
+        if (sources[i]) {
+            g_source_destroy(sources[i]);
+            g_source_unref(sources[i]);
+        }
     }
     struct stat st;
     if (server->listen_fd >= 0 && lstat(server->path, &st) == 0 && st.st_dev == server->dev &&

@@ -226,11 +226,13 @@ int main(int argc, char **argv)
         return 1;
     }
     sqlite3_busy_timeout(writer.db, writer.busy_timeout_ms);
+    int status = 0;
     for (;;) {
         char err[256];
         QuiesceWriter *client = quiesce_writer_connect(writer.socket_path, writer.name, err,
                                                        sizeof err);
         if (client) {
+            status = 0;
             note(&writer, "registered for %s", writer.db_path);
             if (quiesce_writer_run(client, sqlite_handle, &writer) < 0) {
                 note(&writer, "%s", quiesce_writer_get_error(client));
@@ -239,8 +241,9 @@ int main(int argc, char **argv)
             sqlite_release(&writer, "disconnected");
         } else {
             note(&writer, "%s", err);
+            status = 1;
             if (errno == EACCES || errno == EINVAL) {
-                break;
+                break; /* refused: retrying will not help */
             }
         }
         if (writer.once) {
@@ -249,5 +252,5 @@ int main(int argc, char **argv)
         sleep(1);
     }
     sqlite3_close(writer.db);
-    return 0;
+    return status;
 }

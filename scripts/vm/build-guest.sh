@@ -65,14 +65,14 @@ if [ -z "$kpkg" ]; then
   # Offline with a cache from an earlier run: use the newest cached kernel.
   kdir=$(ls -d "$cache"/kernel-* 2>/dev/null | sort -V | tail -1 || true)
   [ -n "$kdir" ] || { log "cannot resolve linux-image-amd64 and nothing cached"; exit 1; }
-  kver_pkg=$(basename "$kdir"); kver_pkg=${kver_pkg#kernel-}
+  kver_pkg=$(basename "$kdir"); kver_pkg=${kver_pkg#kernel-}; kver_pkg=${kver_pkg%-*}
   bbdir=$(ls -d "$cache"/busybox-* 2>/dev/null | sort -V | tail -1)
   bbver=${bbdir##*/busybox-}
   log "offline: using cached $kver_pkg and busybox $bbver"
 else
   kver_pkg="${kpkg}_$(candidate "$kpkg")"
   bbver=$(candidate busybox-static)
-  kdir=$cache/kernel-$kver_pkg
+  kdir=$cache/kernel-$kver_pkg-$(printf '%s\n' "${modules[@]}" | sha256sum | cut -c1-8)
   bbdir=$cache/busybox-$bbver
 fi
 
@@ -83,7 +83,33 @@ fetch_deb() { # $1: package name; prints the .deb path
   ls -t "$d"/"$1"_*.deb | head -1
 }
 
+# --- module load order from modules.dep ---------------------------------------
+# resolve_modules DEPFILE: fills order[] with the paths (relative to the
+# modules dir) of the wanted modules, each after what it depends on.
+declare -A seen=()
+order=()
+add_module() { # $1: DEPFILE, $2: path relative to the modules dir
+  [ -n "${seen[$2]:-}" ] && return 0
+  seen[$2]=1
+  local dep
+  for dep in $(awk -F': *' -v m="$2" '$1 == m {print $2}' "$1"); do
+    add_module "$1" "$dep"
+  done
+  order+=("$2")
+}
+resolve_modules() {
+  local m path
+  seen=(); order=()
+  for m in "${modules[@]}"; do
+    path=$(awk -F: -v n="$m" '{f=$1; sub(/.*\//, "", f); sub(/\.ko.*$/, "", f); gsub(/-/, "_", f);
+                                 g=n; gsub(/-/, "_", g); if (f == g) {print $1; exit}}' "$1")
+    [ -n "$path" ] || { log "module $m not in $1"; exit 1; }
+    add_module "$1" "$path"
+  done
+}
+
 # --- kernel: vmlinux + the needed modules ------------------------------------
+# The directory is keyed by the module list too: only those are kept.
 if [ ! -f "$kdir/done" ]; then
   log "fetching $kpkg"
   deb=$(fetch_deb "$kpkg")
@@ -105,13 +131,15 @@ if [ ! -f "$kdir/done" ]; then
   mv "$tmp/vmlinux" "$tmp/k/vmlinux"
   echo "$kver" >"$tmp/k/kver"
   cp "$tmp/x/lib/modules/$kver/modules.dep" "$tmp/k/modules.dep"
-  # Keep only the modules the guest may load (and what they depend on).
-  (cd "$tmp/x/lib/modules/$kver" && cut -d: -f1 modules.dep | tar -cf - -T - ) |
+  # Keep only the modules the guest loads (and what they depend on).
+  resolve_modules "$tmp/k/modules.dep"
+  (cd "$tmp/x/lib/modules/$kver" && printf '%s\n' "${order[@]}" | tar -cf - -T - ) |
     (cd "$tmp/k/modules" && tar -xf -)
   rm -rf "$kdir"; mv "$tmp/k" "$kdir"; rm -rf "$tmp" "$deb"
   touch "$kdir/done"
 fi
 kver=$(cat "$kdir/kver")
+resolve_modules "$kdir/modules.dep"
 
 if [ ! -f "$bbdir/busybox" ]; then
   log "fetching busybox-static $bbver"
@@ -120,25 +148,6 @@ if [ ! -f "$bbdir/busybox" ]; then
   dpkg-deb -x "$deb" "$tmp"
   mkdir -p "$bbdir"; cp "$tmp/bin/busybox" "$bbdir/busybox"; rm -rf "$tmp" "$deb"
 fi
-
-# --- module load order from modules.dep ---------------------------------------
-declare -A seen=()
-order=()
-add_module() { # $1: path relative to the modules dir
-  [ -n "${seen[$1]:-}" ] && return 0
-  seen[$1]=1
-  local dep
-  for dep in $(awk -F': *' -v m="$1" '$1 == m {print $2}' "$kdir/modules.dep"); do
-    add_module "$dep"
-  done
-  order+=("$1")
-}
-for m in "${modules[@]}"; do
-  path=$(awk -F: -v n="$m" '{f=$1; sub(/.*\//, "", f); sub(/\.ko.*$/, "", f); gsub(/-/, "_", f);
-                               g=n; gsub(/-/, "_", g); if (f == g) {print $1; exit}}' "$kdir/modules.dep")
-  [ -n "$path" ] || { log "module $m not in $kver's modules.dep"; exit 1; }
-  add_module "$path"
-done
 
 # --- what goes into the initramfs, and the cache key ---------------------------
 # A recipe line per input: the key is its hash.
@@ -216,7 +225,7 @@ cp "$recipe" "$stage/etc/guest-manifest.txt"
 
 tmp=$(mktemp -d "$cache/.guest.XXXXXX")
 (cd "$stage" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --reproducible --quiet) >"$tmp/initramfs.cpio"
-ln -s "../kernel-$kver_pkg/vmlinux" "$tmp/vmlinux"
+ln -s "../$(basename "$kdir")/vmlinux" "$tmp/vmlinux"
 cp "$recipe" "$tmp/manifest.txt"
 rm -rf "$guest"; mv "$tmp" "$guest"
 log "built $guest ($(du -h "$guest/initramfs.cpio" | cut -f1) initramfs)"

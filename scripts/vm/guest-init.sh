@@ -67,18 +67,29 @@ vm_workload() {
   say "workload $1 on $2 pid $!"
 }
 
-# vm_example_writer DB: the example SQLite writer (examples/), when the
-# guest has it; it registers with the agent and writes DB.
+# vm_example_writer DB: the example SQLite workload on DB (its "committed
+# ID NS STALL_NS" lines renamed to the workload format as "committed db ...")
+# and the example socket writer that makes DB consistent for the snapshot,
+# when the guest has them (examples/sqlite-writer).
 vm_example_writer() {
-  local w
-  for w in quiesce-example-sqlite example-sqlite-writer; do
-    if command -v $w >/dev/null; then
-      $w "$1" &
-      say "example writer $w on $1 pid $!"
-      return 0
-    fi
-  done
-  say "no example writer in this guest"
+  command -v quiesce-sqlite-workload >/dev/null || { say "no example writer in this guest"; return 0; }
+  (
+    quiesce-sqlite-workload --db "$1" --create --interval-ms 50 2>&1 |
+      while read -r word id ns stall; do
+        if [ "$word" = committed ]; then
+          echo "committed db $id $ns $((stall / 1000))"
+        else
+          echo "sqlite-workload: $word $id $ns $stall"
+        fi
+      done
+  ) &
+  say "example sqlite workload on $1"
+  local i=0
+  while [ ! -s "$1" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+  if command -v quiesce-sqlite-writer >/dev/null; then
+    quiesce-sqlite-writer --db "$1" &
+    say "example sqlite writer on $1 pid $!"
+  fi
 }
 
 # vm_agent [ARGS]: quiesced, respawned when it exits (like systemd's

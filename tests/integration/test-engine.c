@@ -421,6 +421,85 @@ static void test_sigterm_thaws(Fixture *f, gconstpointer data)
     assert_all_writable(f);
 }
 
+/* A writer script that logs its phase and, in freeze and thaw, writes and
+ * syncs a file on the ext4 mount: it would hang (and time out) if the
+ * filesystem were already frozen at its freeze or still frozen at its thaw. */
+static char *writers_config(Fixture *f, const char *body, guint timeout_s)
+{
+    g_autofree char *dir = g_build_filename(f->dir, "writers.d", NULL);
+    g_autofree char *script = g_build_filename(dir, "10-app", NULL);
+    g_autofree char *text = g_strdup_printf("#!/bin/sh\n%s\n", body);
+
+    g_mkdir(dir, 0755);
+    g_assert_true(g_file_set_contents(script, text, -1, NULL));
+    g_chmod(script, 0700);
+    return g_strdup_printf("[freeze]\nrunning-state-command=\n[writers]\ndirectories=%s\n"
+                           "compat-directories=\nsocket=%s/writers.sock\ntimeout=%u\n",
+                           dir, f->dir, timeout_s);
+}
+
+static void test_writers_around_freeze(Fixture *f, gconstpointer data)
+{
+    g_autofree char *body = g_strdup_printf(
+        "echo \"$1 $QUIESCE_SESSION_ID\" >> %s/writer.log\n"
+        "case $1 in freeze|thaw) echo $1 > %s/by-writer-$1 && sync -f %s/by-writer-$1;; esac",
+        f->dir, f->ext4->mountpoint, f->ext4->mountpoint);
+    g_autofree char *config = writers_config(f, body, 5);
+    g_autofree char *log_path = g_build_filename(f->dir, "writer.log", NULL);
+    g_autofree char *prepare = NULL;
+    g_autofree char *session = NULL;
+    g_autofree char *post_request = NULL;
+    g_autofree char *post = NULL;
+    g_autofree char *log = NULL;
+    g_autofree char *expected = NULL;
+
+    f->agent = start_agent(f, NULL, config, NULL);
+    prepare = ask(f->agent, "{\"execute\":\"guest-snapshot-prepare\"}");
+    g_assert_nonnull(strstr(prepare, "\"method\": \"child-snapshot\""));
+    session = reply_string(prepare, "session");
+    post_request = g_strdup_printf(
+        "{\"execute\":\"guest-snapshot-post\",\"arguments\":{\"session\":\"%s\"}}", session);
+    post = ask(f->agent, post_request);
+    g_assert_nonnull(strstr(post, "\"thawed\": 3"));
+    g_assert_true(g_file_get_contents(log_path, &log, NULL, NULL));
+    expected = g_strdup_printf("freeze %s\nthaw %s\n", session, session);
+    g_assert_cmpstr(log, ==, expected);
+    assert_all_writable(f);
+}
+
+static void test_hung_writer_saved_state(Fixture *f, gconstpointer data)
+{
+    g_autofree char *body = g_strdup_printf("[ \"$1\" = freeze ] && sleep 600\n"
+                                            "echo $1 >> %s/writer.log", f->dir);
+    g_autofree char *config = writers_config(f, body, 1);
+    g_autofree char *log_path = g_build_filename(f->dir, "writer.log", NULL);
+    g_autofree char *prepare = NULL;
+    g_autofree char *log = NULL;
+    gint64 start = g_get_monotonic_time();
+
+    f->agent = start_agent(f, NULL, config, NULL);
+    prepare = ask(f->agent, "{\"execute\":\"guest-snapshot-prepare\"}");
+    g_assert_cmpint(g_get_monotonic_time() - start, <, 5 * G_USEC_PER_SEC);
+    g_assert_nonnull(strstr(prepare, "\"method\": \"saved-state\""));
+    g_assert_nonnull(strstr(prepare, "\"code\": \"writer-failed\""));
+    g_assert_nonnull(strstr(prepare, "10-app"));
+    g_assert_nonnull(strstr(prepare, "\"frozen\": []"));
+    assert_all_writable(f);
+    /* The hung writer was killed; the one that timed out gets no freeze-fail
+     * (it never froze), so nothing ran after it. */
+    g_assert_false(g_file_get_contents(log_path, &log, NULL, NULL) && strstr(log, "thaw"));
+}
+
+static void test_untrusted_writer_saved_state(Fixture *f, gconstpointer data)
+{
+    g_autofree char *config = writers_config(f, "exit 0", 5);
+    g_autofree char *script = g_build_filename(f->dir, "writers.d", "10-app", NULL);
+
+    g_chmod(script, 0777);
+    f->agent = start_agent(f, NULL, config, NULL);
+    assert_saved_state_nothing_frozen(f, "untrusted-writer", "10-app");
+}
+
 int main(int argc, char **argv)
 {
     const char *fstypes[] = { "ext4", "xfs", "btrfs", "vfat", NULL };
@@ -449,5 +528,8 @@ int main(int argc, char **argv)
     ADD("/engine/sigkill-successor-thaws", test_sigkill_successor_thaws);
     ADD("/engine/watchdog-thaws-at-deadline", test_watchdog_thaws_at_deadline);
     ADD("/engine/sigterm-thaws", test_sigterm_thaws);
+    ADD("/engine/writers-around-freeze", test_writers_around_freeze);
+    ADD("/engine/hung-writer-saved-state", test_hung_writer_saved_state);
+    ADD("/engine/untrusted-writer-saved-state", test_untrusted_writer_saved_state);
     return g_test_run();
 }

@@ -59,10 +59,13 @@ static GPtrArray *build_argv(const char *flavour, const char *binary, const char
     } else {
         g_autofree char *state = g_build_filename(dir, "state", NULL);
         g_autofree char *config = g_build_filename(dir, "quiesced.conf", NULL);
-        g_file_set_contents(config,
-                            options->config ? options->config
-                                            : "[freeze]\nrunning-state-command=\n",
-                            -1, NULL);
+        const char *text = options->config ? options->config : "[freeze]\nrunning-state-command=\n";
+        /* Writers live in the temp dir too, never in /etc or /run. */
+        g_autofree char *full = strstr(text, "[writers]")
+            ? g_strdup(text)
+            : g_strdup_printf("%s\n[writers]\ndirectories=%s/writers.d\ncompat-directories=\n"
+                              "socket=%s/writers.sock\n", text, dir, dir);
+        g_file_set_contents(config, full, -1, NULL);
         g_ptr_array_add(argv, g_strdup_printf("--channel=unix-listen:%s", socket_path));
         g_ptr_array_add(argv, g_strdup_printf("--confine=%s", options->confine ? options->confine : dir));
         g_ptr_array_add(argv, g_strdup_printf("--state-dir=%s",

@@ -9,7 +9,8 @@
 # test's own temp dir, to replay an XFS log before xfs_repair -n (DESIGN §7).
 #
 # Environment (ctest sets it, see CMakeLists.txt): QUIESCED, QUIESCE_BACKUP,
-# VM_WORKLOAD, VM_EXTRA_BINS (more guest binaries, space-separated),
+# VM_WORKLOAD, VM_BUILD_DIR (for the example SQLite writer, if built),
+# VM_EXTRA_BINS (more guest binaries, space-separated),
 # QUIESCE_VM_CACHE; optional QUIESCE_VM_ACCEL=kvm|tcg to skip the probe,
 # QUIESCE_VM_KEEP=1 to keep the work dir.
 set -euo pipefail
@@ -20,14 +21,18 @@ VM_NAME=${VM_NAME:-$(basename "$0" .sh)}
 VM_DRIVES=()
 VM_QEMU_PID=
 VM_ACCEL=
+VM_ACCEL_WHY=
 WORK=
 
 vm_log() { echo "vm[$VM_NAME]: $*"; }
 
 vm_dump() {
   [ -n "$WORK" ] && [ -f "$WORK/console.log" ] || return 0
+  if grep -q '^quiesced: /etc/quiesce/quiesced.conf' "$WORK/console.log"; then
+    echo "NOTE: the agent refused its config file: $(grep -m1 '^quiesced: /etc/quiesce/quiesced.conf' "$WORK/console.log")"
+  fi
   echo "---- guest console (last 60 lines) ----"
-  tail -n 60 "$WORK/console.log" | grep -v '^committed ' || true
+  grep -v '^committed ' "$WORK/console.log" | tail -n 60 || true
   echo "---- last committed lines ----"
   grep '^committed ' "$WORK/console.log" | tail -n 4 || true
   [ -s "$WORK/qemu.log" ] && { echo "---- qemu ----"; tail -n 20 "$WORK/qemu.log"; }
@@ -47,6 +52,7 @@ vm_skip() {
 
 vm_cleanup() {
   local rc=$?
+  set +e
   if [ -n "$VM_QEMU_PID" ] && kill -0 "$VM_QEMU_PID" 2>/dev/null; then
     kill "$VM_QEMU_PID" 2>/dev/null || true
     wait "$VM_QEMU_PID" 2>/dev/null || true
@@ -54,7 +60,7 @@ vm_cleanup() {
   if [ -n "${VM_CTL_PID:-}" ]; then kill "$VM_CTL_PID" 2>/dev/null || true; fi
   if [ -n "$WORK" ]; then
     # Our own loop mounts only (copies under $WORK), should a check have died.
-    grep -o " $WORK/[^ ]*" /proc/mounts 2>/dev/null | while read -r m; do umount "$m" || true; done
+    { grep -o " $WORK/[^ ]*" /proc/mounts || true; } | while read -r m; do umount "$m" || true; done
     if [ "${QUIESCE_VM_KEEP:-0}" = 1 ]; then
       echo "vm[$VM_NAME]: work dir kept: $WORK"
     else
@@ -82,8 +88,12 @@ vm_choose_accel() {
   local key probe
   key=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null)-$(qemu-system-x86_64 --version | head -1 | tr -c 'a-zA-Z0-9.\n' _)
   probe=$VM_CACHE/accel-$key
-  if [ -f "$probe" ]; then VM_ACCEL=$(cat "$probe"); return; fi
+  if [ -f "$probe" ]; then
+    read -r VM_ACCEL VM_ACCEL_WHY <"$probe"
+    return
+  fi
   VM_ACCEL=tcg
+  VM_ACCEL_WHY="(no usable /dev/kvm)"
   if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
     local dir; dir=$(mktemp -d "$WORK/kvm-probe.XXXXXX")
     timeout 12 qemu-system-x86_64 -accel kvm -m 256 -smp 1 -nodefaults -display none -no-reboot \
@@ -97,18 +107,23 @@ vm_choose_accel() {
       sleep 0.1
     done
     kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true
-    [ $VM_ACCEL = tcg ] && vm_log "KVM probe boot failed ($(grep -m1 -i -E 'error|fail' "$dir/qemu.log" || echo 'no guest within 10 s')); using TCG"
+    if [ $VM_ACCEL = tcg ]; then
+      VM_ACCEL_WHY="(KVM probe boot failed: $(grep -m1 -i -E 'error|fail' "$dir/qemu.log" || echo 'no guest within 10 s'))"
+    else
+      VM_ACCEL_WHY="(KVM probe boot reached the guest)"
+    fi
   fi
-  echo $VM_ACCEL >"$probe"
+  echo "$VM_ACCEL $VM_ACCEL_WHY" >"$probe"
 }
 
 vm_setup() {
   if ! command -v qemu-system-x86_64 >/dev/null; then
     vm_skip "qemu-system-x86_64 is not installed (scripts/install-deps.sh installs qemu-system-x86)"
   fi
-  if ! qemu-system-x86_64 -accel tcg -machine none -nodefaults -display none -S \
-       -qmp stdio </dev/null >/dev/null 2>&1 && ! qemu-system-x86_64 --version >/dev/null 2>&1; then
-    vm_skip "qemu-system-x86_64 cannot run here"
+  if ! printf '{"execute":"qmp_capabilities"}{"execute":"quit"}' |
+       timeout 20 qemu-system-x86_64 -machine none -nodefaults -display none -S -qmp stdio \
+       >/dev/null 2>&1; then
+    vm_skip "qemu-system-x86_64 cannot run here ($(qemu-system-x86_64 --version 2>&1 | head -1))"
   fi
   vm_require_tools cpio mkfs.ext4 mkfs.xfs mkfs.vfat e2fsck debugfs xfs_repair socat sqlite3 \
                    apt-get dpkg-deb depmod xz flock
@@ -120,10 +135,19 @@ vm_setup() {
   mkdir -p "$WORK/overlay/etc/vm" "$WORK/overlay/etc/quiesce/writers.d" "$WORK/backup"
   local bins=(--bin "$QUIESCED" --bin "$VM_WORKLOAD") b
   for b in ${VM_EXTRA_BINS:-}; do [ -x "$b" ] && bins+=(--bin "$b"); done
+  # The example SQLite writer and its workload, when the build has them
+  # (examples/sqlite-writer needs libsqlite3-dev).
+  VM_EXAMPLE=
+  if [ -n "${VM_BUILD_DIR:-}" ] && [ -x "$VM_BUILD_DIR/examples/sqlite-writer/quiesce-sqlite-workload" ]; then
+    VM_EXAMPLE=1
+    for b in quiesce-sqlite-workload quiesce-sqlite-writer; do
+      [ -x "$VM_BUILD_DIR/examples/sqlite-writer/$b" ] && bins+=(--bin "$VM_BUILD_DIR/examples/sqlite-writer/$b")
+    done
+  fi
   GUEST=$("$VM_TOP/scripts/vm/build-guest.sh" --cache "$VM_CACHE" "${bins[@]}") ||
     vm_fail "building the guest failed"
   vm_choose_accel
-  vm_log "guest $(basename "$GUEST"), accelerator $VM_ACCEL"
+  vm_log "guest $(basename "$GUEST"), accelerator $VM_ACCEL ${VM_ACCEL_WHY:-}"
 }
 
 # vm_disk SERIAL FSTYPE SIZE_MB: an image file formatted on the host (no
@@ -134,7 +158,7 @@ vm_disk() {
   case $2 in
     ext4) mkfs.ext4 -q -F -L "$1" "$img" ;;
     xfs) mkfs.xfs -q -f -L "$1" "$img" ;;
-    vfat) mkfs.vfat -n "${1:0:11}" "$img" >/dev/null ;;
+    vfat) local label=${1:0:11}; mkfs.vfat -n "${label^^}" "$img" >/dev/null ;;
     none) ;;
     *) vm_fail "vm_disk: unknown fstype $2" ;;
   esac
@@ -169,7 +193,7 @@ vm_boot() {
     -chardev "socket,id=ctl,path=$WORK/ctl.sock,server=on,wait=off" \
     -device virtserialport,chardev=ctl,name=org.quiesce.control.0 \
     -qmp "unix:$WORK/qmp.sock,server=on,wait=off" \
-    "${VM_DRIVES[@]}" >"$WORK/qemu.log" 2>&1 &
+    "${VM_DRIVES[@]}" ${VM_QEMU_EXTRA:+"${VM_QEMU_EXTRA[@]}"} >"$WORK/qemu.log" 2>&1 &
   VM_QEMU_PID=$!
   for i in $(seq $limit); do
     grep -q 'vm-init: ready' "$WORK/console.log" 2>/dev/null && break
@@ -180,11 +204,16 @@ vm_boot() {
   VM_BOOT_MS=$(( $(vm_now_ms) - start ))
   vm_log "guest up in $VM_BOOT_MS ms ($VM_ACCEL)"
   grep -q 'FAILED to mount' "$WORK/console.log" && vm_fail "a data disk did not mount"
+  grep -q '^vm-init: insmod .* failed' "$WORK/console.log" && vm_fail "a kernel module did not load"
   return 0
 }
 
 vm_stop() {
   [ -n "$VM_QEMU_PID" ] || return 0
+  # An ASan/UBSan build of the agent reports into the console.
+  if grep -qE 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' "$WORK/console.log"; then
+    vm_fail "a sanitizer reported an error in the guest"
+  fi
   "$QUIESCE_BACKUP" --qmp "$WORK/qmp.sock" --command-timeout 5 qmp '{"execute":"quit"}' >/dev/null 2>&1 || true
   local i
   for i in $(seq 50); do kill -0 "$VM_QEMU_PID" 2>/dev/null || break; sleep 0.1; done
@@ -195,10 +224,17 @@ vm_stop() {
 
 # --- talking to the guest ------------------------------------------------------
 
+# Note: the agent keeps its log in memory while frozen (DESIGN §5) and prints
+# it after the thaw, so its lines cannot tell when a freeze began; the
+# driver's output can.
 vm_wait_console() { # REGEX SECONDS
+  vm_wait_file "$1" "$WORK/console.log" "$2"
+}
+
+vm_wait_file() { # REGEX FILE SECONDS
   local i
-  for i in $(seq $(( $2 * 10 ))); do
-    grep -qE "$1" "$WORK/console.log" && return 0
+  for i in $(seq $(( $3 * 10 ))); do
+    grep -qE "$1" "$2" 2>/dev/null && return 0
     sleep 0.1
   done
   return 1
@@ -206,7 +242,7 @@ vm_wait_console() { # REGEX SECONDS
 
 # The highest SEQ the workload NAME reported committed so far (0 if none).
 vm_committed() {
-  awk -v n="$1" '$1 == "committed" && $2 == n && $3 > m {m = $3} END {print m + 0}' "$WORK/console.log"
+  awk -v n="$1" '$1 == "committed" && $2 == n && $3 + 0 > m {m = $3 + 0} END {print m + 0}' "$WORK/console.log"
 }
 
 # vm_wait_progress NAME SEQ SECONDS: until NAME commits past SEQ.
@@ -222,7 +258,7 @@ vm_wait_progress() {
 # The largest write+fsync latency (ms) NAME reported after console byte OFFSET.
 vm_max_latency_ms() {
   tail -c +"$(( $2 + 1 ))" "$WORK/console.log" |
-    awk -v n="$1" '$1 == "committed" && $2 == n && $5 > m {m = $5} END {printf "%d\n", m / 1000}'
+    awk -v n="$1" '$1 == "committed" && $2 == n && $5 + 0 > m {m = $5 + 0} END {printf "%d\n", m / 1000}'
 }
 
 vm_console_size() { stat -c %s "$WORK/console.log"; }
@@ -301,6 +337,21 @@ vm_extract() {
   rm -f "$copy"
 }
 
+# vm_check_sqlite DB MIN_ID: the example database (a copy from a snapshot)
+# passes integrity_check and holds rows 1..N without a gap, N >= MIN_ID.
+# Prints N.
+vm_check_sqlite() {
+  [ -f "$1" ] || { echo "no database $1"; return 1; }
+  local integrity count max
+  integrity=$(sqlite3 "$1" 'PRAGMA integrity_check;' 2>&1) || true
+  [ "$integrity" = ok ] || { echo "integrity_check: $integrity"; return 1; }
+  count=$(sqlite3 "$1" 'SELECT count(*) FROM rows;')
+  max=$(sqlite3 "$1" 'SELECT coalesce(max(id), 0) FROM rows;')
+  [ "$count" = "$max" ] || { echo "rows has $count rows but ids up to $max"; return 1; }
+  [ "$max" -ge "$2" ] || { echo "rows ends at $max, $2 were committed before prepare"; return 1; }
+  echo "$max"
+}
+
 # vm_check_workload FILE NAME MIN_SEQ [whole]: FILE holds records 1..N of
 # workload NAME in order, N >= MIN_SEQ; with "whole", the file is made of
 # whole records only (nothing torn: what a correct freeze guarantees).
@@ -312,7 +363,7 @@ vm_check_workload() {
     echo "$1: $size bytes is not a whole number of 64-byte records (torn write)"; return 1
   fi
   last=$(awk -v n="$2" 'BEGIN {s = 0}
-         $1 != n || $2 != s + 1 {exit} {s = $2} END {print s}' "$1")
+         $1 != n || $2 + 0 != s + 1 {exit} {s = $2 + 0} END {print s}' "$1")
   [ $(( last * 64 )) -ge $(( size - size % 64 )) ] ||
     { echo "$1: records stop being consecutive after $last"; return 1; }
   [ "$last" -ge "$3" ] || { echo "$1: has $last records, $3 were committed before prepare"; return 1; }

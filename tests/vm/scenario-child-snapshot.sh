@@ -26,10 +26,14 @@ EOF
 vm_boot
 
 vm_wait_progress ext4 10 30 && vm_wait_progress xfs 10 30 || vm_fail "the workload does not write"
+if [ -n "$VM_EXAMPLE" ]; then
+  vm_wait_progress db 5 30 || vm_fail "the example SQLite workload does not write"
+fi
 committed_ext4=$(vm_committed ext4)
 committed_xfs=$(vm_committed xfs)
+committed_db=$(vm_committed db)
 offset=$(vm_console_size)
-vm_log "committed before prepare: ext4 $committed_ext4, xfs $committed_xfs"
+vm_log "committed before prepare: ext4 $committed_ext4, xfs $committed_xfs${VM_EXAMPLE:+, example.db $committed_db}"
 
 vm_backup || vm_fail "the backup failed"
 [ "$(vm_report method)" = child-snapshot ] || vm_fail "method $(vm_report method), expected child-snapshot"
@@ -56,12 +60,15 @@ have_xfs=$(vm_check_workload "$WORK/snap-xfs/workload.log" xfs "$committed_xfs" 
   vm_fail "xfs workload: $have_xfs"
 vm_log "snapshot holds ext4 records 1..$have_ext4 (>= $committed_ext4 committed), xfs 1..$have_xfs (>= $committed_xfs)"
 
-db_line="example writer: not built, skipped"
-if [ -n "${VM_EXAMPLE_WRITER:-}" ]; then
-  [ -f "$WORK/snap-xfs/example.db" ] || vm_fail "no example.db in the xfs snapshot"
-  integrity=$(sqlite3 "$WORK/snap-xfs/example.db" 'PRAGMA integrity_check;' 2>&1)
-  [ "$integrity" = ok ] || vm_fail "example.db integrity_check: $integrity"
-  db_line="example.db in the snapshot: integrity_check ok"
+db_line="example SQLite writer: not built (libsqlite3-dev missing), skipped"
+if [ -n "$VM_EXAMPLE" ]; then
+  have_db=$(vm_check_sqlite "$WORK/snap-xfs/example.db" "$committed_db") || vm_fail "example.db: $have_db"
+  db_line="example.db in the snapshot: integrity_check ok, rows 1..$have_db (>= $committed_db committed)"
+  if grep -q 'quiesce-sqlite-writer sqlite: registered' "$WORK/console.log"; then
+    db_line="$db_line; the socket writer took part"
+  else
+    db_line="$db_line; the socket writer could not register with the agent"
+  fi
 fi
 vm_log "$db_line"
 

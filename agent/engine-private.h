@@ -1,0 +1,54 @@
+/*
+ * engine-private.h — the Engine's state, shared by engine.c (the public
+ * operations) and engine-session.c (one session's life: writers, freeze,
+ * state file, watchdog, thaw). Nothing outside agent/engine*.c includes it.
+ */
+#ifndef QUIESCE_AGENT_ENGINE_PRIVATE_H
+#define QUIESCE_AGENT_ENGINE_PRIVATE_H
+
+#include "agent/engine.h"
+
+struct Engine {
+    EngineConfig *config;
+    Writers *writers;         /* NULL: no writers */
+    gboolean writers_frozen;  /* the session's writers got "freeze" */
+    const char *failure_code; /* static; why the last prepare fell back */
+    EngineFrozenChanged frozen_changed;
+    gpointer user_data;
+    EngineSession *session; /* active session, or NULL */
+    FsFrozenSet *frozen;    /* what the session froze; NULL when nothing */
+    EngineEnded *ended;     /* last session that ended without the host */
+    guint watchdog;
+};
+
+typedef enum {
+    ENGINE_END_MODE_POST,  /* the host's post or thaw: writers get "thaw" */
+    ENGINE_END_MODE_ABORT, /* abort, window expired, agent stopping: "freeze-fail" */
+} EngineEndMode;
+
+void engine_session_free(EngineSession *session);
+void engine_ended_free(EngineEnded *ended);
+/* Records a session that ended without the host (message: transfer full). */
+void engine_set_ended(Engine *engine, EngineEnd end, const char *session_id, char *message);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(EngineSession, engine_session_free)
+
+/*
+ * Starts a session over targets (freeze order): writers' prepare and freeze
+ * (when with_writers), then the filesystems. All or nothing: on failure no
+ * writer and no filesystem stays frozen (unless even the rollback failed:
+ * then the session stays active with what is left so thaw, the watchdog or
+ * a restart can retry) and engine->failure_code says whether a writer or a
+ * freeze failed.
+ */
+gboolean engine_session_start(Engine *engine, GPtrArray *targets, gboolean with_writers,
+                              GError **error);
+/*
+ * Ends the active session: thaws the filesystems (reverse order), then the
+ * writers, then (post only) "post-snapshot". On a failed filesystem thaw the
+ * session stays active with what could not be thawed (the watchdog retries).
+ * A writer failure or a socket writer lost in the window ends the session
+ * but fails the call: the snapshot must be discarded.
+ */
+gboolean engine_session_end(Engine *engine, EngineEndMode mode, guint *thawed, GError **error);
+
+#endif

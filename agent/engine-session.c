@@ -1,0 +1,268 @@
+/*
+ * engine-session.c — one snapshot session's life; see engine-private.h.
+ *
+ * Order of a start (DESIGN §4, §5): everything is probed before this is
+ * called; socket writers get "prepare" (slow work, nothing held); the frozen
+ * state is written under /run so a restarted agent knows what to thaw; the
+ * owner starts holding its logs; the writers freeze (scripts, then socket
+ * writers); then the freezer opens every mountpoint and freezes dependants
+ * first. The end is the exact reverse: filesystems thaw, the state file goes,
+ * logs flow again, writers thaw (every one, even when one fails), and after a
+ * good post socket writers hear "post-snapshot". Writers' output is logged
+ * only after the thaw.
+ */
+#include "agent/engine-private.h"
+
+#include "common/quiesce-error.h"
+#include "fsfreeze/frozen-state.h"
+
+void engine_session_free(EngineSession *session)
+{
+    if (!session) {
+        return;
+    }
+    g_free(session->id);
+    g_ptr_array_unref(session->frozen);
+    g_free(session);
+}
+
+static void engine_notify(Engine *engine, gboolean frozen)
+{
+    if (engine->frozen_changed) {
+        engine->frozen_changed(frozen, engine->user_data);
+    }
+}
+
+static void engine_log_writer_line(GLogLevelFlags level, const char *message,
+                                   gint64 real_time_us, gpointer user_data)
+{
+    g_log(G_LOG_DOMAIN, level, "%s", message);
+}
+
+/* Writers' notes and output, written once nothing is frozen any more. */
+static void engine_flush_writers_log(Engine *engine)
+{
+    if (engine->writers) {
+        writers_flush_log(engine->writers, engine_log_writer_line, NULL);
+    }
+}
+
+/* The session as writers see it; mountpoints borrowed from the session. */
+static WriterContext engine_writer_context(const EngineSession *session, GPtrArray *mounts)
+{
+    g_ptr_array_set_size(mounts, 0);
+    for (guint i = 0; i < session->frozen->len; i++) {
+        g_ptr_array_add(mounts, g_ptr_array_index(session->frozen, i));
+    }
+    g_ptr_array_add(mounts, NULL);
+    return (WriterContext){ .session_id = session->id,
+                            .mountpoints = (const char *const *)mounts->pdata };
+}
+
+static EngineSession *engine_session_new(const Engine *engine, GPtrArray *targets)
+{
+    EngineSession *session = g_new0(EngineSession, 1);
+    guint window = engine->config->window_seconds;
+
+    session->id = g_uuid_string_random();
+    session->frozen = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; i < targets->len; i++) {
+        const FreezeTarget *target = g_ptr_array_index(targets, i);
+        g_ptr_array_add(session->frozen, g_strdup(target->mountpoint));
+    }
+    session->started_mono = g_get_monotonic_time();
+    if (window) {
+        session->deadline_mono = session->started_mono + (gint64)window * G_USEC_PER_SEC;
+        session->deadline_real = g_get_real_time() + (gint64)window * G_USEC_PER_SEC;
+    }
+    return session;
+}
+
+static gboolean engine_watchdog_fire(gpointer user_data);
+
+/* Writers first: prepare, then freeze. FALSE with failure_code set. */
+static gboolean engine_writers_freeze(Engine *engine, const EngineSession *session,
+                                      GError **error)
+{
+    g_autoptr(GPtrArray) mounts = g_ptr_array_new();
+    WriterContext context = engine_writer_context(session, mounts);
+
+    engine->failure_code = ENGINE_REASON_WRITER_FAILED;
+    if (!writers_prepare(engine->writers, &context, NULL, error) ||
+        !writers_freeze(engine->writers, &context, NULL, error)) {
+        return FALSE;
+    }
+    engine->writers_frozen = TRUE;
+    engine->failure_code = NULL;
+    return TRUE;
+}
+
+static void engine_writers_release(Engine *engine, const EngineSession *session)
+{
+    g_autoptr(GPtrArray) mounts = g_ptr_array_new();
+    WriterContext context = engine_writer_context(session, mounts);
+
+    if (engine->writers_frozen) {
+        writers_freeze_fail(engine->writers, &context);
+        engine->writers_frozen = FALSE;
+    }
+}
+
+/* Undoes a start that failed at the filesystems or the writers. */
+static void engine_start_undo(Engine *engine, const EngineSession *session, gboolean state)
+{
+    engine_writers_release(engine, session);
+    if (state) {
+        frozen_state_remove(engine->config->state_dir, NULL);
+        engine_notify(engine, FALSE);
+    }
+    engine_flush_writers_log(engine);
+}
+
+static gboolean engine_freeze_filesystems(Engine *engine, EngineSession *session,
+                                          GPtrArray *targets, GError **error)
+{
+    FsFreezeOptions options = {
+        .confine_dir = engine->config->policy->confine,
+        .deadline = session->deadline_mono,
+        .ops = engine->config->ops,
+    };
+    FsFrozenSet *frozen = NULL;
+
+    if (fs_freezer_freeze(targets, &options, &frozen, error)) {
+        engine->frozen = frozen;
+        return TRUE;
+    }
+    engine->failure_code = ENGINE_REASON_FREEZE_FAILED;
+    if (frozen && fs_frozen_set_get_length(frozen) > 0) {
+        engine->frozen = frozen; /* the rollback failed: keep what is left */
+        return FALSE;
+    }
+    fs_frozen_set_free(frozen);
+    return FALSE;
+}
+
+gboolean engine_session_start(Engine *engine, GPtrArray *targets, gboolean with_writers,
+                              GError **error)
+{
+    g_autoptr(EngineSession) session = engine_session_new(engine, targets);
+    g_autoptr(FrozenState) state = NULL;
+    gboolean stateful = targets->len > 0;
+
+    g_assert(!engine->session);
+    engine->failure_code = NULL;
+    if (stateful) {
+        state = frozen_state_new(session->id, targets, session->deadline_real);
+        if (!frozen_state_write(engine->config->state_dir, state, error)) {
+            engine->failure_code = ENGINE_REASON_FREEZE_FAILED;
+            return FALSE;
+        }
+        engine_notify(engine, TRUE);
+    }
+    if (with_writers && engine->writers && !engine_writers_freeze(engine, session, error)) {
+        engine_start_undo(engine, session, stateful);
+        return FALSE;
+    }
+    if (stateful && !engine_freeze_filesystems(engine, session, targets, error)) {
+        if (engine->frozen) {
+            engine->session = g_steal_pointer(&session);
+            engine->watchdog = g_timeout_add_seconds(1, engine_watchdog_fire, engine);
+            return FALSE;
+        }
+        engine_start_undo(engine, session, TRUE);
+        return FALSE;
+    }
+    if (session->deadline_mono && (engine->frozen || engine->writers_frozen)) {
+        engine->watchdog = g_timeout_add((guint)engine->config->window_seconds * 1000,
+                                         engine_watchdog_fire, engine);
+    }
+    engine->session = g_steal_pointer(&session);
+    return TRUE;
+}
+
+/* Thaws the writers (post) or releases them (abort); FALSE when the
+ * snapshot cannot be trusted: a writer failed its thaw or left the window. */
+static gboolean engine_writers_end(Engine *engine, EngineEndMode mode, GError **error)
+{
+    g_autoptr(GPtrArray) mounts = g_ptr_array_new();
+    WriterContext context = engine_writer_context(engine->session, mounts);
+    g_autoptr(GError) window_error = NULL;
+    gboolean intact;
+    gboolean thawed;
+
+    if (!engine->writers_frozen) {
+        return TRUE;
+    }
+    engine->writers_frozen = FALSE;
+    if (mode == ENGINE_END_MODE_ABORT) {
+        writers_freeze_fail(engine->writers, &context);
+        return TRUE;
+    }
+    intact = writers_window_intact(engine->writers, &window_error);
+    thawed = writers_thaw(engine->writers, &context, NULL, intact ? error : NULL);
+    if (!intact) {
+        g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_FAILED,
+                    "the snapshot is not consistent: %s", window_error->message);
+        return FALSE;
+    }
+    if (thawed) {
+        writers_post_snapshot(engine->writers, &context);
+    }
+    return thawed;
+}
+
+gboolean engine_session_end(Engine *engine, EngineEndMode mode, guint *thawed, GError **error)
+{
+    g_autoptr(GError) state_error = NULL;
+    g_auto(GStrv) notes = NULL;
+    guint count = 0;
+    gboolean ok;
+
+    g_assert(engine->session);
+    *thawed = 0;
+    if (engine->frozen && !fs_freezer_thaw(engine->frozen, &count, &notes, error)) {
+        *thawed = count;
+        return FALSE;
+    }
+    *thawed = count;
+    g_clear_handle_id(&engine->watchdog, g_source_remove);
+    if (engine->frozen) {
+        g_clear_pointer(&engine->frozen, fs_frozen_set_free);
+        engine_notify(engine, FALSE);
+        if (!frozen_state_remove(engine->config->state_dir, &state_error)) {
+            g_warning("%s", state_error->message);
+        }
+    }
+    for (char **note = notes; note && *note; note++) {
+        g_message("thaw: %s", *note);
+    }
+    ok = engine_writers_end(engine, mode, error);
+    engine_flush_writers_log(engine);
+    g_clear_pointer(&engine->session, engine_session_free);
+    return ok;
+}
+
+static gboolean engine_watchdog_fire(gpointer user_data)
+{
+    Engine *engine = user_data;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *id = g_strdup(engine->session->id);
+    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+    g_autofree char *when = g_date_time_format_iso8601(now);
+    guint thawed = 0;
+
+    engine->watchdog = 0;
+    if (!engine_session_end(engine, ENGINE_END_MODE_ABORT, &thawed, &error) && engine->session) {
+        g_critical("watchdog: thaw of session %s failed, retrying in 1 s: %s", id,
+                   error->message);
+        engine->watchdog = g_timeout_add_seconds(1, engine_watchdog_fire, engine);
+        return G_SOURCE_REMOVE;
+    }
+    engine_set_ended(engine, ENGINE_END_EXPIRED, id,
+                     g_strdup_printf("snapshot session %s is invalid: the freeze window of %u s "
+                                     "expired and the agent thawed %u filesystem(s) at %s, so the "
+                                     "snapshot must be discarded",
+                                     id, engine->config->window_seconds, thawed, when));
+    g_warning("%s", engine->ended->message);
+    return G_SOURCE_REMOVE;
+}
