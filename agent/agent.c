@@ -90,6 +90,13 @@ static gboolean agent_open_hv_vss(Agent *agent, const char *spec, GError **error
     return TRUE;
 }
 
+static void agent_replied(gpointer user_data)
+{
+    Agent *agent = user_data;
+
+    engine_flush_logs(agent->engine);
+}
+
 gboolean agent_open_channels(Agent *agent, GError **error)
 {
     JsonStreamLimits limits = {
@@ -107,7 +114,8 @@ gboolean agent_open_channels(Agent *agent, GError **error)
             }
             continue;
         }
-        channel = agent_channel_new(*spec, agent->dispatcher, &limits, error);
+        channel =
+            agent_channel_new(*spec, agent->dispatcher, &limits, agent_replied, agent, error);
         if (!channel || !agent_channel_open(channel, error)) {
             return FALSE;
         }

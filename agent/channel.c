@@ -10,6 +10,8 @@ struct AgentChannel {
     char *spec;
     Transport *transport;
     ProtoSession *session;
+    AgentChannelReplied replied;
+    gpointer user_data;
 };
 
 static void channel_connected(void *opaque)
@@ -40,6 +42,9 @@ static void channel_reply(void *opaque, const char *bytes, size_t len)
     AgentChannel *channel = opaque;
 
     transport_write(channel->transport, bytes, len);
+    if (channel->replied) {
+        channel->replied(channel->user_data);
+    }
 }
 
 static const TransportEvents channel_events = {
@@ -49,11 +54,14 @@ static const TransportEvents channel_events = {
 };
 
 AgentChannel *agent_channel_new(const char *spec, Dispatcher *dispatcher,
-                                const JsonStreamLimits *limits, GError **error)
+                                const JsonStreamLimits *limits, AgentChannelReplied replied,
+                                gpointer user_data, GError **error)
 {
     g_autoptr(AgentChannel) channel = g_new0(AgentChannel, 1);
 
     channel->spec = g_strdup(spec);
+    channel->replied = replied;
+    channel->user_data = user_data;
     channel->transport = transport_new(spec, &channel_events, channel, error);
     if (!channel->transport) {
         return NULL;

@@ -14,9 +14,13 @@
 
 typedef struct AgentChannel AgentChannel;
 
+/* Called after each reply is queued. */
+typedef void (*AgentChannelReplied)(gpointer user_data);
+
 /* dispatcher is borrowed. Does not open the transport yet. */
 AgentChannel *agent_channel_new(const char *spec, Dispatcher *dispatcher,
-                                const JsonStreamLimits *limits, GError **error);
+                                const JsonStreamLimits *limits, AgentChannelReplied replied,
+                                gpointer user_data, GError **error);
 gboolean agent_channel_open(AgentChannel *channel, GError **error);
 void agent_channel_free(AgentChannel *channel);
 const char *agent_channel_spec(const AgentChannel *channel);

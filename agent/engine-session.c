@@ -47,6 +47,13 @@ static void engine_flush_writers_log(Engine *engine)
     }
 }
 
+void engine_flush_logs(Engine *engine)
+{
+    if (!engine->frozen && !engine->writers_frozen) {
+        engine_flush_writers_log(engine);
+    }
+}
+
 /* The session as writers see it; mountpoints borrowed from the session. */
 static WriterContext engine_writer_context(const EngineSession *session, GPtrArray *mounts)
 {

@@ -134,6 +134,10 @@ const char *engine_get_failure_code(const Engine *engine);
 gboolean engine_post(Engine *engine, const char *session_id, guint *thawed, GError **error);
 gboolean engine_abort(Engine *engine, const char *session_id, guint *thawed, GError **error);
 
+/* Writes the writers' held log lines (registrations, refusals) when nothing
+ * is frozen; a no-op while frozen. Called after every reply. */
+void engine_flush_logs(Engine *engine);
+
 /* The agent is stopping: thaw whatever is frozen (recorded as broken). */
 void engine_shutdown(Engine *engine);
 
