@@ -467,6 +467,30 @@ static void test_writers_around_freeze(Fixture *f, gconstpointer data)
     assert_all_writable(f);
 }
 
+/* qemu-ga's fsfreeze hook, done by the same writers: guest-fsfreeze-freeze
+ * runs them before the filesystems, guest-fsfreeze-thaw after. */
+static void test_writers_around_qga_freeze(Fixture *f, gconstpointer data)
+{
+    g_autofree char *body = g_strdup_printf(
+        "echo \"$1\" >> %s/writer.log\n"
+        "case $1 in freeze|thaw) echo $1 > %s/by-writer-$1 && sync -f %s/by-writer-$1;; esac",
+        f->dir, f->xfs->mountpoint, f->xfs->mountpoint);
+    g_autofree char *config = writers_config(f, body, 5);
+    g_autofree char *log_path = g_build_filename(f->dir, "writer.log", NULL);
+    g_autofree char *freeze = NULL;
+    g_autofree char *thaw = NULL;
+    g_autofree char *log = NULL;
+
+    f->agent = start_agent(f, NULL, config, NULL);
+    freeze = ask(f->agent, "{\"execute\":\"guest-fsfreeze-freeze\"}");
+    g_assert_cmpstr(freeze, ==, "{\"return\": 3}\n");
+    thaw = ask(f->agent, "{\"execute\":\"guest-fsfreeze-thaw\"}");
+    g_assert_cmpstr(thaw, ==, "{\"return\": 3}\n");
+    g_assert_true(g_file_get_contents(log_path, &log, NULL, NULL));
+    g_assert_cmpstr(log, ==, "freeze\nthaw\n");
+    assert_all_writable(f);
+}
+
 static void test_hung_writer_saved_state(Fixture *f, gconstpointer data)
 {
     g_autofree char *body = g_strdup_printf("[ \"$1\" = freeze ] && sleep 600\n"
@@ -529,6 +553,7 @@ int main(int argc, char **argv)
     ADD("/engine/watchdog-thaws-at-deadline", test_watchdog_thaws_at_deadline);
     ADD("/engine/sigterm-thaws", test_sigterm_thaws);
     ADD("/engine/writers-around-freeze", test_writers_around_freeze);
+    ADD("/engine/writers-around-qga-freeze", test_writers_around_qga_freeze);
     ADD("/engine/hung-writer-saved-state", test_hung_writer_saved_state);
     ADD("/engine/untrusted-writer-saved-state", test_untrusted_writer_saved_state);
     return g_test_run();
