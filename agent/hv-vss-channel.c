@@ -116,12 +116,22 @@ static void hv_vss_drop_stale(HvVssChannel *channel)
     }
 }
 
+/* What bounds the freeze, for the log. (transfer full) */
+static char *hv_vss_window_text(const HvVssChannel *channel)
+{
+    guint window = engine_get_config(channel->engine)->window_seconds;
+
+    return window ? g_strdup_printf("thawed on our own after %u s without THAW", window)
+                  : g_strdup("no freeze window: frozen until THAW");
+}
+
 static guint32 hv_vss_freeze(HvVssChannel *channel)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(GError) failure = NULL;
     g_autoptr(EligibilityReport) report = NULL;
     g_autofree char *reasons = NULL;
+    g_autofree char *window = NULL;
     const EngineSession *session;
     gint64 start = g_get_monotonic_time();
 
@@ -136,15 +146,17 @@ static guint32 hv_vss_freeze(HvVssChannel *channel)
         /* On a failed rollback the engine keeps what it could not thaw and
          * its watchdog retries; the host is told to fall back either way. */
         reasons = hv_vss_reasons(report, engine_get_failure_code(channel->engine), failure);
-        g_warning("hv-vss: FREEZE: saved-state (%s), nothing left frozen; answering E_FAIL, "
-                  HV_VSS_FALLBACK, reasons);
+        g_warning("hv-vss: FREEZE: saved-state (%s), %s; answering E_FAIL, " HV_VSS_FALLBACK,
+                  reasons,
+                  session ? "the thaw of what the rollback left frozen is being retried"
+                          : "nothing left frozen");
         return HV_E_FAIL;
     }
     channel->session_id = g_strdup(session->id);
-    g_info("hv-vss: FREEZE: session %s, %u filesystem(s) frozen in %" G_GINT64_FORMAT
-           " ms; thawed on our own after %u s without THAW",
+    window = hv_vss_window_text(channel);
+    g_info("hv-vss: FREEZE: session %s, %u filesystem(s) frozen in %" G_GINT64_FORMAT " ms; %s",
            session->id, session->frozen->len, (g_get_monotonic_time() - start) / 1000,
-           engine_get_config(channel->engine)->window_seconds);
+           window);
     return HV_S_OK;
 }
 

@@ -80,7 +80,9 @@ static bool cmd_snapshot_prepare(void *context, const JsonValue *args, JsonValue
         command_error_take_gerror(error, g_steal_pointer(&gerror));
         return false;
     }
-    if (engine_get_session(agent->engine)) {
+    /* A failure first: if even the rollback failed, the engine keeps a
+     * session to retry the thaw, but the host must still fall back. */
+    if (!failure && engine_get_session(agent->engine)) {
         *result = prepare_child_reply(agent->engine, report);
         g_info("prepare: session %s, %u filesystem(s) frozen",
                engine_get_session(agent->engine)->id,

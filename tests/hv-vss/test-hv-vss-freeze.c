@@ -39,7 +39,10 @@ typedef struct {
     LoopFs *xfs;
     FakeKernel *kernel;
     HvVssAgent *agent;
+    gboolean broken; /* the set-up failed: the test is not run, the teardown is */
 } Fixture;
+
+typedef void (*FixtureTest)(Fixture *f, gconstpointer data);
 
 static const char *quiesced_binary;
 static const char *fifreeze_seam;
@@ -50,6 +53,10 @@ static LoopFs *add_fs(Fixture *f, const char *type, guint size_mib)
     LoopFs *fs = loopfs_create(f->dir, f->dir, type, type, size_mib, &error);
 
     g_assert_no_error(error);
+    if (!fs) {
+        f->broken = TRUE;
+        return NULL;
+    }
     loopfs_guard_add(f->guard, fs);
     return fs;
 }
@@ -67,6 +74,20 @@ static void fixture_set_up(Fixture *f, gconstpointer data)
     f->device = g_build_filename(f->dir, "hv_vss", NULL);
     f->kernel = fake_kernel_new(f->device, &error);
     g_assert_no_error(error);
+    f->broken = f->broken || !f->kernel;
+}
+
+/* Runs the test unless the set-up failed (assertions are non-fatal, and a
+ * test on a half-made fixture would crash before the teardown unmounts). */
+static void fixture_run(Fixture *f, gconstpointer data)
+{
+    FixtureTest test = (FixtureTest)data;
+
+    if (f->broken) {
+        g_test_fail();
+        return;
+    }
+    test(f, NULL);
 }
 
 static void fixture_tear_down(Fixture *f, gconstpointer data)
@@ -397,7 +418,8 @@ int main(int argc, char **argv)
     }
     g_assert_nonnull(quiesced_binary);
     g_assert_nonnull(fifreeze_seam);
-#define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
+#define ADD(path, fn)                                                                             \
+    g_test_add(path, Fixture, (gconstpointer)(fn), fixture_set_up, fixture_run, fixture_tear_down)
     ADD("/hv-vss/freeze-thaw", test_freeze_thaw);
     ADD("/hv-vss/writers", test_writers);
     ADD("/hv-vss/ineligible-nothing-frozen", test_ineligible_nothing_frozen);

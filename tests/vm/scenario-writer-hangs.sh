@@ -16,7 +16,7 @@ vm_config <<EOF
 window=30
 
 [writers]
-writer-timeout=$writer_timeout
+timeout=$writer_timeout
 EOF
 vm_guest_file /etc/quiesce/writers.d/50-hang 0755 <<'EOF'
 #!/bin/sh
