@@ -228,5 +228,7 @@ tmp=$(mktemp -d "$cache/.guest.XXXXXX")
 ln -s "../$(basename "$kdir")/vmlinux" "$tmp/vmlinux"
 cp "$recipe" "$tmp/manifest.txt"
 rm -rf "$guest"; mv "$tmp" "$guest"
+# Every rebuild of the agent makes a new guest: keep the newest few.
+ls -dt "$cache"/guest-* 2>/dev/null | tail -n +6 | xargs -r rm -rf
 log "built $guest ($(du -h "$guest/initramfs.cpio" | cut -f1) initramfs)"
 echo "$guest"
