@@ -28,6 +28,10 @@ vm_boot
 vm_wait_progress ext4 10 30 && vm_wait_progress xfs 10 30 || vm_fail "the workload does not write"
 if [ -n "$VM_EXAMPLE" ]; then
   vm_wait_progress db 5 30 || vm_fail "the example SQLite workload does not write"
+  # The writer retries its connection every second until the agent is up;
+  # the backup must not start before it takes part.
+  vm_wait_console 'quiesce-sqlite-writer sqlite: registered' 15 ||
+    vm_fail "the example socket writer never registered with the agent"
 fi
 committed_ext4=$(vm_committed ext4)
 committed_xfs=$(vm_committed xfs)
