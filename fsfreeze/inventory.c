@@ -296,13 +296,17 @@ static void mount_resolve_devices(const InventoryOptions *options, InventoryMoun
 }
 
 /* Reads the superblock signature when the device is a local one: a dead
- * iSCSI session or NBD server would make the read hang. */
+ * iSCSI session or NBD server would make the read hang. Only a writable
+ * mount whose type cannot be frozen needs it (mount-class.c names what the
+ * device really holds in the reason): probing every disk on every request
+ * would put a full libblkid scan in front of each freeze. */
 static void mount_probe_signature(const InventoryOptions *options, InventoryMount *mount)
 {
     g_autofree char *dev_path = NULL;
     DeviceStackSummary summary;
 
-    if (!options->probe_signatures || !mount->stack || !mount->device_name) {
+    if (!options->probe_signatures || !mount->stack || !mount->device_name ||
+        mount->read_only || fs_type_get_kind(mount->fstype) == FS_TYPE_KIND_FREEZABLE) {
         return;
     }
     device_stack_summarize(mount->stack, &summary);

@@ -85,7 +85,9 @@ struct InventoryMount {
     DeviceNode *stack;     /* owned; NULL without a block device or on error */
     char *stack_error;     /* owned; why a block device could not be resolved */
     GPtrArray *loops;      /* owned InventoryLoop */
-    Signature *signature;  /* owned; libblkid's view of block_dev, or NULL */
+    Signature *signature;  /* owned; libblkid's view of block_dev, or NULL;
+                            * probed only for writable mounts of a type that
+                            * cannot be frozen */
 };
 
 typedef struct {

@@ -1,0 +1,297 @@
+/*
+ * qga-bench.c — measures a QGA agent on a unix socket, the way hosts use it:
+ *   sequential   N guest-sync round trips on one connection (libvirt style)
+ *   per-command  N connections, each guest-sync-delimited + guest-ping in one
+ *                write, read to the second reply, close (Proxmox style)
+ *   pipelined    N guest-sync requests in one write, read all N replies
+ * Prints one line per measure: name, count, p50/p99 µs (or total ms and
+ * requests per second for pipelined). bench/run.sh runs it against quiesced
+ * and Debian's qemu-ga side by side.
+ *
+ * freeze mode (bench/freeze-vm.sh, agents inside a QEMU guest, never on this
+ * machine): N rounds of guest-fsfreeze-freeze then guest-fsfreeze-thaw on
+ * each agent in turn, interleaved so both see the same guest load; prints
+ * per agent p50/p99/max of the freeze and of the thaw round trip and how
+ * many filesystems each froze.
+ * usage: qga-bench SOCKET [N]
+ *        qga-bench --freeze N NAME=SOCKET [NAME=SOCKET...]
+ */
+#include <errno.h>
+#include <glib.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static int bench_connect(const char *path)
+{
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    g_strlcpy(addr.sun_path, path, sizeof(addr.sun_path));
+    if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+        perror("connect");
+        exit(1);
+    }
+    return fd;
+}
+
+static void bench_send(int fd, const char *text, gsize len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, text, len);
+        if (n <= 0) {
+            perror("write");
+            exit(1);
+        }
+        text += n;
+        len -= (gsize)n;
+    }
+}
+
+/* Reads until `lines` newlines arrived. */
+static void bench_read_lines(int fd, guint lines)
+{
+    char buf[65536];
+
+    while (lines > 0) {
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n <= 0) {
+            fprintf(stderr, "read: connection closed with %u replies missing\n", lines);
+            exit(1);
+        }
+        for (ssize_t i = 0; i < n; i++) {
+            lines -= buf[i] == '\n';
+        }
+    }
+}
+
+static int compare_i64(const void *a, const void *b)
+{
+    gint64 x = *(const gint64 *)a;
+    gint64 y = *(const gint64 *)b;
+    return (x > y) - (x < y);
+}
+
+static void report(const char *name, gint64 *samples, guint n)
+{
+    qsort(samples, n, sizeof(*samples), compare_i64);
+    printf("%-12s n=%-6u p50=%6" G_GINT64_FORMAT " us  p99=%6" G_GINT64_FORMAT " us\n", name, n,
+           samples[n / 2], samples[(n * 99) / 100]);
+}
+
+/* Reads one reply line into `line` (without the newline). */
+static void bench_read_reply(int fd, GString *line)
+{
+    char c;
+
+    g_string_truncate(line, 0);
+    for (;;) {
+        ssize_t n = read(fd, &c, 1);
+        if (n <= 0) {
+            fprintf(stderr, "read: connection closed before the reply\n");
+            exit(1);
+        }
+        if (c == '\n') {
+            return;
+        }
+        g_string_append_c(line, c);
+    }
+}
+
+static void report_ms(const char *agent, const char *name, gint64 *samples, guint n)
+{
+    qsort(samples, n, sizeof(*samples), compare_i64);
+    printf("%-10s %-7s n=%-4u p50=%8.1f ms  p99=%8.1f ms  max=%8.1f ms\n", agent, name, n,
+           samples[n / 2] / 1000.0, samples[(n * 99) / 100] / 1000.0, samples[n - 1] / 1000.0);
+}
+
+struct freeze_agent {
+    const char *name;
+    int fd;
+    gint64 *freeze_us;
+    gint64 *thaw_us;
+    long frozen;
+};
+
+/* One request, one reply; a reply that is not {"return": COUNT} ends the run. */
+static gint64 freeze_call(struct freeze_agent *agent, const char *req, long *count)
+{
+    g_autoptr(GString) line = g_string_new(NULL);
+    gint64 start = g_get_monotonic_time();
+    const char *ret;
+    gint64 took;
+
+    bench_send(agent->fd, req, strlen(req));
+    bench_read_reply(agent->fd, line);
+    took = g_get_monotonic_time() - start;
+    ret = strstr(line->str, "{\"return\": ");
+    if (ret != line->str) {
+        fprintf(stderr, "%s: %s -> %s\n", agent->name, req, line->str);
+        exit(1);
+    }
+    *count = strtol(ret + strlen("{\"return\": "), NULL, 10);
+    return took;
+}
+
+static int bench_freeze(int argc, char **argv)
+{
+    guint n = (guint)atoi(argv[2]);
+    guint count = (guint)(argc - 3);
+    g_autofree struct freeze_agent *agents = g_new0(struct freeze_agent, count);
+
+    if (n == 0 || count == 0) {
+        fprintf(stderr, "usage: qga-bench --freeze N NAME=SOCKET [NAME=SOCKET...]\n");
+        return 2;
+    }
+    for (guint a = 0; a < count; a++) {
+        char *eq = strchr(argv[3 + a], '=');
+        g_autoptr(GString) line = g_string_new(NULL);
+        const char *sync = "{\"execute\":\"guest-sync\",\"arguments\":{\"id\":7}}\n";
+
+        if (eq == NULL) {
+            fprintf(stderr, "qga-bench: %s is not NAME=SOCKET\n", argv[3 + a]);
+            return 2;
+        }
+        *eq = '\0';
+        agents[a].name = argv[3 + a];
+        agents[a].fd = bench_connect(eq + 1);
+        agents[a].freeze_us = g_new(gint64, n);
+        agents[a].thaw_us = g_new(gint64, n);
+        /* A host opening a virtio-serial chardev may find stale bytes: sync first. */
+        bench_send(agents[a].fd, sync, strlen(sync));
+        do {
+            bench_read_reply(agents[a].fd, line);
+        } while (strstr(line->str, "{\"return\": 7}") == NULL);
+    }
+    for (guint i = 0; i < n; i++) {
+        for (guint a = 0; a < count; a++) {
+            long thawed;
+
+            agents[a].freeze_us[i] =
+                freeze_call(&agents[a], "{\"execute\":\"guest-fsfreeze-freeze\"}\n", &agents[a].frozen);
+            agents[a].thaw_us[i] =
+                freeze_call(&agents[a], "{\"execute\":\"guest-fsfreeze-thaw\"}\n", &thawed);
+            if (agents[a].frozen == 0 || thawed != agents[a].frozen) {
+                fprintf(stderr, "%s: froze %ld, thawed %ld filesystems\n", agents[a].name,
+                        agents[a].frozen, thawed);
+                return 1;
+            }
+        }
+    }
+    for (guint a = 0; a < count; a++) {
+        printf("%-10s froze %ld filesystems per round\n", agents[a].name, agents[a].frozen);
+        report_ms(agents[a].name, "freeze", agents[a].freeze_us, n);
+        report_ms(agents[a].name, "thaw", agents[a].thaw_us, n);
+        close(agents[a].fd);
+        g_free(agents[a].freeze_us);
+        g_free(agents[a].thaw_us);
+    }
+    return 0;
+}
+
+static void bench_sequential(const char *path, guint n)
+{
+    g_autofree gint64 *samples = g_new(gint64, n);
+    int fd = bench_connect(path);
+
+    for (guint i = 0; i < n; i++) {
+        g_autofree char *req =
+            g_strdup_printf("{\"execute\":\"guest-sync\",\"arguments\":{\"id\":%u}}\n", i);
+        gint64 start = g_get_monotonic_time();
+        bench_send(fd, req, strlen(req));
+        bench_read_lines(fd, 1);
+        samples[i] = g_get_monotonic_time() - start;
+    }
+    close(fd);
+    report("sequential", samples, n);
+}
+
+static void bench_per_command(const char *path, guint n)
+{
+    g_autofree gint64 *samples = g_new(gint64, n);
+
+    for (guint i = 0; i < n; i++) {
+        g_autofree char *req = g_strdup_printf(
+            "{\"execute\":\"guest-sync-delimited\",\"arguments\":{\"id\":%u}}\n"
+            "{\"execute\":\"guest-ping\",\"arguments\":{}}\n", i);
+        gint64 start = g_get_monotonic_time();
+        int fd = bench_connect(path);
+        bench_send(fd, req, strlen(req));
+        bench_read_lines(fd, 2);
+        close(fd);
+        samples[i] = g_get_monotonic_time() - start;
+    }
+    report("per-command", samples, n);
+}
+
+/*
+ * Writes the whole burst while reading replies as they come: an agent that
+ * blocks on a full reply pipe stops reading, and a client that only writes
+ * would deadlock against it.
+ */
+static void bench_pipelined(const char *path, guint n)
+{
+    g_autoptr(GString) burst = g_string_new(NULL);
+    char buf[65536];
+    gsize sent = 0;
+    guint missing = n;
+    gint64 start;
+    gint64 took;
+    int fd = bench_connect(path);
+
+    for (guint i = 0; i < n; i++) {
+        g_string_append_printf(burst, "{\"execute\":\"guest-sync\",\"arguments\":{\"id\":%u}}", i);
+    }
+    start = g_get_monotonic_time();
+    while (missing > 0) {
+        struct pollfd pfd = { .fd = fd, .events = POLLIN | (sent < burst->len ? POLLOUT : 0) };
+
+        if (poll(&pfd, 1, 10000) <= 0) {
+            fprintf(stderr, "pipelined: no progress for 10 s, %u replies missing\n", missing);
+            exit(1);
+        }
+        if (pfd.revents & POLLOUT) {
+            ssize_t w = send(fd, burst->str + sent, burst->len - sent, MSG_DONTWAIT);
+            if (w < 0 && errno != EAGAIN) {
+                perror("send");
+                exit(1);
+            }
+            sent += w > 0 ? (gsize)w : 0;
+        }
+        if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
+            ssize_t r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+            if (r == 0 || (r < 0 && errno != EAGAIN)) {
+                fprintf(stderr, "pipelined: connection closed with %u replies missing\n", missing);
+                exit(1);
+            }
+            for (ssize_t i = 0; i < r; i++) {
+                missing -= buf[i] == '\n';
+            }
+        }
+    }
+    took = g_get_monotonic_time() - start;
+    close(fd);
+    printf("%-12s n=%-6u total=%5" G_GINT64_FORMAT " ms  %8.0f req/s\n", "pipelined", n,
+           took / 1000, n / (took / 1e6));
+}
+
+int main(int argc, char **argv)
+{
+    guint n = argc > 2 ? (guint)atoi(argv[2]) : 1000;
+
+    if (argc >= 3 && strcmp(argv[1], "--freeze") == 0) {
+        return bench_freeze(argc, argv);
+    }
+    if (argc < 2 || n == 0) {
+        fprintf(stderr, "usage: qga-bench SOCKET [N]\n");
+        return 2;
+    }
+    bench_sequential(argv[1], n);
+    bench_per_command(argv[1], n / 4 ? n / 4 : 1);
+    bench_pipelined(argv[1], n * 10);
+    return 0;
+}
