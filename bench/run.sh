@@ -32,5 +32,8 @@ agents=(quiesced qemu-ga)
 for i in 0 1; do
   echo "== ${agents[$i]}: ${versions[$i]}"
   "$top/build/main/bench/qga-bench" "$work/${agents[$i]}.sock" "$n"
-  ps -o rss=,cputime= -p "${pids[$i]}" | awk '{printf "%-12s rss=%d KiB cpu=%s\n", "process", $1, $2}'
+  # utime + stime (fields 14, 15 of /proc/PID/stat) in clock ticks
+  awk -v hz="$(getconf CLK_TCK)" -v rss="$(ps -o rss= -p "${pids[$i]}")" \
+    '{printf "%-12s rss=%d KiB  cpu=%d ms (whole run)\n", "process", rss, ($14 + $15) * 1000 / hz}' \
+    "/proc/${pids[$i]}/stat"
 done
