@@ -52,15 +52,47 @@ static void listener_client_closed(void *opaque)
     g_idle_add(listener_drop_idle, listener);
 }
 
+static gboolean listener_retry(gpointer user_data)
+{
+    Listener *listener = user_data;
+
+    listener->retry_timer = 0;
+    listener_watch(listener);
+    return G_SOURCE_REMOVE;
+}
+
+/* Errors that concern one connection, which is gone from the queue: keep
+ * listening. Anything else (EMFILE, ENFILE, ENOBUFS, ENOMEM, ...) leaves the
+ * connection queued and the socket readable. */
+static gboolean listener_error_is_transient(int err)
+{
+    return err == EAGAIN || err == EINTR || err == ECONNABORTED || err == EPROTO || err == EPERM;
+}
+
 static gboolean listener_accept(int fd, GIOCondition condition, gpointer user_data)
 {
     Listener *listener = user_data;
     Transport *transport = listener->transport;
     int client = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int err = client < 0 ? errno : 0;
 
-    if (client < 0) {
-        /* EAGAIN, ECONNABORTED, EMFILE...: keep listening; nothing to hand on. */
+    if (client < 0 && listener_error_is_transient(err)) {
         return G_SOURCE_CONTINUE;
+    }
+    if (client < 0) {
+        /* Said once, not every LISTENER_RETRY_MS while it lasts. */
+        if (err != listener->accept_errno) {
+            g_warning("%s:%s: accept: %s; pausing, retrying every %u ms", transport->ops->kind,
+                      transport->address, g_strerror(err), LISTENER_RETRY_MS);
+        }
+        listener->accept_errno = err;
+        listener->listen_watch = 0;
+        listener->retry_timer = g_timeout_add(LISTENER_RETRY_MS, listener_retry, listener);
+        return G_SOURCE_REMOVE;
+    }
+    if (listener->accept_errno) {
+        g_info("%s:%s: accepting again", transport->ops->kind, transport->address);
+        listener->accept_errno = 0;
     }
     listener->client_fd = client;
     listener->listen_watch = 0;
@@ -92,6 +124,7 @@ void listener_stop(Listener *listener)
     }
     g_idle_remove_by_data(listener);
     g_clear_handle_id(&listener->listen_watch, g_source_remove);
+    g_clear_handle_id(&listener->retry_timer, g_source_remove);
     listener_drop_client(listener);
     if (listener->listen_fd >= 0) {
         close(listener->listen_fd);

@@ -6,6 +6,11 @@
  * connected the listening socket is not watched, so a second client waits in
  * the backlog and is served when the first leaves. Every accepted connection
  * is reported as "connected" so the protocol layer starts from a clean parser.
+ *
+ * When accept() fails for want of resources (EMFILE, ENFILE, ENOBUFS,
+ * ENOMEM) the pending connection stays queued and the listening socket stays
+ * readable: watching it would spin the main loop at full CPU. The watch is
+ * then removed and re-armed after LISTENER_RETRY_MS instead.
  */
 #ifndef QUIESCE_TRANSPORTS_LISTENER_H
 #define QUIESCE_TRANSPORTS_LISTENER_H
@@ -13,10 +18,14 @@
 #include "transports/fd-stream.h"
 #include "transports/transport.h"
 
+#define LISTENER_RETRY_MS 250
+
 typedef struct {
     int listen_fd;
     int client_fd;
-    guint listen_watch;
+    guint listen_watch; /* 0 while a client is served or accepting is paused */
+    guint retry_timer;  /* re-arms listen_watch after a resource error */
+    int accept_errno;   /* the last accept() error that paused us; 0 when none */
     FdStream *stream;
     Transport *transport;
 } Listener;
