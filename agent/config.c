@@ -63,10 +63,43 @@ static gboolean config_fail(GError **error, const char *path, const char *group,
     return FALSE;
 }
 
+gboolean config_parse_number(const char *text, gint64 min, gint64 max, gint64 *out, GError **error)
+{
+    gint64 value;
+
+    if (!g_ascii_string_to_signed(text, 10, min, max, &value, NULL)) {
+        g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
+                    "must be a whole number from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT
+                    ", not '%s'",
+                    min, max, text);
+        return FALSE;
+    }
+    *out = value;
+    return TRUE;
+}
+
+/* An optional numeric key in [min, max]; *out is left alone when absent. */
+static gboolean config_load_number(GKeyFile *file, const char *path, const char *group,
+                                   const char *key, gint64 min, gint64 max, gint64 *out,
+                                   GError **error)
+{
+    g_autofree char *text = g_key_file_get_value(file, group, key, NULL);
+    GError *cause = NULL;
+
+    if (!text) {
+        return TRUE;
+    }
+    if (!config_parse_number(g_strstrip(text), min, max, out, &cause)) {
+        return config_fail(error, path, group, key, cause);
+    }
+    return TRUE;
+}
+
 static gboolean config_load_agent(GKeyFile *file, const char *path, AgentConfig *agent,
                                   GError **error)
 {
-    GError *cause = NULL;
+    gint64 bytes = (gint64)agent->max_request_bytes;
+    gint64 depth = agent->max_depth;
 
     if (g_key_file_has_key(file, "agent", "channels", NULL)) {
         g_strfreev(agent->channels);
@@ -80,24 +113,14 @@ static gboolean config_load_agent(GKeyFile *file, const char *path, AgentConfig 
         g_strfreev(agent->block_rpcs);
         agent->block_rpcs = g_key_file_get_string_list(file, "agent", "block-rpcs", NULL, NULL);
     }
-    if (g_key_file_has_key(file, "agent", "max-request-bytes", NULL)) {
-        guint64 value = g_key_file_get_uint64(file, "agent", "max-request-bytes", &cause);
-        if (cause || value < 64) {
-            return config_fail(error, path, "agent", "max-request-bytes",
-                               cause ? cause : g_error_new_literal(QUIESCE_ERROR, 0,
-                                                                   "must be at least 64"));
-        }
-        agent->max_request_bytes = value;
+    if (!config_load_number(file, path, "agent", "max-request-bytes", CONFIG_MAX_REQUEST_BYTES_MIN,
+                            CONFIG_MAX_REQUEST_BYTES_MAX, &bytes, error) ||
+        !config_load_number(file, path, "agent", "max-depth", CONFIG_MAX_DEPTH_MIN,
+                            CONFIG_MAX_DEPTH_MAX, &depth, error)) {
+        return FALSE;
     }
-    if (g_key_file_has_key(file, "agent", "max-depth", NULL)) {
-        gint value = g_key_file_get_integer(file, "agent", "max-depth", &cause);
-        if (cause || value < 2) {
-            return config_fail(error, path, "agent", "max-depth",
-                               cause ? cause : g_error_new_literal(QUIESCE_ERROR, 0,
-                                                                   "must be at least 2"));
-        }
-        agent->max_depth = (guint)value;
-    }
+    agent->max_request_bytes = (gsize)bytes;
+    agent->max_depth = (guint)depth;
     return TRUE;
 }
 
@@ -105,16 +128,13 @@ static gboolean config_load_freeze(GKeyFile *file, const char *path, EngineConfi
                                    GError **error)
 {
     GError *cause = NULL;
+    gint64 window = engine->window_seconds;
 
-    if (g_key_file_has_key(file, "freeze", "window", NULL)) {
-        gint value = g_key_file_get_integer(file, "freeze", "window", &cause);
-        if (cause || value < 0) {
-            return config_fail(error, path, "freeze", "window",
-                               cause ? cause : g_error_new_literal(QUIESCE_ERROR, 0,
-                                                                   "seconds, 0 = no limit"));
-        }
-        engine->window_seconds = (guint)value;
+    if (!config_load_number(file, path, "freeze", "window", CONFIG_WINDOW_SECONDS_MIN,
+                            CONFIG_WINDOW_SECONDS_MAX, &window, error)) {
+        return FALSE;
     }
+    engine->window_seconds = (guint)window;
     if (g_key_file_has_key(file, "freeze", "state-dir", NULL)) {
         g_free(engine->state_dir);
         engine->state_dir = g_key_file_get_string(file, "freeze", "state-dir", NULL);
@@ -170,19 +190,14 @@ static void config_take_list(GKeyFile *file, const char *key, char ***list)
 static gboolean config_load_seconds(GKeyFile *file, const char *path, const char *key,
                                     guint *out_ms, GError **error)
 {
-    GError *cause = NULL;
-    gint value;
+    gint64 seconds = 0; /* stays 0 when the key is absent */
 
-    if (!g_key_file_has_key(file, "writers", key, NULL)) {
-        return TRUE;
+    if (!config_load_number(file, path, "writers", key, 1, 3600, &seconds, error)) {
+        return FALSE;
     }
-    value = g_key_file_get_integer(file, "writers", key, &cause);
-    if (cause || value < 1 || value > 3600) {
-        return config_fail(error, path, "writers", key,
-                           cause ? cause : g_error_new_literal(QUIESCE_ERROR, 0,
-                                                               "seconds, 1 to 3600"));
+    if (seconds > 0) {
+        *out_ms = (guint)seconds * 1000;
     }
-    *out_ms = (guint)value * 1000;
     return TRUE;
 }
 

@@ -14,6 +14,25 @@
 
 #define CONFIG_DEFAULT_PATH "/etc/quiesce/quiesced.conf"
 
+/*
+ * Ranges of the numeric settings, the same on the command line and in the
+ * file. Requests: QEMU's own token size and nesting caps (64 MiB, 1024) are
+ * the most any host needs. The freeze window must be bounded (DESIGN §1: a
+ * guest never stays frozen because a host died); VSS holds I/O for 10 s and
+ * gives writers 60 s, so ten minutes is already generous.
+ */
+#define CONFIG_MAX_REQUEST_BYTES_MIN 64
+#define CONFIG_MAX_REQUEST_BYTES_MAX 67108864 /* 64 MiB; a plain number for --help */
+#define CONFIG_MAX_DEPTH_MIN 2
+#define CONFIG_MAX_DEPTH_MAX 1024
+#define CONFIG_WINDOW_SECONDS_MIN 1
+#define CONFIG_WINDOW_SECONDS_MAX 600
+
+/* Parses a decimal integer in [min, max]; the error says the range and
+ * quotes text (callers prefix the option or key). */
+gboolean config_parse_number(const char *text, gint64 min, gint64 max, gint64 *out,
+                             GError **error);
+
 /* Applies the file's settings onto agent and engine (which hold defaults).
  * A missing file is an error only when must_exist. */
 gboolean config_load(const char *path, gboolean must_exist, AgentConfig *agent,

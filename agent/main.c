@@ -30,14 +30,57 @@ static char *opt_config;
 static char *opt_confine;
 static char *opt_state_dir;
 static char **opt_exclude;
-static gint opt_window = -1;
 static gboolean opt_strict;
 static gboolean opt_check;
 static gboolean opt_json;
 static gboolean opt_verbose;
 static gboolean opt_version;
+/* Numeric options: 0 = not given (every range starts at 1 or more). */
+static gint64 opt_window;
 static gint64 opt_max_request_bytes;
-static gint opt_max_depth;
+static gint64 opt_max_depth;
+
+typedef struct {
+    const char *long_name;
+    char short_name; /* 0: none */
+    gint64 min;
+    gint64 max;
+    gint64 *value;
+} MainNumberOption;
+
+/* The ranges are config.h's, so the command line and the file agree. */
+static const MainNumberOption main_number_options[] = {
+    { "freeze-window", 'w', CONFIG_WINDOW_SECONDS_MIN, CONFIG_WINDOW_SECONDS_MAX, &opt_window },
+    { "max-request-bytes", 0, CONFIG_MAX_REQUEST_BYTES_MIN, CONFIG_MAX_REQUEST_BYTES_MAX,
+      &opt_max_request_bytes },
+    { "max-depth", 0, CONFIG_MAX_DEPTH_MIN, CONFIG_MAX_DEPTH_MAX, &opt_max_depth },
+};
+
+/* GOptionArgFunc for the numeric options: range-checked at parse time, so a
+ * negative or zero value is an error (exit status 2), never a silent
+ * default or a huge unsigned number. */
+static gboolean main_parse_number(const char *option_name, const char *value, gpointer data,
+                                  GError **error)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(main_number_options); i++) {
+        const MainNumberOption *option = &main_number_options[i];
+        g_autofree char *long_name = g_strconcat("--", option->long_name, NULL);
+        char short_name[3] = { '-', option->short_name, '\0' };
+        g_autoptr(GError) cause = NULL;
+
+        if (!g_str_equal(option_name, long_name) &&
+            !(option->short_name && g_str_equal(option_name, short_name))) {
+            continue;
+        }
+        if (!config_parse_number(value, option->min, option->max, option->value, &cause)) {
+            g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "%s: %s", long_name,
+                        cause->message);
+            return FALSE;
+        }
+        return TRUE;
+    }
+    g_assert_not_reached();
+}
 
 static const GOptionEntry main_options[] = {
     { "channel", 'c', 0, G_OPTION_ARG_STRING_ARRAY, &opt_channels,
@@ -53,8 +96,9 @@ static const GOptionEntry main_options[] = {
       "Only consider filesystems mounted at or under DIR", "DIR" },
     { "exclude", 'x', 0, G_OPTION_ARG_FILENAME_ARRAY, &opt_exclude,
       "Leave the filesystem mounted at PATH out of every freeze (repeatable)", "PATH" },
-    { "freeze-window", 'w', 0, G_OPTION_ARG_INT, &opt_window,
-      "Thaw on our own after N seconds frozen (default 60, 0 = never)", "N" },
+    { "freeze-window", 'w', 0, G_OPTION_ARG_CALLBACK, main_parse_number,
+      "Thaw on our own after N seconds frozen (" G_STRINGIFY(CONFIG_WINDOW_SECONDS_MIN) " to "
+      G_STRINGIFY(CONFIG_WINDOW_SECONDS_MAX) ", default 60)", "N" },
     { "state-dir", 't', 0, G_OPTION_ARG_FILENAME, &opt_state_dir,
       "Where the frozen state is kept (default " ENGINE_DEFAULT_STATE_DIR ")", "DIR" },
     { "strict", 0, 0, G_OPTION_ARG_NONE, &opt_strict,
@@ -62,10 +106,12 @@ static const GOptionEntry main_options[] = {
     { "check", 0, 0, G_OPTION_ARG_NONE, &opt_check,
       "Print the eligibility report and exit (0 eligible, 1 not)", NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json, "With --check: print JSON", NULL },
-    { "max-request-bytes", 0, 0, G_OPTION_ARG_INT64, &opt_max_request_bytes,
-      "Largest request accepted, in bytes (default 1 MiB)", "N" },
-    { "max-depth", 0, 0, G_OPTION_ARG_INT, &opt_max_depth,
-      "Deepest JSON nesting accepted (default 64)", "N" },
+    { "max-request-bytes", 0, 0, G_OPTION_ARG_CALLBACK, main_parse_number,
+      "Largest request accepted, in bytes (" G_STRINGIFY(CONFIG_MAX_REQUEST_BYTES_MIN) " to "
+      G_STRINGIFY(CONFIG_MAX_REQUEST_BYTES_MAX) ", default 1 MiB)", "N" },
+    { "max-depth", 0, 0, G_OPTION_ARG_CALLBACK, main_parse_number,
+      "Deepest JSON nesting accepted (" G_STRINGIFY(CONFIG_MAX_DEPTH_MIN) " to "
+      G_STRINGIFY(CONFIG_MAX_DEPTH_MAX) ", default 64)", "N" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opt_verbose, "Log debug messages", NULL },
     { "version", 'V', 0, G_OPTION_ARG_NONE, &opt_version, "Print the version and exit", NULL },
     { NULL, 0, 0, 0, NULL, NULL, NULL },
@@ -117,12 +163,7 @@ static gboolean main_apply_options(AgentConfig *config, EngineConfig *engine, GE
     if (opt_max_depth) {
         config->max_depth = (guint)opt_max_depth;
     }
-    if (config->max_request_bytes < 64 || config->max_depth < 2) {
-        g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                            "--max-request-bytes must be >= 64 and --max-depth >= 2");
-        return FALSE;
-    }
-    if (opt_window >= 0) {
+    if (opt_window) {
         engine->window_seconds = (guint)opt_window;
     }
     if (opt_state_dir) {

@@ -2,10 +2,11 @@
  * test-daemon.c — the real quiesced on a unix socket, spoken to in raw bytes:
  * socket permissions, clean SIGTERM exit, allow/block lists, a stale partial
  * request from a vanished client, request size and nesting limits, a burst of
- * pipelined requests, and bad command lines.
+ * pipelined requests, and bad command lines (numbers out of range included).
  */
 #include <gio/gio.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "tests/protocol/agent-process.h"
 
@@ -162,6 +163,55 @@ static void test_bad_command_line(void)
     }
 }
 
+/* Numeric options out of range: a clear error naming the option and the
+ * range, exit status 2 (a negative --max-request-bytes used to become a huge
+ * limit, 0 the default, and --freeze-window=0 an unbounded freeze). */
+static void test_bad_numbers(void)
+{
+    const struct {
+        const char *arg;
+        const char *message;
+    } cases[] = {
+        { "--max-request-bytes=-5",
+          "--max-request-bytes: must be a whole number from 64 to 67108864, not '-5'" },
+        { "--max-request-bytes=0", "--max-request-bytes: must be a whole number" },
+        { "--max-depth=0", "--max-depth: must be a whole number from 2 to 1024, not '0'" },
+        { "--max-depth=-1", "--max-depth: must be a whole number" },
+        { "--freeze-window=0", "--freeze-window: must be a whole number from 1 to 600, not '0'" },
+        { "--freeze-window=-1", "--freeze-window: must be a whole number" },
+        { "--freeze-window=601", "--freeze-window: must be a whole number" },
+        { "--freeze-window=soon", "--freeze-window: must be a whole number" },
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        const char *argv[] = { quiesced_binary, "--channel=unix-listen:/nonexistent/q.sock",
+                               "--confine=/nonexistent", "--state-dir=/nonexistent",
+                               "--config=/dev/null", cases[i].arg, NULL };
+        g_autofree char *err = NULL;
+        g_autoptr(GError) error = NULL;
+        int status = 0;
+
+        g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
+                                   NULL, NULL, &err, &status, &error));
+        g_assert_true(WIFEXITED(status));
+        g_assert_cmpint(WEXITSTATUS(status), ==, 2);
+        g_assert_nonnull(strstr(err, cases[i].message));
+    }
+}
+
+static void test_help_gives_ranges(void)
+{
+    const char *argv[] = { quiesced_binary, "--help", NULL };
+    g_autofree char *out = NULL;
+    g_autoptr(GError) error = NULL;
+    int status = 0;
+
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+                               &out, NULL, &status, &error));
+    g_assert_nonnull(strstr(out, "seconds frozen (1 to 600, default 60)"));
+    g_assert_nonnull(strstr(out, "(64 to 67108864, default 1 MiB)"));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -175,5 +225,7 @@ int main(int argc, char **argv)
     g_test_add_func("/daemon/nesting-limit", test_nesting_limit);
     g_test_add_func("/daemon/pipelined-burst", test_pipelined_burst);
     g_test_add_func("/daemon/bad-command-line", test_bad_command_line);
+    g_test_add_func("/daemon/bad-numbers", test_bad_numbers);
+    g_test_add_func("/daemon/help-gives-ranges", test_help_gives_ranges);
     return g_test_run();
 }

@@ -1,7 +1,7 @@
 /*
  * test-config.c — the configuration file: the shipped sample parses and
  * changes nothing, settings apply, and typos or bad values are refused with
- * the file, group and key named.
+ * the file, group and key named (numbers outside their range included).
  */
 #include <glib/gstdio.h>
 
@@ -82,6 +82,20 @@ static void test_errors_name_the_key(void)
         { "[eligibility]\nstrict=maybe\n", "[eligibility] strict" },
         { "[freeze]\nexclude=relative/path\n", "[freeze] exclude" },
         { "[agent]\nmax-request-bytes=10\n", "[agent] max-request-bytes" },
+        /* g_key_file_get_uint64() took "-5" as 2^64 - 5 */
+        { "[agent]\nmax-request-bytes=-5\n", "[agent] max-request-bytes: must be a whole "
+                                              "number from 64 to 67108864, not '-5'" },
+        { "[agent]\nmax-request-bytes=0\n", "[agent] max-request-bytes" },
+        { "[agent]\nmax-request-bytes=67108865\n", "[agent] max-request-bytes" },
+        { "[agent]\nmax-depth=0\n", "[agent] max-depth" },
+        { "[agent]\nmax-depth=-3\n", "[agent] max-depth" },
+        { "[agent]\nmax-depth=1025\n", "[agent] max-depth" },
+        /* the window is bounded: no "0 = never", at most ten minutes */
+        { "[freeze]\nwindow=0\n", "[freeze] window: must be a whole number from 1 to 600, "
+                                   "not '0'" },
+        { "[freeze]\nwindow=601\n", "[freeze] window" },
+        { "[writers]\ntimeout=0\n", "[writers] timeout" },
+        { "[writers]\ntotal-timeout=-1\n", "[writers] total-timeout" },
         { "not a key file", "" },
     };
 
@@ -97,6 +111,22 @@ static void test_errors_name_the_key(void)
         /* Nothing half-applied that matters: defaults where the error was. */
         g_assert_cmpuint(engine->window_seconds, ==, ENGINE_DEFAULT_WINDOW_SECONDS);
     }
+}
+
+static void test_numeric_bounds_accepted(void)
+{
+    g_auto(AgentConfig) agent = { 0 };
+    g_autoptr(EngineConfig) engine = engine_config_new();
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true(load("[agent]\nmax-request-bytes=67108864\nmax-depth=2\n"
+                       "[freeze]\nwindow=600\n[writers]\ntimeout=3600\n",
+                       &agent, engine, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(agent.max_request_bytes, ==, CONFIG_MAX_REQUEST_BYTES_MAX);
+    g_assert_cmpuint(agent.max_depth, ==, 2);
+    g_assert_cmpuint(engine->window_seconds, ==, CONFIG_WINDOW_SECONDS_MAX);
+    g_assert_cmpuint(engine->writers.writer_timeout_ms, ==, 3600 * 1000);
 }
 
 static void test_missing_file(void)
@@ -116,6 +146,7 @@ int main(int argc, char **argv)
     g_test_add_func("/config/sample-is-all-defaults", test_sample_is_all_defaults);
     g_test_add_func("/config/settings-apply", test_settings_apply);
     g_test_add_func("/config/errors-name-the-key", test_errors_name_the_key);
+    g_test_add_func("/config/numeric-bounds-accepted", test_numeric_bounds_accepted);
     g_test_add_func("/config/missing-file", test_missing_file);
     return g_test_run();
 }
