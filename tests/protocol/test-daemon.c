@@ -2,7 +2,8 @@
  * test-daemon.c — the real quiesced on a unix socket, spoken to in raw bytes:
  * socket permissions, clean SIGTERM exit, allow/block lists, a stale partial
  * request from a vanished client, request size and nesting limits, a burst of
- * pipelined requests, and bad command lines (numbers out of range included).
+ * pipelined requests, bad command lines (numbers out of range included), and
+ * an error reply checked against the one docs/protocol.md shows.
  */
 #include <gio/gio.h>
 #include <sys/stat.h>
@@ -212,6 +213,43 @@ static void test_help_gives_ranges(void)
     g_assert_nonnull(strstr(out, "(64 to 67108864, default 1 MiB)"));
 }
 
+/* The exchange docs/protocol.md shows for a request containing fragment:
+ * the "> " line's request and the "< " line after it (with its newline). */
+static void documented_exchange(const char *fragment, char **request, char **reply)
+{
+    g_autofree char *path =
+        g_build_filename(g_getenv("QUIESCE_SOURCE_DIR"), "docs", "protocol.md", NULL);
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    lines = g_strsplit(text, "\n", -1);
+    for (gsize i = 0; lines[i] && lines[i + 1]; i++) {
+        if (g_str_has_prefix(lines[i], "> ") && strstr(lines[i], fragment) &&
+            g_str_has_prefix(lines[i + 1], "< ")) {
+            *request = g_strdup(lines[i] + 2);
+            *reply = g_strdup_printf("%s\n", lines[i + 1] + 2);
+            return;
+        }
+    }
+    g_error("docs/protocol.md shows no exchange for %s", fragment);
+}
+
+/* What an unknown session id gets from abort is exactly what the docs say. */
+static void test_abort_unknown_session_as_documented(void)
+{
+    g_autoptr(AgentProcess) agent = start(NULL);
+    g_autofree char *request = NULL;
+    g_autofree char *documented = NULL;
+    g_autofree char *reply = NULL;
+
+    documented_exchange("\"guest-snapshot-abort\",\"arguments\":{\"session\":\"no-such-session\"}",
+                        &request, &documented);
+    reply = ask(agent, request, 1);
+    g_assert_cmpstr(reply, ==, documented);
+    stop(agent);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -227,5 +265,7 @@ int main(int argc, char **argv)
     g_test_add_func("/daemon/bad-command-line", test_bad_command_line);
     g_test_add_func("/daemon/bad-numbers", test_bad_numbers);
     g_test_add_func("/daemon/help-gives-ranges", test_help_gives_ranges);
+    g_test_add_func("/daemon/abort-unknown-session-as-documented",
+                    test_abort_unknown_session_as_documented);
     return g_test_run();
 }
