@@ -11,6 +11,7 @@ packages=(
   gcc-mingw-w64-x86-64 wine wine64
   e2fsprogs xfsprogs btrfs-progs dosfstools util-linux mount
   qemu-system-x86 cpio kmod xz-utils sqlite3
+  libfuse3-dev hyperv-daemons
 )
 
 missing=()

@@ -26,9 +26,11 @@ files=()
 # The modules the guest loads, in this order (dependencies are added in front
 # of each from modules.dep). crc32c_generic first: ext4 and xfs ask the crypto
 # API for "crc32c" at mount time and there is no modprobe to load it then.
+# fuse and cuse: the vm/hv-vss scenario's emulated /dev/vmbus/hv_vss
+# (tests/vm/hv-vss-cuse) needs /dev/cuse.
 modules=(crc32c_generic libcrc32c virtio_pci virtio_blk virtio_console
          ext4 xfs vfat nls_cp437 nls_ascii nls_utf8 nls_iso8859-1
-         raid1 loop)
+         raid1 loop fuse cuse)
 
 while [ $# -gt 0 ]; do
   case $1 in

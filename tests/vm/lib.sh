@@ -58,6 +58,8 @@ vm_cleanup() {
     wait "$VM_QEMU_PID" 2>/dev/null || true
   fi
   if [ -n "${VM_CTL_PID:-}" ]; then kill "$VM_CTL_PID" 2>/dev/null || true; fi
+  local pid
+  for pid in "${VM_PORT_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   if [ -n "$WORK" ]; then
     # Our own loop mounts only (copies under $WORK), should a check have died.
     { grep -o " $WORK/[^ ]*" /proc/mounts || true; } | while read -r m; do umount "$m" || true; done
@@ -284,6 +286,35 @@ vm_control() {
   VM_CTL_REPLY=$line
   vm_log "control: $* -> $line"
   case $line in ok*) return 0 ;; *) return 1 ;; esac
+}
+
+# Extra virtio-serial ports a scenario adds (VM_QEMU_EXTRA, a chardev
+# socket $WORK/NAME.sock): vm_port_open NAME connects once for the test's life
+# through two fifos (bash keeps one coproc at a time, and vm_control has it);
+# vm_port_ask NAME SECONDS LINE sends LINE and reads one answer line into
+# VM_PORT_REPLY. Never in a $(...) subshell.
+declare -A VM_PORT_W=() VM_PORT_R=()
+VM_PORT_PIDS=()
+vm_port_open() {
+  local w r
+  mkfifo "$WORK/$1.in" "$WORK/$1.out"
+  socat - UNIX-CONNECT:"$WORK/$1.sock" <"$WORK/$1.in" >"$WORK/$1.out" &
+  VM_PORT_PIDS+=($!)
+  exec {w}>"$WORK/$1.in" {r}<"$WORK/$1.out"
+  VM_PORT_W[$1]=$w
+  VM_PORT_R[$1]=$r
+}
+vm_port_ask() {
+  echo "$3" >&"${VM_PORT_W[$1]}"
+  read -r -t "$2" VM_PORT_REPLY <&"${VM_PORT_R[$1]}" || VM_PORT_REPLY="error no answer in $2 s"
+}
+
+# vm_guest_sh CMD: runs CMD through the control port's "sh"; succeeds only
+# when CMD's exit status is 0 (vm_control alone succeeds whenever the guest
+# answered).
+vm_guest_sh() {
+  vm_control sh "$1" || return 1
+  [ "${VM_CTL_REPLY##* }" = 0 ]
 }
 
 # vm_backup ARGS...: a backup with the driver; its report lands in $WORK/report.
