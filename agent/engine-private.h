@@ -13,6 +13,8 @@ struct Engine {
     Writers *writers;         /* NULL: no writers */
     gboolean writers_frozen;  /* the session's writers got "freeze" */
     const char *failure_code; /* static; why the last prepare fell back */
+    gboolean rollback_failed; /* the session only holds what a failed start could
+                               * not thaw; the host was told to fall back */
     EngineFrozenChanged frozen_changed;
     gpointer user_data;
     EngineSession *session; /* active session, or NULL */
@@ -22,7 +24,10 @@ struct Engine {
 };
 
 typedef enum {
-    ENGINE_END_MODE_POST,  /* the host's post or thaw: writers get "thaw" */
+    ENGINE_END_MODE_POST,  /* the host's post: writers get "thaw"; a filesystem
+                            * someone else thawed fails it (not consistent) */
+    ENGINE_END_MODE_THAW,  /* qemu-ga's guest-fsfreeze-thaw: like post, but such a
+                            * filesystem only counts as not thawed, as in qemu-ga */
     ENGINE_END_MODE_ABORT, /* abort, window expired, agent stopping: "freeze-fail" */
 } EngineEndMode;
 
@@ -46,8 +51,9 @@ gboolean engine_session_start(Engine *engine, GPtrArray *targets, gboolean with_
  * Ends the active session: thaws the filesystems (reverse order), then the
  * writers, then (post only) "post-snapshot". On a failed filesystem thaw the
  * session stays active with what could not be thawed (the watchdog retries).
- * A writer failure or a socket writer lost in the window ends the session
- * but fails the call: the snapshot must be discarded.
+ * A writer failure, a socket writer lost in the window or (post) a
+ * filesystem someone else thawed ends the session but fails the call: the
+ * snapshot must be discarded.
  */
 gboolean engine_session_end(Engine *engine, EngineEndMode mode, guint *thawed, GError **error);
 

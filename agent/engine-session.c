@@ -143,6 +143,8 @@ static gboolean engine_freeze_filesystems(Engine *engine, EngineSession *session
     engine->failure_code = ENGINE_REASON_FREEZE_FAILED;
     if (frozen && fs_frozen_set_get_length(frozen) > 0) {
         engine->frozen = frozen; /* the rollback failed: keep what is left */
+        engine->failure_code = ENGINE_REASON_ROLLBACK_FAILED;
+        engine->rollback_failed = TRUE;
         return FALSE;
     }
     fs_frozen_set_free(frozen);
@@ -158,6 +160,14 @@ gboolean engine_session_start(Engine *engine, GPtrArray *targets, gboolean with_
 
     g_assert(!engine->session);
     engine->failure_code = NULL;
+    if (engine->ended) {
+        /* The host has moved on from that session: a later thaw must not
+         * fail with its news. */
+        if (engine->ended->end == ENGINE_END_BROKEN) {
+            frozen_state_clear_broken(engine->config->state_dir, NULL);
+        }
+        g_clear_pointer(&engine->ended, engine_ended_free);
+    }
     if (stateful) {
         state = frozen_state_new(session->id, targets, session->deadline_real);
         if (!frozen_state_write(engine->config->state_dir, state, error)) {
@@ -172,6 +182,8 @@ gboolean engine_session_start(Engine *engine, GPtrArray *targets, gboolean with_
     }
     if (stateful && !engine_freeze_filesystems(engine, session, targets, error)) {
         if (engine->frozen) {
+            /* Writers hear freeze-fail now; the watchdog retries the thaw. */
+            engine_writers_release(engine, session);
             engine->session = g_steal_pointer(&session);
             engine->watchdog = g_timeout_add_seconds(1, engine_watchdog_fire, engine);
             return FALSE;
@@ -179,17 +191,23 @@ gboolean engine_session_start(Engine *engine, GPtrArray *targets, gboolean with_
         engine_start_undo(engine, session, TRUE);
         return FALSE;
     }
+    session->frozen_mono = g_get_monotonic_time();
     if (session->deadline_mono && (engine->frozen || engine->writers_frozen)) {
-        engine->watchdog = g_timeout_add((guint)engine->config->window_seconds * 1000,
-                                         engine_watchdog_fire, engine);
+        /* The window began before the writers: what is left of it. */
+        gint64 left_ms = (session->deadline_mono - session->frozen_mono + 999) / 1000;
+        engine->watchdog =
+            g_timeout_add((guint)CLAMP(left_ms, 1, G_MAXINT32), engine_watchdog_fire, engine);
     }
     engine->session = g_steal_pointer(&session);
     return TRUE;
 }
 
-/* Thaws the writers (post) or releases them (abort); FALSE when the
- * snapshot cannot be trusted: a writer failed its thaw or left the window. */
-static gboolean engine_writers_end(Engine *engine, EngineEndMode mode, GError **error)
+/* Thaws the writers (post, thaw) or releases them (abort); FALSE when the
+ * snapshot cannot be trusted: a writer failed its thaw or left the window.
+ * consistent: FALSE when the filesystems already say the snapshot is not
+ * (writers still thaw, but hear no "post-snapshot"). */
+static gboolean engine_writers_end(Engine *engine, EngineEndMode mode, gboolean consistent,
+                                   GError **error)
 {
     g_autoptr(GPtrArray) mounts = g_ptr_array_new();
     WriterContext context = engine_writer_context(engine->session, mounts);
@@ -212,10 +230,25 @@ static gboolean engine_writers_end(Engine *engine, EngineEndMode mode, GError **
                     "the snapshot is not consistent: %s", window_error->message);
         return FALSE;
     }
-    if (thawed) {
+    if (thawed && consistent) {
         writers_post_snapshot(engine->writers, &context);
     }
     return thawed;
+}
+
+/* Post: a filesystem someone else thawed inside the window may have
+ * changed after the freeze point, so the snapshot is not consistent. */
+static gboolean engine_check_thaw_notes(EngineEndMode mode, char **notes, GError **error)
+{
+    g_autofree char *joined = NULL;
+
+    if (mode != ENGINE_END_MODE_POST || !notes || !notes[0]) {
+        return TRUE;
+    }
+    joined = g_strjoinv("; ", notes);
+    g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_FAILED,
+                "the snapshot is not consistent: %s", joined);
+    return FALSE;
 }
 
 gboolean engine_session_end(Engine *engine, EngineEndMode mode, guint *thawed, GError **error)
@@ -223,6 +256,7 @@ gboolean engine_session_end(Engine *engine, EngineEndMode mode, guint *thawed, G
     g_autoptr(GError) state_error = NULL;
     g_auto(GStrv) notes = NULL;
     guint count = 0;
+    gboolean consistent;
     gboolean ok;
 
     g_assert(engine->session);
@@ -243,9 +277,11 @@ gboolean engine_session_end(Engine *engine, EngineEndMode mode, guint *thawed, G
     for (char **note = notes; note && *note; note++) {
         g_message("thaw: %s", *note);
     }
-    ok = engine_writers_end(engine, mode, error);
+    consistent = engine_check_thaw_notes(mode, notes, error);
+    ok = engine_writers_end(engine, mode, consistent, consistent ? error : NULL) && consistent;
     engine_flush_writers_log(engine);
     g_clear_pointer(&engine->session, engine_session_free);
+    engine->rollback_failed = FALSE;
     return ok;
 }
 
@@ -256,6 +292,7 @@ static gboolean engine_watchdog_fire(gpointer user_data)
     g_autofree char *id = g_strdup(engine->session->id);
     g_autoptr(GDateTime) now = g_date_time_new_now_utc();
     g_autofree char *when = g_date_time_format_iso8601(now);
+    gboolean rollback = engine->rollback_failed;
     guint thawed = 0;
 
     engine->watchdog = 0;
@@ -263,6 +300,14 @@ static gboolean engine_watchdog_fire(gpointer user_data)
         g_critical("watchdog: thaw of session %s failed, retrying in 1 s: %s", id,
                    error->message);
         engine->watchdog = g_timeout_add_seconds(1, engine_watchdog_fire, engine);
+        return G_SOURCE_REMOVE;
+    }
+    if (rollback) {
+        /* The host was told saved-state at prepare: it has no snapshot of
+         * this session to discard, nothing to learn. */
+        g_warning("watchdog: thawed %u filesystem(s) that the failed freeze of session %s "
+                  "could not roll back",
+                  thawed, id);
         return G_SOURCE_REMOVE;
     }
     engine_set_ended(engine, ENGINE_END_EXPIRED, id,

@@ -8,6 +8,10 @@
 #include "agent/engine-private.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "common/quiesce-error.h"
 #include "fsfreeze/frozen-state.h"
@@ -119,12 +123,68 @@ const char *engine_get_failure_code(const Engine *engine)
     return engine->failure_code;
 }
 
-/* systemd's system state, or NULL when there is no systemd to ask. */
+GStrv engine_dup_frozen(const Engine *engine)
+{
+    g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
+    guint length = engine->frozen ? fs_frozen_set_get_length(engine->frozen) : 0;
+
+    for (guint i = 0; i < length; i++) {
+        g_strv_builder_add(builder, fs_frozen_set_get_target(engine->frozen, i)->mountpoint);
+    }
+    return g_strv_builder_end(builder);
+}
+
+/*
+ * Runs argv and returns what it printed on stdout, or NULL when it could not
+ * start or did not finish within timeout_ms (it is then killed and reaped):
+ * a hung systemctl (a stuck D-Bus) must not hang the agent.
+ */
+static char *engine_capture(char **argv, int timeout_ms)
+{
+    g_autoptr(GString) out = g_string_new(NULL);
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    gboolean done = FALSE;
+    GPid pid;
+    int fd;
+
+    if (!g_spawn_async_with_pipes(NULL, argv, NULL,
+                                  G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
+                                      G_SPAWN_STDERR_TO_DEV_NULL,
+                                  NULL, NULL, &pid, NULL, &fd, NULL, NULL)) {
+        return NULL;
+    }
+    while (!done) {
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        gint64 left = deadline - g_get_monotonic_time();
+        char buf[512];
+        ssize_t n;
+
+        if (left <= 0 || poll(&pfd, 1, (int)MAX(1, left / 1000)) == 0) {
+            break;
+        }
+        n = read(fd, buf, sizeof(buf));
+        if (n > 0 && out->len < 4096) {
+            g_string_append_len(out, buf, n);
+        }
+        done = n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN);
+    }
+    close(fd);
+    if (!done) {
+        kill(pid, SIGKILL);
+    }
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+    }
+    g_spawn_close_pid(pid);
+    return done ? g_string_free(g_steal_pointer(&out), FALSE) : NULL;
+}
+
+/* systemd's system state, or NULL when there is no systemd to ask;
+ * "unknown" when the command fails to start or answer in time. */
 static char *engine_running_state(const EngineConfig *config)
 {
     const char *command = config->running_state_command;
-    g_autofree char *out = NULL;
     g_auto(GStrv) argv = NULL;
+    char *out;
 
     if (!command || !*command) {
         return NULL;
@@ -134,13 +194,14 @@ static char *engine_running_state(const EngineConfig *config)
         return NULL; /* sd_booted()'s test: not running under systemd */
     }
     if (!g_shell_parse_argv(command, NULL, &argv, NULL) ||
-        !g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
-                      NULL, &out, NULL, NULL, NULL)) {
+        !(out = engine_capture(argv, ENGINE_RUNNING_STATE_TIMEOUT_MS))) {
+        g_warning("running-state-command '%s' failed or did not answer within %d ms", command,
+                  ENGINE_RUNNING_STATE_TIMEOUT_MS);
         return g_strdup("unknown");
     }
     /* is-system-running exits non-zero for every state but running: the
      * state is what it prints. */
-    return g_strstrip(g_steal_pointer(&out));
+    return g_strstrip(out);
 }
 
 /* An untrusted writer script would make an inconsistent backup look
@@ -160,8 +221,10 @@ static void engine_check_writers(Writers *writers, EligibilityReport *report)
     }
 }
 
-EligibilityReport *engine_config_check(const EngineConfig *config, Writers *writers,
-                                       GError **error)
+/* with_state: ask the running-state command (guest-fsfreeze-freeze does
+ * not: it makes no eligibility verdict). */
+static EligibilityReport *engine_probe(const EngineConfig *config, Writers *writers,
+                                       gboolean with_state, GError **error)
 {
     g_autoptr(InventoryOptions) options = inventory_options_new();
     g_autoptr(Inventory) inventory = inventory_probe(options, error);
@@ -171,15 +234,37 @@ EligibilityReport *engine_config_check(const EngineConfig *config, Writers *writ
     if (!inventory) {
         return NULL;
     }
-    state = engine_running_state(config);
+    state = with_state ? engine_running_state(config) : NULL;
     report = eligibility_evaluate(inventory, config->policy, state);
     engine_check_writers(writers, report);
     return report;
 }
 
+EligibilityReport *engine_config_check(const EngineConfig *config, Writers *writers,
+                                       GError **error)
+{
+    return engine_probe(config, writers, TRUE, error);
+}
+
+/* Refuses while a session holds anything frozen (filesystems or writers). */
+static gboolean engine_check_thawed(const Engine *engine, GError **error)
+{
+    if (engine->session && (engine->frozen || engine->writers_frozen)) {
+        g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_STATE,
+                    "snapshot session %s is active and holds the guest frozen; "
+                    "post, thaw or abort it first",
+                    engine->session->id);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 EligibilityReport *engine_check(Engine *engine, GError **error)
 {
-    return engine_config_check(engine->config, engine->writers, error);
+    if (!engine_check_thawed(engine, error)) {
+        return NULL;
+    }
+    return engine_probe(engine->config, engine->writers, TRUE, error);
 }
 
 /* freezable targets matching the requested paths, in freeze order. */
@@ -219,16 +304,22 @@ static GPtrArray *engine_select_targets(const EligibilityReport *report,
 gboolean engine_freeze(Engine *engine, const char *const *mountpoints, guint *count,
                        GError **error)
 {
-    g_autoptr(EligibilityReport) report = engine_check(engine, error);
+    g_autoptr(EligibilityReport) report = NULL;
     g_autoptr(GPtrArray) targets = NULL;
 
     *count = 0;
-    if (!report) {
-        return FALSE;
-    }
     if (engine->session) {
         g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_STATE,
                     "snapshot session %s is active; thaw it first", engine->session->id);
+        return FALSE;
+    }
+    report = engine_probe(engine->config, engine->writers, FALSE, error);
+    if (!report) {
+        return FALSE;
+    }
+    if (report->freezable_order_error) {
+        g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_FAILED,
+                    "cannot order the freeze: %s", report->freezable_order_error);
         return FALSE;
     }
     targets = mountpoints ? engine_select_targets(report, mountpoints, error)
@@ -263,7 +354,7 @@ gboolean engine_thaw(Engine *engine, guint *count, GError **error)
 {
     *count = 0;
     if (engine->session) {
-        return engine_session_end(engine, ENGINE_END_MODE_POST, count, error);
+        return engine_session_end(engine, ENGINE_END_MODE_THAW, count, error);
     }
     if (engine->ended) {
         return engine_report_ended(engine, error);
@@ -274,15 +365,16 @@ gboolean engine_thaw(Engine *engine, guint *count, GError **error)
 gboolean engine_prepare(Engine *engine, EligibilityReport **report_out, GError **failure_out,
                         GError **error)
 {
-    g_autoptr(EligibilityReport) report = engine_check(engine, error);
+    g_autoptr(EligibilityReport) report = NULL;
 
     *report_out = NULL;
-    if (!report) {
-        return FALSE;
-    }
     if (engine->session) {
         g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_STATE,
                     "snapshot session %s is already active", engine->session->id);
+        return FALSE;
+    }
+    report = engine_check(engine, error);
+    if (!report) {
         return FALSE;
     }
     if (report->method == SNAPSHOT_METHOD_CHILD_SNAPSHOT) {
@@ -306,6 +398,9 @@ static gboolean engine_end_by_id(Engine *engine, const char *session_id, gboolea
     if (engine->ended && (!session_id || g_str_equal(engine->ended->session_id, session_id))) {
         if (abort) {
             /* Already thawed: what abort asks for is done. */
+            if (engine->ended->end == ENGINE_END_BROKEN) {
+                frozen_state_clear_broken(engine->config->state_dir, NULL);
+            }
             g_clear_pointer(&engine->ended, engine_ended_free);
             return TRUE;
         }

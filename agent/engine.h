@@ -22,6 +22,7 @@
 #define ENGINE_DEFAULT_STATE_DIR "/run/quiesce"
 #define ENGINE_DEFAULT_WINDOW_SECONDS 60 /* Windows VSS's writer window */
 #define ENGINE_DEFAULT_RUNNING_STATE_COMMAND "systemctl is-system-running"
+#define ENGINE_RUNNING_STATE_TIMEOUT_MS 5000 /* then the state is "unknown" */
 
 typedef struct {
     char *state_dir;             /* owned */
@@ -35,6 +36,9 @@ typedef struct {
 /* Saved-state reason codes the engine adds to the eligibility report's. */
 #define ENGINE_REASON_WRITER_FAILED "writer-failed"
 #define ENGINE_REASON_FREEZE_FAILED "freeze-failed"
+/* a freeze failed and so did thawing what it had frozen: some filesystems
+ * stay frozen until the watchdog's retries thaw them */
+#define ENGINE_REASON_ROLLBACK_FAILED "rollback-failed"
 
 /* Defaults as above. (transfer full) */
 EngineConfig *engine_config_new(void);
@@ -55,7 +59,8 @@ typedef enum {
 typedef struct {
     char *id;             /* owned UUID */
     GPtrArray *frozen;    /* owned char *: mountpoints in freeze order */
-    gint64 started_mono;  /* g_get_monotonic_time() at the freeze */
+    gint64 started_mono;  /* g_get_monotonic_time() at the start (before writers) */
+    gint64 frozen_mono;   /* ... once the filesystems froze; 0 until then */
     gint64 deadline_mono; /* 0 = no deadline */
     gint64 deadline_real; /* wall clock µs, 0 = none */
 } EngineSession;
@@ -87,9 +92,13 @@ gboolean engine_is_frozen(const Engine *engine);
 const EngineSession *engine_get_session(const Engine *engine);
 /* The last session that ended without the host, or NULL. (transfer none) */
 const EngineEnded *engine_get_ended(const Engine *engine);
+/* Mountpoints frozen right now, in freeze order; empty when none.
+ * (transfer full) */
+GStrv engine_dup_frozen(const Engine *engine);
 
 /* Probes mounts and devices and evaluates eligibility; no side effects.
- * (transfer full) */
+ * Refused (QUIESCE_ERROR_STATE) while anything is frozen: the probe and the
+ * running-state command must not run inside the window. (transfer full) */
 EligibilityReport *engine_check(Engine *engine, GError **error);
 /* The same without an engine (quiesced --check must not recover or thaw
  * what a running agent froze); writers (may be NULL) for the trust check of
@@ -122,8 +131,9 @@ gboolean engine_thaw(Engine *engine, guint *count, GError **error);
  */
 gboolean engine_prepare(Engine *engine, EligibilityReport **report_out, GError **failure_out,
                         GError **error);
-/* ENGINE_REASON_WRITER_FAILED or ENGINE_REASON_FREEZE_FAILED for the last
- * prepare's *failure_out, else NULL. */
+/* ENGINE_REASON_WRITER_FAILED, ENGINE_REASON_FREEZE_FAILED or
+ * ENGINE_REASON_ROLLBACK_FAILED for the last prepare's *failure_out, else
+ * NULL. After ROLLBACK_FAILED engine_dup_frozen() says what stays frozen. */
 const char *engine_get_failure_code(const Engine *engine);
 
 /* PostSnapshot: thaws the filesystems, then the writers (each gets "thaw";

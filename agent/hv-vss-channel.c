@@ -194,7 +194,9 @@ static guint32 hv_vss_thaw(HvVssChannel *channel)
 {
     g_autoptr(GError) error = NULL;
     const EngineSession *session = engine_get_session(channel->engine);
-    gint64 held_ms = session ? (g_get_monotonic_time() - session->started_mono) / 1000 : 0;
+    gint64 held_ms = session && session->frozen_mono
+                         ? (g_get_monotonic_time() - session->frozen_mono) / 1000
+                         : 0;
     g_autofree char *id = NULL;
     guint thawed = 0;
 

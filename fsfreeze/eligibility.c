@@ -188,6 +188,7 @@ void eligibility_report_free(EligibilityReport *report)
     g_ptr_array_unref(report->reasons);
     g_ptr_array_unref(report->targets);
     g_ptr_array_unref(report->freezable_targets);
+    g_free(report->freezable_order_error);
     g_free(report);
 }
 
@@ -334,9 +335,12 @@ static void report_order_targets(EligibilityReport *report)
     } else {
         report_add_reason(report, ELIGIBILITY_REASON_FREEZE_ORDER, NULL, error->message);
     }
-    ordered = freeze_order_compute(freezable, NULL);
+    g_clear_error(&error);
+    ordered = freeze_order_compute(freezable, &error);
     if (ordered) {
         g_ptr_array_extend_and_steal(report->freezable_targets, ordered);
+    } else {
+        report->freezable_order_error = g_strdup(error->message);
     }
 }
 

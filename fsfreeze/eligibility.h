@@ -147,6 +147,8 @@ typedef struct {
     GPtrArray *freezable_targets; /* owned FreezeTarget: every mount that can be
                                    * frozen, policy blocks aside (dynamic, strict), in
                                    * freeze order: what guest-fsfreeze-freeze freezes */
+    char *freezable_order_error;  /* owned; why freezable_targets could not be
+                                   * ordered (it is then empty), or NULL */
 } EligibilityReport;
 
 /* Evaluates inventory under policy and the system state (NULL: no systemd).

@@ -52,7 +52,13 @@ static JsonValue *prepare_saved_state_reply(const Engine *engine,
 {
     JsonValue *reply = json_object_new();
     JsonValue *reasons = report_json_reasons(report);
+    JsonValue *frozen = json_array_new();
+    g_auto(GStrv) still_frozen = engine_dup_frozen(engine);
 
+    /* Only a failed rollback leaves anything: the host must know. */
+    for (char **mountpoint = still_frozen; *mountpoint; mountpoint++) {
+        json_array_append(frozen, json_string_new(*mountpoint));
+    }
     if (failure) {
         JsonValue *reason = json_object_new();
         const char *code = engine_get_failure_code(engine);
@@ -62,7 +68,7 @@ static JsonValue *prepare_saved_state_reply(const Engine *engine,
     }
     json_object_set_string(reply, "method", "saved-state");
     json_object_set(reply, "reasons", reasons);
-    json_object_set(reply, "frozen", json_array_new());
+    json_object_set(reply, "frozen", frozen);
     json_object_set(reply, "excluded", report_json_excluded(report));
     return reply;
 }
@@ -100,7 +106,8 @@ static bool snapshot_end(Agent *agent, const char *id, gboolean abort, JsonValue
 {
     g_autoptr(GError) gerror = NULL;
     const EngineSession *session = engine_get_session(agent->engine);
-    gint64 held_us = session ? g_get_monotonic_time() - session->started_mono : 0;
+    gint64 held_us =
+        session && session->frozen_mono ? g_get_monotonic_time() - session->frozen_mono : 0;
     g_autofree char *session_id = g_strdup(id ? id : session ? session->id : NULL);
     gboolean ok;
     guint thawed = 0;

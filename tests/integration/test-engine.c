@@ -4,14 +4,19 @@
  * ext4 + xfs + btrfs (with a subvolume and a bind mount, frozen once), the
  * snapshot session, an ineligible set answered saved-state with nothing
  * frozen, a failure injected mid-set (LD_PRELOAD seam) rolled back, a
- * SIGKILLed agent's successor thawing, the watchdog, and SIGTERM while frozen.
+ * SIGKILLed agent's successor thawing, the watchdog, and SIGTERM while frozen;
+ * a filesystem someone else thawed inside the window, a failed rollback, a
+ * window that writers used up, and a new session after an expired one.
  *
  * Root only (skips otherwise). Every agent gets --confine=<test dir>, so no
  * request can reach a filesystem of the machine running the test.
  */
+#include <fcntl.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <linux/fs.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -524,6 +529,160 @@ static void test_untrusted_writer_saved_state(Fixture *f, gconstpointer data)
     assert_saved_state_nothing_frozen(f, "untrusted-writer", "10-app");
 }
 
+/* What another tool (an admin's fsfreeze -u) does: FITHAW behind the agent's
+ * back, on one of this test's own loop filesystems. */
+static void foreign_thaw(const LoopFs *fs)
+{
+    int fd = open(fs->mountpoint, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ioctl(fd, FITHAW, 0), ==, 0);
+    close(fd);
+}
+
+static char *post_request_for(const char *prepare)
+{
+    g_autofree char *session = reply_string(prepare, "session");
+
+    return g_strdup_printf(
+        "{\"execute\":\"guest-snapshot-post\",\"arguments\":{\"session\":\"%s\"}}", session);
+}
+
+/* A filesystem thawed inside the window may have changed after the freeze
+ * point: post must fail. qemu-ga's thaw only counts it out. */
+static void test_foreign_thaw(Fixture *f, gconstpointer data)
+{
+    g_autofree char *prepare = NULL;
+    g_autofree char *post_request = NULL;
+    g_autofree char *post = NULL;
+    g_autofree char *status = NULL;
+    g_autofree char *freeze = NULL;
+    g_autofree char *thaw = NULL;
+
+    f->agent = start_agent(f, NULL, NULL, NULL);
+    prepare = ask(f->agent, "{\"execute\":\"guest-snapshot-prepare\"}");
+    g_assert_nonnull(strstr(prepare, "\"method\": \"child-snapshot\""));
+    post_request = post_request_for(prepare);
+    foreign_thaw(f->xfs);
+    post = ask(f->agent, post_request);
+    g_assert_nonnull(strstr(post, "\"error\""));
+    g_assert_nonnull(strstr(post, "the snapshot is not consistent"));
+    g_assert_nonnull(strstr(post, f->xfs->mountpoint));
+    status = ask(f->agent, "{\"execute\":\"guest-fsfreeze-status\"}");
+    g_assert_cmpstr(status, ==, "{\"return\": \"thawed\"}\n");
+    assert_all_writable(f);
+
+    freeze = ask(f->agent, "{\"execute\":\"guest-fsfreeze-freeze\"}");
+    g_assert_cmpstr(freeze, ==, "{\"return\": 3}\n");
+    foreign_thaw(f->btrfs);
+    thaw = ask(f->agent, "{\"execute\":\"guest-fsfreeze-thaw\"}");
+    g_assert_cmpstr(thaw, ==, "{\"return\": 2}\n");
+    assert_all_writable(f);
+}
+
+/* The mountpoint the agent freezes first (0) or last (2), from its check. */
+static const LoopFs *freeze_position(Fixture *f, guint position)
+{
+    g_autoptr(AgentProcess) agent = start_agent(f, NULL, NULL, NULL);
+    g_autofree char *check = ask(agent, "{\"execute\":\"guest-snapshot-check\"}");
+    const char *order = strstr(check, "\"freeze-order\": [");
+    const LoopFs *best = NULL;
+    const char *best_at = NULL;
+
+    g_assert_nonnull(order);
+    for (int i = 0; i < 3; i++) {
+        g_autofree char *quoted = g_strdup_printf("\"%s\"", all_fs(f, i)->mountpoint);
+        const char *at = strstr(order, quoted);
+        g_assert_nonnull(at);
+        if (!best_at || (position == 0 ? at < best_at : at > best_at)) {
+            best = all_fs(f, i);
+            best_at = at;
+        }
+    }
+    return best;
+}
+
+/* A freeze fails and so does thawing what it froze: the host hears
+ * saved-state with the failed rollback and what stays frozen. */
+static void test_rollback_failure_reported(Fixture *f, gconstpointer data)
+{
+    const LoopFs *first = freeze_position(f, 0);
+    const LoopFs *last = freeze_position(f, 2);
+    g_autofree char *preload = g_strdup_printf("LD_PRELOAD=%s", seam_library);
+    g_autofree char *fail_freeze =
+        g_strdup_printf("QUIESCE_SEAM_FAIL_FREEZE_PATH=%s", last->mountpoint);
+    g_autofree char *fail_thaw =
+        g_strdup_printf("QUIESCE_SEAM_FAIL_THAW_PATH=%s", first->mountpoint);
+    const char *envp[] = { preload, fail_freeze, fail_thaw, "QUIESCE_SEAM_FAIL_FREEZE_ERRNO=EIO",
+                           "QUIESCE_SEAM_FAIL_THAW_ERRNO=EIO",
+                           "ASAN_OPTIONS=verify_asan_link_order=0", NULL };
+    g_autofree char *prepare = NULL;
+    g_autofree char *status = NULL;
+    g_autofree char *frozen = NULL;
+
+    f->agent = start_agent(f, NULL, NULL, envp);
+    prepare = ask(f->agent, "{\"execute\":\"guest-snapshot-prepare\"}");
+    g_assert_nonnull(strstr(prepare, "\"method\": \"saved-state\""));
+    g_assert_nonnull(strstr(prepare, "\"code\": \"rollback-failed\""));
+    frozen = g_strdup_printf("\"frozen\": [\"%s\"]", first->mountpoint);
+    g_assert_nonnull(strstr(prepare, frozen));
+    status = ask(f->agent, "{\"execute\":\"guest-fsfreeze-status\"}");
+    g_assert_cmpstr(status, ==, "{\"return\": \"frozen\"}\n");
+    /* The teardown kills the agent and thaws the first one. */
+}
+
+/* The window starts before the writers: a writer that takes 2 s of a 4 s
+ * window leaves the filesystems 2 s, not 4. */
+static void test_window_includes_writers(Fixture *f, gconstpointer data)
+{
+    g_autofree char *config = NULL;
+    g_autofree char *prepare = NULL;
+    g_autofree char *window = NULL;
+    gint64 start;
+    gint64 thawed_after;
+    GPid blocked;
+
+    config = writers_config(f, "[ \"$1\" = freeze ] && sleep 2; exit 0", 10);
+    /* writers_config's text starts with its [freeze] group: add to it. */
+    g_assert_true(g_str_has_prefix(config, "[freeze]\n"));
+    window = g_strdup_printf("[freeze]\nwindow=4\n%s", config + strlen("[freeze]\n"));
+    f->agent = start_agent(f, NULL, window, NULL);
+    start = g_get_monotonic_time();
+    prepare = ask(f->agent, "{\"execute\":\"guest-snapshot-prepare\"}");
+    g_assert_nonnull(strstr(prepare, "\"method\": \"child-snapshot\""));
+    blocked = start_write(f->ext4);
+    g_assert_true(wait_write(blocked, 8000));
+    thawed_after = g_get_monotonic_time() - start;
+    g_assert_cmpint(thawed_after, >=, 3800000);
+    /* Armed for the whole window after the writers, it would be 6 s. */
+    g_assert_cmpint(thawed_after, <, 5200000);
+}
+
+/* An expired session's news is for the host of that session: once a new
+ * session starts, a later thaw must not fail with it. */
+static void test_new_session_clears_expired(Fixture *f, gconstpointer data)
+{
+    g_autofree char *first = NULL;
+    g_autofree char *second = NULL;
+    g_autofree char *post_request = NULL;
+    g_autofree char *post = NULL;
+    g_autofree char *thaw = NULL;
+    GPid blocked;
+
+    f->agent = start_agent(f, NULL, "[freeze]\nrunning-state-command=\nwindow=1\n", NULL);
+    first = ask(f->agent, "{\"execute\":\"guest-snapshot-prepare\"}");
+    g_assert_nonnull(strstr(first, "\"method\": \"child-snapshot\""));
+    blocked = start_write(f->ext4);
+    g_assert_true(wait_write(blocked, 5000)); /* the watchdog thawed */
+    second = ask(f->agent, "{\"execute\":\"guest-snapshot-prepare\"}");
+    g_assert_nonnull(strstr(second, "\"method\": \"child-snapshot\""));
+    post_request = post_request_for(second);
+    post = ask(f->agent, post_request);
+    g_assert_nonnull(strstr(post, "\"thawed\": 3"));
+    thaw = ask(f->agent, "{\"execute\":\"guest-fsfreeze-thaw\"}");
+    g_assert_cmpstr(thaw, ==, "{\"return\": 0}\n");
+}
+
 int main(int argc, char **argv)
 {
     const char *fstypes[] = { "ext4", "xfs", "btrfs", "vfat", NULL };
@@ -556,5 +715,9 @@ int main(int argc, char **argv)
     ADD("/engine/writers-around-qga-freeze", test_writers_around_qga_freeze);
     ADD("/engine/hung-writer-saved-state", test_hung_writer_saved_state);
     ADD("/engine/untrusted-writer-saved-state", test_untrusted_writer_saved_state);
+    ADD("/engine/foreign-thaw", test_foreign_thaw);
+    ADD("/engine/rollback-failure-reported", test_rollback_failure_reported);
+    ADD("/engine/window-includes-writers", test_window_includes_writers);
+    ADD("/engine/new-session-clears-expired", test_new_session_clears_expired);
     return g_test_run();
 }

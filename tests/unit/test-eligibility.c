@@ -285,6 +285,11 @@ static void test_freeze_order_cycle(void)
     g_assert_nonnull(reason);
     g_assert_nonnull(strstr(reason->message, "/a, /b"));
     g_assert_cmpuint(report->targets->len, ==, 0);
+    /* guest-fsfreeze-freeze's set cannot be ordered either: it must say so
+     * rather than freeze nothing and answer 0. */
+    g_assert_cmpuint(report->freezable_targets->len, ==, 0);
+    g_assert_nonnull(report->freezable_order_error);
+    g_assert_nonnull(strstr(report->freezable_order_error, "/a, /b"));
 
     g_ptr_array_add(set, (gpointer)inventory_find_mount(inventory, "/a"));
     g_ptr_array_add(set, (gpointer)inventory_find_mount(inventory, "/b"));
