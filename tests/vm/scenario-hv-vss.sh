@@ -17,9 +17,11 @@
 #           timeout, nothing frozen, the writer killed;
 #     (iv)  no THAW: the watchdog thaws by the freeze window (3 s here), and
 #           the host's late THAW is answered E_FAIL (discard the snapshot);
+#     (v)   the kernel times a FREEZE out (1 ms here): the host gets E_FAIL,
+#           the late reply is refused, the daemon thaws and registers again;
 #     plus the device's single holder: hv_vss_daemon cannot open it.
 #   Debian's hv_vss_daemon -n (the reference, from the host's hyperv-daemons)
-#     the same (i), (ii) and (iv); what it does is recorded, not judged,
+#     the same (i), (ii), (iv) and (v), and quiesced cannot open the device; what it does is recorded, not judged,
 #     except that the guest must end thawed (THAW, else fsfreeze -u).
 # Prints both side by side. Nothing on the host is frozen: the freezes happen
 # in the guest, the copies are image files checked as lib.sh does.
@@ -240,6 +242,35 @@ ineligible() {
   eval "R_${who}_inel=\"HOT_BACKUP $check, FREEZE $freeze, froze [$frozen]\""
 }
 
+# timed_out NAME: (v) the kernel gives up on a FREEZE (its 900 s, 1 ms
+# here) before the daemon answers: the host gets E_FAIL from the kernel, the
+# daemon's late reply is refused (EINVAL), and it must thaw and register
+# again on its own.
+timed_out() {
+  local who=$1 late0 late i
+  late0=$(status_field late-rejected)
+  hv FREEZE 1
+  expect 80004005 timeout "$who: FREEZE with a 1 ms kernel timeout"
+  for i in $(seq 100); do
+    late=$(status_field late-rejected)
+    [ "$late" -gt "$late0" ] && break
+    sleep 0.2
+  done
+  [ "$late" -gt "$late0" ] || vm_fail "$who: no late reply reached the device in 20 s"
+  wait_registered "$who (again)"
+  frozen_set
+  [ "$who" = quiesced ] && [ "$FROZEN" != none ] && vm_fail "quiesced: frozen after its FREEZE reply was refused: $FROZEN"
+  local left=$FROZEN
+  if [ "$left" != none ]; then
+    vm_control sh "for d in $left; do fsfreeze -u \$d; done" || true
+    frozen_set
+    [ "$FROZEN" = none ] || vm_fail "$who: $FROZEN still frozen after fsfreeze -u"
+  fi
+  hv HOT_BACKUP
+  [ "$who" = quiesced ] && expect 00000000 daemon "quiesced: HOT_BACKUP after registering again"
+  eval "R_${who}_timeout=\"late reply refused, registered again, frozen after: $left\""
+}
+
 # no_thaw NAME: (iv) FREEZE, then no THAW for window + 3 s.
 no_thaw() {
   local who=$1 t0 i thawed_ms=never console
@@ -301,6 +332,7 @@ frozen_set
 [ "$FROZEN" = none ] || vm_fail "quiesced: frozen after the hung writer's FREEZE: $FROZEN"
 vm_guest_sh '! ps | grep -v grep | grep -q "sleep 1000"' || vm_fail "the hung writer is still running"
 vm_guest_sh 'rm -f /run/hang-writer' || vm_fail "rm /run/hang-writer"
+timed_out quiesced
 # (iv) with a short window.
 vm_guest_sh "hv_stop && hv_start quiesced --channel hv-vss --freeze-window $window" ||
   vm_fail "restarting quiesced"
@@ -321,6 +353,7 @@ vm_wait_console 'another VSS daemon holds the device' 5 ||
   vm_fail "quiesced's EBUSY error does not say another VSS daemon holds the device"
 backup hv_vss_daemon
 ineligible hv_vss_daemon
+timed_out hv_vss_daemon
 no_thaw hv_vss_daemon
 vm_guest_sh 'hv_stop' || vm_fail "hv_vss_daemon did not stop"
 t_daemon=$(( $(vm_now_ms) - t_start ))
@@ -338,6 +371,8 @@ row "THAW" "$R_quiesced_thaw" "$R_hv_vss_daemon_thaw"
 row "workload stall" "$R_quiesced_stall" "$R_hv_vss_daemon_stall"
 row "written vfat disk" "$R_quiesced_inel" "$R_hv_vss_daemon_inel"
 row "hung writer" "FREEZE 80004005 after ${hung_ms}ms, none frozen" "n/a (runs no writers)"
+row "kernel timed FREEZE out" "$R_quiesced_timeout" "$R_hv_vss_daemon_timeout"
+row "device already held" "hv_vss_daemon exits (EBUSY)" "quiesced exits (EBUSY), names the unit"
 row "no THAW: froze" "$R_quiesced_frozen4" "$R_hv_vss_daemon_frozen4"
 row "  frozen after $((window + 3)) s" "$R_quiesced_left (watchdog thawed at ${R_quiesced_thawed}ms)" "$R_hv_vss_daemon_left"
 row "  late THAW" "$R_quiesced_late" "$R_hv_vss_daemon_late"
