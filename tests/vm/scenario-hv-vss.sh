@@ -239,7 +239,7 @@ ineligible() {
     [ "$FROZEN" = none ] || vm_fail "$who: still frozen after THAW: $FROZEN"
   fi
   vm_guest_sh 'umount /data/vfat' || vm_fail "unmounting the vfat disk"
-  eval "R_${who}_inel=\"HOT_BACKUP $check, FREEZE $freeze, froze [$frozen]\""
+  eval "R_${who}_inel=\"HOT_BACKUP $check, FREEZE $freeze\" R_${who}_inel_frozen=\"$frozen\""
 }
 
 # timed_out NAME: (v) the kernel gives up on a FREEZE (its 900 s, 1 ms
@@ -268,7 +268,7 @@ timed_out() {
   fi
   hv HOT_BACKUP
   [ "$who" = quiesced ] && expect 00000000 daemon "quiesced: HOT_BACKUP after registering again"
-  eval "R_${who}_timeout=\"late reply refused, registered again, frozen after: $left\""
+  eval "R_${who}_timeout=\"reply refused; registered again; frozen: $left\""
 }
 
 # no_thaw NAME: (iv) FREEZE, then no THAW for window + 3 s.
@@ -360,7 +360,7 @@ t_daemon=$(( $(vm_now_ms) - t_start ))
 late=$(status_field late-rejected)
 vm_stop
 
-row() { printf '  %-26s %-34s %s\n' "$1" "$2" "$3"; }
+row() { printf '  %-25s %-50s %s\n' "$1" "$2" "$3"; }
 echo "vm[$VM_NAME]: PASS quiesced on an emulated /dev/vmbus/hv_vss, and Debian's hv_vss_daemon beside it ($VM_ACCEL)"
 row "" "quiesced --channel hv-vss" "hv_vss_daemon -n"
 row "HOT_BACKUP (eligible)" "$R_quiesced_check" "$R_hv_vss_daemon_check"
@@ -368,13 +368,14 @@ row "FREEZE" "$R_quiesced_freeze" "$R_hv_vss_daemon_freeze"
 row "frozen after FREEZE" "$R_quiesced_frozen" "$R_hv_vss_daemon_frozen"
 row "copy taken while frozen" "$R_quiesced_snapshot" "$R_hv_vss_daemon_snapshot"
 row "THAW" "$R_quiesced_thaw" "$R_hv_vss_daemon_thaw"
-row "workload stall" "$R_quiesced_stall" "$R_hv_vss_daemon_stall"
+row "workload stall (+probe)" "$R_quiesced_stall" "$R_hv_vss_daemon_stall"
 row "written vfat disk" "$R_quiesced_inel" "$R_hv_vss_daemon_inel"
-row "hung writer" "FREEZE 80004005 after ${hung_ms}ms, none frozen" "n/a (runs no writers)"
-row "kernel timed FREEZE out" "$R_quiesced_timeout" "$R_hv_vss_daemon_timeout"
+row "  frozen" "$R_quiesced_inel_frozen" "$R_hv_vss_daemon_inel_frozen"
+row "hung writer" "FREEZE 80004005 daemon ${hung_ms}ms; frozen: none" "n/a (runs no writers)"
+row "kernel times FREEZE out" "$R_quiesced_timeout" "$R_hv_vss_daemon_timeout"
 row "device already held" "hv_vss_daemon exits (EBUSY)" "quiesced exits (EBUSY), names the unit"
-row "no THAW: froze" "$R_quiesced_frozen4" "$R_hv_vss_daemon_frozen4"
-row "  frozen after $((window + 3)) s" "$R_quiesced_left (watchdog thawed at ${R_quiesced_thawed}ms)" "$R_hv_vss_daemon_left"
+row "no THAW ($window s window)" "$R_quiesced_frozen4" "$R_hv_vss_daemon_frozen4"
+row "  frozen $((window + 3)) s later" "$R_quiesced_left (watchdog thaw seen at ${R_quiesced_thawed}ms)" "$R_hv_vss_daemon_left"
 row "  late THAW" "$R_quiesced_late" "$R_hv_vss_daemon_late"
 row "  guest cleaned by" "$R_quiesced_cleanup" "$R_hv_vss_daemon_cleanup"
 row "sub-cases took" "${t_quiesced}ms" "${t_daemon}ms"
