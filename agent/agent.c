@@ -6,6 +6,7 @@
 #include "agent/channel.h"
 #include "agent/commands/commands.h"
 #include "agent/hv-vss-channel.h"
+#include "common/quiesce-error.h"
 
 static bool agent_is_frozen(void *context)
 {
@@ -125,10 +126,39 @@ gboolean agent_open_channels(Agent *agent, GError **error)
     return TRUE;
 }
 
-void agent_run(Agent *agent)
+char *agent_shutdown_log_path(const Agent *agent)
 {
+    return g_build_filename(engine_get_config(agent->engine)->state_dir, AGENT_SHUTDOWN_LOG_NAME,
+                            NULL);
+}
+
+gboolean agent_run(Agent *agent, GError **error)
+{
+    const EngineSession *session;
+    g_autofree char *path = NULL;
+    g_autoptr(GError) save_error = NULL;
+
     g_main_loop_run(agent->loop);
     engine_shutdown(agent->engine);
+    if (!engine_is_frozen(agent->engine)) {
+        return TRUE;
+    }
+    /* engine_shutdown() logged why, into the held log: save it. The state
+     * file stays, so a restarted agent thaws at once. */
+    session = engine_get_session(agent->engine);
+    path = agent_shutdown_log_path(agent);
+    if (!agent->log || agent_log_save_held(agent->log, path, &save_error)) {
+        g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_FAILED,
+                    "stopping: a thaw failed with filesystems of snapshot session %s frozen; the "
+                    "log held while frozen is in %s",
+                    session ? session->id : "-", path);
+    } else {
+        g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_FAILED,
+                    "stopping: a thaw failed with filesystems of snapshot session %s frozen; the "
+                    "log held while frozen could not be saved (%s) and goes to stderr",
+                    session ? session->id : "-", save_error->message);
+    }
+    return FALSE;
 }
 
 void agent_quit(Agent *agent)

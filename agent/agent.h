@@ -42,9 +42,21 @@ Agent *agent_new(const AgentConfig *config, EngineConfig *engine_config, Writers
 void agent_free(Agent *agent);
 /* Opens every configured channel; FALSE with the first failure. */
 gboolean agent_open_channels(Agent *agent, GError **error);
-/* Runs until agent_quit(); thaws whatever is still frozen before returning. */
-void agent_run(Agent *agent);
+/* Where a stop with filesystems still frozen saves the held log lines. */
+#define AGENT_SHUTDOWN_LOG_NAME "shutdown-log"
+
+/*
+ * Runs until agent_quit(); thaws whatever is still frozen before returning.
+ * FALSE when that thaw failed and filesystems stay frozen: the log lines
+ * held since the freeze are then appended to agent_shutdown_log_path()
+ * rather than sent to stderr (which may lead to the frozen disk), and
+ * error, for stderr, says which session was left frozen and where the log
+ * went. (agent_free() tries the thaw once more.)
+ */
+gboolean agent_run(Agent *agent, GError **error);
 void agent_quit(Agent *agent);
+/* <state dir>/AGENT_SHUTDOWN_LOG_NAME (transfer full). */
+char *agent_shutdown_log_path(const Agent *agent);
 
 void agent_config_clear(AgentConfig *config);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(AgentConfig, agent_config_clear)

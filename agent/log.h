@@ -28,4 +28,17 @@ void agent_log_install(AgentLog *log);
 /* Starts holding lines in memory, or stops and writes what was held. */
 void agent_log_hold(AgentLog *log, gboolean hold);
 
+/*
+ * For an agent stopping with filesystems still frozen (a thaw failed):
+ * stderr may lead to the frozen disk (journald writing /var/log), so the
+ * held lines are appended to path instead, oldest first, each with the time
+ * it was logged, under a header line. The log keeps holding: later lines
+ * wait for another save or agent_log_release(). FALSE when path cannot be
+ * opened; the lines stay held then.
+ */
+gboolean agent_log_save_held(AgentLog *log, const char *path, GError **error);
+/* Stops holding for good at exit: what is still held is appended to path
+ * (may be NULL) or, failing that, written to stderr. */
+void agent_log_release(AgentLog *log, const char *path);
+
 #endif

@@ -4,6 +4,8 @@
  *
  * quiesced runs in the foreground (systemd style) and logs to stderr.
  * SIGTERM and SIGINT stop it cleanly; anything still frozen is thawed first.
+ * If that thaw fails it exits with status 1, and the log lines held while
+ * frozen go to <state dir>/shutdown-log rather than being lost.
  */
 #include <glib-unix.h>
 #include <signal.h>
@@ -227,6 +229,25 @@ static int main_check(EngineConfig *engine)
     return report->method == SNAPSHOT_METHOD_CHILD_SNAPSHOT ? 0 : 1;
 }
 
+/*
+ * A thaw failed while stopping, so filesystems stay frozen: exit status 1.
+ * Freeing the agent tries the thaw once more; what that logs is held too and
+ * joins the saved log. Said on stderr directly, not through the held log.
+ */
+static int main_stop_frozen(AgentLog *log, Agent **agent, const GError *error)
+{
+    g_autofree char *path = agent_shutdown_log_path(*agent);
+
+    gboolean still_frozen;
+
+    g_clear_pointer(agent, agent_free);
+    still_frozen = log->held != NULL; /* the thaw ends holding */
+    agent_log_release(log, path);
+    fprintf(stderr, "quiesced: %s; %s\n", error->message,
+            still_frozen ? "they are still frozen" : "a last attempt at exit thawed them");
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     AgentLog log = { 0 };
@@ -263,7 +284,9 @@ int main(int argc, char **argv)
     }
     g_unix_signal_add(SIGTERM, main_on_signal, agent);
     g_unix_signal_add(SIGINT, main_on_signal, agent);
-    agent_run(agent);
+    if (!agent_run(agent, &error)) {
+        return main_stop_frozen(&log, &agent, error);
+    }
     g_info("stopped");
     return 0;
 }

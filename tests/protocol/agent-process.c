@@ -4,6 +4,7 @@
 #include "tests/protocol/agent-process.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <poll.h>
@@ -92,6 +93,8 @@ AgentProcess *agent_process_start_full(const char *flavour, const char *binary,
 {
     g_autoptr(AgentProcess) agent = g_new0(AgentProcess, 1);
     g_autoptr(GPtrArray) argv = NULL;
+    int stderr_fd = -1;
+    gboolean spawned;
 
     agent->dir = g_dir_make_tmp("quiesce-proto-XXXXXX", error);
     if (!agent->dir) {
@@ -99,9 +102,21 @@ AgentProcess *agent_process_start_full(const char *flavour, const char *binary,
     }
     agent->socket_path = g_build_filename(agent->dir, "agent.sock", NULL);
     argv = build_argv(flavour, binary, agent->dir, agent->socket_path, options);
-    if (!g_spawn_async(agent->dir, (char **)argv->pdata, (char **)options->envp,
-                       G_SPAWN_DO_NOT_REAP_CHILD,
-                       child_die_with_parent, NULL, &agent->pid, error)) {
+    if (options->stderr_path) {
+        stderr_fd = open(options->stderr_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (stderr_fd < 0) {
+            g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "%s: %s",
+                        options->stderr_path, g_strerror(errno));
+            return NULL;
+        }
+    }
+    spawned = g_spawn_async_with_fds(agent->dir, (char **)argv->pdata, (char **)options->envp,
+                                     G_SPAWN_DO_NOT_REAP_CHILD, child_die_with_parent, NULL,
+                                     &agent->pid, -1, -1, stderr_fd, error);
+    if (stderr_fd >= 0) {
+        close(stderr_fd);
+    }
+    if (!spawned) {
         return NULL;
     }
     for (int i = 0; i < 200; i++) {
@@ -208,25 +223,31 @@ GByteArray *agent_process_exchange_lines(const char *socket_path, const guint8 *
     return exchange(socket_path, input, len, 0, lines, timeout_ms, error);
 }
 
-gboolean agent_process_stop(AgentProcess *agent, GError **error)
+gboolean agent_process_terminate(AgentProcess *agent, int *wait_status, GError **error)
 {
-    int status = 0;
-
     kill(agent->pid, SIGTERM);
     for (int i = 0; i < 200; i++) {
-        pid_t r = waitpid(agent->pid, &status, WNOHANG);
-        if (r == agent->pid) {
+        if (waitpid(agent->pid, wait_status, WNOHANG) == agent->pid) {
             agent->reaped = TRUE;
-            if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-                return TRUE;
-            }
-            g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "agent exited with status 0x%x",
-                        status);
-            return FALSE;
+            return TRUE;
         }
         g_usleep(25000);
     }
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "agent did not exit on SIGTERM");
+    return FALSE;
+}
+
+gboolean agent_process_stop(AgentProcess *agent, GError **error)
+{
+    int status = 0;
+
+    if (!agent_process_terminate(agent, &status, error)) {
+        return FALSE;
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        return TRUE;
+    }
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "agent exited with status 0x%x", status);
     return FALSE;
 }
 

@@ -22,6 +22,9 @@ typedef struct {
      * "[freeze] running-state-command=" (empty: do not ask systemd), so no
      * test depends on the host's systemd state. */
     const char *config;
+    /* The agent's stderr goes to this file (created or truncated); NULL:
+     * inherited. */
+    const char *stderr_path;
 } AgentProcessOptions;
 
 /* flavour: "quiesced" or "qemu-ga"; extra_args (NULL-terminated, may be
@@ -42,6 +45,9 @@ GByteArray *agent_process_exchange_lines(const char *socket_path, const guint8 *
                                          guint lines, int timeout_ms, GError **error);
 /* SIGTERM, wait up to 5 s; FALSE unless it exited with status 0. */
 gboolean agent_process_stop(AgentProcess *agent, GError **error);
+/* SIGTERM, wait up to 5 s; *wait_status from waitpid(). FALSE only when it
+ * did not exit. */
+gboolean agent_process_terminate(AgentProcess *agent, int *wait_status, GError **error);
 void agent_process_free(AgentProcess *agent);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(AgentProcess, agent_process_free)
