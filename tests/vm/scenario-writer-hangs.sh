@@ -51,7 +51,7 @@ pause1=$(vm_report pause-ms)
 
 status=$(vm_agent '{"execute":"guest-fsfreeze-status"}') || vm_fail "status: $status"
 [ "$status" = '"thawed"' ] || vm_fail "guest-fsfreeze-status: $status"
-vm_control sh '! pidof sleep' || vm_fail "the hung writer is still running"
+vm_guest_sh '! pidof sleep' || vm_fail "the hung writer is still running"
 stall=$(vm_max_latency_ms ext4 "$offset")
 [ "$stall" -lt 2000 ] || vm_fail "the workload stalled $stall ms: something was frozen"
 
@@ -66,7 +66,7 @@ sleep $((writer_timeout + 1))
 vm_wait_progress ext4 "$(vm_committed ext4)" 10 || vm_fail "the workload stopped"
 status=$(vm_agent '{"execute":"guest-fsfreeze-status"}') || vm_fail "status: $status"
 [ "$status" = '"thawed"' ] || vm_fail "guest-fsfreeze-status after the abandoned prepare: $status"
-vm_control sh '! pidof sleep' || vm_fail "the hung writer is still running"
+vm_guest_sh '! pidof sleep' || vm_fail "the hung writer is still running"
 vm_stop
 cat <<EOF
 vm[$VM_NAME]: PASS a writer hangs ($VM_ACCEL)
