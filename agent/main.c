@@ -278,12 +278,14 @@ int main(int argc, char **argv)
         return 1;
     }
     agent = agent_new(&config, g_steal_pointer(&engine), g_steal_pointer(&writers), &log);
+    /* Before the channels: a host (or test) may connect and send SIGTERM as
+     * soon as a socket listens, and the default action would kill us. */
+    g_unix_signal_add(SIGTERM, main_on_signal, agent);
+    g_unix_signal_add(SIGINT, main_on_signal, agent);
     if (!agent_open_channels(agent, &error)) {
         g_critical("%s", error->message);
         return 1;
     }
-    g_unix_signal_add(SIGTERM, main_on_signal, agent);
-    g_unix_signal_add(SIGINT, main_on_signal, agent);
     if (!agent_run(agent, &error)) {
         return main_stop_frozen(&log, &agent, error);
     }

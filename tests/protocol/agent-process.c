@@ -119,6 +119,9 @@ AgentProcess *agent_process_start_full(const char *flavour, const char *binary,
     if (!spawned) {
         return NULL;
     }
+    if (options->no_wait) {
+        return g_steal_pointer(&agent);
+    }
     for (int i = 0; i < 200; i++) {
         int fd = connect_unix(agent->socket_path);
         if (fd >= 0) {

@@ -25,6 +25,8 @@ typedef struct {
     /* The agent's stderr goes to this file (created or truncated); NULL:
      * inherited. */
     const char *stderr_path;
+    /* Return as soon as it is spawned, without waiting for the socket. */
+    gboolean no_wait;
 } AgentProcessOptions;
 
 /* flavour: "quiesced" or "qemu-ga"; extra_args (NULL-terminated, may be

@@ -1,8 +1,8 @@
 /*
  * test-daemon.c — the real quiesced on a unix socket, spoken to in raw bytes:
- * socket permissions, clean SIGTERM exit, allow/block lists, a stale partial
- * request from a vanished client, request size and nesting limits, a burst of
- * pipelined requests, bad command lines (numbers out of range included), and
+ * socket permissions, clean SIGTERM exit (even the moment it listens),
+ * allow/block lists, a stale partial request from a vanished client, request
+ * size and nesting limits, a burst of pipelined requests, bad command lines (numbers out of range included), and
  * an error reply checked against the one docs/protocol.md shows.
  */
 #include <gio/gio.h>
@@ -53,6 +53,27 @@ static void test_socket_mode(void)
     g_assert_cmpint(st.st_mode & 0777, ==, 0600);
     stop(agent);
     g_assert_false(g_file_test(agent_process_socket(agent), G_FILE_TEST_EXISTS));
+}
+
+/* SIGTERM the moment the socket exists: handled (exit 0), not the default
+ * action that killed an agent which had not yet installed its handler. */
+static void test_sigterm_right_after_listen(void)
+{
+    for (int i = 0; i < 20; i++) {
+        AgentProcessOptions options = { .no_wait = TRUE };
+        g_autoptr(GError) error = NULL;
+        g_autoptr(AgentProcess) agent =
+            agent_process_start_full("quiesced", quiesced_binary, &options, &error);
+        gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+
+        g_assert_no_error(error);
+        while (!g_file_test(agent_process_socket(agent), G_FILE_TEST_EXISTS)) {
+            g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+            g_usleep(100);
+        }
+        g_assert_true(agent_process_stop(agent, &error));
+        g_assert_no_error(error);
+    }
 }
 
 static void test_block_rpcs(void)
@@ -256,6 +277,7 @@ int main(int argc, char **argv)
     quiesced_binary = g_getenv("QUIESCED");
     g_assert_nonnull(quiesced_binary);
     g_test_add_func("/daemon/socket-mode", test_socket_mode);
+    g_test_add_func("/daemon/sigterm-right-after-listen", test_sigterm_right_after_listen);
     g_test_add_func("/daemon/block-rpcs", test_block_rpcs);
     g_test_add_func("/daemon/allow-rpcs", test_allow_rpcs);
     g_test_add_func("/daemon/partial-request-does-not-leak", test_partial_request_does_not_leak);
