@@ -98,12 +98,15 @@ static int terminate(Fixture *f)
     return WEXITSTATUS(status);
 }
 
+/* "" when missing (after a failed check): assertions are non-fatal here,
+ * and a NULL would trap in the checks that follow, skipping the teardown
+ * that unmounts the image. */
 static char *read_text(const char *path)
 {
     char *text = NULL;
 
     g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
-    return text;
+    return text ? text : g_strdup("");
 }
 
 static void test_thawed_exits_0(Fixture *f, gconstpointer data)
@@ -146,10 +149,12 @@ static void test_failed_thaw_exits_1_and_saves_log(Fixture *f, gconstpointer dat
     g_assert_nonnull(strstr(log, "stopping with filesystems frozen"));
     first = strstr(log, "Z error: stopping: thaw of session ");
     g_assert_nonnull(first);
-    g_assert_nonnull(strstr(first, "failed to thaw"));
-    g_assert_nonnull(strstr(first, f->ext4->mountpoint));
-    g_assert_nonnull(strstr(first, "Input/output error"));
-    g_assert_nonnull(strstr(first + 1, "Z error: stopping: thaw of session "));
+    if (first) {
+        g_assert_nonnull(strstr(first, "failed to thaw"));
+        g_assert_nonnull(strstr(first, f->ext4->mountpoint));
+        g_assert_nonnull(strstr(first, "Input/output error"));
+        g_assert_nonnull(strstr(first + 1, "Z error: stopping: thaw of session "));
+    }
     /* ... and not on stderr, which may lead to the frozen disk. */
     g_assert_null(strstr(err, "thaw of session"));
     said = g_strdup_printf("the log held while frozen is in %s; they are still frozen\n",
