@@ -26,7 +26,9 @@
 
 typedef struct {
     char *state_dir;             /* owned */
-    guint window_seconds;        /* 0 = no watchdog */
+    int state_lock_fd;           /* owned; -1 until engine_config_lock() */
+    guint window_seconds;        /* 0 = no watchdog (tests only: the
+                                  * configuration allows 1 to 600 s) */
     EligibilityPolicy *policy;   /* owned */
     char *running_state_command; /* owned; "" = do not ask (no systemd) */
     const FsFreezeOps *ops;      /* NULL = the real ioctls */
@@ -43,6 +45,17 @@ typedef struct {
 /* Defaults as above. (transfer full) */
 EngineConfig *engine_config_new(void);
 void engine_config_free(EngineConfig *config);
+/*
+ * Takes the state directory's lock (flock on STATE_DIR/lock, created with
+ * the directory when missing), held until the config is freed: one agent per
+ * state directory, or a second one would thaw what the first froze and take
+ * over its sockets. Call before anything opens a socket. Waits up to
+ * ENGINE_STATE_LOCK_WAIT_MS for a predecessor that is still exiting, then
+ * fails with QUIESCE_ERROR_BUSY.
+ */
+gboolean engine_config_lock(EngineConfig *config, GError **error);
+#define ENGINE_STATE_LOCK_NAME "lock"
+#define ENGINE_STATE_LOCK_WAIT_MS 3000
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(EngineConfig, engine_config_free)
 
 /* Told when filesystems become frozen and when the last is thawed, so the

@@ -324,10 +324,6 @@ gboolean hv_vss_channel_open(HvVssChannel *channel, GError **error)
     if (!transport_open(channel->transport, error)) {
         return FALSE;
     }
-    if (engine_get_config(channel->engine)->window_seconds == 0) {
-        g_warning("hv-vss: no freeze window (window=0): the kernel never thaws, so a host that "
-                  "never sends THAW leaves the guest frozen");
-    }
     return TRUE;
 }
 

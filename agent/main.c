@@ -272,6 +272,11 @@ int main(int argc, char **argv)
     log.verbose = opt_verbose;
     agent_log_install(&log);
 
+    /* Before any socket: a second agent must not take over the first's. */
+    if (!engine_config_lock(engine, &error)) {
+        g_critical("%s", error->message);
+        return 1;
+    }
     writers = writers_new(&engine->writers, &error);
     if (!writers) {
         g_critical("writers: %s", error->message);

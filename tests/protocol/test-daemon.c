@@ -2,8 +2,10 @@
  * test-daemon.c — the real quiesced on a unix socket, spoken to in raw bytes:
  * socket permissions, clean SIGTERM exit (even the moment it listens),
  * allow/block lists, a stale partial request from a vanished client, request
- * size and nesting limits, a burst of pipelined requests, bad command lines (numbers out of range included), and
- * an error reply checked against the one docs/protocol.md shows.
+ * size and nesting limits, a burst of pipelined requests, bad command lines
+ * (numbers out of range included), a second agent on the same state
+ * directory, and an error reply checked against the one docs/protocol.md
+ * shows.
  */
 #include <gio/gio.h>
 #include <sys/stat.h>
@@ -185,6 +187,35 @@ static void test_bad_command_line(void)
     }
 }
 
+/* A second agent with the same state directory (a unit started twice, an
+ * admin's manual start) must refuse to run: it would thaw what the first
+ * froze and take over its socket. */
+static void test_second_agent_refused(void)
+{
+    g_autoptr(AgentProcess) first = start(NULL);
+    g_autofree char *state = g_build_filename(agent_process_dir(first), "state", NULL);
+    g_autofree char *channel = g_strdup_printf("--channel=unix-listen:%s",
+                                               agent_process_socket(first));
+    g_autofree char *state_arg = g_strdup_printf("--state-dir=%s", state);
+    g_autofree char *confine = g_strdup_printf("--confine=%s", agent_process_dir(first));
+    const char *argv[] = { "timeout", "10", quiesced_binary, channel, state_arg, confine, NULL };
+    g_autofree char *err = NULL;
+    g_autofree char *ping = NULL;
+    g_autoptr(GError) error = NULL;
+    int status = 0;
+
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL,
+                               G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
+                               &err, &status, &error));
+    g_assert_no_error(error);
+    g_assert_true(WIFEXITED(status));
+    g_assert_cmpint(WEXITSTATUS(status), ==, 1);
+    g_assert_nonnull(strstr(err, "another quiesced is running with this state directory"));
+    ping = ask(first, "{\"execute\":\"guest-ping\"}", 1);
+    g_assert_cmpstr(ping, ==, "{\"return\": {}}\n");
+    stop(first);
+}
+
 /* Numeric options out of range: a clear error naming the option and the
  * range, exit status 2 (a negative --max-request-bytes used to become a huge
  * limit, 0 the default, and --freeze-window=0 an unbounded freeze). */
@@ -286,6 +317,7 @@ int main(int argc, char **argv)
     g_test_add_func("/daemon/pipelined-burst", test_pipelined_burst);
     g_test_add_func("/daemon/bad-command-line", test_bad_command_line);
     g_test_add_func("/daemon/bad-numbers", test_bad_numbers);
+    g_test_add_func("/daemon/second-agent-refused", test_second_agent_refused);
     g_test_add_func("/daemon/help-gives-ranges", test_help_gives_ranges);
     g_test_add_func("/daemon/abort-unknown-session-as-documented",
                     test_abort_unknown_session_as_documented);
