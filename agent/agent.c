@@ -98,6 +98,48 @@ static void agent_replied(gpointer user_data)
     engine_flush_logs(agent->engine);
 }
 
+void agent_bind_session(Agent *agent, const char *session_id)
+{
+    g_free(agent->session_id);
+    agent->session_id = g_strdup(session_id);
+    agent->session_host = agent->feeding;
+}
+
+static void agent_feeding(AgentChannel *channel, gboolean begin, gpointer user_data)
+{
+    Agent *agent = user_data;
+
+    agent->feeding = begin ? channel : NULL;
+    if (begin && channel == agent->session_host) {
+        engine_host_back(agent->engine, agent->session_id);
+    }
+}
+
+static void agent_host_connected(AgentChannel *channel, gpointer user_data)
+{
+    Agent *agent = user_data;
+
+    if (channel == agent->session_host) {
+        engine_host_back(agent->engine, agent->session_id);
+    }
+}
+
+static void agent_host_disconnected(AgentChannel *channel, gpointer user_data)
+{
+    Agent *agent = user_data;
+
+    if (channel == agent->session_host) {
+        engine_host_lost(agent->engine, agent->session_id);
+    }
+}
+
+static const AgentChannelEvents agent_channel_events = {
+    .replied = agent_replied,
+    .feeding = agent_feeding,
+    .host_connected = agent_host_connected,
+    .host_disconnected = agent_host_disconnected,
+};
+
 gboolean agent_open_channels(Agent *agent, GError **error)
 {
     JsonStreamLimits limits = {
@@ -115,8 +157,8 @@ gboolean agent_open_channels(Agent *agent, GError **error)
             }
             continue;
         }
-        channel =
-            agent_channel_new(*spec, agent->dispatcher, &limits, agent_replied, agent, error);
+        channel = agent_channel_new(*spec, agent->dispatcher, &limits, &agent_channel_events,
+                                    agent, error);
         if (!channel || !agent_channel_open(channel, error)) {
             return FALSE;
         }
@@ -184,5 +226,6 @@ void agent_free(Agent *agent)
     engine_free(agent->engine);
     g_main_loop_unref(agent->loop);
     agent_config_clear(&agent->config);
+    g_free(agent->session_id);
     g_free(agent);
 }

@@ -8,6 +8,7 @@
 
 #include <glib.h>
 
+#include "agent/channel.h"
 #include "agent/engine.h"
 #include "agent/log.h"
 #include "agent/protocol/dispatcher.h"
@@ -30,7 +31,16 @@ struct Agent {
     GMainLoop *loop;
     Engine *engine;  /* owned: the freeze engine all commands share */
     AgentLog *log;   /* borrowed: held in memory while frozen */
+    AgentChannel *feeding;        /* the channel whose requests are being
+                                   * dispatched, or NULL (borrowed) */
+    AgentChannel *session_host;   /* the channel that prepared session_id */
+    char *session_id;             /* owned; the session bound to it, or NULL */
 };
+
+/* The active session was prepared by the request being dispatched: bind it
+ * to that request's channel, so the host leaving that channel starts the
+ * engine's host-lost grace (engine_host_lost()). */
+void agent_bind_session(Agent *agent, const char *session_id);
 
 /* Builds the engine (which thaws what a killed predecessor left frozen) and
  * the dispatcher from the command tables, and applies allow/block lists.

@@ -10,7 +10,7 @@ struct AgentChannel {
     char *spec;
     Transport *transport;
     ProtoSession *session;
-    AgentChannelReplied replied;
+    const AgentChannelEvents *events;
     gpointer user_data;
 };
 
@@ -20,13 +20,22 @@ static void channel_connected(void *opaque)
 
     g_debug("%s: host connected", channel->spec);
     proto_session_reset(channel->session);
+    if (channel->events->host_connected) {
+        channel->events->host_connected(channel, channel->user_data);
+    }
 }
 
 static void channel_data(void *opaque, const char *bytes, gsize len)
 {
     AgentChannel *channel = opaque;
 
+    if (channel->events->feeding) {
+        channel->events->feeding(channel, TRUE, channel->user_data);
+    }
     proto_session_feed(channel->session, bytes, len);
+    if (channel->events->feeding) {
+        channel->events->feeding(channel, FALSE, channel->user_data);
+    }
 }
 
 static void channel_disconnected(void *opaque)
@@ -35,6 +44,9 @@ static void channel_disconnected(void *opaque)
 
     g_debug("%s: host disconnected", channel->spec);
     proto_session_reset(channel->session);
+    if (channel->events->host_disconnected) {
+        channel->events->host_disconnected(channel, channel->user_data);
+    }
 }
 
 static void channel_reply(void *opaque, const char *bytes, size_t len)
@@ -42,8 +54,8 @@ static void channel_reply(void *opaque, const char *bytes, size_t len)
     AgentChannel *channel = opaque;
 
     transport_write(channel->transport, bytes, len);
-    if (channel->replied) {
-        channel->replied(channel->user_data);
+    if (channel->events->replied) {
+        channel->events->replied(channel->user_data);
     }
 }
 
@@ -54,13 +66,13 @@ static const TransportEvents channel_events = {
 };
 
 AgentChannel *agent_channel_new(const char *spec, Dispatcher *dispatcher,
-                                const JsonStreamLimits *limits, AgentChannelReplied replied,
+                                const JsonStreamLimits *limits, const AgentChannelEvents *events,
                                 gpointer user_data, GError **error)
 {
     g_autoptr(AgentChannel) channel = g_new0(AgentChannel, 1);
 
     channel->spec = g_strdup(spec);
-    channel->replied = replied;
+    channel->events = events;
     channel->user_data = user_data;
     channel->transport = transport_new(spec, &channel_events, channel, error);
     if (!channel->transport) {

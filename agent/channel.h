@@ -14,12 +14,21 @@
 
 typedef struct AgentChannel AgentChannel;
 
-/* Called after each reply is queued. */
-typedef void (*AgentChannelReplied)(gpointer user_data);
+/* What the owner hears; every member may be NULL. */
+typedef struct {
+    /* After each reply is queued. */
+    void (*replied)(gpointer user_data);
+    /* Around feeding input to the parser: every request dispatched in
+     * between came on this channel. */
+    void (*feeding)(AgentChannel *channel, gboolean begin, gpointer user_data);
+    /* The host (re)connected, or went away. */
+    void (*host_connected)(AgentChannel *channel, gpointer user_data);
+    void (*host_disconnected)(AgentChannel *channel, gpointer user_data);
+} AgentChannelEvents;
 
-/* dispatcher is borrowed. Does not open the transport yet. */
+/* dispatcher and events are borrowed. Does not open the transport yet. */
 AgentChannel *agent_channel_new(const char *spec, Dispatcher *dispatcher,
-                                const JsonStreamLimits *limits, AgentChannelReplied replied,
+                                const JsonStreamLimits *limits, const AgentChannelEvents *events,
                                 gpointer user_data, GError **error);
 gboolean agent_channel_open(AgentChannel *channel, GError **error);
 void agent_channel_free(AgentChannel *channel);

@@ -12,8 +12,8 @@ typedef struct {
 
 static const char *const agent_keys[] = { "channels", "allow-rpcs", "block-rpcs",
                                           "max-request-bytes", "max-depth", NULL };
-static const char *const freeze_keys[] = { "window", "state-dir", "confine", "exclude",
-                                           "running-state-command", NULL };
+static const char *const freeze_keys[] = { "window", "host-lost-grace", "state-dir", "confine",
+                                           "exclude", "running-state-command", NULL };
 static const char *const eligibility_keys[] = { "strict", "allow-dynamic", NULL };
 static const char *const writers_keys[] = { "directories", "compat-directories", "socket",
                                             "socket-group", "timeout", "total-timeout", NULL };
@@ -129,12 +129,18 @@ static gboolean config_load_freeze(GKeyFile *file, const char *path, EngineConfi
 {
     GError *cause = NULL;
     gint64 window = engine->window_seconds;
+    gint64 grace = engine->host_lost_grace_seconds;
 
     if (!config_load_number(file, path, "freeze", "window", CONFIG_WINDOW_SECONDS_MIN,
                             CONFIG_WINDOW_SECONDS_MAX, &window, error)) {
         return FALSE;
     }
     engine->window_seconds = (guint)window;
+    if (!config_load_number(file, path, "freeze", "host-lost-grace", CONFIG_HOST_LOST_GRACE_MIN,
+                            CONFIG_HOST_LOST_GRACE_MAX, &grace, error)) {
+        return FALSE;
+    }
+    engine->host_lost_grace_seconds = (guint)grace;
     if (g_key_file_has_key(file, "freeze", "state-dir", NULL)) {
         g_free(engine->state_dir);
         engine->state_dir = g_key_file_get_string(file, "freeze", "state-dir", NULL);

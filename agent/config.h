@@ -27,6 +27,8 @@
 #define CONFIG_MAX_DEPTH_MAX 1024
 #define CONFIG_WINDOW_SECONDS_MIN 1
 #define CONFIG_WINDOW_SECONDS_MAX 600
+#define CONFIG_HOST_LOST_GRACE_MIN 0 /* 0: the window alone */
+#define CONFIG_HOST_LOST_GRACE_MAX 600
 
 /* Parses a decimal integer in [min, max]; the error says the range and
  * quotes text (callers prefix the option or key). */

@@ -21,6 +21,7 @@ struct Engine {
     FsFrozenSet *frozen;    /* what the session froze; NULL when nothing */
     EngineEnded *ended;     /* last session that ended without the host */
     guint watchdog;
+    guint host_lost; /* grace timer after engine_host_lost(), or 0 */
 };
 
 typedef enum {

@@ -267,6 +267,7 @@ gboolean engine_session_end(Engine *engine, EngineEndMode mode, guint *thawed, G
     }
     *thawed = count;
     g_clear_handle_id(&engine->watchdog, g_source_remove);
+    g_clear_handle_id(&engine->host_lost, g_source_remove);
     if (engine->frozen) {
         g_clear_pointer(&engine->frozen, fs_frozen_set_free);
         engine_notify(engine, FALSE);
@@ -285,9 +286,13 @@ gboolean engine_session_end(Engine *engine, EngineEndMode mode, guint *thawed, G
     return ok;
 }
 
-static gboolean engine_watchdog_fire(gpointer user_data)
+/*
+ * Ends the active session on the agent's own (deadline, host lost): thawed
+ * as an abort, remembered with a message for the host's late post. A thaw
+ * that fails is retried every second. why: how it ended, for the message.
+ */
+static void engine_expire(Engine *engine, EngineEnd end, const char *why)
 {
-    Engine *engine = user_data;
     g_autoptr(GError) error = NULL;
     g_autofree char *id = g_strdup(engine->session->id);
     g_autoptr(GDateTime) now = g_date_time_new_now_utc();
@@ -295,12 +300,11 @@ static gboolean engine_watchdog_fire(gpointer user_data)
     gboolean rollback = engine->rollback_failed;
     guint thawed = 0;
 
-    engine->watchdog = 0;
     if (!engine_session_end(engine, ENGINE_END_MODE_ABORT, &thawed, &error) && engine->session) {
         g_critical("watchdog: thaw of session %s failed, retrying in 1 s: %s", id,
                    error->message);
         engine->watchdog = g_timeout_add_seconds(1, engine_watchdog_fire, engine);
-        return G_SOURCE_REMOVE;
+        return;
     }
     if (rollback) {
         /* The host was told saved-state at prepare: it has no snapshot of
@@ -308,13 +312,58 @@ static gboolean engine_watchdog_fire(gpointer user_data)
         g_warning("watchdog: thawed %u filesystem(s) that the failed freeze of session %s "
                   "could not roll back",
                   thawed, id);
-        return G_SOURCE_REMOVE;
+        return;
     }
-    engine_set_ended(engine, ENGINE_END_EXPIRED, id,
-                     g_strdup_printf("snapshot session %s is invalid: the freeze window of %u s "
-                                     "expired and the agent thawed %u filesystem(s) at %s, so the "
-                                     "snapshot must be discarded",
-                                     id, engine->config->window_seconds, thawed, when));
+    engine_set_ended(engine, end, id,
+                     g_strdup_printf("snapshot session %s is invalid: %s and the agent thawed %u "
+                                     "filesystem(s) at %s, so the snapshot must be discarded",
+                                     id, why, thawed, when));
     g_warning("%s", engine->ended->message);
+}
+
+static gboolean engine_watchdog_fire(gpointer user_data)
+{
+    Engine *engine = user_data;
+    g_autofree char *why = g_strdup_printf("the freeze window of %u s expired",
+                                           engine->config->window_seconds);
+
+    engine->watchdog = 0;
+    engine_expire(engine, ENGINE_END_EXPIRED, why);
     return G_SOURCE_REMOVE;
+}
+
+static gboolean engine_host_lost_fire(gpointer user_data)
+{
+    Engine *engine = user_data;
+    g_autofree char *why = g_strdup_printf("the host that prepared it disconnected and did not "
+                                           "come back within %u s",
+                                           engine->config->host_lost_grace_seconds);
+
+    engine->host_lost = 0;
+    g_clear_handle_id(&engine->watchdog, g_source_remove);
+    engine_expire(engine, ENGINE_END_HOST_LOST, why);
+    return G_SOURCE_REMOVE;
+}
+
+void engine_host_lost(Engine *engine, const char *session_id)
+{
+    guint grace = engine->config->host_lost_grace_seconds;
+
+    if (!engine->session || !session_id || !g_str_equal(engine->session->id, session_id) ||
+        grace == 0 || engine->host_lost || engine->rollback_failed) {
+        return;
+    }
+    g_message("session %s: the host disconnected; thawing in %u s unless it comes back",
+              session_id, grace);
+    engine->host_lost = g_timeout_add_seconds(grace, engine_host_lost_fire, engine);
+}
+
+void engine_host_back(Engine *engine, const char *session_id)
+{
+    if (!engine->host_lost || !engine->session || !session_id ||
+        !g_str_equal(engine->session->id, session_id)) {
+        return;
+    }
+    g_clear_handle_id(&engine->host_lost, g_source_remove);
+    g_message("session %s: the host is back", session_id);
 }

@@ -27,6 +27,7 @@ EngineConfig *engine_config_new(void)
     config->state_dir = g_strdup(ENGINE_DEFAULT_STATE_DIR);
     config->state_lock_fd = -1;
     config->window_seconds = ENGINE_DEFAULT_WINDOW_SECONDS;
+    config->host_lost_grace_seconds = ENGINE_DEFAULT_HOST_LOST_GRACE_SECONDS;
     config->policy = eligibility_policy_new();
     config->running_state_command = g_strdup(ENGINE_DEFAULT_RUNNING_STATE_COMMAND);
     writers_config_init(&config->writers);
@@ -504,6 +505,7 @@ void engine_free(Engine *engine)
     }
     engine_shutdown(engine);
     g_clear_handle_id(&engine->watchdog, g_source_remove);
+    g_clear_handle_id(&engine->host_lost, g_source_remove);
     fs_frozen_set_free(engine->frozen);
     engine_session_free(engine->session);
     engine_ended_free(engine->ended);

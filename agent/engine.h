@@ -21,6 +21,7 @@
 
 #define ENGINE_DEFAULT_STATE_DIR "/run/quiesce"
 #define ENGINE_DEFAULT_WINDOW_SECONDS 60 /* Windows VSS's writer window */
+#define ENGINE_DEFAULT_HOST_LOST_GRACE_SECONDS 10
 #define ENGINE_DEFAULT_RUNNING_STATE_COMMAND "systemctl is-system-running"
 #define ENGINE_RUNNING_STATE_TIMEOUT_MS 5000 /* then the state is "unknown" */
 
@@ -29,6 +30,7 @@ typedef struct {
     int state_lock_fd;           /* owned; -1 until engine_config_lock() */
     guint window_seconds;        /* 0 = no watchdog (tests only: the
                                   * configuration allows 1 to 600 s) */
+    guint host_lost_grace_seconds; /* engine_host_lost(); 0 = the window only */
     EligibilityPolicy *policy;   /* owned */
     char *running_state_command; /* owned; "" = do not ask (no systemd) */
     const FsFreezeOps *ops;      /* NULL = the real ioctls */
@@ -67,6 +69,7 @@ typedef enum {
     ENGINE_END_NONE,     /* no session has ended on its own */
     ENGINE_END_EXPIRED,  /* the watchdog thawed at the deadline */
     ENGINE_END_BROKEN,   /* the agent restarted (or stopped) while frozen */
+    ENGINE_END_HOST_LOST, /* the host that prepared it left and did not come back */
 } EngineEnd;
 
 typedef struct {
@@ -156,6 +159,16 @@ const char *engine_get_failure_code(const Engine *engine);
  * then be discarded. abort: the same, but writers get "freeze-fail". */
 gboolean engine_post(Engine *engine, const char *session_id, guint *thawed, GError **error);
 gboolean engine_abort(Engine *engine, const char *session_id, guint *thawed, GError **error);
+
+/*
+ * DESIGN §5: the host that prepared session_id is gone (its channel closed).
+ * Unless engine_host_back() comes within host_lost_grace_seconds (a host
+ * may reconnect per command), the session ends as at the deadline: thawed,
+ * remembered as ENGINE_END_HOST_LOST so a late post fails. No-op when that
+ * session is not the active one, or with a grace of 0.
+ */
+void engine_host_lost(Engine *engine, const char *session_id);
+void engine_host_back(Engine *engine, const char *session_id);
 
 /* Writes the writers' held log lines (registrations, refusals) when nothing
  * is frozen; a no-op while frozen. Called after every reply. */

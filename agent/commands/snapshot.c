@@ -89,6 +89,7 @@ static bool cmd_snapshot_prepare(void *context, const JsonValue *args, JsonValue
     /* A failure first: if even the rollback failed, the engine keeps a
      * session to retry the thaw, but the host must still fall back. */
     if (!failure && engine_get_session(agent->engine)) {
+        agent_bind_session(agent, engine_get_session(agent->engine)->id);
         *result = prepare_child_reply(agent->engine, report);
         g_info("prepare: session %s, %u filesystem(s) frozen",
                engine_get_session(agent->engine)->id,
@@ -147,7 +148,10 @@ static JsonValue *status_ended(const EngineEnded *ended)
     JsonValue *item = json_object_new();
 
     json_object_set_string(item, "session", ended->session_id);
-    json_object_set_string(item, "end", ended->end == ENGINE_END_EXPIRED ? "expired" : "broken");
+    json_object_set_string(item, "end",
+                           ended->end == ENGINE_END_EXPIRED     ? "expired"
+                           : ended->end == ENGINE_END_HOST_LOST ? "host-lost"
+                                                                : "broken");
     json_object_set_string(item, "message", ended->message);
     return item;
 }

@@ -6,7 +6,8 @@
  * frozen, a failure injected mid-set (LD_PRELOAD seam) rolled back, a
  * SIGKILLed agent's successor thawing, the watchdog, and SIGTERM while frozen;
  * a filesystem someone else thawed inside the window, a failed rollback, a
- * window that writers used up, and a new session after an expired one.
+ * window that writers used up, a new session after an expired one, and a
+ * host that disconnects after prepare (gone for good, or back in time).
  *
  * Root only (skips otherwise). Every agent gets --confine=<test dir>, so no
  * request can reach a filesystem of the machine running the test.
@@ -683,6 +684,61 @@ static void test_new_session_clears_expired(Fixture *f, gconstpointer data)
     g_assert_cmpstr(thaw, ==, "{\"return\": 0}\n");
 }
 
+/* Each ask() is its own connection, closed after the reply: the host that
+ * prepared is gone once prepare returns. With a 1 s grace and a 30 s
+ * window, the agent thaws about 1 s later, and a late post fails. */
+static void test_host_lost_thaws(Fixture *f, gconstpointer data)
+{
+    g_autofree char *prepare = NULL;
+    g_autofree char *post_request = NULL;
+    g_autofree char *post = NULL;
+    g_autofree char *status = NULL;
+    gint64 start;
+    GPid blocked;
+
+    f->agent = start_agent(f, NULL,
+                           "[freeze]\nrunning-state-command=\nwindow=30\nhost-lost-grace=1\n",
+                           NULL);
+    start = g_get_monotonic_time();
+    prepare = ask(f->agent, "{\"execute\":\"guest-snapshot-prepare\"}");
+    g_assert_nonnull(strstr(prepare, "\"method\": \"child-snapshot\""));
+    post_request = post_request_for(prepare);
+    blocked = start_write(f->xfs);
+    g_assert_false(wait_write(blocked, 300));
+    g_assert_true(wait_write(blocked, 10000));
+    g_assert_cmpint(g_get_monotonic_time() - start, <, 10 * G_USEC_PER_SEC);
+    assert_all_writable(f);
+    status = ask(f->agent, "{\"execute\":\"guest-snapshot-status\"}");
+    g_assert_nonnull(strstr(status, "\"end\": \"host-lost\""));
+    post = ask(f->agent, post_request);
+    g_assert_nonnull(strstr(post, "disconnected and did not come back within 1 s"));
+}
+
+/* A host that connects per command (Proxmox does) is back before the grace
+ * ends: the session survives and post succeeds. */
+static void test_host_back_in_time(Fixture *f, gconstpointer data)
+{
+    g_autofree char *prepare = NULL;
+    g_autofree char *post_request = NULL;
+    g_autofree char *status = NULL;
+    g_autofree char *post = NULL;
+
+    f->agent = start_agent(f, NULL,
+                           "[freeze]\nrunning-state-command=\nwindow=30\nhost-lost-grace=2\n",
+                           NULL);
+    prepare = ask(f->agent, "{\"execute\":\"guest-snapshot-prepare\"}");
+    g_assert_nonnull(strstr(prepare, "\"method\": \"child-snapshot\""));
+    post_request = post_request_for(prepare);
+    g_usleep(1000000);
+    status = ask(f->agent, "{\"execute\":\"guest-snapshot-status\"}");
+    g_assert_nonnull(strstr(status, "\"state\": \"active\""));
+    /* Gone again after status, back again for post: still inside 2 s. */
+    g_usleep(1500000);
+    post = ask(f->agent, post_request);
+    g_assert_nonnull(strstr(post, "\"thawed\": 3"));
+    assert_all_writable(f);
+}
+
 int main(int argc, char **argv)
 {
     const char *fstypes[] = { "ext4", "xfs", "btrfs", "vfat", NULL };
@@ -719,5 +775,7 @@ int main(int argc, char **argv)
     ADD("/engine/rollback-failure-reported", test_rollback_failure_reported);
     ADD("/engine/window-includes-writers", test_window_includes_writers);
     ADD("/engine/new-session-clears-expired", test_new_session_clears_expired);
+    ADD("/engine/host-lost-thaws", test_host_lost_thaws);
+    ADD("/engine/host-back-in-time", test_host_back_in_time);
     return g_test_run();
 }

@@ -38,6 +38,7 @@ static void test_sample_is_all_defaults(void)
 
     g_assert_true(config_load(sample, TRUE, &agent, engine, &error));
     g_assert_no_error(error);
+    g_assert_cmpuint(engine->host_lost_grace_seconds, ==, ENGINE_DEFAULT_HOST_LOST_GRACE_SECONDS);
     g_assert_cmpuint(engine->window_seconds, ==, ENGINE_DEFAULT_WINDOW_SECONDS);
     g_assert_cmpstr(engine->state_dir, ==, ENGINE_DEFAULT_STATE_DIR);
     g_assert_false(engine->policy->strict);
@@ -51,7 +52,8 @@ static void test_settings_apply(void)
     g_autoptr(GError) error = NULL;
 
     g_assert_true(load("[agent]\nchannels=unix-listen:/a;vsock-listen:9\nblock-rpcs=guest-ping\n"
-                       "max-depth=16\n[freeze]\nwindow=5\nstate-dir=/run/q\nconfine=/srv\n"
+                       "max-depth=16\n[freeze]\nwindow=5\nhost-lost-grace=0\nstate-dir=/run/q\n"
+                       "confine=/srv\n"
                        "exclude=/srv/efi;/srv/scratch\nrunning-state-command=\n"
                        "[eligibility]\nstrict=true\nallow-dynamic=true\n",
                        &agent, engine, &error));
@@ -61,6 +63,7 @@ static void test_settings_apply(void)
     g_assert_cmpstr(agent.block_rpcs[0], ==, "guest-ping");
     g_assert_cmpuint(agent.max_depth, ==, 16);
     g_assert_cmpuint(engine->window_seconds, ==, 5);
+    g_assert_cmpuint(engine->host_lost_grace_seconds, ==, 0);
     g_assert_cmpstr(engine->state_dir, ==, "/run/q");
     g_assert_cmpstr(engine->policy->confine, ==, "/srv");
     g_assert_cmpuint(engine->policy->exclude->len, ==, 2);
@@ -94,6 +97,9 @@ static void test_errors_name_the_key(void)
         { "[freeze]\nwindow=0\n", "[freeze] window: must be a whole number from 1 to 600, "
                                    "not '0'" },
         { "[freeze]\nwindow=601\n", "[freeze] window" },
+        { "[freeze]\nhost-lost-grace=-1\n", "[freeze] host-lost-grace: must be a whole number "
+                                             "from 0 to 600, not '-1'" },
+        { "[freeze]\nhost-lost-grace=601\n", "[freeze] host-lost-grace" },
         { "[writers]\ntimeout=0\n", "[writers] timeout" },
         { "[writers]\ntotal-timeout=-1\n", "[writers] total-timeout" },
         { "not a key file", "" },
