@@ -355,7 +355,8 @@ void engine_host_lost(Engine *engine, const char *session_id)
     }
     g_message("session %s: the host disconnected; thawing in %u s unless it comes back",
               session_id, grace);
-    engine->host_lost = g_timeout_add_seconds(grace, engine_host_lost_fire, engine);
+    /* Not g_timeout_add_seconds(): its first tick may come up to 1 s early. */
+    engine->host_lost = g_timeout_add(grace * 1000, engine_host_lost_fire, engine);
 }
 
 void engine_host_back(Engine *engine, const char *session_id)
