@@ -22,6 +22,8 @@ struct Engine {
     EngineEnded *ended;     /* last session that ended without the host */
     guint watchdog;
     guint host_lost; /* grace timer after engine_host_lost(), or 0 */
+    EngineEnd expiring;   /* while a failed thaw of engine_expire() is retried: */
+    char *expiring_why;   /* owned; the cause, for the message once it thaws */
 };
 
 typedef enum {

@@ -236,18 +236,21 @@ static gboolean engine_writers_end(Engine *engine, EngineEndMode mode, gboolean 
     return thawed;
 }
 
-/* Post: a filesystem someone else thawed inside the window may have
- * changed after the freeze point, so the snapshot is not consistent. */
+/* A filesystem someone else thawed inside the window may have changed
+ * after the freeze point, so the snapshot is not consistent: FALSE, with
+ * the error set for post only (qemu-ga's thaw just counts it out). */
 static gboolean engine_check_thaw_notes(EngineEndMode mode, char **notes, GError **error)
 {
     g_autofree char *joined = NULL;
 
-    if (mode != ENGINE_END_MODE_POST || !notes || !notes[0]) {
+    if (!notes || !notes[0]) {
         return TRUE;
     }
-    joined = g_strjoinv("; ", notes);
-    g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_FAILED,
-                "the snapshot is not consistent: %s", joined);
+    if (mode == ENGINE_END_MODE_POST) {
+        joined = g_strjoinv("; ", notes);
+        g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_FAILED,
+                    "the snapshot is not consistent: %s", joined);
+    }
     return FALSE;
 }
 
@@ -279,31 +282,44 @@ gboolean engine_session_end(Engine *engine, EngineEndMode mode, guint *thawed, G
         g_message("thaw: %s", *note);
     }
     consistent = engine_check_thaw_notes(mode, notes, error);
-    ok = engine_writers_end(engine, mode, consistent, consistent ? error : NULL) && consistent;
+    if (consistent || mode != ENGINE_END_MODE_POST) {
+        ok = engine_writers_end(engine, mode, consistent, error);
+    } else {
+        engine_writers_end(engine, mode, FALSE, NULL); /* error already says why */
+        ok = FALSE;
+    }
     engine_flush_writers_log(engine);
     g_clear_pointer(&engine->session, engine_session_free);
     engine->rollback_failed = FALSE;
     return ok;
 }
 
+static gboolean engine_expire_retry(gpointer user_data);
+
 /*
  * Ends the active session on the agent's own (deadline, host lost): thawed
  * as an abort, remembered with a message for the host's late post. A thaw
- * that fails is retried every second. why: how it ended, for the message.
+ * that fails is retried every second, keeping the cause. why: how it ended,
+ * for the message.
  */
 static void engine_expire(Engine *engine, EngineEnd end, const char *why)
 {
     g_autoptr(GError) error = NULL;
     g_autofree char *id = g_strdup(engine->session->id);
-    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
-    g_autofree char *when = g_date_time_format_iso8601(now);
+    g_autoptr(GDateTime) now = NULL;
+    g_autofree char *when = NULL;
     gboolean rollback = engine->rollback_failed;
     guint thawed = 0;
 
     if (!engine_session_end(engine, ENGINE_END_MODE_ABORT, &thawed, &error) && engine->session) {
         g_critical("watchdog: thaw of session %s failed, retrying in 1 s: %s", id,
                    error->message);
-        engine->watchdog = g_timeout_add_seconds(1, engine_watchdog_fire, engine);
+        if (why != engine->expiring_why) {
+            g_free(engine->expiring_why);
+            engine->expiring_why = g_strdup(why);
+        }
+        engine->expiring = end;
+        engine->watchdog = g_timeout_add_seconds(1, engine_expire_retry, engine);
         return;
     }
     if (rollback) {
@@ -314,11 +330,23 @@ static void engine_expire(Engine *engine, EngineEnd end, const char *why)
                   thawed, id);
         return;
     }
+    now = g_date_time_new_now_utc();
+    when = g_date_time_format_iso8601(now);
     engine_set_ended(engine, end, id,
                      g_strdup_printf("snapshot session %s is invalid: %s and the agent thawed %u "
                                      "filesystem(s) at %s, so the snapshot must be discarded",
                                      id, why, thawed, when));
     g_warning("%s", engine->ended->message);
+}
+
+static gboolean engine_expire_retry(gpointer user_data)
+{
+    Engine *engine = user_data;
+    g_autofree char *why = g_strdup(engine->expiring_why);
+
+    engine->watchdog = 0;
+    engine_expire(engine, engine->expiring, why);
+    return G_SOURCE_REMOVE;
 }
 
 static gboolean engine_watchdog_fire(gpointer user_data)

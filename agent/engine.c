@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glib-unix.h>
 #include <glib/gstdio.h>
 #include <poll.h>
 #include <signal.h>
@@ -185,10 +186,38 @@ GStrv engine_dup_frozen(const Engine *engine)
     return g_strv_builder_end(builder);
 }
 
+/* The command and whatever it starts share one process group, so a timeout
+ * can kill them all (a `sh -c` leaves its children holding stdout). */
+static void engine_capture_child_setup(gpointer user_data)
+{
+    setpgid(0, 0);
+}
+
+/* Kills the group at once when asked, else waits for pid until deadline and
+ * kills the group then; always reaps. TRUE when it exited by itself. */
+static gboolean engine_capture_reap(GPid pid, gboolean kill_now, gint64 deadline)
+{
+    while (!kill_now) {
+        pid_t r = waitpid(pid, NULL, WNOHANG);
+        if (r == pid || (r < 0 && errno != EINTR)) {
+            return TRUE;
+        }
+        if (g_get_monotonic_time() >= deadline) {
+            break;
+        }
+        g_usleep(10000);
+    }
+    kill(-pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+    }
+    return FALSE;
+}
+
 /*
  * Runs argv and returns what it printed on stdout, or NULL when it could not
- * start or did not finish within timeout_ms (it is then killed and reaped):
- * a hung systemctl (a stuck D-Bus) must not hang the agent.
+ * start or did not finish within timeout_ms (it is then killed with its
+ * process group and reaped): a hung systemctl (a stuck D-Bus) must not hang
+ * the agent. Signals (SIGTERM arriving meanwhile) only interrupt a wait.
  */
 static char *engine_capture(char **argv, int timeout_ms)
 {
@@ -201,30 +230,39 @@ static char *engine_capture(char **argv, int timeout_ms)
     if (!g_spawn_async_with_pipes(NULL, argv, NULL,
                                   G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
                                       G_SPAWN_STDERR_TO_DEV_NULL,
-                                  NULL, NULL, &pid, NULL, &fd, NULL, NULL)) {
+                                  engine_capture_child_setup, NULL, &pid, NULL, &fd, NULL,
+                                  NULL)) {
         return NULL;
     }
+    g_unix_set_fd_nonblocking(fd, TRUE, NULL);
     while (!done) {
         struct pollfd pfd = { .fd = fd, .events = POLLIN };
         gint64 left = deadline - g_get_monotonic_time();
         char buf[512];
         ssize_t n;
+        int ready;
 
-        if (left <= 0 || poll(&pfd, 1, (int)MAX(1, left / 1000)) == 0) {
+        if (left <= 0) {
+            break;
+        }
+        ready = poll(&pfd, 1, (int)MAX(1, left / 1000));
+        if (ready < 0 && errno == EINTR) {
+            continue;
+        }
+        if (ready <= 0) {
             break;
         }
         n = read(fd, buf, sizeof(buf));
+        if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+            continue;
+        }
         if (n > 0 && out->len < 4096) {
             g_string_append_len(out, buf, n);
         }
-        done = n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN);
+        done = n <= 0; /* end of output (or a read error: what we have) */
     }
     close(fd);
-    if (!done) {
-        kill(pid, SIGKILL);
-    }
-    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
-    }
+    done = engine_capture_reap(pid, !done, deadline) && done;
     g_spawn_close_pid(pid);
     return done ? g_string_free(g_steal_pointer(&out), FALSE) : NULL;
 }
@@ -509,6 +547,7 @@ void engine_free(Engine *engine)
     fs_frozen_set_free(engine->frozen);
     engine_session_free(engine->session);
     engine_ended_free(engine->ended);
+    g_free(engine->expiring_why);
     writers_free(engine->writers);
     engine_config_free(engine->config);
     g_free(engine);

@@ -61,37 +61,10 @@ static gboolean hv_vss_owns_session(const HvVssChannel *channel)
     return session && channel->session_id && g_str_equal(session->id, channel->session_id);
 }
 
-static guint32 hv_vss_hot_backup(HvVssChannel *channel)
-{
-    g_autoptr(GError) error = NULL;
-    g_autoptr(EligibilityReport) report = engine_check(channel->engine, &error);
-    const EngineSession *session = engine_get_session(channel->engine);
-    g_autofree char *reasons = NULL;
-
-    if (!report) {
-        g_warning("hv-vss: HOT_BACKUP: cannot probe the guest: %s; answering E_FAIL, "
-                  HV_VSS_FALLBACK, error->message);
-        return HV_E_FAIL;
-    }
-    if (session && !hv_vss_owns_session(channel)) {
-        g_warning("hv-vss: HOT_BACKUP: session %s of another channel holds the freeze; "
-                  "answering E_FAIL, " HV_VSS_FALLBACK, session->id);
-        return HV_E_FAIL;
-    }
-    if (report->method != SNAPSHOT_METHOD_CHILD_SNAPSHOT) {
-        reasons = hv_vss_reasons(report, NULL, NULL);
-        g_warning("hv-vss: HOT_BACKUP: not eligible (%s); answering E_FAIL, " HV_VSS_FALLBACK,
-                  reasons);
-        return HV_E_FAIL;
-    }
-    g_info("hv-vss: HOT_BACKUP: eligible for a child snapshot, %u filesystem(s) to freeze",
-           report->targets->len);
-    return HV_S_OK;
-}
-
-/* A FREEZE while our last session is still active: the host abandoned it
- * (it sends THAW after every successful FREEZE). Thaw it and start afresh;
- * an ended one of ours is forgotten, so no later thaw reports it. */
+/* A HOT_BACKUP or FREEZE while our last session is still active: the host
+ * abandoned it (it sends THAW after every successful FREEZE). Thaw it and
+ * start afresh; an ended one of ours is forgotten, so no later thaw reports
+ * it. */
 static void hv_vss_drop_stale(HvVssChannel *channel)
 {
     g_autoptr(GError) error = NULL;
@@ -104,16 +77,48 @@ static void hv_vss_drop_stale(HvVssChannel *channel)
     }
     if (!engine_abort(channel->engine, id, &thawed, &error)) {
         if (frozen) {
-            g_warning("hv-vss: FREEZE: aborting the host's abandoned session %s failed: %s", id,
+            g_warning("hv-vss: aborting the host's abandoned session %s failed: %s", id,
                       error->message);
         }
         return;
     }
     if (frozen) {
-        g_warning("hv-vss: FREEZE while session %s was still frozen (the host never sent its "
-                  "THAW): thawed %u filesystem(s), starting a new session",
+        g_warning("hv-vss: a new backup while session %s was still frozen (the host never "
+                  "sent its THAW): thawed %u filesystem(s), starting a new session",
                   id, thawed);
     }
+}
+
+static guint32 hv_vss_hot_backup(HvVssChannel *channel)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(EligibilityReport) report = NULL;
+    const EngineSession *session = engine_get_session(channel->engine);
+    g_autofree char *reasons = NULL;
+
+    if (session && !hv_vss_owns_session(channel)) {
+        g_warning("hv-vss: HOT_BACKUP: session %s of another channel holds the freeze; "
+                  "answering E_FAIL, " HV_VSS_FALLBACK, session->id);
+        return HV_E_FAIL;
+    }
+    /* A new backup while ours is still frozen: the host abandoned it. The
+     * probe cannot run frozen, so thaw it now rather than at FREEZE. */
+    hv_vss_drop_stale(channel);
+    report = engine_check(channel->engine, &error);
+    if (!report) {
+        g_warning("hv-vss: HOT_BACKUP: cannot probe the guest: %s; answering E_FAIL, "
+                  HV_VSS_FALLBACK, error->message);
+        return HV_E_FAIL;
+    }
+    if (report->method != SNAPSHOT_METHOD_CHILD_SNAPSHOT) {
+        reasons = hv_vss_reasons(report, NULL, NULL);
+        g_warning("hv-vss: HOT_BACKUP: not eligible (%s); answering E_FAIL, " HV_VSS_FALLBACK,
+                  reasons);
+        return HV_E_FAIL;
+    }
+    g_info("hv-vss: HOT_BACKUP: eligible for a child snapshot, %u filesystem(s) to freeze",
+           report->targets->len);
+    return HV_S_OK;
 }
 
 /* What bounds the freeze, for the log. (transfer full) */

@@ -102,11 +102,18 @@ static void bench_read_reply(int fd, GString *line)
     }
 }
 
+/* min/p50/max, and p99 only when there are enough samples for it to differ
+ * from the max. */
 static void report_ms(const char *agent, const char *name, gint64 *samples, guint n)
 {
+    char p99[32] = "";
+
     qsort(samples, n, sizeof(*samples), compare_i64);
-    printf("%-10s %-7s n=%-4u p50=%8.1f ms  p99=%8.1f ms  max=%8.1f ms\n", agent, name, n,
-           samples[n / 2] / 1000.0, samples[(n * 99) / 100] / 1000.0, samples[n - 1] / 1000.0);
+    if (n >= 100) {
+        g_snprintf(p99, sizeof(p99), "  p99=%8.1f ms", samples[(n * 99) / 100] / 1000.0);
+    }
+    printf("%-10s %-7s n=%-4u min=%8.1f ms  p50=%8.1f ms%s  max=%8.1f ms\n", agent, name, n,
+           samples[0] / 1000.0, samples[n / 2] / 1000.0, p99, samples[n - 1] / 1000.0);
 }
 
 struct freeze_agent {
@@ -180,6 +187,13 @@ static int bench_freeze(int argc, char **argv)
                         agents[a].frozen, thawed);
                 return 1;
             }
+        }
+    }
+    for (guint a = 1; a < count; a++) {
+        if (agents[a].frozen != agents[0].frozen) {
+            fprintf(stderr, "qga-bench: %s froze %ld filesystems, %s %ld: not comparable\n",
+                    agents[0].name, agents[0].frozen, agents[a].name, agents[a].frozen);
+            return 1;
         }
     }
     for (guint a = 0; a < count; a++) {

@@ -379,6 +379,29 @@ static void test_watchdog_without_thaw(Fixture *f, gconstpointer data)
     g_assert_true(hv_vss_agent_wait_log(f->agent, "the freeze window of 2 s expired", 1000));
 }
 
+/* The host abandons a backup (no THAW) and starts the next one: HOT_BACKUP
+ * thaws the abandoned session and answers S_OK (not E_FAIL because the
+ * probe cannot run frozen), and the new FREEZE/THAW works. */
+static void test_next_backup_after_abandoned(Fixture *f, gconstpointer data)
+{
+    GPid ext4_writer;
+    GPid xfs_writer;
+
+    start_agent(f, NULL, NULL);
+    assert_transact(f, FAKE_OP_HOT_BACKUP, reply_s_ok);
+    freeze_and_check(f, &ext4_writer, &xfs_writer);
+    assert_transact(f, FAKE_OP_HOT_BACKUP, reply_s_ok);
+    g_assert_true(wait_write(ext4_writer, 5000));
+    g_assert_true(wait_write(xfs_writer, 5000));
+    assert_status(f, "thawed");
+    g_assert_true(hv_vss_agent_wait_log(f->agent, "the host never sent its THAW", 1000));
+    freeze_and_check(f, &ext4_writer, &xfs_writer);
+    assert_transact(f, FAKE_OP_THAW, reply_s_ok);
+    g_assert_true(wait_write(ext4_writer, 5000));
+    g_assert_true(wait_write(xfs_writer, 5000));
+    assert_writable(f);
+}
+
 /* SIGKILL while frozen: the successor thaws on start, registers, and fails
  * the host's THAW (the snapshot was not held consistent). */
 static void test_restart_while_frozen(Fixture *f, gconstpointer data)
@@ -428,6 +451,7 @@ int main(int argc, char **argv)
     ADD("/hv-vss/hibernation-fake-thaw", test_hibernation_fake_thaw);
     ADD("/hv-vss/device-lost-while-frozen", test_device_lost_while_frozen);
     ADD("/hv-vss/watchdog-without-thaw", test_watchdog_without_thaw);
+    ADD("/hv-vss/next-backup-after-abandoned", test_next_backup_after_abandoned);
     ADD("/hv-vss/restart-while-frozen", test_restart_while_frozen);
     return g_test_run();
 }

@@ -670,11 +670,12 @@ static void test_new_session_clears_expired(Fixture *f, gconstpointer data)
     g_autofree char *thaw = NULL;
     GPid blocked;
 
-    f->agent = start_agent(f, NULL, "[freeze]\nrunning-state-command=\nwindow=1\n", NULL);
+    /* The second session must prepare and post well inside the window. */
+    f->agent = start_agent(f, NULL, "[freeze]\nrunning-state-command=\nwindow=3\n", NULL);
     first = ask(f->agent, "{\"execute\":\"guest-snapshot-prepare\"}");
     g_assert_nonnull(strstr(first, "\"method\": \"child-snapshot\""));
     blocked = start_write(f->ext4);
-    g_assert_true(wait_write(blocked, 5000)); /* the watchdog thawed */
+    g_assert_true(wait_write(blocked, 8000)); /* the watchdog thawed */
     second = ask(f->agent, "{\"execute\":\"guest-snapshot-prepare\"}");
     g_assert_nonnull(strstr(second, "\"method\": \"child-snapshot\""));
     post_request = post_request_for(second);
@@ -724,7 +725,7 @@ static void test_host_back_in_time(Fixture *f, gconstpointer data)
     g_autofree char *post = NULL;
 
     f->agent = start_agent(f, NULL,
-                           "[freeze]\nrunning-state-command=\nwindow=30\nhost-lost-grace=2\n",
+                           "[freeze]\nrunning-state-command=\nwindow=30\nhost-lost-grace=5\n",
                            NULL);
     prepare = ask(f->agent, "{\"execute\":\"guest-snapshot-prepare\"}");
     g_assert_nonnull(strstr(prepare, "\"method\": \"child-snapshot\""));
@@ -732,8 +733,8 @@ static void test_host_back_in_time(Fixture *f, gconstpointer data)
     g_usleep(1000000);
     status = ask(f->agent, "{\"execute\":\"guest-snapshot-status\"}");
     g_assert_nonnull(strstr(status, "\"state\": \"active\""));
-    /* Gone again after status, back again for post: still inside 2 s. */
-    g_usleep(1500000);
+    /* Gone again after status, back again for post: well inside 5 s. */
+    g_usleep(1000000);
     post = ask(f->agent, post_request);
     g_assert_nonnull(strstr(post, "\"thawed\": 3"));
     assert_all_writable(f);

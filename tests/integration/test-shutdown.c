@@ -13,6 +13,7 @@
 #include <glib/gstdio.h>
 #include <sys/wait.h>
 
+#include "fsfreeze/frozen-state.h"
 #include "tests/integration/loopfs.h"
 #include "tests/protocol/agent-process.h"
 
@@ -163,7 +164,8 @@ static void test_failed_thaw_exits_1_and_saves_log(Fixture *f, gconstpointer dat
                                  "snapshot session "));
     g_assert_true(g_str_has_suffix(err, said));
     /* The state file stays for a restarted agent. */
-    g_assert_true(g_file_test(f->state_dir, G_FILE_TEST_IS_DIR));
+    state_file = g_build_filename(f->state_dir, FROZEN_STATE_FILENAME, NULL);
+    g_assert_true(g_file_test(state_file, G_FILE_TEST_IS_REGULAR));
     g_assert_cmpint(loopfs_guard_probe_frozen(f->guard, f->ext4), ==, 0);
 }
 

@@ -4,8 +4,8 @@
  * allow/block lists, a stale partial request from a vanished client, request
  * size and nesting limits, a burst of pipelined requests, bad command lines
  * (numbers out of range included), a second agent on the same state
- * directory, and an error reply checked against the one docs/protocol.md
- * shows.
+ * directory, a running-state command that hangs, and an error reply checked
+ * against the one docs/protocol.md shows.
  */
 #include <gio/gio.h>
 #include <sys/stat.h>
@@ -216,6 +216,46 @@ static void test_second_agent_refused(void)
     stop(first);
 }
 
+/* A running-state command that never answers (a stuck D-Bus) and leaves a
+ * child holding its stdout: the check still answers, after the 5 s limit,
+ * with the state unknown, and nothing of the command is left running. */
+static void test_running_state_command_hangs(void)
+{
+    /* 61.25: a duration no other process on the machine sleeps for */
+    AgentProcessOptions options = {
+        .config = "[freeze]\nrunning-state-command=sh -c 'sleep 61.25 & sleep 61.25'\n",
+    };
+    g_autoptr(GError) error = NULL;
+    g_autoptr(AgentProcess) agent =
+        agent_process_start_full("quiesced", quiesced_binary, &options, &error);
+    const char *pgrep[] = { "pgrep", "-f", "sleep 61.25", NULL };
+    const char *request = "{\"execute\":\"guest-snapshot-check\"}";
+    g_autoptr(GByteArray) reply = NULL;
+    const char *check;
+    gint64 start;
+    gint64 took;
+    int status = 0;
+
+    g_assert_no_error(error);
+    start = g_get_monotonic_time();
+    reply = agent_process_exchange_lines(agent_process_socket(agent), (const guint8 *)request,
+                                         strlen(request), 1, 20000, &error);
+    took = g_get_monotonic_time() - start;
+    g_assert_no_error(error);
+    g_byte_array_append(reply, (const guint8 *)"", 1);
+    check = (const char *)reply->data;
+    g_assert_nonnull(strstr(check, "\"code\": \"not-running\""));
+    g_assert_nonnull(strstr(check, "the system is unknown"));
+    g_assert_cmpint(took, >=, 4 * G_USEC_PER_SEC);
+    g_assert_cmpint(took, <, 15 * G_USEC_PER_SEC);
+    g_assert_true(g_spawn_sync(NULL, (char **)pgrep, NULL,
+                               G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
+                               NULL, &status, &error));
+    g_assert_true(WIFEXITED(status));
+    g_assert_cmpint(WEXITSTATUS(status), ==, 1); /* none left */
+    stop(agent);
+}
+
 /* Numeric options out of range: a clear error naming the option and the
  * range, exit status 2 (a negative --max-request-bytes used to become a huge
  * limit, 0 the default, and --freeze-window=0 an unbounded freeze). */
@@ -318,6 +358,7 @@ int main(int argc, char **argv)
     g_test_add_func("/daemon/bad-command-line", test_bad_command_line);
     g_test_add_func("/daemon/bad-numbers", test_bad_numbers);
     g_test_add_func("/daemon/second-agent-refused", test_second_agent_refused);
+    g_test_add_func("/daemon/running-state-command-hangs", test_running_state_command_hangs);
     g_test_add_func("/daemon/help-gives-ranges", test_help_gives_ranges);
     g_test_add_func("/daemon/abort-unknown-session-as-documented",
                     test_abort_unknown_session_as_documented);
