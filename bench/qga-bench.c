@@ -80,7 +80,7 @@ static void report(const char *name, gint64 *samples, guint n)
 {
     qsort(samples, n, sizeof(*samples), compare_i64);
     printf("%-12s n=%-6u p50=%6" G_GINT64_FORMAT " us  p99=%6" G_GINT64_FORMAT " us\n", name, n,
-           samples[n / 2], samples[(n * 99) / 100]);
+           samples[n / 2], samples[(n * 99 + 99) / 100 - 1]);
 }
 
 /* Reads one reply line into `line` (without the newline). */
@@ -110,7 +110,7 @@ static void report_ms(const char *agent, const char *name, gint64 *samples, guin
 
     qsort(samples, n, sizeof(*samples), compare_i64);
     if (n >= 100) {
-        g_snprintf(p99, sizeof(p99), "  p99=%8.1f ms", samples[(n * 99) / 100] / 1000.0);
+        g_snprintf(p99, sizeof(p99), "  p99=%8.1f ms", samples[(n * 99 + 99) / 100 - 1] / 1000.0);
     }
     printf("%-10s %-7s n=%-4u min=%8.1f ms  p50=%8.1f ms%s  max=%8.1f ms\n", agent, name, n,
            samples[0] / 1000.0, samples[n / 2] / 1000.0, p99, samples[n - 1] / 1000.0);
