@@ -180,6 +180,8 @@ gboolean engine_session_start(Engine *engine, GPtrArray *targets, gboolean with_
         engine_start_undo(engine, session, stateful);
         return FALSE;
     }
+    /* The first FIFREEZE blocks writers from its start, before its sync. */
+    session->frozen_mono = g_get_monotonic_time();
     if (stateful && !engine_freeze_filesystems(engine, session, targets, error)) {
         if (engine->frozen) {
             /* Writers hear freeze-fail now; the watchdog retries the thaw. */
@@ -191,10 +193,9 @@ gboolean engine_session_start(Engine *engine, GPtrArray *targets, gboolean with_
         engine_start_undo(engine, session, TRUE);
         return FALSE;
     }
-    session->frozen_mono = g_get_monotonic_time();
     if (session->deadline_mono && (engine->frozen || engine->writers_frozen)) {
         /* The window began before the writers: what is left of it. */
-        gint64 left_ms = (session->deadline_mono - session->frozen_mono + 999) / 1000;
+        gint64 left_ms = (session->deadline_mono - g_get_monotonic_time() + 999) / 1000;
         engine->watchdog =
             g_timeout_add((guint)CLAMP(left_ms, 1, G_MAXINT32), engine_watchdog_fire, engine);
     }

@@ -76,7 +76,7 @@ typedef struct {
     char *id;             /* owned UUID */
     GPtrArray *frozen;    /* owned char *: mountpoints in freeze order */
     gint64 started_mono;  /* g_get_monotonic_time() at the start (before writers) */
-    gint64 frozen_mono;   /* ... once the filesystems froze; 0 until then */
+    gint64 frozen_mono;   /* ... as the first FIFREEZE began; 0 until then */
     gint64 deadline_mono; /* 0 = no deadline */
     gint64 deadline_real; /* wall clock µs, 0 = none */
 } EngineSession;
