@@ -39,6 +39,7 @@ vm_workload ext4 /data/ext4/workload.log 20
 vm_workload xfs /data/xfs/workload.log 20
 vm_agent
 qemu-ga -m virtio-serial -p /dev/virtio-ports/org.qemu.guest_agent.1 -t /run -f /run/qemu-ga.pid &
+vm_control
 vm_ready
 GUEST
 vm_boot
@@ -47,4 +48,26 @@ vm_wait_progress ext4 5 30 && vm_wait_progress xfs 5 30 || vm_fail "the workload
 echo "== freeze/thaw round trips, $n rounds each, interleaved ($VM_ACCEL)"
 echo "   quiesced $("$QUIESCED" --version | awk '{print $2}'), qemu-ga $("$qemu_ga" --version | awk '{print $NF; exit}')"
 "$build/bench/qga-bench" --freeze "$n" "quiesced=$WORK/qga.sock" "qemu-ga=$WORK/ref.sock"
+
+# Idle cost with no host connected (qga-bench has closed both chardev
+# sockets): CPU ticks (utime + stime, /proc/PID/stat) and context switches
+# of each agent over 10 s, read inside the guest.
+idle=10
+sample() { # TAG: one "idle TAG NAME TICKS SWITCHES" line per agent on the console
+  # one line: the control port reads a command per line
+  vm_guest_sh "for a in quiesced qemu-ga; do p=\$(pidof \$a | cut -d' ' -f1); echo idle $1 \$a \$(cut -d' ' -f14,15 /proc/\$p/stat | tr ' ' +) \$(grep -h ctxt_switches /proc/\$p/status | awk '{s+=\$2} END {print s}'); done" ||
+    vm_fail "reading the agents' CPU time"
+}
+sleep 1
+sample start
+sleep $idle
+sample end
+echo "== idle, no host connected, ${idle} s"
+for a in quiesced qemu-ga; do
+  # the serial console ends lines with \r\n
+  read -r t0 c0 < <(tr -d '\r' <"$WORK/console.log" | awk -v a=$a '$1 == "idle" && $2 == "start" && $3 == a {print $4, $5}')
+  read -r t1 c1 < <(tr -d '\r' <"$WORK/console.log" | awk -v a=$a '$1 == "idle" && $2 == "end" && $3 == a {print $4, $5}')
+  printf '%-10s cpu=%d ms  wakeups=%d (context switches)\n' "$a" \
+    $(( ($(( t1 )) - $(( t0 ))) * 1000 / $(getconf CLK_TCK) )) $(( c1 - c0 ))
+done
 vm_stop

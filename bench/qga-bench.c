@@ -10,7 +10,8 @@
  *
  * freeze mode (bench/freeze-vm.sh, agents inside a QEMU guest, never on this
  * machine): N rounds of guest-fsfreeze-freeze then guest-fsfreeze-thaw on
- * each agent in turn, interleaved so both see the same guest load; prints
+ * each agent in turn, interleaved so both see the same guest load (who goes
+ * first alternates); prints
  * per agent p50/p99/max of the freeze and of the thaw round trip and how
  * many filesystems each froze.
  * usage: qga-bench SOCKET [N]
@@ -175,7 +176,10 @@ static int bench_freeze(int argc, char **argv)
         } while (strstr(line->str, "{\"return\": 7}") == NULL);
     }
     for (guint i = 0; i < n; i++) {
-        for (guint a = 0; a < count; a++) {
+        /* Who goes first alternates: the first of a round meets the dirty
+         * data of the whole gap since the last thaw. */
+        for (guint k = 0; k < count; k++) {
+            guint a = i % 2 ? count - 1 - k : k;
             long thawed;
 
             agents[a].freeze_us[i] =
