@@ -329,23 +329,40 @@ static char *usb_device_serial(const char *sysfs_root, char **components, const 
     return NULL;
 }
 
+/* A candidate that is absent or empty is no serial. */
+static gboolean serial_take(char **candidate, char **serial)
+{
+    if (*candidate && (*candidate)[0]) {
+        *serial = g_steal_pointer(candidate);
+        return TRUE;
+    }
+    g_clear_pointer(candidate, g_free);
+    return FALSE;
+}
+
+/* The first serial found, in this order; later sources are not read (each
+ * is a sysfs open, paid on every probe). */
 static char *disk_read_serial(const char *sysfs_root, const char *devdir, char **components,
                               const PathFacts *facts)
 {
     g_autofree char *device_dir = g_build_filename(devdir, "device", NULL);
-    char *candidates[4] = { NULL };
+    char *candidate = NULL;
     char *serial = NULL;
 
-    candidates[0] = sysfs_attr_read(devdir, "serial");     /* virtio-blk */
-    candidates[1] = sysfs_attr_read(device_dir, "serial"); /* NVMe controller */
-    candidates[2] = vpd_pg80_serial(devdir);               /* SCSI, ATA */
-    candidates[3] = facts->usb ? usb_device_serial(sysfs_root, components, facts) : NULL;
-    for (gsize i = 0; i < G_N_ELEMENTS(candidates); i++) {
-        if (!serial && candidates[i] && candidates[i][0]) {
-            serial = g_steal_pointer(&candidates[i]);
-        }
-        g_free(candidates[i]);
+    candidate = sysfs_attr_read(devdir, "serial"); /* virtio-blk */
+    if (serial_take(&candidate, &serial)) {
+        return serial;
     }
+    candidate = sysfs_attr_read(device_dir, "serial"); /* NVMe controller */
+    if (serial_take(&candidate, &serial)) {
+        return serial;
+    }
+    candidate = vpd_pg80_serial(devdir); /* SCSI, ATA */
+    if (serial_take(&candidate, &serial)) {
+        return serial;
+    }
+    candidate = facts->usb ? usb_device_serial(sysfs_root, components, facts) : NULL;
+    serial_take(&candidate, &serial);
     return serial;
 }
 
