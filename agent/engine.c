@@ -9,14 +9,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <glib-unix.h>
 #include <glib/gstdio.h>
-#include <poll.h>
-#include <signal.h>
 #include <sys/file.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "agent/writers/writer-output.h"
+#include "agent/writers/writer-spawn.h"
 #include "common/quiesce-error.h"
 #include "fsfreeze/frozen-state.h"
 
@@ -186,85 +184,50 @@ GStrv engine_dup_frozen(const Engine *engine)
     return g_strv_builder_end(builder);
 }
 
-/* The command and whatever it starts share one process group, so a timeout
- * can kill them all (a `sh -c` leaves its children holding stdout). */
-static void engine_capture_child_setup(gpointer user_data)
+/* A child killed at its deadline that was not reaped in time (stuck in the
+ * kernel) is reaped by the main loop whenever it dies. */
+static void engine_reap_late(GPid pid, gint status, gpointer user_data)
 {
-    setpgid(0, 0);
-}
-
-/* Kills the group at once when asked, else waits for pid until deadline and
- * kills the group then; always reaps. TRUE when it exited by itself. */
-static gboolean engine_capture_reap(GPid pid, gboolean kill_now, gint64 deadline)
-{
-    while (!kill_now) {
-        pid_t r = waitpid(pid, NULL, WNOHANG);
-        if (r == pid || (r < 0 && errno != EINTR)) {
-            return TRUE;
-        }
-        if (g_get_monotonic_time() >= deadline) {
-            break;
-        }
-        g_usleep(10000);
-    }
-    kill(-pid, SIGKILL);
-    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
-    }
-    return FALSE;
+    g_spawn_close_pid(pid);
 }
 
 /*
- * Runs argv and returns what it printed on stdout, or NULL when it could not
- * start or did not finish within timeout_ms (it is then killed with its
- * process group and reaped): a hung systemctl (a stuck D-Bus) must not hang
- * the agent. Signals (SIGTERM arriving meanwhile) only interrupt a wait.
+ * Runs argv with the writers' runner (writer-spawn.h: its own session and
+ * process group, a clean signal mask, killed with its group at the
+ * deadline) and returns what it printed on stdout, or NULL when it could not
+ * start or did not finish within timeout_ms: a hung systemctl (a stuck
+ * D-Bus) must not hang the agent.
  */
 static char *engine_capture(char **argv, int timeout_ms)
 {
-    g_autoptr(GString) out = g_string_new(NULL);
-    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
-    gboolean done = FALSE;
-    GPid pid;
-    int fd;
+    g_autofree char *path = g_find_program_in_path(argv[0]);
+    g_auto(GStrv) env = g_get_environ();
+    g_autoptr(WriterRun) run = NULL;
+    WriterSpawnRequest request = {
+        .path = path,
+        .argv = (const char *const *)argv,
+        .discard_stderr = TRUE,
+        .envp = env,
+        .deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000,
+        .output_cap = 4096,
+    };
+    int linger_fd = -1;
+    pid_t unreaped = 0;
 
-    if (!g_spawn_async_with_pipes(NULL, argv, NULL,
-                                  G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
-                                      G_SPAWN_STDERR_TO_DEV_NULL,
-                                  engine_capture_child_setup, NULL, &pid, NULL, &fd, NULL,
-                                  NULL)) {
+    if (!path) {
         return NULL;
     }
-    g_unix_set_fd_nonblocking(fd, TRUE, NULL);
-    while (!done) {
-        struct pollfd pfd = { .fd = fd, .events = POLLIN };
-        gint64 left = deadline - g_get_monotonic_time();
-        char buf[512];
-        ssize_t n;
-        int ready;
-
-        if (left <= 0) {
-            break;
-        }
-        ready = poll(&pfd, 1, (int)MAX(1, left / 1000));
-        if (ready < 0 && errno == EINTR) {
-            continue;
-        }
-        if (ready <= 0) {
-            break;
-        }
-        n = read(fd, buf, sizeof(buf));
-        if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
-            continue;
-        }
-        if (n > 0 && out->len < 4096) {
-            g_string_append_len(out, buf, n);
-        }
-        done = n <= 0; /* end of output (or a read error: what we have) */
+    run = writer_spawn_run(&request, &linger_fd, &unreaped);
+    if (linger_fd >= 0) {
+        close(linger_fd); /* something it started still holds stdout: not waited for */
     }
-    close(fd);
-    done = engine_capture_reap(pid, !done, deadline) && done;
-    g_spawn_close_pid(pid);
-    return done ? g_string_free(g_steal_pointer(&out), FALSE) : NULL;
+    if (unreaped > 0) {
+        g_child_watch_add(unreaped, engine_reap_late, NULL);
+    }
+    if (run->outcome != WRITER_OUTCOME_OK && run->outcome != WRITER_OUTCOME_EXITED) {
+        return NULL;
+    }
+    return run->output ? writer_output_dup_tail(run->output, 0) : g_strdup("");
 }
 
 /* systemd's system state, or NULL when there is no systemd to ask;

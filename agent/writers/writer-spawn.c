@@ -51,7 +51,11 @@ static int writer_child_start(const WriterSpawnRequest *request, WriterChild *ch
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], 2);
+    if (request->discard_stderr) {
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    } else {
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 2);
+    }
     posix_spawn_file_actions_addclosefrom_np(&actions, 3);
     posix_spawn_file_actions_addchdir_np(&actions, "/");
 
@@ -66,7 +70,8 @@ static int writer_child_start(const WriterSpawnRequest *request, WriterChild *ch
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &all);
 
-    char *argv[] = { (char *)request->path, (char *)request->arg, NULL };
+    char *path_arg[] = { (char *)request->path, (char *)request->arg, NULL };
+    char *const *argv = request->argv ? (char *const *)request->argv : path_arg;
     int rc = posix_spawn(&child->pid, request->path, &actions, &attr, argv, request->envp);
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);

@@ -34,8 +34,11 @@
 #include "agent/writers/writer-result.h"
 
 typedef struct {
-    const char *path;  /* executable */
+    const char *path;  /* executable (absolute: no PATH search) */
     const char *arg;   /* its one argument: the phase */
+    const char *const *argv; /* or the whole argv (NULL: { path, arg }); the
+                              * engine runs its running-state command so */
+    gboolean discard_stderr; /* stderr to /dev/null instead of the capture */
     char **envp;       /* the complete environment */
     gint64 deadline;   /* g_get_monotonic_time() by which it must have exited */
     gsize output_cap;  /* bytes of output kept */
