@@ -147,39 +147,13 @@ static void send_abandoned_and_reregister(Fixture *f, guint8 operation)
     g_assert_no_error(error);
 }
 
-/* A writer (dd with fsync) on fs; its pid. */
-static GPid start_write(const LoopFs *fs)
-{
-    g_autofree char *of = g_strdup_printf("of=%s/probe-%u", fs->mountpoint, g_random_int());
-    const char *argv[] = { "dd", "if=/dev/zero", of, "bs=4096", "count=4", "conv=fsync",
-                           "status=none", NULL };
-    GPid pid = 0;
-
-    g_assert_true(g_spawn_async(NULL, (char **)argv, NULL,
-                                G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid,
-                                NULL));
-    return pid;
-}
-
-/* TRUE when the writer finished within timeout_ms. */
-static gboolean wait_write(GPid pid, int timeout_ms)
-{
-    for (int waited = 0; waited <= timeout_ms; waited += 20) {
-        if (waitpid(pid, NULL, WNOHANG) == pid) {
-            return TRUE;
-        }
-        g_usleep(20000);
-    }
-    return FALSE;
-}
-
 static void assert_writable(const Fixture *f)
 {
     const LoopFs *all[] = { f->ext4, f->xfs };
 
     for (gsize i = 0; i < G_N_ELEMENTS(all); i++) {
-        GPid pid = start_write(all[i]);
-        gboolean done = wait_write(pid, 5000);
+        GPid pid = loopfs_start_write(all[i]);
+        gboolean done = loopfs_wait_write(pid, 5000);
         if (!done) {
             kill(pid, SIGKILL); /* left blocked: the test fails, teardown thaws */
         }
@@ -203,10 +177,10 @@ static void assert_status(Fixture *f, const char *state)
 static void freeze_and_check(Fixture *f, GPid *ext4_writer, GPid *xfs_writer)
 {
     assert_transact(f, FAKE_OP_FREEZE, reply_s_ok);
-    *ext4_writer = start_write(f->ext4);
-    *xfs_writer = start_write(f->xfs);
-    g_assert_false(wait_write(*ext4_writer, 300));
-    g_assert_false(wait_write(*xfs_writer, 0));
+    *ext4_writer = loopfs_start_write(f->ext4);
+    *xfs_writer = loopfs_start_write(f->xfs);
+    g_assert_false(loopfs_wait_write(*ext4_writer, 300));
+    g_assert_false(loopfs_wait_write(*xfs_writer, 0));
 }
 
 static void test_freeze_thaw(Fixture *f, gconstpointer data)
@@ -219,8 +193,8 @@ static void test_freeze_thaw(Fixture *f, gconstpointer data)
     freeze_and_check(f, &ext4_writer, &xfs_writer);
     assert_status(f, "frozen");
     assert_transact(f, FAKE_OP_THAW, reply_s_ok);
-    g_assert_true(wait_write(ext4_writer, 5000));
-    g_assert_true(wait_write(xfs_writer, 5000));
+    g_assert_true(loopfs_wait_write(ext4_writer, 5000));
+    g_assert_true(loopfs_wait_write(xfs_writer, 5000));
     assert_writable(f);
     assert_status(f, "thawed");
     g_assert_true(hv_vss_agent_wait_log(f->agent, "thawed 2 filesystem(s)", 1000));
@@ -314,8 +288,8 @@ static void test_rejected_freeze_reply_thaws(Fixture *f, gconstpointer data)
     assert_status(f, "thawed");
     freeze_and_check(f, &ext4_writer, &xfs_writer);
     assert_transact(f, FAKE_OP_THAW, reply_s_ok);
-    g_assert_true(wait_write(ext4_writer, 5000));
-    g_assert_true(wait_write(xfs_writer, 5000));
+    g_assert_true(loopfs_wait_write(ext4_writer, 5000));
+    g_assert_true(loopfs_wait_write(xfs_writer, 5000));
 }
 
 /* hv_vss_pre_suspend(): a fake THAW whose reply is refused; thawed, and
@@ -328,8 +302,8 @@ static void test_hibernation_fake_thaw(Fixture *f, gconstpointer data)
     start_agent(f, NULL, NULL);
     freeze_and_check(f, &ext4_writer, &xfs_writer);
     send_abandoned_and_reregister(f, FAKE_OP_THAW);
-    g_assert_true(wait_write(ext4_writer, 5000));
-    g_assert_true(wait_write(xfs_writer, 5000));
+    g_assert_true(loopfs_wait_write(ext4_writer, 5000));
+    g_assert_true(loopfs_wait_write(xfs_writer, 5000));
     assert_writable(f);
     g_assert_true(hv_vss_agent_wait_log(f->agent, "THAW: session", 1000));
     /* After the resume, the host's own THAW: the freeze did not hold. */
@@ -348,8 +322,8 @@ static void test_device_lost_while_frozen(Fixture *f, gconstpointer data)
     start_agent(f, NULL, NULL);
     freeze_and_check(f, &ext4_writer, &xfs_writer);
     fake_kernel_remove_device(f->kernel);
-    g_assert_true(wait_write(ext4_writer, 2000));
-    g_assert_true(wait_write(xfs_writer, 2000));
+    g_assert_true(loopfs_wait_write(ext4_writer, 2000));
+    g_assert_true(loopfs_wait_write(xfs_writer, 2000));
     g_assert_true(hv_vss_agent_wait_log(f->agent, "lost the device while session", 1000));
     g_assert_true(fake_kernel_restore_device(f->kernel, &error));
     g_assert_true(fake_kernel_accept(f->kernel, WAIT_MS, NULL, &error));
@@ -371,8 +345,8 @@ static void test_watchdog_without_thaw(Fixture *f, gconstpointer data)
     start_agent(f, "[freeze]\nrunning-state-command=\nwindow=2\n", NULL);
     start = g_get_monotonic_time();
     freeze_and_check(f, &ext4_writer, &xfs_writer);
-    g_assert_true(wait_write(ext4_writer, 6000));
-    g_assert_true(wait_write(xfs_writer, 1000));
+    g_assert_true(loopfs_wait_write(ext4_writer, 6000));
+    g_assert_true(loopfs_wait_write(xfs_writer, 1000));
     g_assert_cmpint(g_get_monotonic_time() - start, >=, 1900000);
     assert_writable(f);
     assert_transact(f, FAKE_OP_THAW, reply_e_fail);
@@ -391,14 +365,14 @@ static void test_next_backup_after_abandoned(Fixture *f, gconstpointer data)
     assert_transact(f, FAKE_OP_HOT_BACKUP, reply_s_ok);
     freeze_and_check(f, &ext4_writer, &xfs_writer);
     assert_transact(f, FAKE_OP_HOT_BACKUP, reply_s_ok);
-    g_assert_true(wait_write(ext4_writer, 5000));
-    g_assert_true(wait_write(xfs_writer, 5000));
+    g_assert_true(loopfs_wait_write(ext4_writer, 5000));
+    g_assert_true(loopfs_wait_write(xfs_writer, 5000));
     assert_status(f, "thawed");
     g_assert_true(hv_vss_agent_wait_log(f->agent, "the host never sent its THAW", 1000));
     freeze_and_check(f, &ext4_writer, &xfs_writer);
     assert_transact(f, FAKE_OP_THAW, reply_s_ok);
-    g_assert_true(wait_write(ext4_writer, 5000));
-    g_assert_true(wait_write(xfs_writer, 5000));
+    g_assert_true(loopfs_wait_write(ext4_writer, 5000));
+    g_assert_true(loopfs_wait_write(xfs_writer, 5000));
     assert_writable(f);
 }
 
@@ -415,10 +389,10 @@ static void test_restart_while_frozen(Fixture *f, gconstpointer data)
     kill(hv_vss_agent_pid(f->agent), SIGKILL);
     g_clear_pointer(&f->agent, hv_vss_agent_free);
     g_assert_true(fake_kernel_wait_release(f->kernel, WAIT_MS));
-    g_assert_false(wait_write(ext4_writer, 200));
+    g_assert_false(loopfs_wait_write(ext4_writer, 200));
     start_agent(f, NULL, NULL);
-    g_assert_true(wait_write(ext4_writer, 5000));
-    g_assert_true(wait_write(xfs_writer, 5000));
+    g_assert_true(loopfs_wait_write(ext4_writer, 5000));
+    g_assert_true(loopfs_wait_write(xfs_writer, 5000));
     assert_transact(f, FAKE_OP_THAW, reply_e_fail);
     g_assert_true(hv_vss_agent_wait_log(f->agent, "agent restarted while frozen", 1000));
     g_assert_true(hv_vss_agent_stop(f->agent, &error));

@@ -497,3 +497,28 @@ void loopfs_guard_thaw_all(LoopFsGuard *guard)
     }
     g_mutex_unlock(&guard->lock);
 }
+
+GPid loopfs_start_write(const LoopFs *fs)
+{
+    g_autofree char *of = g_strdup_printf("of=%s/probe-%d", fs->mountpoint, g_random_int());
+    const char *argv[] = { "dd", "if=/dev/zero", of, "bs=4096", "count=4", "conv=fsync",
+                           "status=none", NULL };
+    GPid pid = 0;
+
+    g_assert_true(g_spawn_async(NULL, (char **)argv, NULL,
+                                G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid,
+                                NULL));
+    return pid;
+}
+
+gboolean loopfs_wait_write(GPid pid, int timeout_ms)
+{
+    for (int waited = 0; waited <= timeout_ms; waited += 20) {
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            return TRUE;
+        }
+        g_usleep(20000);
+    }
+    return FALSE;
+}

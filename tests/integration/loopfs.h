@@ -79,6 +79,12 @@ gboolean loopfs_fsfreeze(const LoopFs *fs, gboolean freeze, char **envp, char **
 /* Spawns argv synchronously with PATH search; FALSE unless it exits 0. */
 gboolean loopfs_run(const char *const *argv, GError **error);
 
+/* Whether @fs is frozen, as an application sees it: a dd of 16 KiB with
+ * fsync into @fs blocks while it is. loopfs_start_write() returns the dd's
+ * pid; loopfs_wait_write() is TRUE when it finished within @timeout_ms. */
+GPid loopfs_start_write(const LoopFs *fs);
+gboolean loopfs_wait_write(GPid pid, int timeout_ms);
+
 /*
  * LoopFsGuard: the FsFreezeOps tests hand to the freezer. Its freeze and
  * thaw call ioctl() only for an fd whose st_dev and /proc/self/fd path are

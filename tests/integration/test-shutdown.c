@@ -34,13 +34,10 @@ static const char *seam_library;
 static void fixture_set_up(Fixture *f, gconstpointer data)
 {
     g_autoptr(GError) error = NULL;
-    g_autofree char *tmp = g_dir_make_tmp("quiesce-shutdown-XXXXXX", NULL);
-    /* /tmp may be tmpfs; loop images there are not host-visible. */
-    g_autofree char *name = g_path_get_basename(tmp);
 
-    g_rmdir(tmp);
-    f->dir = g_build_filename("/var/tmp", name, NULL);
-    g_assert_cmpint(g_mkdir(f->dir, 0700), ==, 0);
+    /* /tmp may be tmpfs; loop images there are not host-visible. */
+    f->dir = g_strdup("/var/tmp/quiesce-shutdown-XXXXXX");
+    g_assert_nonnull(g_mkdtemp(f->dir));
     f->state_dir = g_build_filename(f->dir, "state", NULL);
     f->stderr_path = g_build_filename(f->dir, "agent.stderr", NULL);
     f->guard = loopfs_guard_new();
