@@ -13,8 +13,6 @@ struct Engine {
     Writers *writers;         /* NULL: no writers */
     gboolean writers_frozen;  /* the session's writers got "freeze" */
     const char *failure_code; /* static; why the last prepare fell back */
-    gboolean rollback_failed; /* the session only holds what a failed start could
-                               * not thaw; the host was told to fall back */
     EngineFrozenChanged frozen_changed;
     gpointer user_data;
     EngineSession *session; /* active session, or NULL */
@@ -33,6 +31,13 @@ typedef enum {
                             * filesystem only counts as not thawed, as in qemu-ga */
     ENGINE_END_MODE_ABORT, /* abort, window expired, agent stopping: "freeze-fail" */
 } EngineEndMode;
+
+/* The active session only holds what a failed start could not thaw (the
+ * host was told to fall back): failure_code is reset at every start. */
+static inline gboolean engine_rollback_failed(const Engine *engine)
+{
+    return engine->session && g_strcmp0(engine->failure_code, ENGINE_REASON_ROLLBACK_FAILED) == 0;
+}
 
 void engine_session_free(EngineSession *session);
 void engine_ended_free(EngineEnded *ended);

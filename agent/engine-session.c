@@ -144,7 +144,6 @@ static gboolean engine_freeze_filesystems(Engine *engine, EngineSession *session
     if (frozen && fs_frozen_set_get_length(frozen) > 0) {
         engine->frozen = frozen; /* the rollback failed: keep what is left */
         engine->failure_code = ENGINE_REASON_ROLLBACK_FAILED;
-        engine->rollback_failed = TRUE;
         return FALSE;
     }
     fs_frozen_set_free(frozen);
@@ -291,7 +290,6 @@ gboolean engine_session_end(Engine *engine, EngineEndMode mode, guint *thawed, G
     }
     engine_flush_writers_log(engine);
     g_clear_pointer(&engine->session, engine_session_free);
-    engine->rollback_failed = FALSE;
     return ok;
 }
 
@@ -309,16 +307,14 @@ static void engine_expire(Engine *engine, EngineEnd end, const char *why)
     g_autofree char *id = g_strdup(engine->session->id);
     g_autoptr(GDateTime) now = NULL;
     g_autofree char *when = NULL;
-    gboolean rollback = engine->rollback_failed;
+    gboolean rollback = engine_rollback_failed(engine);
     guint thawed = 0;
 
     if (!engine_session_end(engine, ENGINE_END_MODE_ABORT, &thawed, &error) && engine->session) {
         g_critical("watchdog: thaw of session %s failed, retrying in 1 s: %s", id,
                    error->message);
-        if (why != engine->expiring_why) {
-            g_free(engine->expiring_why);
-            engine->expiring_why = g_strdup(why);
-        }
+        g_free(engine->expiring_why); /* why is never it: the retry passes a copy */
+        engine->expiring_why = g_strdup(why);
         engine->expiring = end;
         engine->watchdog = g_timeout_add_seconds(1, engine_expire_retry, engine);
         return;
@@ -379,7 +375,7 @@ void engine_host_lost(Engine *engine, const char *session_id)
     guint grace = engine->config->host_lost_grace_seconds;
 
     if (!engine->session || !session_id || !g_str_equal(engine->session->id, session_id) ||
-        grace == 0 || engine->host_lost || engine->rollback_failed) {
+        grace == 0 || engine->host_lost || engine_rollback_failed(engine)) {
         return;
     }
     g_message("session %s: the host disconnected; thawing in %u s unless it comes back",
