@@ -11,7 +11,7 @@
 #include "agent/channel.h"
 #include "agent/engine.h"
 #include "agent/log.h"
-#include "agent/protocol/dispatcher.h"
+#include "protocol/dispatcher.h"
 
 typedef struct {
     char **channels;     /* "KIND:ADDRESS" specs */

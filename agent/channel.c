@@ -3,7 +3,7 @@
  */
 #include "agent/channel.h"
 
-#include "agent/protocol/proto-session.h"
+#include "protocol/proto-session.h"
 #include "transports/transport.h"
 
 struct AgentChannel {

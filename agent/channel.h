@@ -9,8 +9,8 @@
 
 #include <glib.h>
 
-#include "agent/protocol/dispatcher.h"
-#include "agent/protocol/json-stream.h"
+#include "protocol/dispatcher.h"
+#include "protocol/json-stream.h"
 
 typedef struct AgentChannel AgentChannel;
 

@@ -16,7 +16,7 @@
 #include "agent/commands/report-json.h"
 #include "agent/config.h"
 #include "agent/log.h"
-#include "agent/protocol/json-writer.h"
+#include "protocol/json-writer.h"
 #include "fsfreeze/report-table.h"
 #include "transports/transport.h"
 

@@ -13,8 +13,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "agent/protocol/json-stream.h"
-#include "agent/protocol/json-writer.h"
+#include "protocol/json-stream.h"
+#include "protocol/json-writer.h"
 #include "common/quiesce-error.h"
 
 #define JSON_CHANNEL_READ_SIZE 4096

@@ -18,9 +18,7 @@
 
 #include <glib.h>
 
-#include "agent/protocol/json-value.h"
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(JsonValue, json_value_free)
+#include "common/protocol-glib.h"
 
 typedef enum {
     JSON_CHANNEL_STREAM,

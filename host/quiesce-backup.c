@@ -13,8 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/protocol/json-stream.h"
-#include "agent/protocol/json-writer.h"
+#include "protocol/json-stream.h"
+#include "protocol/json-writer.h"
+#include "common/protocol-glib.h"
 #include "common/quiesce-error.h"
 #include "host/agent-client.h"
 #include "host/backup.h"
@@ -76,9 +77,7 @@ static gboolean main_parse_request(const char *text, char **command, JsonValue *
     const char *name;
 
     if (!request) {
-        g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT, "bad request: %s",
-                    perror->desc);
-        proto_error_free(perror);
+        quiesce_error_take_proto(error, perror, "bad request");
         return FALSE;
     }
     name = json_object_get_string(request, "execute");

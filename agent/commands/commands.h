@@ -7,7 +7,8 @@
 
 #include <glib.h>
 
-#include "agent/protocol/command-table.h"
+#include "common/protocol-glib.h"
+#include "protocol/command-table.h"
 
 /* guest-sync, guest-sync-delimited, guest-ping, guest-info. */
 extern const CommandSpec commands_basic[];
@@ -20,9 +21,5 @@ extern const gsize commands_fsfreeze_count;
 /* guest-snapshot-check, -prepare, -post, -abort, -status. */
 extern const CommandSpec commands_snapshot[];
 extern const gsize commands_snapshot_count;
-
-/* Converts a GError from the GLib side into the protocol's error: qemu-ga
- * answers every failed command with GenericError and the message. */
-void command_error_take_gerror(ProtoError **error, GError *gerror /* transfer full */);
 
 #endif

@@ -39,7 +39,7 @@ static bool fsfreeze_run(Agent *agent, const JsonValue *list, JsonValue **result
     if (!engine_freeze(agent->engine, list ? (const char *const *)paths->pdata : NULL, &count,
                        &gerror)) {
         g_warning("freeze failed: %s", gerror->message);
-        command_error_take_gerror(error, g_steal_pointer(&gerror));
+        proto_error_take_gerror(error, g_steal_pointer(&gerror));
         return false;
     }
     g_info("froze %u filesystem(s)", count);
@@ -68,7 +68,7 @@ static bool cmd_fsfreeze_thaw(void *context, const JsonValue *args, JsonValue **
 
     if (!engine_thaw(agent->engine, &count, &gerror)) {
         g_warning("thaw: %s", gerror->message);
-        command_error_take_gerror(error, g_steal_pointer(&gerror));
+        proto_error_take_gerror(error, g_steal_pointer(&gerror));
         return false;
     }
     g_info("guest-fsthaw called: thawed %u filesystem(s)", count);
@@ -136,7 +136,7 @@ static bool cmd_get_fsinfo(void *context, const JsonValue *args, JsonValue **res
     JsonValue *list;
 
     if (!inventory) {
-        command_error_take_gerror(error, g_steal_pointer(&gerror));
+        proto_error_take_gerror(error, g_steal_pointer(&gerror));
         return false;
     }
     list = json_array_new();

@@ -7,7 +7,7 @@
 #define QUIESCE_AGENT_REPORT_JSON_H
 
 #include "agent/engine.h"
-#include "agent/protocol/json-value.h"
+#include "protocol/json-value.h"
 
 /* {"method", "reasons", "running-state", "strict", "allow-dynamic",
  *  "mounts": [...], "freeze-order": [...]} (transfer full) */

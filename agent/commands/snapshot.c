@@ -21,7 +21,7 @@ static bool cmd_snapshot_check(void *context, const JsonValue *args, JsonValue *
     JsonValue *reply;
 
     if (!report) {
-        command_error_take_gerror(error, g_steal_pointer(&gerror));
+        proto_error_take_gerror(error, g_steal_pointer(&gerror));
         return false;
     }
     reply = report_json_eligibility(report);
@@ -83,7 +83,7 @@ static bool cmd_snapshot_prepare(void *context, const JsonValue *args, JsonValue
 
     if (!engine_prepare(agent->engine, &report, &failure, &gerror)) {
         g_warning("prepare: %s", gerror->message);
-        command_error_take_gerror(error, g_steal_pointer(&gerror));
+        proto_error_take_gerror(error, g_steal_pointer(&gerror));
         return false;
     }
     /* A failure first: if even the rollback failed, the engine keeps a
@@ -117,7 +117,7 @@ static bool snapshot_end(Agent *agent, const char *id, gboolean abort, JsonValue
                : engine_post(agent->engine, id, &thawed, &gerror);
     if (!ok) {
         g_warning("%s: %s", abort ? "abort" : "post", gerror->message);
-        command_error_take_gerror(error, g_steal_pointer(&gerror));
+        proto_error_take_gerror(error, g_steal_pointer(&gerror));
         return false;
     }
     *result = json_object_new();

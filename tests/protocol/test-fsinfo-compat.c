@@ -8,8 +8,8 @@
  */
 #include <gio/gio.h>
 
-#include "agent/protocol/json-stream.h"
-#include "agent/protocol/json-writer.h"
+#include "protocol/json-stream.h"
+#include "protocol/json-writer.h"
 #include "tests/protocol/agent-process.h"
 
 static JsonValue *fsinfo(const char *flavour, const char *binary)

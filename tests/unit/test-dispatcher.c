@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/protocol/command-table.h"
-#include "agent/protocol/dispatcher.h"
-#include "agent/protocol/proto-session.h"
+#include "protocol/command-table.h"
+#include "protocol/dispatcher.h"
+#include "protocol/proto-session.h"
 #include "tests/unit/check.h"
 
 typedef struct {

@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/protocol/json-stream.h"
-#include "agent/protocol/json-writer.h"
+#include "protocol/json-stream.h"
+#include "protocol/json-writer.h"
 #include "tests/unit/check.h"
 
 typedef struct {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/protocol/json-value.h"
+#include "protocol/json-value.h"
 #include "tests/unit/check.h"
 
 static void test_value_scalars(void)

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/protocol/json-writer.h"
+#include "protocol/json-writer.h"
 #include "tests/unit/check.h"
 
 /* Writes v (which it frees), checks the bytes and the reported length. */

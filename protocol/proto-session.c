@@ -1,13 +1,13 @@
 /*
  * proto-session.c — parser + dispatcher + reply framing; see the header.
  */
-#include "agent/protocol/proto-session.h"
+#include "protocol/proto-session.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/protocol/json-writer.h"
+#include "protocol/json-writer.h"
 
 #define QGA_SENTINEL_BYTE '\xff' /* qga/main.c QGA_SENTINEL_BYTE */
 

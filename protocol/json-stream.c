@@ -18,16 +18,16 @@
  * closes: one error per over-limit message, and the next request is served.
  * A lexer error (0xFF from a resynchronising host) ends the skipping.
  */
-#include "agent/protocol/json-stream.h"
+#include "protocol/json-stream.h"
 
 #include <assert.h>
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "agent/protocol/json-lexer.h"
-#include "agent/protocol/json-parser.h"
-#include "agent/protocol/proto-alloc.h"
-#include "agent/protocol/proto-buffer.h"
+#include "protocol/json-lexer.h"
+#include "protocol/json-parser.h"
+#include "protocol/proto-alloc.h"
+#include "protocol/proto-buffer.h"
 
 struct JsonStream {
     JsonStreamLimits limits;

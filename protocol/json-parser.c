@@ -13,7 +13,7 @@
  *     "-0" is the integer 0; floats go through strtod (overflow gives inf).
  * Recursion is bounded by the stream's nesting limit, checked before parsing.
  */
-#include "agent/protocol/json-parser.h"
+#include "protocol/json-parser.h"
 
 #include <assert.h>
 #include <locale.h>
@@ -22,8 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/protocol/json-unicode.h"
-#include "agent/protocol/proto-buffer.h"
+#include "protocol/json-unicode.h"
+#include "protocol/proto-buffer.h"
 
 typedef struct {
     const JsonToken *tokens;

@@ -2,15 +2,15 @@
  * proto-buffer.c — a growable byte string for the protocol core; see the
  * header. Formatting uses vsnprintf's C99 contract (the size is returned when
  * the buffer is too small); on mingw-w64 that is mingw's own printf, which
- * agent/protocol/CMakeLists.txt selects, not msvcrt's _vsnprintf.
+ * protocol/CMakeLists.txt selects, not msvcrt's _vsnprintf.
  */
-#include "agent/protocol/proto-buffer.h"
+#include "protocol/proto-buffer.h"
 
 #include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "agent/protocol/proto-alloc.h"
+#include "protocol/proto-alloc.h"
 
 void proto_buffer_reserve(ProtoBuffer *buf, size_t extra)
 {

@@ -7,7 +7,7 @@
  * then rejected as beyond U+10FFFF. That length decides how many bytes one
  * U+FFFD replaces in the writer, so it is reproduced exactly.
  */
-#include "agent/protocol/json-unicode.h"
+#include "protocol/json-unicode.h"
 
 bool json_unicode_is_valid(int codepoint)
 {

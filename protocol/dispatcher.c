@@ -9,13 +9,13 @@
  * because filesystems are frozen reads "... has been disabled: the agent is
  * in frozen state" (qga/main.c ga_disable_non_allowlisted() in 7.2).
  */
-#include "agent/protocol/dispatcher.h"
+#include "protocol/dispatcher.h"
 
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/protocol/qdict-order.h"
+#include "protocol/qdict-order.h"
 
 typedef struct {
     const CommandSpec *spec;

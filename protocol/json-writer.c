@@ -10,7 +10,7 @@
  * than left to the C library, which on Windows may print "1.#INF" or
  * "1e+019"; a locale's decimal comma is turned back into '.'.
  */
-#include "agent/protocol/json-writer.h"
+#include "protocol/json-writer.h"
 
 #include <locale.h>
 #include <math.h>
@@ -19,10 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/protocol/json-unicode.h"
-#include "agent/protocol/proto-alloc.h"
-#include "agent/protocol/proto-buffer.h"
-#include "agent/protocol/qdict-order.h"
+#include "protocol/json-unicode.h"
+#include "protocol/proto-alloc.h"
+#include "protocol/proto-buffer.h"
+#include "protocol/qdict-order.h"
 
 typedef struct {
     ProtoBuffer out;

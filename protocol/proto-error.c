@@ -5,14 +5,14 @@
  * is a programming error (it would lose the first), so it asserts; a NULL
  * slot means the caller does not want the details, and nothing is allocated.
  */
-#include "agent/protocol/proto-error.h"
+#include "protocol/proto-error.h"
 
 #include <assert.h>
 #include <stdarg.h>
 #include <stdlib.h>
 
-#include "agent/protocol/proto-alloc.h"
-#include "agent/protocol/proto-buffer.h"
+#include "protocol/proto-alloc.h"
+#include "protocol/proto-buffer.h"
 
 static ProtoError *proto_error_new_take(ProtoErrorClass error_class, char *desc)
 {

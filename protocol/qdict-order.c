@@ -1,12 +1,12 @@
 /*
  * qdict-order.c — QDict iteration order; see the header.
  */
-#include "agent/protocol/qdict-order.h"
+#include "protocol/qdict-order.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/protocol/proto-alloc.h"
+#include "protocol/proto-alloc.h"
 
 #define QDICT_BUCKET_MAX 512 /* qobject/qdict.c */
 

@@ -4,7 +4,7 @@
  * mingw-w64's GCC maps the "printf" format archetype to msvcrt's dialect, which
  * has no %zu, so -Wformat (an error in CI) would reject correct calls. The
  * core formats through mingw's C99 printf (__USE_MINGW_ANSI_STDIO, set in
- * agent/protocol/CMakeLists.txt), whose dialect is "gnu_printf". Clang and
+ * protocol/CMakeLists.txt), whose dialect is "gnu_printf". Clang and
  * native GCC know only "printf", which is already the C99 dialect there.
  */
 #ifndef QUIESCE_PROTO_COMPILER_H

@@ -17,9 +17,9 @@
  * 0xFE/0xFF, which it then lexes afresh: that is how a host resynchronises
  * by sending 0xFF (QEMU docs/interop/qmp-spec.rst).
  */
-#include "agent/protocol/json-lexer.h"
+#include "protocol/json-lexer.h"
 
-#include "agent/protocol/proto-buffer.h"
+#include "protocol/proto-buffer.h"
 
 enum {
     LEX_ERROR = 0, /* the table's default: any byte not listed is an error */

@@ -7,15 +7,15 @@
  * hundreds of thousands of members in one 64 MiB request, and the parser
  * checks each new key for a duplicate.
  */
-#include "agent/protocol/json-value.h"
+#include "protocol/json-value.h"
 
 #include <assert.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/protocol/proto-alloc.h"
-#include "agent/protocol/proto-buffer.h"
+#include "protocol/proto-alloc.h"
+#include "protocol/proto-buffer.h"
 
 #define JSON_OBJECT_LINEAR_MAX 8 /* members scanned without an index */
 

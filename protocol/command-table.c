@@ -7,7 +7,7 @@
  * order. For several unexpected members QEMU reports the first one its hash
  * table yields; we report the first in wire order, which is deterministic.
  */
-#include "agent/protocol/command-table.h"
+#include "protocol/command-table.h"
 
 #include <string.h>
 
