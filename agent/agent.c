@@ -1,19 +1,30 @@
 /*
- * agent.c — building the context, opening channels, running the loop.
+ * agent.c — building the context, opening channels, running the loop. It
+ * knows no command and no channel kind: the families register themselves
+ * (agent/commands/commands.c) and the transport picks the channel kind
+ * (agent/channels/channel.c).
  */
 #include "agent/agent.h"
 
-#include "agent/channel.h"
+#include "agent/channels/channel.h"
 #include "agent/commands/commands.h"
-#include "agent/hv-vss-channel.h"
 #include "common/quiesce-error.h"
 
-static bool agent_is_frozen(void *context)
-{
-    Agent *agent = context;
+struct Agent {
+    AgentConfig config;
+    Engine *engine; /* owned: the freeze engine all channels share */
+    Dispatcher *dispatcher;
+    CommandContext commands; /* what command handlers see */
+    GPtrArray *channels;     /* Channel, owned */
+    GMainLoop *loop;
+    AgentLog *log;           /* borrowed: held in memory while frozen */
+    Channel *feeding;        /* the channel whose requests are being
+                              * dispatched, or NULL (borrowed) */
+    Channel *session_host;   /* the channel that prepared session_id */
+    char *session_id;        /* owned; the session bound to it, or NULL */
+};
 
-    return engine_is_frozen(agent->engine);
-}
+static void agent_bind_session(gpointer owner, const char *session_id);
 
 static void agent_frozen_changed(gboolean frozen, gpointer user_data)
 {
@@ -65,30 +76,18 @@ Agent *agent_new(const AgentConfig *config, EngineConfig *engine_config, Writers
     if (engine_get_ended(agent->engine)) {
         g_warning("%s", engine_get_ended(agent->engine)->message);
     }
-    agent->dispatcher = dispatcher_new(agent, agent_is_frozen);
-    dispatcher_add_commands(agent->dispatcher, commands_basic, commands_basic_count);
-    dispatcher_add_commands(agent->dispatcher, commands_fsfreeze, commands_fsfreeze_count);
-    dispatcher_add_commands(agent->dispatcher, commands_snapshot, commands_snapshot_count);
+    agent->commands = (CommandContext){
+        .engine = agent->engine,
+        .bind_session = agent_bind_session,
+        .owner = agent,
+    };
+    agent->dispatcher = dispatcher_new(&agent->commands, commands_is_frozen);
+    agent->commands.dispatcher = agent->dispatcher;
+    commands_register(agent->dispatcher);
     agent_apply_rpc_lists(agent);
-    agent->channels = g_ptr_array_new_with_free_func((GDestroyNotify)agent_channel_free);
-    agent->hv_vss_channels =
-        g_ptr_array_new_with_free_func((GDestroyNotify)hv_vss_channel_free);
+    agent->channels = g_ptr_array_new_with_free_func((GDestroyNotify)channel_free);
     agent->loop = g_main_loop_new(NULL, FALSE);
     return agent;
-}
-
-/* hv_vss carries Hyper-V's own requests, not QGA: it feeds the engine
- * directly (agent/hv-vss-channel.h). */
-static gboolean agent_open_hv_vss(Agent *agent, const char *spec, GError **error)
-{
-    g_autoptr(HvVssChannel) channel = hv_vss_channel_new(spec, agent->engine, error);
-
-    if (!channel || !hv_vss_channel_open(channel, error)) {
-        return FALSE;
-    }
-    g_info("serving Hyper-V VSS requests on %s", spec);
-    g_ptr_array_add(agent->hv_vss_channels, g_steal_pointer(&channel));
-    return TRUE;
 }
 
 static void agent_replied(gpointer user_data)
@@ -98,14 +97,18 @@ static void agent_replied(gpointer user_data)
     engine_flush_logs(agent->engine);
 }
 
-void agent_bind_session(Agent *agent, const char *session_id)
+/* CommandContext.bind_session: the active session was prepared by the
+ * request being dispatched; bind it to that request's channel. */
+static void agent_bind_session(gpointer owner, const char *session_id)
 {
+    Agent *agent = owner;
+
     g_free(agent->session_id);
     agent->session_id = g_strdup(session_id);
     agent->session_host = agent->feeding;
 }
 
-static void agent_feeding(AgentChannel *channel, gboolean begin, gpointer user_data)
+static void agent_feeding(Channel *channel, gboolean begin, gpointer user_data)
 {
     Agent *agent = user_data;
 
@@ -115,7 +118,7 @@ static void agent_feeding(AgentChannel *channel, gboolean begin, gpointer user_d
     }
 }
 
-static void agent_host_connected(AgentChannel *channel, gpointer user_data)
+static void agent_host_connected(Channel *channel, gpointer user_data)
 {
     Agent *agent = user_data;
 
@@ -124,7 +127,7 @@ static void agent_host_connected(AgentChannel *channel, gpointer user_data)
     }
 }
 
-static void agent_host_disconnected(AgentChannel *channel, gpointer user_data)
+static void agent_host_disconnected(Channel *channel, gpointer user_data)
 {
     Agent *agent = user_data;
 
@@ -133,7 +136,7 @@ static void agent_host_disconnected(AgentChannel *channel, gpointer user_data)
     }
 }
 
-static const AgentChannelEvents agent_channel_events = {
+static const ChannelEvents agent_channel_events = {
     .replied = agent_replied,
     .feeding = agent_feeding,
     .host_connected = agent_host_connected,
@@ -142,27 +145,25 @@ static const AgentChannelEvents agent_channel_events = {
 
 gboolean agent_open_channels(Agent *agent, GError **error)
 {
-    JsonStreamLimits limits = {
-        .max_message_bytes = agent->config.max_request_bytes,
-        .max_tokens = JSON_STREAM_DEFAULT_MAX_TOKENS,
-        .max_depth = agent->config.max_depth,
+    ChannelContext context = {
+        .engine = agent->engine,
+        .dispatcher = agent->dispatcher,
+        .limits = {
+            .max_message_bytes = agent->config.max_request_bytes,
+            .max_tokens = JSON_STREAM_DEFAULT_MAX_TOKENS,
+            .max_depth = agent->config.max_depth,
+        },
+        .events = &agent_channel_events,
+        .owner = agent,
     };
 
     for (char **spec = agent->config.channels; spec && *spec; spec++) {
-        g_autoptr(AgentChannel) channel = NULL;
+        g_autoptr(Channel) channel = channel_new(*spec, &context, error);
 
-        if (hv_vss_channel_spec_matches(*spec)) {
-            if (!agent_open_hv_vss(agent, *spec, error)) {
-                return FALSE;
-            }
-            continue;
-        }
-        channel = agent_channel_new(*spec, agent->dispatcher, &limits, &agent_channel_events,
-                                    agent, error);
-        if (!channel || !agent_channel_open(channel, error)) {
+        if (!channel || !channel_open(channel, error)) {
             return FALSE;
         }
-        g_info("listening on %s", *spec);
+        g_info("serving %s on %s", channel_serves(channel), *spec);
         g_ptr_array_add(agent->channels, g_steal_pointer(&channel));
     }
     return TRUE;
@@ -221,7 +222,6 @@ void agent_free(Agent *agent)
         return;
     }
     g_clear_pointer(&agent->channels, g_ptr_array_unref);
-    g_clear_pointer(&agent->hv_vss_channels, g_ptr_array_unref);
     dispatcher_free(agent->dispatcher);
     engine_free(agent->engine);
     g_main_loop_unref(agent->loop);

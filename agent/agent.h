@@ -8,10 +8,8 @@
 
 #include <glib.h>
 
-#include "agent/channel.h"
-#include "agent/engine.h"
+#include "agent/engine/engine.h"
 #include "agent/log.h"
-#include "protocol/dispatcher.h"
 
 typedef struct {
     char **channels;     /* "KIND:ADDRESS" specs */
@@ -23,25 +21,6 @@ typedef struct {
 
 typedef struct Agent Agent;
 
-struct Agent {
-    AgentConfig config;
-    Dispatcher *dispatcher;
-    GPtrArray *channels; /* AgentChannel, owned */
-    GPtrArray *hv_vss_channels; /* HvVssChannel, owned: the kernel's hv_vss devices */
-    GMainLoop *loop;
-    Engine *engine;  /* owned: the freeze engine all commands share */
-    AgentLog *log;   /* borrowed: held in memory while frozen */
-    AgentChannel *feeding;        /* the channel whose requests are being
-                                   * dispatched, or NULL (borrowed) */
-    AgentChannel *session_host;   /* the channel that prepared session_id */
-    char *session_id;             /* owned; the session bound to it, or NULL */
-};
-
-/* The active session was prepared by the request being dispatched: bind it
- * to that request's channel, so the host leaving that channel starts the
- * engine's host-lost grace (engine_host_lost()). */
-void agent_bind_session(Agent *agent, const char *session_id);
-
 /* Builds the engine (which thaws what a killed predecessor left frozen) and
  * the dispatcher from the command tables, and applies allow/block lists.
  * config is copied, engine_config and writers taken (transfer full; writers
@@ -50,7 +29,8 @@ void agent_bind_session(Agent *agent, const char *session_id);
 Agent *agent_new(const AgentConfig *config, EngineConfig *engine_config, Writers *writers,
                  AgentLog *log);
 void agent_free(Agent *agent);
-/* Opens every configured channel; FALSE with the first failure. */
+/* Opens every configured channel, whatever its kind (agent/channels/);
+ * FALSE with the first failure. */
 gboolean agent_open_channels(Agent *agent, GError **error);
 /* Where a stop with filesystems still frozen saves the held log lines. */
 #define AGENT_SHUTDOWN_LOG_NAME "shutdown-log"

@@ -10,7 +10,7 @@
 #include <glib.h>
 
 #include "agent/agent.h"
-#include "agent/engine.h"
+#include "agent/engine/engine.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/quiesce/quiesced.conf"
 

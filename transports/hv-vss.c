@@ -345,6 +345,7 @@ static void hv_vss_close(Transport *transport)
 
 const TransportOps transport_hv_vss_ops = {
     .kind = HV_VSS_TRANSPORT_KIND,
+    .framing = TRANSPORT_FRAMING_HV_VSS_MSG,
     .default_address = HV_VSS_DEFAULT_DEVICE,
     .priv_size = sizeof(HvVss),
     .open = hv_vss_open,

@@ -58,7 +58,6 @@ G_STATIC_ASSERT(sizeof(struct hv_vss_msg) == HV_VSS_MSG_SIZE);
 /* The handshake reply: one u32. */
 #define HV_VSS_VERSION_REPLY_SIZE 4
 
-extern const TransportOps transport_hv_vss_ops;
 
 /* The operation of a request (vss_hdr.operation, byte 0). */
 guint hv_vss_msg_get_operation(const char *request);

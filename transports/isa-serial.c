@@ -114,6 +114,7 @@ static void isa_close(Transport *transport)
 
 const TransportOps transport_isa_serial_ops = {
     .kind = "isa-serial",
+    .framing = TRANSPORT_FRAMING_STREAM,
     .default_address = "/dev/ttyS0",
     .priv_size = sizeof(IsaSerial),
     .open = isa_open,

@@ -4,7 +4,6 @@
 #include "transports/transport.h"
 
 #include "common/quiesce-error.h"
-#include "transports/hv-vss.h"
 
 static const TransportOps *const transport_table[] = {
     &transport_unix_listen_ops,
@@ -34,18 +33,42 @@ char *transport_kinds_describe(void)
     return g_string_free(g_steal_pointer(&out), FALSE);
 }
 
-Transport *transport_new(const char *spec, const TransportEvents *events, void *opaque,
-                         GError **error)
+/* The ops of spec's KIND, and its ADDRESS (*parts[1]) if any. */
+static const TransportOps *transport_spec_ops(const char *spec, GStrv *parts, GError **error)
 {
-    g_auto(GStrv) parts = g_strsplit(spec, ":", 2);
-    const TransportOps *ops = parts[0] ? transport_ops_lookup(parts[0]) : NULL;
-    const char *address;
-    Transport *transport;
+    const TransportOps *ops;
 
+    *parts = g_strsplit(spec, ":", 2);
+    ops = (*parts)[0] ? transport_ops_lookup((*parts)[0]) : NULL;
     if (!ops) {
         g_autofree char *kinds = transport_kinds_describe();
         g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
                     "unknown channel kind in '%s' (known: %s)", spec, kinds);
+    }
+    return ops;
+}
+
+gboolean transport_spec_framing(const char *spec, TransportFraming *framing, GError **error)
+{
+    g_auto(GStrv) parts = NULL;
+    const TransportOps *ops = transport_spec_ops(spec, &parts, error);
+
+    if (!ops) {
+        return FALSE;
+    }
+    *framing = ops->framing;
+    return TRUE;
+}
+
+Transport *transport_new(const char *spec, const TransportEvents *events, void *opaque,
+                         GError **error)
+{
+    g_auto(GStrv) parts = NULL;
+    const TransportOps *ops = transport_spec_ops(spec, &parts, error);
+    const char *address;
+    Transport *transport;
+
+    if (!ops) {
         return NULL;
     }
     address = parts[1] && *parts[1] ? parts[1] : ops->default_address;

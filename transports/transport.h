@@ -4,8 +4,10 @@
  * A transport moves bytes between the host and the agent and tells its owner
  * when a host connects or goes away; it knows nothing of JSON or commands.
  * One file per kind (unix.c, vsock.c, virtio-serial.c, isa-serial.c,
- * fake.c); transport_new() picks the ops by the KIND of "KIND:ADDRESS" from
- * a name -> ops table, so no shared code switches on the kind.
+ * hv-vss.c); transport_new() picks the ops by the KIND of "KIND:ADDRESS"
+ * from a name -> ops table (transport.c), so no shared code switches on the
+ * kind. Each kind says how its bytes are framed, which is all the agent
+ * needs to pick the conversation that runs over it (agent/channels/).
  */
 #ifndef QUIESCE_TRANSPORTS_TRANSPORT_H
 #define QUIESCE_TRANSPORTS_TRANSPORT_H
@@ -23,8 +25,15 @@ typedef struct {
     void (*disconnected)(void *opaque);
 } TransportEvents;
 
+/* How a transport's bytes are cut into what the owner reads. */
+typedef enum {
+    TRANSPORT_FRAMING_STREAM,     /* a byte stream: QGA's JSON requests */
+    TRANSPORT_FRAMING_HV_VSS_MSG, /* hv_vss's fixed-size records (hv-vss.h) */
+} TransportFraming;
+
 typedef struct {
     const char *kind;            /* "unix-listen", "virtio-serial", ... */
+    TransportFraming framing;
     const char *default_address; /* NULL when an address is required */
     gsize priv_size;             /* bytes of private state, zeroed */
     /* Opens the channel and starts watching it on the thread-default main
@@ -49,6 +58,9 @@ struct Transport {
  * QUIESCE_ERROR_INVALID_ARGUMENT naming the known kinds. */
 Transport *transport_new(const char *spec, const TransportEvents *events, void *opaque,
                          GError **error);
+/* The framing of the kind a "KIND[:ADDRESS]" spec names; FALSE with the
+ * same error as transport_new() for an unknown kind. */
+gboolean transport_spec_framing(const char *spec, TransportFraming *framing, GError **error);
 gboolean transport_open(Transport *transport, GError **error);
 void transport_write(Transport *transport, const char *bytes, gsize len);
 /* Closes (if open) and frees. */
@@ -61,6 +73,7 @@ extern const TransportOps transport_unix_listen_ops;
 extern const TransportOps transport_vsock_listen_ops;
 extern const TransportOps transport_virtio_serial_ops;
 extern const TransportOps transport_isa_serial_ops;
+extern const TransportOps transport_hv_vss_ops; /* hv-vss.h: its wire format */
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Transport, transport_free)
 

@@ -93,6 +93,7 @@ static void unix_close(Transport *transport)
 
 const TransportOps transport_unix_listen_ops = {
     .kind = "unix-listen",
+    .framing = TRANSPORT_FRAMING_STREAM,
     .default_address = NULL,
     .priv_size = sizeof(Listener),
     .open = unix_open,

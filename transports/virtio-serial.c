@@ -172,6 +172,7 @@ static void virtio_close(Transport *transport)
 
 const TransportOps transport_virtio_serial_ops = {
     .kind = "virtio-serial",
+    .framing = TRANSPORT_FRAMING_STREAM,
     .default_address = "/dev/virtio-ports/org.qemu.guest_agent.0",
     .priv_size = sizeof(VirtioSerial),
     .open = virtio_open,

@@ -71,6 +71,7 @@ static void vsock_close(Transport *transport)
 
 const TransportOps transport_vsock_listen_ops = {
     .kind = "vsock-listen",
+    .framing = TRANSPORT_FRAMING_STREAM,
     .default_address = NULL,
     .priv_size = sizeof(Listener),
     .open = vsock_open,

@@ -2,7 +2,6 @@
  * basic.c — guest-sync, guest-sync-delimited, guest-ping and guest-info with
  * qemu-ga's arguments and results (qga/commands.c, qga/qapi-schema.json).
  */
-#include "agent/agent.h"
 #include "agent/commands/commands.h"
 
 static bool cmd_sync(void *context, const JsonValue *args, JsonValue **result,
@@ -36,15 +35,15 @@ static JsonValue *command_info(const Dispatcher *dispatcher, const CommandSpec *
 static bool cmd_info(void *context, const JsonValue *args, JsonValue **result,
                      ProtoError **error)
 {
-    Agent *agent = context;
+    CommandContext *commands = context;
     JsonValue *info = json_object_new();
     JsonValue *list = json_array_new();
-    gsize n = dispatcher_command_count(agent->dispatcher);
+    gsize n = dispatcher_command_count(commands->dispatcher);
 
     /* qemu-ga lists commands in reverse registration order (QAPI_LIST_PREPEND). */
     for (gsize i = n; i-- > 0;) {
-        json_array_append(list, command_info(agent->dispatcher,
-                                             dispatcher_command_at(agent->dispatcher, i)));
+        json_array_append(list, command_info(commands->dispatcher,
+                                             dispatcher_command_at(commands->dispatcher, i)));
     }
     json_object_set_string(info, "version", QUIESCE_VERSION);
     json_object_set(info, "supported_commands", list);

@@ -1,25 +1,50 @@
 /*
- * commands.h — the command tables, one per command family. Each handler has
- * the one CommandHandler signature and receives the Agent as its context.
+ * commands.h — the QGA command families and what they see of the agent.
+ *
+ * Every handler has the one CommandHandler signature; its context is a
+ * CommandContext, never the Agent. A family is one file with one table;
+ * adding one means a file here, a row in commands.c's list and a line in
+ * agent/CMakeLists.txt — nothing in agent.c.
  */
 #ifndef QUIESCE_AGENT_COMMANDS_H
 #define QUIESCE_AGENT_COMMANDS_H
 
 #include <glib.h>
 
+#include "agent/engine/engine.h"
 #include "common/protocol-glib.h"
 #include "protocol/command-table.h"
+#include "protocol/dispatcher.h"
 
-/* guest-sync, guest-sync-delimited, guest-ping, guest-info. */
-extern const CommandSpec commands_basic[];
+/* What a command handler may use; all borrowed, owned by the agent. */
+typedef struct {
+    Engine *engine;               /* the freeze engine every channel shares */
+    const Dispatcher *dispatcher; /* its rows, for guest-info */
+    /* The snapshot session just prepared by the request being dispatched
+     * belongs to that request's channel: the host leaving it starts the
+     * engine's host-lost grace (engine_host_lost()). */
+    void (*bind_session)(gpointer owner, const char *session_id);
+    gpointer owner;
+} CommandContext;
+
+typedef struct {
+    const CommandSpec *specs;
+    const gsize *count;
+} CommandFamily;
+
+/* Adds every family's table to dispatcher, in the order qemu-ga registers
+ * the commands both have (guest-info lists them in reverse). */
+void commands_register(Dispatcher *dispatcher);
+
+/* The dispatcher's frozen gate over a CommandContext. */
+bool commands_is_frozen(void *context);
+
+/* The families (one file each). */
+extern const CommandSpec commands_basic[]; /* guest-sync(-delimited), -ping, -info */
 extern const gsize commands_basic_count;
-
-/* guest-fsfreeze-status, -freeze, -freeze-list, -thaw, guest-get-fsinfo. */
-extern const CommandSpec commands_fsfreeze[];
+extern const CommandSpec commands_fsfreeze[]; /* guest-fsfreeze-*, guest-get-fsinfo */
 extern const gsize commands_fsfreeze_count;
-
-/* guest-snapshot-check, -prepare, -post, -abort, -status. */
-extern const CommandSpec commands_snapshot[];
+extern const CommandSpec commands_snapshot[]; /* guest-snapshot-* */
 extern const gsize commands_snapshot_count;
 
 #endif

@@ -12,19 +12,18 @@
  */
 #include <sys/statvfs.h>
 
-#include "agent/agent.h"
 #include "agent/commands/commands.h"
 
 static bool cmd_fsfreeze_status(void *context, const JsonValue *args, JsonValue **result,
                                 ProtoError **error)
 {
-    Agent *agent = context;
+    CommandContext *commands = context;
 
-    *result = json_string_new(engine_is_frozen(agent->engine) ? "frozen" : "thawed");
+    *result = json_string_new(engine_is_frozen(commands->engine) ? "frozen" : "thawed");
     return true;
 }
 
-static bool fsfreeze_run(Agent *agent, const JsonValue *list, JsonValue **result,
+static bool fsfreeze_run(CommandContext *commands, const JsonValue *list, JsonValue **result,
                          ProtoError **error)
 {
     g_autoptr(GPtrArray) paths = g_ptr_array_new();
@@ -36,7 +35,7 @@ static bool fsfreeze_run(Agent *agent, const JsonValue *list, JsonValue **result
     }
     g_ptr_array_add(paths, NULL);
     g_info("guest-fsfreeze called");
-    if (!engine_freeze(agent->engine, list ? (const char *const *)paths->pdata : NULL, &count,
+    if (!engine_freeze(commands->engine, list ? (const char *const *)paths->pdata : NULL, &count,
                        &gerror)) {
         g_warning("freeze failed: %s", gerror->message);
         proto_error_take_gerror(error, g_steal_pointer(&gerror));
@@ -62,11 +61,11 @@ static bool cmd_fsfreeze_freeze_list(void *context, const JsonValue *args, JsonV
 static bool cmd_fsfreeze_thaw(void *context, const JsonValue *args, JsonValue **result,
                               ProtoError **error)
 {
-    Agent *agent = context;
+    CommandContext *commands = context;
     g_autoptr(GError) gerror = NULL;
     guint count = 0;
 
-    if (!engine_thaw(agent->engine, &count, &gerror)) {
+    if (!engine_thaw(commands->engine, &count, &gerror)) {
         g_warning("thaw: %s", gerror->message);
         proto_error_take_gerror(error, g_steal_pointer(&gerror));
         return false;

@@ -6,7 +6,7 @@
 #ifndef QUIESCE_AGENT_REPORT_JSON_H
 #define QUIESCE_AGENT_REPORT_JSON_H
 
-#include "agent/engine.h"
+#include "agent/engine/engine.h"
 #include "protocol/json-value.h"
 
 /* {"method", "reasons", "running-state", "strict", "allow-dynamic",

@@ -7,7 +7,6 @@
  * when freezing fails, the reply is "saved-state" with machine-readable
  * reasons and nothing is frozen, so the host falls back instead of failing.
  */
-#include "agent/agent.h"
 #include "agent/commands/commands.h"
 #include "agent/commands/report-json.h"
 #include "common/quiesce-error.h"
@@ -15,9 +14,9 @@
 static bool cmd_snapshot_check(void *context, const JsonValue *args, JsonValue **result,
                                ProtoError **error)
 {
-    Agent *agent = context;
+    CommandContext *commands = context;
     g_autoptr(GError) gerror = NULL;
-    g_autoptr(EligibilityReport) report = engine_check(agent->engine, &gerror);
+    g_autoptr(EligibilityReport) report = engine_check(commands->engine, &gerror);
     JsonValue *reply;
 
     if (!report) {
@@ -25,7 +24,7 @@ static bool cmd_snapshot_check(void *context, const JsonValue *args, JsonValue *
         return false;
     }
     reply = report_json_eligibility(report);
-    json_object_set_int(reply, "window-seconds", engine_get_config(agent->engine)->window_seconds);
+    json_object_set_int(reply, "window-seconds", engine_get_config(commands->engine)->window_seconds);
     *result = reply;
     return true;
 }
@@ -76,45 +75,45 @@ static JsonValue *prepare_saved_state_reply(const Engine *engine,
 static bool cmd_snapshot_prepare(void *context, const JsonValue *args, JsonValue **result,
                                  ProtoError **error)
 {
-    Agent *agent = context;
+    CommandContext *commands = context;
     g_autoptr(GError) gerror = NULL;
     g_autoptr(GError) failure = NULL;
     g_autoptr(EligibilityReport) report = NULL;
 
-    if (!engine_prepare(agent->engine, &report, &failure, &gerror)) {
+    if (!engine_prepare(commands->engine, &report, &failure, &gerror)) {
         g_warning("prepare: %s", gerror->message);
         proto_error_take_gerror(error, g_steal_pointer(&gerror));
         return false;
     }
     /* A failure first: if even the rollback failed, the engine keeps a
      * session to retry the thaw, but the host must still fall back. */
-    if (!failure && engine_get_session(agent->engine)) {
-        agent_bind_session(agent, engine_get_session(agent->engine)->id);
-        *result = prepare_child_reply(agent->engine, report);
+    if (!failure && engine_get_session(commands->engine)) {
+        commands->bind_session(commands->owner, engine_get_session(commands->engine)->id);
+        *result = prepare_child_reply(commands->engine, report);
         g_info("prepare: session %s, %u filesystem(s) frozen",
-               engine_get_session(agent->engine)->id,
-               engine_get_session(agent->engine)->frozen->len);
+               engine_get_session(commands->engine)->id,
+               engine_get_session(commands->engine)->frozen->len);
         return true;
     }
-    *result = prepare_saved_state_reply(agent->engine, report, failure);
+    *result = prepare_saved_state_reply(commands->engine, report, failure);
     g_info("prepare: saved-state (%u reason(s))%s%s", report->reasons->len + (failure ? 1 : 0),
            failure ? ": " : "", failure ? failure->message : "");
     return true;
 }
 
-static bool snapshot_end(Agent *agent, const char *id, gboolean abort, JsonValue **result,
+static bool snapshot_end(CommandContext *commands, const char *id, gboolean abort, JsonValue **result,
                          ProtoError **error)
 {
     g_autoptr(GError) gerror = NULL;
-    const EngineSession *session = engine_get_session(agent->engine);
+    const EngineSession *session = engine_get_session(commands->engine);
     gint64 held_us =
         session && session->frozen_mono ? g_get_monotonic_time() - session->frozen_mono : 0;
     g_autofree char *session_id = g_strdup(id ? id : session ? session->id : NULL);
     gboolean ok;
     guint thawed = 0;
 
-    ok = abort ? engine_abort(agent->engine, id, &thawed, &gerror)
-               : engine_post(agent->engine, id, &thawed, &gerror);
+    ok = abort ? engine_abort(commands->engine, id, &thawed, &gerror)
+               : engine_post(commands->engine, id, &thawed, &gerror);
     if (!ok) {
         g_warning("%s: %s", abort ? "abort" : "post", gerror->message);
         proto_error_take_gerror(error, g_steal_pointer(&gerror));
@@ -159,13 +158,13 @@ static JsonValue *status_ended(const EngineEnded *ended)
 static bool cmd_snapshot_status(void *context, const JsonValue *args, JsonValue **result,
                                 ProtoError **error)
 {
-    Agent *agent = context;
-    const EngineSession *session = engine_get_session(agent->engine);
-    const EngineEnded *ended = engine_get_ended(agent->engine);
+    CommandContext *commands = context;
+    const EngineSession *session = engine_get_session(commands->engine);
+    const EngineEnded *ended = engine_get_ended(commands->engine);
     JsonValue *reply = json_object_new();
 
     json_object_set_string(reply, "state", session ? "active" : "idle");
-    json_object_set_string(reply, "fsfreeze", engine_is_frozen(agent->engine) ? "frozen" : "thawed");
+    json_object_set_string(reply, "fsfreeze", engine_is_frozen(commands->engine) ? "frozen" : "thawed");
     if (session) {
         json_object_set_string(reply, "session", session->id);
         json_object_set(reply, "frozen", report_json_strings(session->frozen));

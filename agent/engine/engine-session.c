@@ -10,11 +10,34 @@
  * logs flow again, writers thaw (every one, even when one fails), and after a
  * good post socket writers hear "post-snapshot". Writers' output is logged
  * only after the thaw.
+ *
+ * This file is the bottom of the engine: it calls nothing in engine.c or
+ * engine-probe.c (engine-private.h says how the folder is layered).
  */
-#include "agent/engine-private.h"
+#include "agent/engine/engine-private.h"
 
 #include "common/quiesce-error.h"
 #include "fsfreeze/frozen-state.h"
+
+void engine_ended_free(EngineEnded *ended)
+{
+    if (!ended) {
+        return;
+    }
+    g_free(ended->session_id);
+    g_free(ended->message);
+    g_free(ended);
+}
+
+void engine_set_ended(Engine *engine, EngineEnd end, const char *session_id,
+                             char *message /* transfer full */)
+{
+    engine_ended_free(engine->ended);
+    engine->ended = g_new0(EngineEnded, 1);
+    engine->ended->end = end;
+    engine->ended->session_id = g_strdup(session_id);
+    engine->ended->message = message;
+}
 
 void engine_session_free(EngineSession *session)
 {

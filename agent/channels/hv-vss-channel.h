@@ -1,7 +1,7 @@
 /*
- * hv-vss-channel.h — Hyper-V's "Backup (volume snapshot)" requests, as the
- * kernel's hv_vss driver forwards them over transports/hv-vss.h, mapped to
- * the freeze engine. A drop-in for tools/hv/hv_vss_daemon (DESIGN §2); it
+ * hv-vss-channel.h — the hv_vss kind of channel (channel.h): Hyper-V's
+ * "Backup (volume snapshot)" requests, as the kernel's hv_vss driver
+ * forwards them over transports/hv-vss.h, mapped to the freeze engine. A drop-in for tools/hv/hv_vss_daemon (DESIGN §2); it
  * knows no JSON and runs beside the QGA channels on the same engine.
  *
  *   HOT_BACKUP  the host's capability check: engine_check(). Eligible ->
@@ -31,22 +31,10 @@
 #ifndef QUIESCE_AGENT_HV_VSS_CHANNEL_H
 #define QUIESCE_AGENT_HV_VSS_CHANNEL_H
 
-#include <glib.h>
+#include "agent/channels/channel.h"
 
-#include "agent/engine.h"
-
-typedef struct HvVssChannel HvVssChannel;
-
-/* TRUE for the "hv-vss[:PATH]" channel specs this channel serves. */
-gboolean hv_vss_channel_spec_matches(const char *spec);
-/* engine is borrowed and must outlive the channel. Does not open yet. */
-HvVssChannel *hv_vss_channel_new(const char *spec, Engine *engine, GError **error);
-/* Opens the device and starts the registration. Fails (QUIESCE_ERROR_BUSY
- * for EBUSY, naming the daemon to stop) when the device cannot be opened. */
-gboolean hv_vss_channel_open(HvVssChannel *channel, GError **error);
-/* Closes the device. Leaves the engine alone: the agent thaws on stop. */
-void hv_vss_channel_free(HvVssChannel *channel);
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(HvVssChannel, hv_vss_channel_free)
+/* For every TRANSPORT_FRAMING_HV_VSS_MSG transport. Closing it leaves the
+ * engine alone: the agent thaws on stop. */
+extern const ChannelKind channel_kind_hv_vss;
 
 #endif

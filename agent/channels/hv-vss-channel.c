@@ -8,16 +8,15 @@
  * Hyper-V the operator sees only "production checkpoint fell back to
  * standard" and comes here to learn why.
  */
-#include "agent/hv-vss-channel.h"
+#include "agent/channels/hv-vss-channel.h"
 
-#include <string.h>
 
 #include "transports/hv-vss.h"
 
 #define HV_VSS_FALLBACK "the host falls back to a standard checkpoint (Saved State)"
 
-struct HvVssChannel {
-    char *spec;
+typedef struct {
+    const char *spec;     /* borrowed from the Channel */
     Engine *engine;       /* borrowed */
     Transport *transport; /* owned */
     char *session_id;     /* owned: the session our FREEZE started, until THAW or loss */
@@ -25,14 +24,7 @@ struct HvVssChannel {
                            * until the next THAW (answered E_FAIL) or FREEZE */
     char *thawed_id;      /* owned: the session the last request (a THAW) thawed, in
                            * case the kernel refuses that reply */
-};
-
-gboolean hv_vss_channel_spec_matches(const char *spec)
-{
-    gsize n = strlen(HV_VSS_TRANSPORT_KIND);
-
-    return g_str_has_prefix(spec, HV_VSS_TRANSPORT_KIND) && (spec[n] == '\0' || spec[n] == ':');
-}
+} HvVssChannel;
 
 /* "code: message; ..." of a saved-state verdict, for the log; failure_code
  * names failure (engine_get_failure_code()). */
@@ -310,13 +302,28 @@ static const TransportEvents hv_vss_channel_events = {
     .disconnected = hv_vss_channel_disconnected,
 };
 
-HvVssChannel *hv_vss_channel_new(const char *spec, Engine *engine, GError **error)
+static void hv_vss_channel_free(gpointer conversation)
+{
+    HvVssChannel *channel = conversation;
+
+    if (!channel) {
+        return;
+    }
+    transport_free(channel->transport); /* leaves the engine alone: the agent thaws on stop */
+    g_free(channel->session_id);
+    g_free(channel->lost_id);
+    g_free(channel->thawed_id);
+    g_free(channel);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(HvVssChannel, hv_vss_channel_free)
+
+static gpointer hv_vss_channel_new(Channel *handle, const char *spec,
+                                   const ChannelContext *context, GError **error)
 {
     g_autoptr(HvVssChannel) channel = g_new0(HvVssChannel, 1);
 
-    g_return_val_if_fail(hv_vss_channel_spec_matches(spec), NULL);
-    channel->spec = g_strdup(spec);
-    channel->engine = engine;
+    channel->spec = channel_spec(handle);
+    channel->engine = context->engine;
     channel->transport = transport_new(spec, &hv_vss_channel_events, channel, error);
     if (!channel->transport) {
         return NULL;
@@ -324,23 +331,19 @@ HvVssChannel *hv_vss_channel_new(const char *spec, Engine *engine, GError **erro
     return g_steal_pointer(&channel);
 }
 
-gboolean hv_vss_channel_open(HvVssChannel *channel, GError **error)
+/* Opens the device and starts the registration. Fails (QUIESCE_ERROR_BUSY
+ * for EBUSY, naming the daemon to stop) when the device cannot be opened. */
+static gboolean hv_vss_channel_open(gpointer conversation, GError **error)
 {
-    if (!transport_open(channel->transport, error)) {
-        return FALSE;
-    }
-    return TRUE;
+    HvVssChannel *channel = conversation;
+
+    return transport_open(channel->transport, error);
 }
 
-void hv_vss_channel_free(HvVssChannel *channel)
-{
-    if (!channel) {
-        return;
-    }
-    transport_free(channel->transport);
-    g_free(channel->session_id);
-    g_free(channel->lost_id);
-    g_free(channel->thawed_id);
-    g_free(channel->spec);
-    g_free(channel);
-}
+const ChannelKind channel_kind_hv_vss = {
+    .framing = TRANSPORT_FRAMING_HV_VSS_MSG,
+    .serves = "Hyper-V VSS requests",
+    .new = hv_vss_channel_new,
+    .open = hv_vss_channel_open,
+    .free = hv_vss_channel_free,
+};

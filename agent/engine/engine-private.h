@@ -1,12 +1,21 @@
 /*
- * engine-private.h — the Engine's state, shared by engine.c (the public
- * operations) and engine-session.c (one session's life: writers, freeze,
- * state file, watchdog, thaw). Nothing outside agent/engine*.c includes it.
+ * engine-private.h — the Engine's state, shared by the files of
+ * agent/engine/. Nothing outside this folder includes it.
+ *
+ * The layers inside the folder call one way:
+ *   engine.c          the public operations (recovery, freeze/thaw,
+ *                     prepare/post/abort, shutdown); calls the two below
+ *   engine-probe.c    what is learned before a session: inventory, running
+ *                     state, writers' trust, the eligibility verdict
+ *   engine-session.c  one session's life: writers, freeze, state file,
+ *                     watchdog, host-lost grace, thaw, the ended record
+ * engine-probe.c and engine-session.c never call engine.c or each other.
+ * engine-config.c holds the configuration and its lock (public API only).
  */
 #ifndef QUIESCE_AGENT_ENGINE_PRIVATE_H
 #define QUIESCE_AGENT_ENGINE_PRIVATE_H
 
-#include "agent/engine.h"
+#include "agent/engine/engine.h"
 
 struct Engine {
     EngineConfig *config;
@@ -38,6 +47,11 @@ static inline gboolean engine_rollback_failed(const Engine *engine)
 {
     return engine->session && g_strcmp0(engine->failure_code, ENGINE_REASON_ROLLBACK_FAILED) == 0;
 }
+
+/* with_state: ask the running-state command (guest-fsfreeze-freeze does
+ * not: it makes no eligibility verdict). (transfer full) */
+EligibilityReport *engine_probe(const EngineConfig *config, Writers *writers,
+                                gboolean with_state, GError **error);
 
 void engine_session_free(EngineSession *session);
 void engine_ended_free(EngineEnded *ended);
