@@ -15,7 +15,7 @@ typedef struct {
     char message[];
 } MemLogLine;
 
-struct _MemLog {
+struct MemLog {
     GMutex lock;
     gsize cap;
     gsize used;

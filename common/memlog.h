@@ -20,7 +20,7 @@
 #include <glib.h>
 #include <stdarg.h>
 
-typedef struct _MemLog MemLog;
+typedef struct MemLog MemLog;
 
 /*
  * Called by memlog_flush() once per buffered line, oldest first.

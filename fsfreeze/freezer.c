@@ -40,7 +40,7 @@ typedef struct {
     int fd;
 } FsFrozenEntry;
 
-struct _FsFrozenSet {
+struct FsFrozenSet {
     GPtrArray *entries; /* FsFrozenEntry*, freeze order */
     FsFreezeOps ops;
 };

@@ -57,7 +57,7 @@ typedef struct {
  * order, each with the fd it was frozen through (kept open, O_CLOEXEC, so the
  * thaw reaches the same superblock even if the mount table changed).
  */
-typedef struct _FsFrozenSet FsFrozenSet;
+typedef struct FsFrozenSet FsFrozenSet;
 
 /* Closes the fds. Does NOT thaw: call fs_freezer_thaw() first. */
 void fs_frozen_set_free(FsFrozenSet *set);

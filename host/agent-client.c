@@ -127,7 +127,7 @@ gboolean agent_client_sync(AgentClient *client, int timeout_ms, guint *attempts,
     }
 }
 
-gboolean agent_client_sync_libvirt(AgentClient *client, int timeout_ms, gint64 *id_out,
+gboolean agent_client_sync_libvirt(AgentClient *client, int timeout_ms, gint64 *out_id,
                                    GError **error)
 {
     gint64 deadline = agent_deadline(timeout_ms);
@@ -137,7 +137,7 @@ gboolean agent_client_sync_libvirt(AgentClient *client, int timeout_ms, gint64 *
     g_autofree char *wire = NULL;
 
     json_object_set_int(arguments, "id", id);
-    *id_out = id;
+    *out_id = id;
     /* Byte for byte what libvirt writes (qemuAgentGuestSync). */
     wire = g_strdup_printf("{\"execute\":\"guest-sync\", \"arguments\":{\"id\":%" G_GINT64_FORMAT
                            "}}\n", id);

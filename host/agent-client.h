@@ -34,8 +34,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(AgentClient, agent_client_free)
 gboolean agent_client_sync(AgentClient *client, int timeout_ms, guint *attempts, GError **error);
 
 /* libvirt's sync: {"execute":"guest-sync", "arguments":{"id":<ms>}} once,
- * replies with another "return" skipped; id_out receives the id sent. */
-gboolean agent_client_sync_libvirt(AgentClient *client, int timeout_ms, gint64 *id_out,
+ * replies with another "return" skipped; out_id receives the id sent. */
+gboolean agent_client_sync_libvirt(AgentClient *client, int timeout_ms, gint64 *out_id,
                                    GError **error);
 
 /* Runs command with arguments (transfer full, may be NULL) and returns its

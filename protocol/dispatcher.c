@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "protocol/proto-alloc.h"
 #include "protocol/qdict-order.h"
 
 typedef struct {
@@ -32,10 +33,7 @@ struct Dispatcher {
 
 Dispatcher *dispatcher_new(void *context, DispatcherFrozenQuery is_frozen)
 {
-    Dispatcher *dispatcher = calloc(1, sizeof(*dispatcher));
-    if (!dispatcher) {
-        abort();
-    }
+    Dispatcher *dispatcher = proto_xcalloc(1, sizeof(*dispatcher));
     dispatcher->context = context;
     dispatcher->is_frozen = is_frozen;
     return dispatcher;
@@ -62,10 +60,8 @@ static DispatchRow *find_row(const Dispatcher *dispatcher, const char *name)
 
 void dispatcher_add_commands(Dispatcher *dispatcher, const CommandSpec *specs, size_t n)
 {
-    DispatchRow *rows = realloc(dispatcher->rows, (dispatcher->n_rows + n) * sizeof(*rows));
-    if (!rows) {
-        abort();
-    }
+    DispatchRow *rows =
+        proto_xreallocarray(dispatcher->rows, dispatcher->n_rows + n, sizeof(*rows));
     dispatcher->rows = rows;
     for (size_t i = 0; i < n; i++) {
         assert(specs[i].name && specs[i].handler);
@@ -78,10 +74,7 @@ void dispatcher_add_commands(Dispatcher *dispatcher, const CommandSpec *specs, s
 static void list_append(char **list, const char *name)
 {
     size_t old = *list ? strlen(*list) : 0;
-    char *grown = realloc(*list, old + strlen(name) + 2);
-    if (!grown) {
-        abort();
-    }
+    char *grown = proto_xrealloc(*list, old + strlen(name) + 2);
     if (old) {
         grown[old++] = ',';
     }
@@ -217,7 +210,7 @@ static bool check_enabled(const Dispatcher *dispatcher, const DispatchRow *row,
 
 /* Runs a validated request; returns the "return" value or NULL with *error. */
 static JsonValue *run_request(Dispatcher *dispatcher, const JsonValue *request,
-                              const CommandSpec **spec_out, ProtoError **error)
+                              const CommandSpec **out_spec, ProtoError **error)
 {
     const char *name = json_object_get_string(request, "execute");
     const DispatchRow *row = find_row(dispatcher, name);
@@ -243,7 +236,7 @@ static JsonValue *run_request(Dispatcher *dispatcher, const JsonValue *request,
         assert(*error && !result);
         return NULL;
     }
-    *spec_out = row->spec;
+    *out_spec = row->spec;
     return result ? result : json_object_new();
 }
 

@@ -248,20 +248,20 @@ static void json_write_value(JsonWriter *w, const JsonValue *v, unsigned depth)
     }
 }
 
-static char *json_writer_run(const JsonValue *v, bool pretty, size_t *len_out)
+static char *json_writer_run(const JsonValue *v, bool pretty, size_t *out_len)
 {
     JsonWriter w = { PROTO_BUFFER_INIT, pretty };
 
     json_write_value(&w, v, 0);
-    return proto_buffer_steal(&w.out, len_out);
+    return proto_buffer_steal(&w.out, out_len);
 }
 
-char *json_value_to_wire(const JsonValue *v, size_t *len_out)
+char *json_value_to_wire(const JsonValue *v, size_t *out_len)
 {
-    return json_writer_run(v, false, len_out);
+    return json_writer_run(v, false, out_len);
 }
 
-char *json_value_to_pretty(const JsonValue *v, size_t *len_out)
+char *json_value_to_pretty(const JsonValue *v, size_t *out_len)
 {
-    return json_writer_run(v, true, len_out);
+    return json_writer_run(v, true, out_len);
 }

@@ -19,9 +19,9 @@
 
 #include "json-value.h"
 
-/* Returns a malloc'ed NUL-terminated string (transfer full); *len_out, if
+/* Returns a malloc'ed NUL-terminated string (transfer full); *out_len, if
  * non-NULL, receives its length. Never fails (aborts on out-of-memory). */
-char *json_value_to_wire(const JsonValue *v, size_t *len_out);
-char *json_value_to_pretty(const JsonValue *v, size_t *len_out);
+char *json_value_to_wire(const JsonValue *v, size_t *out_len);
+char *json_value_to_pretty(const JsonValue *v, size_t *out_len);
 
 #endif

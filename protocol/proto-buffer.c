@@ -75,14 +75,14 @@ void proto_buffer_truncate(ProtoBuffer *buf, size_t len)
     }
 }
 
-char *proto_buffer_steal(ProtoBuffer *buf, size_t *len_out)
+char *proto_buffer_steal(ProtoBuffer *buf, size_t *out_len)
 {
     char *data;
 
     proto_buffer_reserve(buf, 0);
     data = buf->data;
-    if (len_out) {
-        *len_out = buf->len;
+    if (out_len) {
+        *out_len = buf->len;
     }
     buf->data = NULL;
     buf->len = 0;

@@ -34,7 +34,7 @@ void proto_buffer_append_printf(ProtoBuffer *buf, const char *fmt, ...)
 void proto_buffer_truncate(ProtoBuffer *buf, size_t len);
 /* Hands the NUL-terminated contents to the caller (transfer full) and
  * leaves the buffer empty. Never returns NULL. */
-char *proto_buffer_steal(ProtoBuffer *buf, size_t *len_out);
+char *proto_buffer_steal(ProtoBuffer *buf, size_t *out_len);
 /* Frees the contents. */
 void proto_buffer_release(ProtoBuffer *buf);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "protocol/json-writer.h"
+#include "protocol/proto-alloc.h"
 
 #define QGA_SENTINEL_BYTE '\xff' /* qga/main.c QGA_SENTINEL_BYTE */
 
@@ -31,10 +32,7 @@ static void session_emit(void *opaque, JsonValue *value, ProtoError *error)
         return;
     }
     text = json_value_to_wire(reply, &len);
-    framed = malloc(len + 2);
-    if (!framed) {
-        abort();
-    }
+    framed = proto_xmalloc(len + 2);
     size_t off = 0;
     if (sentinel) {
         framed[off++] = QGA_SENTINEL_BYTE;
@@ -50,10 +48,7 @@ static void session_emit(void *opaque, JsonValue *value, ProtoError *error)
 ProtoSession *proto_session_new(Dispatcher *dispatcher, const JsonStreamLimits *limits,
                                 ProtoSessionWrite write, void *opaque)
 {
-    ProtoSession *session = calloc(1, sizeof(*session));
-    if (!session) {
-        abort();
-    }
+    ProtoSession *session = proto_xcalloc(1, sizeof(*session));
     session->dispatcher = dispatcher;
     session->write = write;
     session->opaque = opaque;

@@ -200,12 +200,12 @@ gboolean engine_thaw(Engine *engine, guint *count, GError **error)
     return TRUE;
 }
 
-gboolean engine_prepare(Engine *engine, EligibilityReport **report_out, GError **failure_out,
+gboolean engine_prepare(Engine *engine, EligibilityReport **out_report, GError **out_failure,
                         GError **error)
 {
     g_autoptr(EligibilityReport) report = NULL;
 
-    *report_out = NULL;
+    *out_report = NULL;
     if (engine->session) {
         g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_STATE,
                     "snapshot session %s is already active", engine->session->id);
@@ -218,10 +218,10 @@ gboolean engine_prepare(Engine *engine, EligibilityReport **report_out, GError *
     if (report->method == SNAPSHOT_METHOD_CHILD_SNAPSHOT) {
         g_autoptr(GError) failure = NULL;
         if (!engine_session_start(engine, report->targets, TRUE, &failure)) {
-            g_propagate_error(failure_out, g_steal_pointer(&failure));
+            g_propagate_error(out_failure, g_steal_pointer(&failure));
         }
     }
-    *report_out = g_steal_pointer(&report);
+    *out_report = g_steal_pointer(&report);
     return TRUE;
 }
 

@@ -138,17 +138,17 @@ gboolean engine_thaw(Engine *engine, guint *count, GError **error);
 
 /*
  * PrepareForSnapshot: writers' prepare and freeze, then the filesystems. On
- * child-snapshot returns TRUE with the session active (*report_out says what
+ * child-snapshot returns TRUE with the session active (*out_report says what
  * is excluded). On saved-state returns TRUE with no session, no writer and
- * no filesystem frozen; *report_out holds the reasons, and *failure_out
+ * no filesystem frozen; *out_report holds the reasons, and *out_failure
  * (transfer full) the failure if a writer or a freeze is what stood in the
  * way (engine_get_failure_code() says which). FALSE only when the guest
  * could not even be probed.
  */
-gboolean engine_prepare(Engine *engine, EligibilityReport **report_out, GError **failure_out,
+gboolean engine_prepare(Engine *engine, EligibilityReport **out_report, GError **out_failure,
                         GError **error);
 /* ENGINE_REASON_WRITER_FAILED, ENGINE_REASON_FREEZE_FAILED or
- * ENGINE_REASON_ROLLBACK_FAILED for the last prepare's *failure_out, else
+ * ENGINE_REASON_ROLLBACK_FAILED for the last prepare's *out_failure, else
  * NULL. After ROLLBACK_FAILED engine_dup_frozen() says what stays frozen. */
 const char *engine_get_failure_code(const Engine *engine);
 

@@ -12,7 +12,7 @@
 
 #include "client/quiesce-writer.h"
 
-struct _WriterConn {
+struct WriterConn {
     gint ref;
     int fd;
     pid_t pid;

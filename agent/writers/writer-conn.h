@@ -21,7 +21,7 @@
 
 #include "agent/writers/writer-result.h"
 
-typedef struct _WriterConn WriterConn;
+typedef struct WriterConn WriterConn;
 
 /* Called once when the connection closes, with why ("hung up", ...). */
 typedef void (*WriterConnClosedFunc)(WriterConn *conn, const char *reason,

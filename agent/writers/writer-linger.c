@@ -17,7 +17,7 @@ typedef struct {
     GSource *source;
 } WriterLingerPipe;
 
-struct _WriterLinger {
+struct WriterLinger {
     GMainContext *context;
     MemLog *log;          /* borrowed */
     gsize output_cap;

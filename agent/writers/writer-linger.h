@@ -20,7 +20,7 @@
 
 #define WRITER_LINGER_MAX 32
 
-typedef struct _WriterLinger WriterLinger;
+typedef struct WriterLinger WriterLinger;
 
 /* (transfer full) @log is borrowed and must outlive the set; output is
  * drained on @context (a reference is taken). */

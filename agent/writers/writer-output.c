@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-struct _WriterOutput {
+struct WriterOutput {
     GByteArray *data; /* the kept tail */
     gsize cap;
     guint64 dropped;  /* bytes dropped from the front, since the last emit */

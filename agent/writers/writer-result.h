@@ -46,7 +46,7 @@ typedef enum {
  * "disconnected" (static; machine-readable). */
 const char *writer_outcome_to_string(WriterOutcome outcome);
 
-typedef struct _WriterOutput WriterOutput;
+typedef struct WriterOutput WriterOutput;
 
 typedef struct {
     WriterOutcome outcome;

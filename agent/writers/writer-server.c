@@ -17,7 +17,7 @@
 #include "client/quiesce-writer.h"
 #include "common/quiesce-error.h"
 
-struct _WriterServer {
+struct WriterServer {
     char *path;
     int listen_fd;
     dev_t dev;           /* of the socket file we created, to remove only ours */

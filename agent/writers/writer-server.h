@@ -32,7 +32,7 @@
 #define WRITER_SERVER_MAX_PENDING 16
 #define WRITER_SERVER_MAX_WRITERS 64
 
-typedef struct _WriterServer WriterServer;
+typedef struct WriterServer WriterServer;
 
 /*
  * Creates the socket at @path (its directory is created 0755 if missing; a

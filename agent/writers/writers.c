@@ -27,7 +27,7 @@ typedef struct {
     WriterConn *conn;     /* WRITER_KIND_SOCKET: a reference */
 } WriterEntry;
 
-struct _Writers {
+struct Writers {
     WritersConfig config;  /* owned copy */
     MemLog *log;           /* the held log */
     GMainContext *context; /* where the listener and linger pipes run */

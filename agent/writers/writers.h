@@ -108,7 +108,7 @@ typedef struct {
     const char *const *mountpoints;   /* NULL-terminated, or NULL: none */
 } WriterContext;
 
-typedef struct _Writers Writers;
+typedef struct Writers Writers;
 
 /*
  * Copies @config and, when socket_path is set, starts listening for socket
