@@ -3,7 +3,7 @@
  * start, eligibility checks, and the QGA and session requests, which decide
  * what to freeze and hand it to engine-session.c (one session's life:
  * writers, freeze, state file, watchdog, thaw). Everything is probed here,
- * before a session starts (DESIGN §5).
+ * before a session starts (docs/design.md §7).
  */
 #include "agent/engine-private.h"
 
