@@ -17,7 +17,7 @@
 /*
  * Ranges of the numeric settings, the same on the command line and in the
  * file. Requests: QEMU's own token size and nesting caps (64 MiB, 1024) are
- * the most any host needs. The freeze window must be bounded (DESIGN §1: a
+ * the most any host needs. The freeze window must be bounded (docs/design.md §2: a
  * guest never stays frozen because a host died); VSS holds I/O for 10 s and
  * gives writers 60 s, so ten minutes is already generous.
  */

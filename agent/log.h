@@ -6,7 +6,7 @@
  * While filesystems are frozen, lines are held in memory (common/memlog.h)
  * and written after the last thaw: journald writing to a frozen /var/log
  * would stop reading our stderr, and a blocked write to stderr would stop the
- * agent that must thaw (DESIGN §5).
+ * agent that must thaw (docs/design.md §7).
  */
 #ifndef QUIESCE_AGENT_LOG_H
 #define QUIESCE_AGENT_LOG_H

@@ -24,7 +24,7 @@
 #define DEFAULT_MAX_REQUEST_BYTES (1024u * 1024) /* our requests are tiny */
 #define DEFAULT_MAX_DEPTH 64
 
-/* Command-line option variables: the one allowed kind of global (STYLE.md). */
+/* Command-line option variables: the one allowed kind of global (docs/style.md §5). */
 static char **opt_channels;
 static char *opt_allow_rpcs;
 static char *opt_block_rpcs;

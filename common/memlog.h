@@ -2,10 +2,10 @@
  * memlog.h — an in-memory log buffer for the freeze window.
  *
  * Between the first FIFREEZE and the last FITHAW nothing may be written to
- * disk (DESIGN.md §5): a write to a frozen /var/log blocks the writer until
+ * disk (docs/design.md §7): a write to a frozen /var/log blocks the writer until
  * the thaw, and if that writer is the agent, the agent cannot thaw. qemu-ga
- * answers this by dropping every log line while frozen (research/qga.md
- * §3.5), which loses exactly the lines an operator needs after a failed
+ * answers this by dropping every log line while frozen (docs/qga-reference.md
+ * §5), which loses exactly the lines an operator needs after a failed
  * backup. Instead the agent appends to a MemLog while frozen and flushes it
  * to the real log after the last thaw.
  *

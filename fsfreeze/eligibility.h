@@ -1,6 +1,6 @@
 /*
  * eligibility.h — may the host take a child-VM snapshot, or must it fall
- * back to saved state? (DESIGN.md §1, §3)
+ * back to saved state? (docs/design.md §1, §5)
  *
  * Combines the guest's running state with a verdict per mount:
  *

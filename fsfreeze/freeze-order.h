@@ -1,7 +1,7 @@
 /*
  * freeze-order.h — the order to freeze a set of filesystems in.
  *
- * Two rules (DESIGN.md §5):
+ * Two rules (docs/design.md §7):
  *
  * - A loop device's filesystem is frozen before the filesystem holding its
  *   image. The other way round deadlocks: freezing the loop filesystem

@@ -2,13 +2,13 @@
  * freezer.h — freeze a set of filesystems all-or-nothing, thaw exactly what
  * we froze.
  *
- * Differences from qemu-ga (research/qga.md §3.2-§3.4), each deliberate:
+ * Differences from qemu-ga (docs/qga-reference.md §5), each deliberate:
  *   - every mountpoint is opened and checked before the first FIFREEZE, so
  *     a missing or re-mounted target fails with nothing frozen;
  *   - no partial freeze: any failure thaws what this call froze, in reverse;
  *   - EBUSY (frozen by someone else) and EOPNOTSUPP are errors, not skipped
  *     mounts: a snapshot that silently lacks a filesystem is the partial
- *     backup DESIGN.md §1 forbids. The probe excludes filesystems that
+ *     backup docs/design.md §2 forbids. The probe excludes filesystems that
  *     cannot freeze; a request that still names one is an error;
  *   - thaw acts on the set this process froze, through the fds it froze
  *     with, never on whatever the mount table holds; a freeze made by

@@ -15,7 +15,7 @@
  *      (frozen_state_read_broken()) and gets an error saying the session was
  *      broken; frozen_state_clear_broken() then removes it.
  *
- * Unlike qemu-ga's empty marker (research/qga.md §3.6), the file says what
+ * Unlike qemu-ga's empty marker (docs/qga-reference.md §5), the file says what
  * was frozen, so a restarted agent thaws only that, at once, instead of
  * starting "frozen" and waiting for a host that may be gone.
  *

@@ -6,7 +6,7 @@
  * when enabled, the block devices themselves through libblkid). Everything
  * after it — classification, eligibility, freeze order, the freezer — works
  * on this plain data, so nothing is probed between the first FIFREEZE and
- * the last FITHAW (DESIGN.md §5).
+ * the last FITHAW (docs/design.md §7).
  *
  * One InventoryMount per superblock, not per mount: bind mounts and btrfs
  * subvolumes of one filesystem share the superblock device (the major:minor

@@ -1,5 +1,5 @@
 /*
- * mount-class.h — the one class of each mounted filesystem (DESIGN.md §3),
+ * mount-class.h — the one class of each mounted filesystem (docs/design.md §5),
  * with a reason a person can read.
  *
  * Classes, in the order they are decided (the first that applies wins):

@@ -7,10 +7,10 @@
  *     0xFF, then guest-sync-delimited, retried with backoff until the agent
  *     answers, skipping everything before the 0xFF sentinel (the agent may not
  *     have the port open yet, and bytes sent before then pile up in the
- *     chardev, DESIGN §7); commands then carry an "id" and replies are matched
+ *     chardev, docs/qga-reference.md §4); commands then carry an "id" and replies are matched
  *     by it, so a late reply to an earlier request is never mistaken for the
  *     answer.
- *   - libvirt's (qemu_agent.c, research/qga.md §7.1): line framing, a plain
+ *   - libvirt's (qemu_agent.c, docs/qga-reference.md §7): line framing, a plain
  *     guest-sync whose id is the time in ms, replies with another id skipped,
  *     commands without "id" whose next reply is the answer.
  */

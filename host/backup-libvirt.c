@@ -1,7 +1,7 @@
 /*
  * backup-libvirt.c — exactly what libvirt sends for `virsh snapshot-create
  * --disk-only --quiesce` (src/qemu/qemu_snapshot.c, qemu_agent.c; summarised
- * in research/qga.md §7.1), byte for byte on the agent channel and with
+ * in docs/qga-reference.md §7), byte for byte on the agent channel and with
  * libvirt's line framing for replies:
  *
  *   {"execute":"guest-sync", "arguments":{"id":<ms>}}   5 s, other ids skipped

@@ -1,6 +1,6 @@
 /*
  * backup-session.c — the Hyper-V-style backup over the agent's
- * snapshot-session extension (DESIGN §1, §2):
+ * snapshot-session extension (docs/design.md §1, §3):
  *
  *   sync (0xFF + guest-sync-delimited, with backoff)
  *   guest-snapshot-check      capability query, reported only

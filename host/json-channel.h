@@ -48,7 +48,7 @@ JsonValue *json_channel_receive(JsonChannel *channel, gint64 deadline, GError **
 
 /* From now on discard everything up to and including the next 0xFF byte,
  * buffered or still to come, and start parsing afresh after it: the 0xFF
- * sentinel qemu-ga puts before a guest-sync-delimited reply (DESIGN §7).
+ * sentinel qemu-ga puts before a guest-sync-delimited reply (docs/qga-reference.md §4).
  * Values already parsed are dropped too. */
 void json_channel_await_sentinel(JsonChannel *channel);
 

@@ -20,7 +20,7 @@
 #include "host/agent-client.h"
 #include "host/backup.h"
 
-/* Command-line option variables: the one allowed kind of global (STYLE.md). */
+/* Command-line option variables: the one allowed kind of global (docs/style.md §5). */
 static char *opt_qmp;
 static char *opt_agent;
 static char *opt_mode = NULL;

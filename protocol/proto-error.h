@@ -1,14 +1,14 @@
 /*
  * proto-error.h — the protocol core's own small error type.
  *
- * The protocol core is portable C without GLib (DESIGN §6: the Windows service
+ * The protocol core is portable C without GLib (docs/design.md §10: the Windows service
  * shares it and Debian has no GLib for mingw-w64), so it cannot use GError.
  * ProtoError has the same role: a function that fails returns false (or NULL)
  * and sets *error, which must be NULL on entry. The GLib side converts GError
  * into ProtoError at its edge (agent/commands/command-error.c).
  *
  * The class is QAPI's error class as qemu-ga sends it: qemu-ga only ever sends
- * GenericError and CommandNotFound (qapi/error.json, research/qga.md §1.4).
+ * GenericError and CommandNotFound (qapi/error.json, docs/qga-reference.md §3).
  */
 #ifndef QUIESCE_PROTO_ERROR_H
 #define QUIESCE_PROTO_ERROR_H

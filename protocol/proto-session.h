@@ -27,7 +27,7 @@ void proto_session_free(ProtoSession *session);
 void proto_session_feed(ProtoSession *session, const char *bytes, size_t len);
 /* Drops partial input: called when the host (re)connects, so a request a
  * vanished client left half-written cannot swallow the next host's requests
- * (qemu-ga does not reset, research/qga.md §1.5). */
+ * (qemu-ga does not reset, docs/qga-reference.md §4). */
 void proto_session_reset(ProtoSession *session);
 
 #endif

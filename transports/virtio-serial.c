@@ -4,7 +4,7 @@
  * and OpenStack use.
  *
  * The guest side of a virtio-serial port stays open for the agent's whole
- * life (libvirt takes a closed port for "agent gone", research/qga.md §1.7).
+ * life (libvirt takes a closed port for "agent gone", docs/qga-reference.md §4).
  * While no host process holds the chardev, the Linux driver
  * (drivers/char/virtio_console.c, port_fops_poll) reports POLLHUP and read()
  * returns 0 — level-triggered, so watching the fd would spin; qemu-ga sleeps

@@ -1,7 +1,7 @@
 /*
  * hv-vss-channel.h — the hv_vss kind of channel (channel.h): Hyper-V's
  * "Backup (volume snapshot)" requests, as the kernel's hv_vss driver
- * forwards them over transports/hv-vss.h, mapped to the freeze engine. A drop-in for tools/hv/hv_vss_daemon (DESIGN §2); it
+ * forwards them over transports/hv-vss.h, mapped to the freeze engine. A drop-in for tools/hv/hv_vss_daemon (docs/design.md §8); it
  * knows no JSON and runs beside the QGA channels on the same engine.
  *
  *   HOT_BACKUP  the host's capability check: engine_check(). Eligible ->

@@ -1,5 +1,5 @@
 /*
- * snapshot.c — the snapshot-session extension (DESIGN §2): Hyper-V's
+ * snapshot.c — the snapshot-session extension (docs/design.md §3): Hyper-V's
  * capability query, PrepareForSnapshot, PostSnapshot and abort on top of QGA.
  * Reply shapes are documented with examples in docs/protocol.md.
  *

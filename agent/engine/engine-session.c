@@ -1,7 +1,7 @@
 /*
  * engine-session.c — one snapshot session's life; see engine-private.h.
  *
- * Order of a start (DESIGN §4, §5): everything is probed before this is
+ * Order of a start (docs/design.md §6, §7): everything is probed before this is
  * called; socket writers get "prepare" (slow work, nothing held); the frozen
  * state is written under /run so a restarted agent knows what to thaw; the
  * owner starts holding its logs; the writers freeze (scripts, then socket

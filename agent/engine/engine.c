@@ -2,7 +2,7 @@
  * engine.c — the engine's public operations: recovery on start, the QGA
  * freeze/thaw requests and the session requests (prepare, post, abort). They
  * decide what to freeze — everything is probed (engine-probe.c) before a
- * session starts (DESIGN §5) — and hand it to engine-session.c, which runs
+ * session starts (docs/design.md §7) — and hand it to engine-session.c, which runs
  * one session's life. Calls go one way: this file calls engine-probe.c and
  * engine-session.c; neither calls back into it.
  */

@@ -62,7 +62,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(EngineConfig, engine_config_free)
 
 /* Told when filesystems become frozen and when the last is thawed, so the
  * owner can hold log lines in memory meanwhile (nothing may be written to
- * disk inside the window, DESIGN §5). */
+ * disk inside the window, docs/design.md §7). */
 typedef void (*EngineFrozenChanged)(gboolean frozen, gpointer user_data);
 
 typedef enum {
@@ -161,7 +161,7 @@ gboolean engine_post(Engine *engine, const char *session_id, guint *thawed, GErr
 gboolean engine_abort(Engine *engine, const char *session_id, guint *thawed, GError **error);
 
 /*
- * DESIGN §5: the host that prepared session_id is gone (its channel closed).
+ * docs/design.md §4: the host that prepared session_id is gone (its channel closed).
  * Unless engine_host_back() comes within host_lost_grace_seconds (a host
  * may reconnect per command), the session ends as at the deadline: thawed,
  * remembered as ENGINE_END_HOST_LOST so a late post fails. No-op when that

@@ -18,7 +18,7 @@
  * command handler. The script is done when its main process exits; its
  * output is read while it runs and kept capped (writer-output.h).
  *
- * Unlike qemu-ga (research/qga.md §3.8), a script that leaves a child in
+ * Unlike qemu-ga (docs/qga-reference.md §6), a script that leaves a child in
  * the background holding stdout (qemu's mysql-flush sample keeps a mysql
  * client holding a lock that way) neither blocks the agent nor loses that
  * child: the pipe is handed back to the caller to keep draining, so the

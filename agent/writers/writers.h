@@ -1,6 +1,6 @@
 /*
  * writers.h — the applications that must reach a consistent on-disk state
- * before a snapshot (DESIGN.md §4), as one API for the engine.
+ * before a snapshot (docs/design.md §6), as one API for the engine.
  *
  * Two kinds of writer:
  *   - scripts: executables in /etc/quiesce/writers.d/ and, for

@@ -108,7 +108,7 @@ static void test_allow_rpcs(void)
 }
 
 /* qemu-ga keeps a vanished client's partial request and swallows the next
- * host's requests into it (research/qga.md §1.5); we start clean. */
+ * host's requests into it (docs/qga-reference.md §4); we start clean. */
 static void test_partial_request_does_not_leak(void)
 {
     g_autoptr(AgentProcess) agent = start(NULL);

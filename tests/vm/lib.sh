@@ -3,10 +3,10 @@
 # boots QEMU with the agent channel and QMP on unix sockets, drives backups
 # with host/quiesce-backup, and checks the snapshot images on COPIES.
 #
-# Safety (DESIGN §5): nothing here freezes a filesystem of this machine. The
+# Safety (docs/design.md §11): nothing here freezes a filesystem of this machine. The
 # disks are image files formatted with mkfs; freezes happen inside the guest;
 # the only host mount is a loop mount of a copy of a snapshot image under the
-# test's own temp dir, to replay an XFS log before xfs_repair -n (DESIGN §7).
+# test's own temp dir, to replay an XFS log before xfs_repair -n (docs/testing.md §3).
 #
 # Environment (ctest sets it, see CMakeLists.txt): QUIESCED, QUIESCE_BACKUP,
 # VM_WORKLOAD, VM_BUILD_DIR (for the example SQLite writer, if built),
@@ -83,7 +83,7 @@ vm_require_tools() {
 }
 
 # Picks KVM when a short probe boot reaches the guest's "ready" line, else
-# TCG. /dev/kvm alone proves nothing here (DESIGN §7). The answer is cached
+# TCG. /dev/kvm alone proves nothing here (docs/testing.md §1). The answer is cached
 # per host boot and QEMU version.
 vm_choose_accel() {
   if [ -n "${QUIESCE_VM_ACCEL:-}" ]; then VM_ACCEL=$QUIESCE_VM_ACCEL; return; fi
@@ -226,7 +226,7 @@ vm_stop() {
 
 # --- talking to the guest ------------------------------------------------------
 
-# Note: the agent keeps its log in memory while frozen (DESIGN §5) and prints
+# Note: the agent keeps its log in memory while frozen (docs/design.md §7) and prints
 # it after the thaw, so its lines cannot tell when a freeze began; the
 # driver's output can.
 vm_wait_console() { # REGEX SECONDS

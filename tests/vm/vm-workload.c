@@ -5,7 +5,7 @@
  * reads). So every record the host has seen reported before it sent prepare
  * must be in the snapshot, and LAT_US (write + fsync time) shows how long the
  * application stalled during a freeze. busybox `date` has no nanoseconds,
- * hence this helper (DESIGN §7).
+ * hence this helper (docs/testing.md §4).
  *
  * Record: "NAME SEQ NS\n" padded with spaces to 64 bytes; SEQ counts from 1
  * and goes on from the file's length after a restart.

@@ -15,7 +15,7 @@
 #include "tests/vm/hv-vss-cuse/vss-control.h"
 #include "tests/vm/hv-vss-cuse/vss-device.h"
 
-/* Command-line option variables: the one allowed kind of global (STYLE.md). */
+/* Command-line option variables: the one allowed kind of global (docs/style.md §5). */
 static char *opt_control;
 static char *opt_devname;
 
