@@ -241,3 +241,17 @@ gboolean fixture_mount(Fixture *fixture, const char *name, ...)
     va_end(args);
     return ok;
 }
+
+FsFrozenSet *freeze_all(Fixture *fixture, GPtrArray *targets, double *out_ms)
+{
+    FsFrozenSet *frozen = NULL;
+    g_autoptr(GError) error = NULL;
+    gint64 start = g_get_monotonic_time();
+
+    g_assert_true(fs_freezer_freeze(targets, &fixture->options, &frozen, &error));
+    g_assert_no_error(error);
+    if (out_ms) {
+        *out_ms = ms_since(start);
+    }
+    return frozen;
+}

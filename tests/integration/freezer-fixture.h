@@ -97,6 +97,10 @@ void assert_not_frozen(Fixture *fixture, const LoopFs *fs);
 void freeze_expecting(Fixture *fixture, GPtrArray *targets, int code, const char *message,
                       const char *events);
 
+/* (transfer full) Freezes @targets, asserting success; @out_ms: (optional)
+ * how long it took. */
+FsFrozenSet *freeze_all(Fixture *fixture, GPtrArray *targets, double *out_ms);
+
 double ms_since(gint64 start);
 
 #endif

@@ -101,12 +101,9 @@ static void test_nested_loop(Fixture *fixture, gconstpointer data)
                               WRITE_TIMEOUT_US, &exited));
 
     g_autoptr(GPtrArray) targets = targets_of(inner, outer, NULL);
-    g_autoptr(FsFrozenSet) frozen = NULL;
+    double freeze_ms = 0;
+    g_autoptr(FsFrozenSet) frozen = freeze_all(fixture, targets, &freeze_ms);
     g_autoptr(GError) error = NULL;
-    gint64 start = g_get_monotonic_time();
-    g_assert_true(fs_freezer_freeze(targets, &fixture->options, &frozen, &error));
-    g_assert_no_error(error);
-    double freeze_ms = ms_since(start);
     g_assert_true(probe_frozen(fixture, inner));
     g_assert_true(probe_frozen(fixture, outer));
 

@@ -20,9 +20,8 @@ static void test_thaw_continues_after_failure(Fixture *fixture, gconstpointer da
         return;
     }
     g_autoptr(GPtrArray) targets = targets_of(a, b, c, NULL);
-    g_autoptr(FsFrozenSet) frozen = NULL;
+    g_autoptr(FsFrozenSet) frozen = freeze_all(fixture, targets, NULL);
     g_autoptr(GError) error = NULL;
-    g_assert_true(fs_freezer_freeze(targets, &fixture->options, &frozen, &error));
 
     fixture->guard->fail_thaw = b; /* b's FITHAW "fails": b stays frozen */
     fixture->guard->fail_thaw_errno = EIO;
@@ -55,9 +54,8 @@ static void test_thaw_not_frozen_is_a_note(Fixture *fixture, gconstpointer data)
         return;
     }
     g_autoptr(GPtrArray) targets = targets_of(a, b, NULL);
-    g_autoptr(FsFrozenSet) frozen = NULL;
+    g_autoptr(FsFrozenSet) frozen = freeze_all(fixture, targets, NULL);
     g_autoptr(GError) error = NULL;
-    g_assert_true(fs_freezer_freeze(targets, &fixture->options, &frozen, &error));
     g_assert_true(loopfs_fsfreeze(a, FALSE, NULL, NULL, &error)); /* someone thaws a */
 
     guint thawed = 0;
