@@ -176,8 +176,7 @@ int engine_fixture_init(int *argc, char ***argv)
     engine_fixture_quiesced = g_getenv("QUIESCED");
     engine_fixture_seam = g_getenv("QUIESCE_SEAM_FIFREEZE_FAIL");
     if (missing) {
-        g_print("SKIP: %s\n", missing);
-        return ENGINE_FIXTURE_SKIP;
+        return quiesce_test_exit_missing(missing);
     }
     g_assert_nonnull(engine_fixture_quiesced);
     g_assert_nonnull(engine_fixture_seam);

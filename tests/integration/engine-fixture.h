@@ -14,10 +14,10 @@
 
 #include <glib.h>
 
-#include "tests/integration/loopfs.h"
-#include "tests/protocol/agent-process.h"
+#include "tests/support/loopfs.h"
+#include "tests/support/agent-process.h"
+#include "tests/support/test-run.h"
 
-#define ENGINE_FIXTURE_SKIP 77
 
 typedef struct {
     char *dir;
@@ -35,13 +35,14 @@ extern const char *engine_fixture_quiesced;
 extern const char *engine_fixture_seam;
 
 /* g_test_init() with non-fatal assertions (a failed check must still reach
- * the teardown that unmounts); ENGINE_FIXTURE_SKIP when the tools or root
- * are missing, else 0. */
+ * the teardown that unmounts); when the tools or root are missing, the
+ * exit code quiesce_test_exit_missing() gives (77, or 1 when required),
+ * else 0. */
 int engine_fixture_init(int *argc, char ***argv);
 void fixture_set_up(Fixture *f, gconstpointer data);
 void fixture_tear_down(Fixture *f, gconstpointer data);
 #define ENGINE_FIXTURE_ADD(path, fn)                                                              \
-    g_test_add(path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
+    QUIESCE_TEST_ADD(path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
 
 /* The confined agent; state_dir, config (text) and envp may be NULL. */
 AgentProcess *start_agent(Fixture *f, const char *state_dir, const char *config,

@@ -7,6 +7,7 @@
  * time).
  */
 #include "tests/integration/engine-fixture.h"
+#include "tests/support/test-run.h"
 
 /* What another tool does behind the agent's back: an admin's fsfreeze -u
  * (loopfs_fsfreeze() checks the mount is one of this test's own). */
@@ -222,5 +223,5 @@ int main(int argc, char **argv)
     ENGINE_FIXTURE_ADD("/engine/session/new-session-clears-expired", test_new_session_clears_expired);
     ENGINE_FIXTURE_ADD("/engine/session/host-lost-thaws", test_host_lost_thaws);
     ENGINE_FIXTURE_ADD("/engine/session/host-back-in-time", test_host_back_in_time);
-    return g_test_run();
+    return quiesce_test_run();
 }

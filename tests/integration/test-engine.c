@@ -13,6 +13,7 @@
 #include <signal.h>
 
 #include "tests/integration/engine-fixture.h"
+#include "tests/support/test-run.h"
 
 static void test_fsfreeze_cycle(Fixture *f, gconstpointer data)
 {
@@ -140,7 +141,7 @@ static void test_unsupported_fs_saved_state(Fixture *f, gconstpointer data)
         g_file_get_contents("/proc/filesystems", &filesystems, NULL, NULL);
     }
     if (!filesystems || !strstr(filesystems, "vfat")) {
-        g_test_skip("this kernel cannot mount vfat");
+        quiesce_test_skip_missing("vfat (this kernel cannot mount it)");
         return;
     }
     vfat = loopfs_create(f->dir, f->dir, "vfat", "vfat", 64, &error);
@@ -342,5 +343,5 @@ int main(int argc, char **argv)
     ENGINE_FIXTURE_ADD("/engine/writers-around-qga-freeze", test_writers_around_qga_freeze);
     ENGINE_FIXTURE_ADD("/engine/hung-writer-saved-state", test_hung_writer_saved_state);
     ENGINE_FIXTURE_ADD("/engine/untrusted-writer-saved-state", test_untrusted_writer_saved_state);
-    return g_test_run();
+    return quiesce_test_run();
 }

@@ -14,10 +14,10 @@
 #include <sys/wait.h>
 
 #include "fsfreeze/frozen-state.h"
-#include "tests/integration/loopfs.h"
-#include "tests/protocol/agent-process.h"
+#include "tests/support/loopfs.h"
+#include "tests/support/agent-process.h"
+#include "tests/support/test-run.h"
 
-#define SKIP_EXIT 77
 
 typedef struct {
     char *dir;
@@ -178,13 +178,12 @@ int main(int argc, char **argv)
     quiesced_binary = g_getenv("QUIESCED");
     seam_library = g_getenv("QUIESCE_SEAM_FIFREEZE_FAIL");
     if (missing) {
-        g_print("SKIP: %s\n", missing);
-        return SKIP_EXIT;
+        return quiesce_test_exit_missing(missing);
     }
     g_assert_nonnull(quiesced_binary);
     g_assert_nonnull(seam_library);
-#define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
+#define ADD(path, fn) QUIESCE_TEST_ADD(path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
     ADD("/shutdown/thawed-exits-0", test_thawed_exits_0);
     ADD("/shutdown/failed-thaw-exits-1-and-saves-log", test_failed_thaw_exits_1_and_saves_log);
-    return g_test_run();
+    return quiesce_test_run();
 }

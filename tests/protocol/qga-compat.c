@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "tests/protocol/agent-process.h"
+#include "tests/support/agent-process.h"
 
 #define SKIP_EXIT 77
 

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "tests/protocol/agent-process.h"
+#include "tests/support/agent-process.h"
 
 static const char *quiesced_binary;
 

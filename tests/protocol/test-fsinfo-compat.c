@@ -10,7 +10,7 @@
 
 #include "protocol/json-stream.h"
 #include "protocol/json-writer.h"
-#include "tests/protocol/agent-process.h"
+#include "tests/support/agent-process.h"
 
 static JsonValue *fsinfo(const char *flavour, const char *binary)
 {

@@ -21,7 +21,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "tests/protocol/agent-process.h"
+#include "tests/support/agent-process.h"
 
 static const char *quiesced_binary;
 

@@ -5,6 +5,7 @@
 #include "fsfreeze/fs-type.h"
 #include "fsfreeze/inventory.h"
 #include "fsfreeze/mount-class.h"
+#include "tests/support/inventory-fixture.h"
 
 #include <string.h>
 
@@ -69,27 +70,11 @@ static const ClassCase class_cases[] = {
       "on NVMe over Fabrics (tcp) disk nvme1n1" },
 };
 
-static Inventory *load_fixture(const char *name)
-{
-    const char *base = g_getenv("QUIESCE_FIXTURES");
-    g_autofree char *root = NULL;
-    g_autoptr(InventoryOptions) options = NULL;
-    g_autoptr(GError) error = NULL;
-    Inventory *inventory;
-
-    g_assert_nonnull(base);
-    root = g_build_filename(base, name, NULL);
-    options = inventory_options_new_for_root(root);
-    inventory = inventory_probe(options, &error);
-    g_assert_no_error(error);
-    return inventory;
-}
-
 static void test_fixture_classes(void)
 {
     for (gsize i = 0; i < G_N_ELEMENTS(class_cases); i++) {
         const ClassCase *c = &class_cases[i];
-        g_autoptr(Inventory) inventory = load_fixture(c->fixture);
+        g_autoptr(Inventory) inventory = inventory_fixture_load(c->fixture);
         const InventoryMount *mount = inventory_find_mount(inventory, c->mountpoint);
         g_autofree char *reason = NULL;
         MountClass klass;
@@ -115,7 +100,7 @@ static void test_every_mount_classified(void)
                                "usb", "nvme", "controllers" };
 
     for (gsize f = 0; f < G_N_ELEMENTS(fixtures); f++) {
-        g_autoptr(Inventory) inventory = load_fixture(fixtures[f]);
+        g_autoptr(Inventory) inventory = inventory_fixture_load(fixtures[f]);
         for (guint i = 0; i < inventory->mounts->len; i++) {
             g_autofree char *reason = NULL;
             MountClass klass = mount_class_compute(inventory->mounts->pdata[i], &reason);

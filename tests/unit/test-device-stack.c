@@ -10,33 +10,16 @@
 #include "fsfreeze/signature-probe.h"
 
 #include "common/quiesce-error.h"
+#include "tests/support/inventory-fixture.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/sysmacros.h>
 
-static Inventory *load_fixture(const char *name)
-{
-    const char *base = g_getenv("QUIESCE_FIXTURES");
-    g_autofree char *root = NULL;
-    g_autoptr(InventoryOptions) options = NULL;
-    g_autoptr(GError) error = NULL;
-    Inventory *inventory;
-
-    g_assert_nonnull(base);
-    root = g_build_filename(base, name, NULL);
-    options = inventory_options_new_for_root(root);
-    inventory = inventory_probe(options, &error);
-    g_assert_no_error(error);
-    return inventory;
-}
-
+/* A mount whose device stack resolved. */
 static const InventoryMount *must_find(const Inventory *inventory, const char *path)
 {
-    const InventoryMount *mount = inventory_find_mount(inventory, path);
-    if (!mount) {
-        g_error("no mount at %s", path);
-    }
+    const InventoryMount *mount = inventory_fixture_find(inventory, path);
     g_assert_null(mount->stack_error);
     return mount;
 }
@@ -66,7 +49,7 @@ static void assert_pci(const DiskInfo *disk, const char *expected)
 
 static void test_virtio_blk_partition(void)
 {
-    g_autoptr(Inventory) inventory = load_fixture("virtio-blk");
+    g_autoptr(Inventory) inventory = inventory_fixture_load("virtio-blk");
     const InventoryMount *root = must_find(inventory, "/");
     const DiskInfo *disk = only_disk(root);
     g_autofree char *expected_dev = NULL;
@@ -94,7 +77,7 @@ static void test_virtio_blk_partition(void)
 
 static void test_lvm(void)
 {
-    g_autoptr(Inventory) inventory = load_fixture("lvm");
+    g_autoptr(Inventory) inventory = inventory_fixture_load("lvm");
     const InventoryMount *srv = must_find(inventory, "/srv");
     const InventoryMount *var = must_find(inventory, "/var");
     g_autoptr(GPtrArray) var_disks = inventory_mount_get_disks(var);
@@ -120,7 +103,7 @@ static void test_lvm(void)
 
 static void test_md_raid1(void)
 {
-    g_autoptr(Inventory) inventory = load_fixture("md-raid1");
+    g_autoptr(Inventory) inventory = inventory_fixture_load("md-raid1");
     const InventoryMount *data = must_find(inventory, "/data");
     g_autoptr(GPtrArray) disks = inventory_mount_get_disks(data);
 
@@ -134,8 +117,8 @@ static void test_md_raid1(void)
 
 static void test_crypt_and_lvm_on_crypt(void)
 {
-    g_autoptr(Inventory) crypt = load_fixture("dm-crypt");
-    g_autoptr(Inventory) layered = load_fixture("lvm-on-crypt");
+    g_autoptr(Inventory) crypt = inventory_fixture_load("dm-crypt");
+    g_autoptr(Inventory) layered = inventory_fixture_load("lvm-on-crypt");
     const InventoryMount *secure = must_find(crypt, "/secure");
     const InventoryMount *root = must_find(layered, "/");
     const InventoryMount *home = must_find(layered, "/home");
@@ -157,7 +140,7 @@ static void test_crypt_and_lvm_on_crypt(void)
 
 static void test_iscsi_disk(void)
 {
-    g_autoptr(Inventory) inventory = load_fixture("iscsi");
+    g_autoptr(Inventory) inventory = inventory_fixture_load("iscsi");
     const DiskInfo *disk = only_disk(must_find(inventory, "/mnt/iscsi"));
 
     g_assert_cmpint(disk->bus, ==, DISK_BUS_ISCSI);
@@ -168,7 +151,7 @@ static void test_iscsi_disk(void)
 
 static void test_usb_disk(void)
 {
-    g_autoptr(Inventory) inventory = load_fixture("usb");
+    g_autoptr(Inventory) inventory = inventory_fixture_load("usb");
     const InventoryMount *usb = must_find(inventory, "/media/usb");
     const DiskInfo *disk = only_disk(usb);
 
@@ -182,7 +165,7 @@ static void test_usb_disk(void)
 
 static void test_nvme_disk(void)
 {
-    g_autoptr(Inventory) inventory = load_fixture("nvme");
+    g_autoptr(Inventory) inventory = inventory_fixture_load("nvme");
     const InventoryMount *root = must_find(inventory, "/");
     const DiskInfo *disk = only_disk(root);
 
@@ -217,7 +200,7 @@ static const ControllerCase controller_cases[] = {
 
 static void test_controllers(void)
 {
-    g_autoptr(Inventory) inventory = load_fixture("controllers");
+    g_autoptr(Inventory) inventory = inventory_fixture_load("controllers");
 
     for (gsize i = 0; i < G_N_ELEMENTS(controller_cases); i++) {
         const ControllerCase *c = &controller_cases[i];
@@ -241,7 +224,7 @@ static void test_controllers(void)
 
 static void test_virtual_device_has_no_disk(void)
 {
-    g_autoptr(Inventory) inventory = load_fixture("controllers");
+    g_autoptr(Inventory) inventory = inventory_fixture_load("controllers");
     const InventoryMount *nbd = must_find(inventory, "/mnt/nbd");
     g_autoptr(GPtrArray) disks = inventory_mount_get_disks(nbd);
     DeviceStackSummary summary;
@@ -254,7 +237,7 @@ static void test_virtual_device_has_no_disk(void)
 
 static void test_nvme_over_fabrics(void)
 {
-    g_autoptr(Inventory) inventory = load_fixture("controllers");
+    g_autoptr(Inventory) inventory = inventory_fixture_load("controllers");
     const DiskInfo *disk = only_disk(must_find(inventory, "/mnt/nvme-tcp"));
 
     g_assert_cmpint(disk->bus, ==, DISK_BUS_NVME_FABRICS);
@@ -267,7 +250,7 @@ static void test_nvme_over_fabrics(void)
 
 static void test_loop_devices(void)
 {
-    g_autoptr(Inventory) inventory = load_fixture("loop-in-loop");
+    g_autoptr(Inventory) inventory = inventory_fixture_load("loop-in-loop");
     const InventoryMount *img = must_find(inventory, "/data/img");
     g_autoptr(GPtrArray) disks = inventory_mount_get_disks(img);
 
@@ -279,7 +262,7 @@ static void test_loop_devices(void)
 
 static void test_btrfs_on_two_disks(void)
 {
-    g_autoptr(Inventory) inventory = load_fixture("btrfs-raid1");
+    g_autoptr(Inventory) inventory = inventory_fixture_load("btrfs-raid1");
     const InventoryMount *pool = must_find(inventory, "/pool");
     g_autoptr(GPtrArray) disks = inventory_mount_get_disks(pool);
     DeviceStackSummary summary;

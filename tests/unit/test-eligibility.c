@@ -9,30 +9,15 @@
 #include "fsfreeze/report-table.h"
 
 #include "common/quiesce-error.h"
+#include "tests/support/inventory-fixture.h"
 
 #include <string.h>
 #include <sys/sysmacros.h>
 
-static Inventory *load_fixture(const char *name)
-{
-    const char *base = g_getenv("QUIESCE_FIXTURES");
-    g_autofree char *root = NULL;
-    g_autoptr(InventoryOptions) options = NULL;
-    g_autoptr(GError) error = NULL;
-    Inventory *inventory;
-
-    g_assert_nonnull(base);
-    root = g_build_filename(base, name, NULL);
-    options = inventory_options_new_for_root(root);
-    inventory = inventory_probe(options, &error);
-    g_assert_no_error(error);
-    return inventory;
-}
-
 static EligibilityReport *evaluate(const char *fixture, const EligibilityPolicy *policy,
                                    const char *state)
 {
-    g_autoptr(Inventory) inventory = load_fixture(fixture);
+    g_autoptr(Inventory) inventory = inventory_fixture_load(fixture);
     g_autoptr(EligibilityPolicy) fallback = eligibility_policy_new();
 
     return eligibility_evaluate(inventory, policy ? policy : fallback, state);
@@ -275,7 +260,7 @@ static void test_freeze_order_cycle(void)
 {
     g_autoptr(EligibilityReport) report = evaluate_default("loop-cycle");
     const EligibilityReason *reason;
-    g_autoptr(Inventory) inventory = load_fixture("loop-cycle");
+    g_autoptr(Inventory) inventory = inventory_fixture_load("loop-cycle");
     g_autoptr(GPtrArray) set = g_ptr_array_new();
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) order = NULL;

@@ -7,34 +7,9 @@
 #include "fsfreeze/mountinfo.h"
 
 #include "common/quiesce-error.h"
+#include "tests/support/inventory-fixture.h"
 
 #include <sys/sysmacros.h>
-
-static Inventory *load_fixture(const char *name)
-{
-    const char *base = g_getenv("QUIESCE_FIXTURES");
-    g_autofree char *root = NULL;
-    g_autoptr(InventoryOptions) options = NULL;
-    g_autoptr(GError) error = NULL;
-    Inventory *inventory;
-
-    g_assert_nonnull(base);
-    root = g_build_filename(base, name, NULL);
-    options = inventory_options_new_for_root(root);
-    inventory = inventory_probe(options, &error);
-    g_assert_no_error(error);
-    g_assert_nonnull(inventory);
-    return inventory;
-}
-
-static const InventoryMount *must_find(const Inventory *inventory, const char *path)
-{
-    const InventoryMount *mount = inventory_find_mount(inventory, path);
-    if (!mount) {
-        g_error("no mount at %s", path);
-    }
-    return mount;
-}
 
 static void test_parse_fields(void)
 {
@@ -118,13 +93,13 @@ static void test_read_missing_file(void)
  * become one filesystem, frozen through /data. */
 static void test_bind_mounts_are_one_filesystem(void)
 {
-    g_autoptr(Inventory) inventory = load_fixture("bind-mounts");
-    const InventoryMount *data = must_find(inventory, "/data");
-    const InventoryMount *root = must_find(inventory, "/");
+    g_autoptr(Inventory) inventory = inventory_fixture_load("bind-mounts");
+    const InventoryMount *data = inventory_fixture_find(inventory, "/data");
+    const InventoryMount *root = inventory_fixture_find(inventory, "/");
 
-    g_assert_true(data == must_find(inventory, "/var/www"));
-    g_assert_true(data == must_find(inventory, "/etc/app.conf"));
-    g_assert_true(data == must_find(inventory, "/srv/my share"));
+    g_assert_true(data == inventory_fixture_find(inventory, "/var/www"));
+    g_assert_true(data == inventory_fixture_find(inventory, "/etc/app.conf"));
+    g_assert_true(data == inventory_fixture_find(inventory, "/srv/my share"));
     g_assert_cmpstr(data->mountpoint, ==, "/data");
     g_assert_cmpstr(data->root, ==, "/");
     g_assert_cmpuint(data->aliases->len, ==, 3);
@@ -141,10 +116,10 @@ static void test_bind_mounts_are_one_filesystem(void)
  * shorter subvolume root), the real block device found from the source. */
 static void test_btrfs_subvolumes_are_one_filesystem(void)
 {
-    g_autoptr(Inventory) inventory = load_fixture("btrfs-subvolumes");
-    const InventoryMount *root = must_find(inventory, "/");
+    g_autoptr(Inventory) inventory = inventory_fixture_load("btrfs-subvolumes");
+    const InventoryMount *root = inventory_fixture_find(inventory, "/");
 
-    g_assert_true(root == must_find(inventory, "/home"));
+    g_assert_true(root == inventory_fixture_find(inventory, "/home"));
     g_assert_cmpstr(root->mountpoint, ==, "/");
     g_assert_cmpstr(root->root, ==, "/@");
     g_assert_cmpuint(root->aliases->len, ==, 1);
@@ -161,9 +136,9 @@ static void test_btrfs_subvolumes_are_one_filesystem(void)
  * through that path: another mountpoint of the filesystem is kept. */
 static void test_covered_mounts(void)
 {
-    g_autoptr(Inventory) inventory = load_fixture("overmount");
-    const InventoryMount *data = must_find(inventory, "/mnt/data");
-    const InventoryMount *hidden = must_find(inventory, "/hidden");
+    g_autoptr(Inventory) inventory = inventory_fixture_load("overmount");
+    const InventoryMount *data = inventory_fixture_find(inventory, "/mnt/data");
+    const InventoryMount *hidden = inventory_fixture_find(inventory, "/hidden");
 
     g_assert_cmpstr(data->mountpoint, ==, "/mnt/data");
     g_assert_cmpstr(data->aliases->pdata[0], ==, "/data");
@@ -176,45 +151,45 @@ static void test_covered_mounts(void)
 
 static void test_read_only(void)
 {
-    g_autoptr(Inventory) inventory = load_fixture("read-only");
+    g_autoptr(Inventory) inventory = inventory_fixture_load("read-only");
 
-    g_assert_true(must_find(inventory, "/srv/reference")->read_only);
-    g_assert_true(must_find(inventory, "/media/cdrom")->read_only);
+    g_assert_true(inventory_fixture_find(inventory, "/srv/reference")->read_only);
+    g_assert_true(inventory_fixture_find(inventory, "/media/cdrom")->read_only);
     /* A read-only bind of / leaves / writable. */
-    g_assert_false(must_find(inventory, "/")->read_only);
-    g_assert_true(must_find(inventory, "/") == must_find(inventory, "/mnt/ro-root"));
+    g_assert_false(inventory_fixture_find(inventory, "/")->read_only);
+    g_assert_true(inventory_fixture_find(inventory, "/") == inventory_fixture_find(inventory, "/mnt/ro-root"));
 }
 
 static void test_loop_holders(void)
 {
-    g_autoptr(Inventory) inventory = load_fixture("loop-in-loop");
-    const InventoryMount *img = must_find(inventory, "/data/img");
-    const InventoryMount *inner = must_find(inventory, "/data/img/inner");
+    g_autoptr(Inventory) inventory = inventory_fixture_load("loop-in-loop");
+    const InventoryMount *img = inventory_fixture_find(inventory, "/data/img");
+    const InventoryMount *inner = inventory_fixture_find(inventory, "/data/img/inner");
     const InventoryLoop *dep;
 
     g_assert_cmpuint(img->loops->len, ==, 1);
     dep = img->loops->pdata[0];
     g_assert_cmpstr(dep->loop->name, ==, "loop0");
     g_assert_cmpstr(dep->loop->backing_file, ==, "/data/outer.img");
-    g_assert_true(dep->holder == must_find(inventory, "/data"));
+    g_assert_true(dep->holder == inventory_fixture_find(inventory, "/data"));
     dep = inner->loops->pdata[0];
     g_assert_true(dep->holder == img);
-    g_assert_cmpuint(must_find(inventory, "/data")->loops->len, ==, 0);
+    g_assert_cmpuint(inventory_fixture_find(inventory, "/data")->loops->len, ==, 0);
 }
 
 static void test_loop_deleted_backing_file(void)
 {
-    g_autoptr(Inventory) inventory = load_fixture("loop-elsewhere");
-    const InventoryLoop *dep = must_find(inventory, "/mnt/orphan")->loops->pdata[0];
+    g_autoptr(Inventory) inventory = inventory_fixture_load("loop-elsewhere");
+    const InventoryLoop *dep = inventory_fixture_find(inventory, "/mnt/orphan")->loops->pdata[0];
 
     g_assert_cmpstr(dep->loop->backing_file, ==, "/srv/images/old.img");
     g_assert_true(dep->loop->backing_deleted);
-    g_assert_true(dep->holder == must_find(inventory, "/srv/images"));
+    g_assert_true(dep->holder == inventory_fixture_find(inventory, "/srv/images"));
 }
 
 static void test_mount_order_and_pseudo(void)
 {
-    g_autoptr(Inventory) inventory = load_fixture("pseudo");
+    g_autoptr(Inventory) inventory = inventory_fixture_load("pseudo");
     const InventoryMount *first = inventory->mounts->pdata[0];
 
     g_assert_cmpstr(first->mountpoint, ==, "/sys");

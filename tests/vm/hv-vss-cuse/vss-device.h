@@ -2,7 +2,7 @@
  * vss-device.h — the kernel's /dev/vmbus/hv_vss, emulated in user space with
  * CUSE for the vm tests: drivers/hv/hv_snapshot.c over
  * drivers/hv/hv_utils_transport.c, ported from the host tests' fake
- * (tests/hv-vss/fake-kernel.h) to a real character device, so that the
+ * (tests/support/fake-kernel.h) to a real character device, so that the
  * unmodified daemons (quiesced --channel hv-vss, Debian's hv_vss_daemon)
  * open, poll, read and write it as they would on Hyper-V.
  *

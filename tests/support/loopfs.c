@@ -6,7 +6,7 @@
  * programs rather than reimplemented with LOOP_CTL_GET_FREE / mount(2):
  * they are what an operator would use to check the same thing by hand.
  */
-#include "tests/integration/loopfs.h"
+#include "tests/support/loopfs.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -19,7 +19,8 @@
 #include <unistd.h>
 
 #include "common/quiesce-error.h"
-#include "tests/writers/writers-fixture.h"
+#include "tests/integration/writers-fixture.h"
+#include "tests/support/test-run.h"
 
 static const WriterContext no_context = { NULL, NULL };
 
@@ -296,7 +297,7 @@ static void test_untrusted_group_writable(Fixture *fixture, gconstpointer data)
 static void test_untrusted_owner(Fixture *fixture, gconstpointer data)
 {
     if (geteuid() != 0) {
-        g_test_skip("needs root to give a script to another owner");
+        quiesce_test_skip_missing("root, to give a script to another owner");
         return;
     }
     fixture->config.trusted_uid = 0;
@@ -448,8 +449,8 @@ static void test_name_filter(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/writers/scripts/name-filter", test_name_filter);
-#define ADD(path, func) g_test_add(path, Fixture, NULL, setup_no_socket, func, fixture_teardown)
+    quiesce_test_add_func("/writers/scripts/name-filter", test_name_filter);
+#define ADD(path, func) QUIESCE_TEST_ADD(path, Fixture, NULL, setup_no_socket, func, fixture_teardown)
     ADD("/writers/scripts/order-and-leftovers", test_order_and_leftovers);
     ADD("/writers/scripts/environment", test_environment);
     ADD("/writers/scripts/rollback-reverse", test_rollback_reverse);
@@ -463,5 +464,5 @@ int main(int argc, char **argv)
     ADD("/writers/scripts/output-capped-and-held", test_output_capped_and_held);
     ADD("/writers/scripts/cannot-execute", test_cannot_execute);
 #undef ADD
-    return g_test_run();
+    return quiesce_test_run();
 }

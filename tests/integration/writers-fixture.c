@@ -1,7 +1,7 @@
 /*
  * writers-fixture.c — see writers-fixture.h.
  */
-#include "tests/writers/writers-fixture.h"
+#include "tests/integration/writers-fixture.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>

@@ -21,11 +21,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "tests/hv-vss/fake-kernel.h"
-#include "tests/hv-vss/hv-vss-agent.h"
-#include "tests/integration/loopfs.h"
+#include "tests/support/fake-kernel.h"
+#include "tests/integration/hv-vss-agent.h"
+#include "tests/support/loopfs.h"
+#include "tests/support/test-run.h"
 
-#define SKIP_EXIT 77
 #define WAIT_MS 20000
 
 static const guint8 reply_s_ok[FAKE_KERNEL_MSG_SIZE] = { 0 };
@@ -410,13 +410,12 @@ int main(int argc, char **argv)
     quiesced_binary = g_getenv("QUIESCED");
     fifreeze_seam = g_getenv("QUIESCE_SEAM_FIFREEZE_FAIL");
     if (missing) {
-        g_print("SKIP: %s\n", missing);
-        return SKIP_EXIT;
+        return quiesce_test_exit_missing(missing);
     }
     g_assert_nonnull(quiesced_binary);
     g_assert_nonnull(fifreeze_seam);
 #define ADD(path, fn)                                                                             \
-    g_test_add(path, Fixture, (gconstpointer)(fn), fixture_set_up, fixture_run, fixture_tear_down)
+    QUIESCE_TEST_ADD(path, Fixture, (gconstpointer)(fn), fixture_set_up, fixture_run, fixture_tear_down)
     ADD("/hv-vss/freeze-thaw", test_freeze_thaw);
     ADD("/hv-vss/writers", test_writers);
     ADD("/hv-vss/ineligible-nothing-frozen", test_ineligible_nothing_frozen);
@@ -427,5 +426,5 @@ int main(int argc, char **argv)
     ADD("/hv-vss/watchdog-without-thaw", test_watchdog_without_thaw);
     ADD("/hv-vss/next-backup-after-abandoned", test_next_backup_after_abandoned);
     ADD("/hv-vss/restart-while-frozen", test_restart_while_frozen);
-    return g_test_run();
+    return quiesce_test_run();
 }

@@ -28,7 +28,8 @@
 
 #include "client/quiesce-writer.h"
 #include "common/quiesce-error.h"
-#include "tests/writers/writers-fixture.h"
+#include "tests/integration/writers-fixture.h"
+#include "tests/support/test-run.h"
 
 /* A --on-* command that appends "NAME $QUIESCE_PHASE $QUIESCE_SESSION_ID". */
 static char *log_command(Fixture *fixture, const char *name)
@@ -277,7 +278,7 @@ static gboolean member_registered_or_exited(gpointer data)
 static void test_peercred(Fixture *fixture, gconstpointer data)
 {
     if (geteuid() != 0) {
-        g_test_skip("needs root to run a client as another uid");
+        quiesce_test_skip_missing("root, to run a client as another uid");
         return;
     }
     fixture_start(fixture);
@@ -292,7 +293,7 @@ static void test_peercred(Fixture *fixture, gconstpointer data)
     close(err_fd);
     buf[MAX(n, 0)] = '\0';
     if (WIFEXITED(wait.status) && WEXITSTATUS(wait.status) == 126) {
-        g_test_skip("cannot run the tool as uid 65534 here");
+        quiesce_test_skip_missing("a working setuid to uid 65534 for the tool");
         return;
     }
     g_test_message("refused client said: %s", buf);
@@ -322,7 +323,7 @@ static void test_peercred(Fixture *fixture, gconstpointer data)
     }
     if (member.wait.exited && WIFEXITED(member.wait.status) &&
         WEXITSTATUS(member.wait.status) == 126) {
-        g_test_skip("cannot run the tool as uid 65534 here");
+        quiesce_test_skip_missing("a working setuid to uid 65534 for the tool");
         close(err_fd);
         return;
     }
@@ -479,10 +480,10 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     if (!g_getenv("QUIESCE_WRITER_TOOL")) {
-        g_printerr("QUIESCE_WRITER_TOOL is not set (run through ctest)\n");
-        return 77;
+        return quiesce_test_exit_missing(
+            "the quiesce-writer tool (QUIESCE_WRITER_TOOL not set: run through ctest)");
     }
-#define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+#define ADD(path, func) QUIESCE_TEST_ADD(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
     ADD("/writers/sockets/phases-in-order", test_phases_in_order);
     ADD("/writers/sockets/failure-rolls-back", test_failure_rolls_back);
     ADD("/writers/sockets/dies-in-window", test_dies_in_window);
@@ -494,5 +495,5 @@ int main(int argc, char **argv)
     ADD("/writers/sockets/hello-timeout", test_hello_timeout);
     ADD("/writers/sockets/bad-answers", test_bad_answers);
 #undef ADD
-    return g_test_run();
+    return quiesce_test_run();
 }

@@ -25,7 +25,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "tests/writers/writers-fixture.h"
+#include "tests/integration/writers-fixture.h"
+#include "tests/support/test-run.h"
 
 typedef struct {
     int fd;              /* the workload's stdout */
@@ -253,12 +254,12 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     if (!g_getenv("QUIESCE_SQLITE_WRITER") || !g_getenv("QUIESCE_SQLITE_WORKLOAD")) {
-        g_printerr("QUIESCE_SQLITE_WRITER/WORKLOAD not set (run through ctest)\n");
-        return 77;
+        return quiesce_test_exit_missing(
+            "the SQLite example writer (QUIESCE_SQLITE_WRITER/WORKLOAD not set: run through ctest)");
     }
-#define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+#define ADD(path, func) QUIESCE_TEST_ADD(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
     ADD("/writers/sqlite/window-holds-database", test_window_holds_database);
     ADD("/writers/sqlite/freeze-fail-releases", test_freeze_fail_releases);
 #undef ADD
-    return g_test_run();
+    return quiesce_test_run();
 }

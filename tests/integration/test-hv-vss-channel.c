@@ -15,8 +15,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "tests/hv-vss/fake-kernel.h"
-#include "tests/hv-vss/hv-vss-agent.h"
+#include "tests/support/fake-kernel.h"
+#include "tests/integration/hv-vss-agent.h"
+#include "tests/support/test-run.h"
 #include "transports/hv-vss.h"
 
 #define WAIT_MS 10000
@@ -250,8 +251,8 @@ int main(int argc, char **argv)
     busy_seam = g_getenv("QUIESCE_SEAM_OPEN_BUSY");
     g_assert_nonnull(quiesced_binary);
     g_assert_nonnull(busy_seam);
-    g_test_add_func("/hv-vss/wire-format", test_wire_format);
-#define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
+    quiesce_test_add_func("/hv-vss/wire-format", test_wire_format);
+#define ADD(path, fn) QUIESCE_TEST_ADD(path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
     ADD("/hv-vss/handshake", test_handshake);
     ADD("/hv-vss/hot-backup-eligible", test_hot_backup_eligible);
     ADD("/hv-vss/hot-backup-not-running", test_hot_backup_not_running);
@@ -260,5 +261,5 @@ int main(int argc, char **argv)
     ADD("/hv-vss/busy-is-fatal", test_busy_is_fatal);
     ADD("/hv-vss/rejected-reply-reregisters", test_rejected_reply_reregisters);
     ADD("/hv-vss/device-vanishes-and-returns", test_device_vanishes_and_returns);
-    return g_test_run();
+    return quiesce_test_run();
 }

@@ -1,7 +1,7 @@
 /*
  * hv-vss-agent.c — see the header.
  */
-#include "tests/hv-vss/hv-vss-agent.h"
+#include "tests/integration/hv-vss-agent.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "tests/protocol/agent-process.h"
+#include "tests/support/agent-process.h"
 
 struct HvVssAgent {
     char *log_path;

@@ -1,7 +1,7 @@
 /*
  * agent-process.c — see the header.
  */
-#include "tests/protocol/agent-process.h"
+#include "tests/support/agent-process.h"
 
 #include <errno.h>
 #include <fcntl.h>

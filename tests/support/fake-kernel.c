@@ -1,7 +1,7 @@
 /*
  * fake-kernel.c — see the header.
  */
-#include "tests/hv-vss/fake-kernel.h"
+#include "tests/support/fake-kernel.h"
 
 #include <errno.h>
 #include <gio/gio.h>
