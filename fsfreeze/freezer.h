@@ -15,7 +15,7 @@
  *     another tool is never undone.
  *
  * The ioctls go through FsFreezeOps so tests can inject failures that cannot
- * be produced for real (tests/seams/fifreeze-fail.c does the same for a
+ * be produced for real (tests/support/fifreeze-fail-seam.c does the same for a
  * whole process via LD_PRELOAD).
  */
 #ifndef QUIESCE_FSFREEZE_FREEZER_H

@@ -36,7 +36,7 @@
  *
  * A path that is a unix socket is connect()ed with SOCK_SEQPACKET instead of
  * opened (open(2) fails with ENXIO on a socket): the tests' fake kernel
- * (tests/hv-vss/fake-kernel.h), which keeps message boundaries the same way.
+ * (tests/support/fake-kernel.h), which keeps message boundaries the same way.
  */
 #ifndef QUIESCE_TRANSPORTS_HV_VSS_H
 #define QUIESCE_TRANSPORTS_HV_VSS_H
