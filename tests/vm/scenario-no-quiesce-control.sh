@@ -75,6 +75,6 @@ if [ -s "$dir/example" ]; then
 fi
 
 [ ${#missed[@]} -eq 0 ] ||
-  vm_fail "the snapshot checks did not catch the missing freeze: ${missed[*]}"
+  vm_fail "the snapshot checks did not catch the missing freeze: $(IFS=';'; echo "${missed[*]}")"
 [ "${QUIESCE_VM_KEEP:-0}" = 1 ] || rm -rf "$dir"
 vm_log "PASS: all ${#caught[@]} freeze checks fail on a snapshot taken without the freeze"
