@@ -61,11 +61,15 @@ static gboolean libvirt_freeze(BackupRun *run, AgentClient *agent, gint64 *froze
     return TRUE;
 }
 
-static gboolean libvirt_thaw(BackupRun *run, AgentClient *agent, GError **error)
+static gboolean libvirt_thaw(BackupRun *run, AgentClient *agent, gint64 froze, GError **error)
 {
     gint64 t0 = g_get_monotonic_time();
     g_autoptr(JsonValue) result = NULL;
     gint64 thawed = 0;
+
+    /* From the freeze's answer to the thaw's request: the guest is frozen
+     * for all of it (the vm tests' workload stall must cover at least this). */
+    report_set_ms(run->report, "window-inner-ms", t0 - froze);
 
     result = agent_client_execute_text(agent, "guest-fsfreeze-thaw",
                                        "{\"execute\":\"guest-fsfreeze-thaw\"}\n",
@@ -87,6 +91,7 @@ gboolean backup_libvirt_run(const BackupOptions *options, Report *report, GError
     g_autoptr(GError) thaw_error = NULL;
     gint64 frozen = 0;
     gint64 t0;
+    gint64 froze;
     gboolean snapshotted;
     gboolean ok;
 
@@ -106,12 +111,16 @@ gboolean backup_libvirt_run(const BackupOptions *options, Report *report, GError
         backup_run_clear(&run);
         return FALSE;
     }
+    froze = g_get_monotonic_time();
     snapshotted = backup_snapshot(&run, error);
     /* libvirt: thaw only if the freeze returned > 0, and even when the
      * snapshot failed; a thaw error fails the call only if the snapshot
      * itself succeeded. */
     if (frozen > 0) {
-        ok = libvirt_thaw(&run, agent, &thaw_error);
+        if (snapshotted) {
+            backup_hold_frozen(&run);
+        }
+        ok = libvirt_thaw(&run, agent, froze, &thaw_error);
         report_set_ms(report, "window-host-ms", g_get_monotonic_time() - t0);
         if (!ok && snapshotted) {
             g_propagate_error(error, g_steal_pointer(&thaw_error));

@@ -77,7 +77,7 @@ static void session_check(BackupRun *run, AgentClient *agent)
 
 /* After prepare said child-snapshot: snapshot, post. FALSE: no backup. */
 static gboolean session_child(BackupRun *run, AgentClient *agent, const JsonValue *prepared,
-                              gint64 prepare_sent, GError **error)
+                              gint64 prepare_sent, gint64 prepare_answered, GError **error)
 {
     const char *session = json_object_get_string(prepared, "session");
     g_autoptr(JsonValue) post_args = json_object_new();
@@ -97,8 +97,12 @@ static gboolean session_child(BackupRun *run, AgentClient *agent, const JsonValu
                    abort_error ? ": " : "", abort_error ? abort_error->message : "");
         return FALSE;
     }
+    backup_hold_frozen(run);
     json_object_set_string(post_args, "session", session ? session : "");
     gint64 t0 = g_get_monotonic_time();
+    /* From prepare's answer to post's request: the guest is frozen for all
+     * of it (the vm tests' workload stall must cover at least this). */
+    report_set_ms(run->report, "window-inner-ms", t0 - prepare_answered);
     posted = agent_client_execute(agent, "guest-snapshot-post", g_steal_pointer(&post_args), TRUE,
                                   run->options->command_timeout_ms, error);
     gint64 t1 = g_get_monotonic_time();
@@ -154,7 +158,7 @@ static void session_vanish(BackupRun *run)
  * (child-snapshot); else NULL with why to fall back in *reason, and
  * *answered FALSE when the agent gave no answer at all. */
 static JsonValue *session_prepare(BackupRun *run, AgentClient *agent, gint64 *sent,
-                                  gboolean *answered, char **reason)
+                                  gint64 *returned, gboolean *answered, char **reason)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(JsonValue) prepared = NULL;
@@ -166,7 +170,8 @@ static JsonValue *session_prepare(BackupRun *run, AgentClient *agent, gint64 *se
     *sent = g_get_monotonic_time();
     prepared = agent_client_execute(agent, "guest-snapshot-prepare", NULL, TRUE,
                                     run->options->prepare_timeout_ms, &error);
-    report_set_ms(run->report, "prepare-ms", g_get_monotonic_time() - *sent);
+    *returned = g_get_monotonic_time();
+    report_set_ms(run->report, "prepare-ms", *returned - *sent);
     *answered = prepared || !g_error_matches(error, QUIESCE_ERROR, QUIESCE_ERROR_TIMED_OUT);
     if (!prepared) {
         *reason = g_strdup_printf("prepare: %s", error->message);
@@ -204,6 +209,7 @@ gboolean backup_session_run(const BackupOptions *options, Report *report, GError
     gboolean answered = TRUE;
     gboolean ok;
     gint64 sent = 0;
+    gint64 returned = 0;
 
     backup_run_init(&run, options, report);
     report_set(report, "mode", "session");
@@ -214,7 +220,7 @@ gboolean backup_session_run(const BackupOptions *options, Report *report, GError
     agent = session_agent(&run, &reason);
     if (agent) {
         session_check(&run, agent);
-        prepared = session_prepare(&run, agent, &sent, &answered, &reason);
+        prepared = session_prepare(&run, agent, &sent, &returned, &answered, &reason);
     }
     if (prepared && options->vanish_after_prepare) {
         session_vanish(&run);
@@ -222,7 +228,8 @@ gboolean backup_session_run(const BackupOptions *options, Report *report, GError
         return TRUE;
     }
     if (prepared) {
-        ok = session_child(&run, agent, prepared, sent, error) && backup_finish(&run, error);
+        ok = session_child(&run, agent, prepared, sent, returned, error) &&
+             backup_finish(&run, error);
     } else {
         ok = backup_saved_state(&run, reason, error) && backup_finish(&run, error);
     }

@@ -118,6 +118,16 @@ gboolean backup_saved_state(BackupRun *run, const char *reason, GError **error)
     return TRUE;
 }
 
+void backup_hold_frozen(const BackupRun *run)
+{
+    if (run->options->hold_frozen_ms <= 0) {
+        return;
+    }
+    backup_say(run, "holding the guest frozen %d ms before the thaw (--hold-frozen)",
+               run->options->hold_frozen_ms);
+    g_usleep((gulong)run->options->hold_frozen_ms * 1000);
+}
+
 gboolean backup_finish(BackupRun *run, GError **error)
 {
     gint64 t0 = g_get_monotonic_time();
@@ -157,4 +167,26 @@ void backup_discard(BackupRun *run)
     } else {
         backup_say(run, "could not discard the snapshot set: %s", error->message);
     }
+}
+
+gboolean backup_unquiesced_run(const BackupOptions *options, Report *report, GError **error)
+{
+    BackupRun run;
+    gboolean ok;
+
+    backup_run_init(&run, options, report);
+    report_set(report, "mode", "no-quiesce");
+    report_set(report, "method", "no-quiesce");
+    if (!backup_open_vm(&run, error)) {
+        backup_run_clear(&run);
+        return FALSE;
+    }
+    backup_say(&run, "no quiesce, as asked (--no-quiesce): the guest runs on, nothing frozen");
+    ok = backup_snapshot(&run, error) && backup_finish(&run, error);
+    if (!ok) {
+        backup_discard(&run);
+    }
+    report_set(report, "result", ok ? "crash-consistent" : "failed");
+    backup_run_clear(&run);
+    return ok;
 }

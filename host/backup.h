@@ -9,11 +9,18 @@
  * State backup. Any failure discards the whole set — there are no partial
  * backups.
  *
+ * --no-quiesce (backup_unquiesced_run, backup.c) is for tests and
+ * diagnostics only: the same atomic snapshot with no agent, no prepare/post
+ * and no pause, i.e. a crash-consistent copy of a running guest. The vm
+ * tests take one as the negative control that their snapshot checks must
+ * fail (tests/vm/README.md).
+ *
  * libvirt mode (backup-libvirt.c) sends exactly what `virsh snapshot-create
  * --disk-only --quiesce` sends, to show a stock host works unchanged.
  *
  * backup.c holds what both share: the QMP side, the Saved State fallback, the
- * copy of the snapshot set and the merge back of the overlays.
+ * copy of the snapshot set and the merge back of the overlays; and the
+ * unquiesced snapshot.
  */
 #ifndef QUIESCE_HOST_BACKUP_H
 #define QUIESCE_HOST_BACKUP_H
@@ -35,6 +42,7 @@ typedef struct {
     gboolean keep_overlays;        /* leave the overlays; no merge back */
     gboolean vanish_after_prepare; /* tests: exit after prepare, no post */
     int linger_ms;                 /* tests: before vanishing, stay connected, silent */
+    int hold_frozen_ms;            /* tests: after the snapshot, wait before post/thaw */
     gboolean quiet;
 } BackupOptions;
 
@@ -51,6 +59,7 @@ typedef struct {
  * made. */
 gboolean backup_session_run(const BackupOptions *options, Report *report, GError **error);
 gboolean backup_libvirt_run(const BackupOptions *options, Report *report, GError **error);
+gboolean backup_unquiesced_run(const BackupOptions *options, Report *report, GError **error);
 
 /* Shared steps (backup.c). */
 void backup_run_init(BackupRun *run, const BackupOptions *options, Report *report);
@@ -63,6 +72,8 @@ gboolean backup_open_vm(BackupRun *run, GError **error);
 gboolean backup_snapshot(BackupRun *run, GError **error);
 /* Saved State: stop, snapshot, cont (cont even when the snapshot failed). */
 gboolean backup_saved_state(BackupRun *run, const char *reason, GError **error);
+/* Tests (--hold-frozen): after the snapshot, keep the guest frozen a while. */
+void backup_hold_frozen(const BackupRun *run);
 /* After a good snapshot: copy the set to backup_dir and merge back. */
 gboolean backup_finish(BackupRun *run, GError **error);
 /* After a failure: merge back whatever overlays exist (discard the set). */

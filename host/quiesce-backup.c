@@ -4,6 +4,7 @@
  * tests and operators). Reads options, runs one command, prints what it did.
  *
  *   quiesce-backup --qmp QMP.sock --agent QGA.sock backup [--mode libvirt]
+ *   quiesce-backup --qmp QMP.sock --no-quiesce backup   (tests: crash-consistent)
  *   quiesce-backup --agent QGA.sock agent '{"execute":"guest-snapshot-status"}'
  *   quiesce-backup --qmp QMP.sock qmp '{"execute":"query-block"}'
  *
@@ -32,7 +33,9 @@ static double opt_prepare_timeout = 60;
 static double opt_command_timeout = 10;
 static gboolean opt_keep_overlays;
 static gboolean opt_vanish;
+static gboolean opt_no_quiesce;
 static double opt_linger;
+static double opt_hold_frozen;
 static gboolean opt_quiet;
 
 static const GOptionEntry main_options[] = {
@@ -58,8 +61,15 @@ static const GOptionEntry main_options[] = {
       "Do not merge the overlays back after the backup", NULL },
     { "vanish-after-prepare", 0, 0, G_OPTION_ARG_NONE, &opt_vanish,
       "Tests: exit after a child-snapshot prepare without post (a host that died)", NULL },
+    { "no-quiesce", 0, 0, G_OPTION_ARG_NONE, &opt_no_quiesce,
+      "Tests and diagnostics: the same atomic snapshot of every disk with no agent, no "
+      "prepare/post and no pause: a crash-consistent copy of a running guest (the vm "
+      "tests' negative control)",
+      NULL },
     { "linger", 0, 0, G_OPTION_ARG_DOUBLE, &opt_linger,
       "Tests: with --vanish-after-prepare, stay connected and silent S seconds first", "S" },
+    { "hold-frozen", 0, 0, G_OPTION_ARG_DOUBLE, &opt_hold_frozen,
+      "Tests: wait S seconds after the snapshot before post/thaw (the guest stays frozen)", "S" },
     { "quiet", 0, 0, G_OPTION_ARG_NONE, &opt_quiet, "Print only the summary", NULL },
     { NULL, 0, 0, 0, NULL, NULL, NULL },
 };
@@ -167,6 +177,7 @@ static gboolean main_backup(GError **error)
         .keep_overlays = opt_keep_overlays,
         .vanish_after_prepare = opt_vanish,
         .linger_ms = main_ms(opt_linger),
+        .hold_frozen_ms = main_ms(opt_hold_frozen),
         .quiet = opt_quiet,
     };
     g_autoptr(Report) report = report_new();
@@ -174,12 +185,19 @@ static gboolean main_backup(GError **error)
     gint64 t0 = g_get_monotonic_time();
     gboolean ok;
 
-    if (!opt_qmp || !opt_agent) {
+    if (!opt_qmp || (!opt_agent && !opt_no_quiesce)) {
         g_set_error_literal(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
-                            "backup needs --qmp and --agent");
+                            "backup needs --qmp and --agent (or --no-quiesce)");
         return FALSE;
     }
-    if (!opt_mode || strcmp(opt_mode, "session") == 0) {
+    if (opt_no_quiesce && (opt_mode || opt_vanish)) {
+        g_set_error_literal(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
+                            "--no-quiesce takes no --mode and no --vanish-after-prepare");
+        return FALSE;
+    }
+    if (opt_no_quiesce) {
+        ok = backup_unquiesced_run(&options, report, error);
+    } else if (!opt_mode || strcmp(opt_mode, "session") == 0) {
         ok = backup_session_run(&options, report, error);
     } else if (strcmp(opt_mode, "libvirt") == 0) {
         ok = backup_libvirt_run(&options, report, error);

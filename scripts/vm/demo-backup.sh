@@ -4,8 +4,11 @@
 # (Debian's kernel and busybox; cached under build/vm-cache), boots the guest
 # with an ext4 and an xfs data disk and a workload that fsyncs timestamped
 # records, runs one child-snapshot backup (prepare -> one QMP transaction ->
-# post), and checks the snapshot: e2fsck -fn, xfs_repair -n after log replay,
-# whole records only, everything committed before prepare present.
+# post), and checks the snapshot: no needs_recovery in the raw ext4, only the
+# freeze's log cover in the raw xfs log, every buffered record written before
+# prepare present, the writers stalled across the frozen window; e2fsck -fn,
+# xfs_repair -n after log replay, whole records only, everything committed
+# before prepare present.
 # This is scenario (a) of the vm tests (tests/vm/scenario-child-snapshot.sh).
 #
 # usage: scripts/vm/demo-backup.sh [BUILD_DIR]   (default build/main)
@@ -37,7 +40,7 @@ if [ $rc -ne 0 ]; then
   echo "== demo FAILED (exit $rc) after $took ms =="
   exit $rc
 fi
-grep -E '^vm\[demo\]: (guest |committed|snapshot |example)' "$log" | sed 's/^vm\[demo\]: /  /'
+grep -E '^vm\[demo\]: (guest |before prepare|raw snapshot|snapshot |stall at|example)' "$log" | sed 's/^vm\[demo\]: /  /'
 echo
 echo "-- the host driver (host/quiesce-backup), times since its start --"
 grep -E '^\[ *[0-9.]+\] ' "$log" | sed 's/^/  /'

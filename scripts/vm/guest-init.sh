@@ -67,6 +67,24 @@ vm_workload() {
   say "workload $1 on $2 pid $!"
 }
 
+# vm_buffered NAME FILE INTERVAL_MS: the same records, written and never
+# fsynced ("written" lines): dirty page cache only a freeze's sync (or a
+# writeback) puts on disk.
+vm_buffered() {
+  vm-workload --buffered "$1" "$2" "$3" &
+  say "buffered writer $1 on $2 pid $!"
+}
+
+# vm_no_writeback: no periodic writeback and nothing expires, so buffered
+# data (a few KB/s here, far below the dirty ratios) stays in the page cache
+# until a sync — a freeze syncs. The vm tests' negative control relies on it:
+# a snapshot taken without a freeze then surely lacks what was written since.
+vm_no_writeback() {
+  echo 0 >/proc/sys/vm/dirty_writeback_centisecs
+  echo 8640000 >/proc/sys/vm/dirty_expire_centisecs
+  say "periodic writeback off"
+}
+
 # vm_example_writer DB: the example SQLite workload on DB (its "committed
 # ID NS STALL_NS" lines renamed to the workload format as "committed db ...")
 # and the example socket writer that makes DB consistent for the snapshot,

@@ -32,7 +32,7 @@ vm_dump() {
     echo "NOTE: the agent refused its config file: $(grep -m1 '^quiesced: /etc/quiesce/quiesced.conf' "$WORK/console.log")"
   fi
   echo "---- guest console (last 60 lines) ----"
-  grep -v '^committed ' "$WORK/console.log" | tail -n 60 || true
+  grep -vE '^(committed|written) ' "$WORK/console.log" | tail -n 60 || true
   echo "---- last committed lines ----"
   grep '^committed ' "$WORK/console.log" | tail -n 4 || true
   [ -s "$WORK/qemu.log" ] && { echo "---- qemu ----"; tail -n 20 "$WORK/qemu.log"; }
@@ -127,7 +127,8 @@ vm_setup() {
        >/dev/null 2>&1; then
     vm_skip "qemu-system-x86_64 cannot run here ($(qemu-system-x86_64 --version 2>&1 | head -1))"
   fi
-  vm_require_tools cpio mkfs.ext4 mkfs.xfs mkfs.vfat e2fsck debugfs xfs_repair socat sqlite3 \
+  vm_require_tools cpio mkfs.ext4 mkfs.xfs mkfs.vfat e2fsck dumpe2fs debugfs xfs_repair xfs_logprint \
+                   socat sqlite3 \
                    apt-get dpkg-deb depmod xz flock
   for v in QUIESCED QUIESCE_BACKUP VM_WORKLOAD; do
     [ -x "${!v:-}" ] || vm_fail "\$$v must name a built binary (run through ctest)"
@@ -150,6 +151,14 @@ vm_setup() {
     vm_fail "building the guest failed"
   vm_choose_accel
   vm_log "guest $(basename "$GUEST"), accelerator $VM_ACCEL ${VM_ACCEL_WHY:-}"
+}
+
+# vm_setup_offline: for a test that only checks images another test made
+# (no QEMU, no guest): the work dir and the checking tools.
+vm_setup_offline() {
+  vm_require_tools e2fsck dumpe2fs debugfs xfs_repair xfs_logprint sqlite3
+  WORK=$(mktemp -d /tmp/quiesce-vm.XXXXXX)
+  trap vm_cleanup EXIT
 }
 
 # vm_disk SERIAL FSTYPE SIZE_MB: an image file formatted on the host (no
@@ -242,9 +251,11 @@ vm_wait_file() { # REGEX FILE SECONDS
   return 1
 }
 
-# The highest SEQ the workload NAME reported committed so far (0 if none).
+# The highest SEQ the workload NAME reported committed (or, a buffered
+# writer, written) so far (0 if none).
 vm_committed() {
-  awk -v n="$1" '$1 == "committed" && $2 == n && $3 + 0 > m {m = $3 + 0} END {print m + 0}' "$WORK/console.log"
+  awk -v n="$1" '($1 == "committed" || $1 == "written") && $2 == n && $3 + 0 > m {m = $3 + 0}
+                 END {print m + 0}' "$WORK/console.log"
 }
 
 # vm_wait_progress NAME SEQ SECONDS: until NAME commits past SEQ.
@@ -317,12 +328,14 @@ vm_guest_sh() {
   [ "${VM_CTL_REPLY##* }" = 0 ]
 }
 
-# vm_backup ARGS...: a backup with the driver; its report lands in $WORK/report.
+# vm_backup ARGS...: a backup with the driver into VM_BACKUP_DIR (default
+# $WORK/backup); its report lands in $WORK/report.
 vm_backup() {
   rm -f "$WORK/report"
-  local rc=0
+  local rc=0 dir=${VM_BACKUP_DIR:-$WORK/backup}
+  mkdir -p "$dir"
   "$QUIESCE_BACKUP" --qmp "$WORK/qmp.sock" --agent "$WORK/qga.sock" --overlay-dir "$WORK" \
-    --backup-dir "$WORK/backup" --report "$WORK/report" "$@" backup || rc=$?
+    --backup-dir "$dir" --report "$WORK/report" "$@" backup || rc=$?
   return $rc
 }
 
@@ -330,10 +343,21 @@ vm_report() { sed -n "s/^$1=//p" "$WORK/report"; }
 
 # --- checking snapshot images (copies only) ------------------------------------
 
-# vm_fsck_strict IMG FSTYPE: the check that catches a missing freeze. ext4:
-# e2fsck -fn on the raw snapshot. xfs: replay the log on a copy (mount,
+# Two kinds of checks. vm_fsck, vm_check_workload (fsynced records) and
+# vm_check_sqlite hold for ANY crash-consistent copy (a snapshot with no
+# freeze passes them too: e2fsck -fn exits 0 on a journal that needs
+# recovery, a mount replays an XFS log, fsynced records and SQLite's WAL
+# survive a crash). What only a frozen snapshot passes: vm_fs_quiesced (the
+# raw image's journal/log), vm_check_workload on a buffered writer's file
+# (the freeze's sync wrote it) and vm_check_stall (the writers were blocked
+# across the host's frozen window). The negative control
+# (scenario-no-quiesce-control.sh) shows each of those fails on a snapshot
+# taken without the freeze.
+
+# vm_fsck IMG FSTYPE: the filesystem is consistent (as after a crash).
+# ext4: e2fsck -fn on the raw snapshot. xfs: replay the log on a copy (mount,
 # umount), then xfs_repair -n on it.
-vm_fsck_strict() {
+vm_fsck() {
   case $2 in
     ext4) e2fsck -fn "$1" >"$WORK/fsck.log" 2>&1 || { cat "$WORK/fsck.log"; return 1; } ;;
     xfs)
@@ -344,7 +368,7 @@ vm_fsck_strict() {
       umount "$mnt"
       xfs_repair -n "$copy" >"$WORK/fsck.log" 2>&1 || { cat "$WORK/fsck.log"; return 1; }
       rm -f "$copy" ;;
-    *) vm_fail "vm_fsck_strict: $2" ;;
+    *) vm_fail "vm_fsck: $2" ;;
   esac
 }
 
@@ -397,6 +421,83 @@ vm_check_workload() {
          $1 != n || $2 + 0 != s + 1 {exit} {s = $2 + 0} END {print s}' "$1")
   [ $(( last * 64 )) -ge $(( size - size % 64 )) ] ||
     { echo "$1: records stop being consecutive after $last"; return 1; }
-  [ "$last" -ge "$3" ] || { echo "$1: has $last records, $3 were committed before prepare"; return 1; }
+  [ "$last" -ge "$3" ] || { echo "$1: has $last records, $3 were reported before the snapshot"; return 1; }
   echo "$last"
+}
+
+# vm_fs_quiesced IMG FSTYPE: the raw snapshot (before any replay) is what a
+# freeze leaves on disk; prints the evidence either way.
+# ext4: ext4_freeze flushes the journal and clears needs_recovery before
+# FIFREEZE returns (ext4_unfreeze sets it again), so a frozen snapshot's
+# superblock has no needs_recovery; any mounted, unfrozen ext4 has it.
+vm_fs_quiesced() {
+  case $2 in
+    ext4)
+      local features
+      features=$(dumpe2fs -h "$1" 2>/dev/null | sed -n 's/^Filesystem features: *//p')
+      [ -n "$features" ] || { echo "dumpe2fs -h $1 failed"; return 1; }
+      case " $features " in
+        *" needs_recovery "*) echo "ext4 journal needs recovery (features: $features)"; return 1 ;;
+      esac
+      echo "ext4 journal clean (no needs_recovery)" ;;
+    xfs)
+      # A frozen XFS (6.x kernels) does not leave a clean log: xfs_fs_freeze
+      # -> xfs_log_quiesce forces the log, pushes the AIL (every change now
+      # in place) and then covers the log with dummy transactions that log
+      # only the superblock, with the tail moved up to them. So the raw
+      # frozen image reads "state: <DIRTY>" and xfs_repair -n on it prints
+      # the "valuable metadata changes in a log" ALERT and exits 1, exactly
+      # as for an unfrozen one: neither tells them apart. What does is
+      # what lies between tail and head (xfs_logprint -t): after a freeze
+      # only SUPER Block Buffer items (blkno 0); unfrozen, the transactions
+      # not yet written in place (inodes, AGF/AGI, btree buffers, ...).
+      # (An idle unfrozen XFS covers its log the same way after ~30 s; the
+      # busy writers here never leave it idle.) A clean log also passes.
+      local log=$WORK/logprint-$(basename "$1").txt verdict
+      xfs_logprint -t "$1" >"$log" 2>&1 || { echo "xfs_logprint -t $1 failed: $(tail -n 3 "$log")"; return 1; }
+      verdict=$(awk '
+        /log tail: .* head: .* state: / { tail = $3; head = $5; state = $7 }
+        /^TRANS:/ { trans++ }
+        /^[A-Z]+: cnt:/ { items++; if ($1 != "BUF:") other[$1]++ }
+        /^\tBUF: .*start blkno:/ { match($0, /start blkno:[0-9a-fx]+/)
+                                   if (substr($0, RSTART + 12, RLENGTH - 12) != "0x0") nonsb++ }
+        END {
+          kinds = ""; for (k in other) kinds = kinds (kinds == "" ? "" : ", ") other[k] " " substr(k, 1, length(k) - 1)
+          ok = state == "<CLEAN>" || (state == "<DIRTY>" && nonsb + 0 == 0 && kinds == "")
+          printf "%s xfs log tail %s head %s %s, %d transaction(s) of %d item(s)", ok ? "ok" : "bad",
+                 tail, head, state, trans, items
+          if (ok && state != "<CLEAN>") printf ", superblock only (the freeze'"'"'s log cover)"
+          if (!ok) printf ", %d non-superblock buffer(s)%s%s", nonsb, kinds == "" ? "" : ", other items: ", kinds
+          printf "\n"
+        }' "$log")
+      echo "${verdict#* }"
+      [ "${verdict%% *}" = ok ] ;;
+    *) vm_fail "vm_fs_quiesced: $2" ;;
+  esac
+}
+
+# vm_done_ms NAME SEQ: when record SEQ of workload NAME finished (guest
+# CLOCK_REALTIME, ms, fractional), from its console line.
+vm_done_ms() {
+  awk -v n="$1" -v q="$2" '($1 == "committed" || $1 == "written") && $2 == n && $3 == q {
+                             printf "%.3f\n", $4 / 1e6 + $5 / 1e3; exit}' "$WORK/console.log"
+}
+
+# vm_check_stall NAME LAST WINDOW_MS: LAST is the last record of workload
+# NAME in the snapshot. A freeze syncs every write that finished before it
+# and blocks the rest until the thaw, so LAST finished before the freeze and
+# LAST+1 after the thaw: the gap between them (durations on the guest's
+# clock) covers the whole freeze, which lasted at least WINDOW_MS, the time
+# from the host's receipt of prepare's answer to its sending of post
+# (window-inner-ms). Anchored on the snapshot's contents, so it is the stall
+# at the snapshot, not any stall. Prints the gap in ms.
+vm_check_stall() {
+  local a b gap
+  a=$(vm_done_ms "$1" "$2"); b=$(vm_done_ms "$1" $(( $2 + 1 )))
+  [ -n "$a" ] && [ -n "$b" ] || { echo "$1: no console line for record $2 or $(( $2 + 1 ))"; return 1; }
+  gap=$(awk -v a="$a" -v b="$b" 'BEGIN {printf "%d", b - a}')
+  # 1 ms for the rounding of the two times to ms.
+  [ "$gap" -ge $(( $3 - 1 )) ] ||
+    { echo "$1: records $2 and $(( $2 + 1 )) finished $gap ms apart, the guest was frozen >= $3 ms"; return 1; }
+  echo "$gap"
 }

@@ -174,8 +174,8 @@ wait_snapshot() {
 # ("yes" or what failed) and SNAP_RECORDS.
 check_snapshot() {
   SNAP_OK=yes
-  vm_fsck_strict "$WORK/$1-ext4.img" ext4 >"$WORK/$1-fsck.log" 2>&1 || { SNAP_OK="e2fsck -fn failed"; return; }
-  vm_fsck_strict "$WORK/$1-xfs.img" xfs >"$WORK/$1-fsck.log" 2>&1 || { SNAP_OK="xfs_repair -n failed"; return; }
+  vm_fsck "$WORK/$1-ext4.img" ext4 >"$WORK/$1-fsck.log" 2>&1 || { SNAP_OK="e2fsck -fn failed"; return; }
+  vm_fsck "$WORK/$1-xfs.img" xfs >"$WORK/$1-fsck.log" 2>&1 || { SNAP_OK="xfs_repair -n failed"; return; }
   vm_extract "$WORK/$1-ext4.img" ext4 "$WORK/$1-snap-ext4" && vm_extract "$WORK/$1-xfs.img" xfs "$WORK/$1-snap-xfs" ||
     { SNAP_OK="cannot read the copy"; return; }
   local a b

@@ -7,10 +7,23 @@
  * application stalled during a freeze. busybox `date` has no nanoseconds,
  * hence this helper (docs/testing.md §4).
  *
+ * With --buffered it never fsyncs: each record is a plain write(2), left
+ * dirty in the page cache, and the line is "written NAME SEQ NS LAT_US". A
+ * freeze (FIFREEZE) blocks the write and syncs what was written before it, so
+ * a frozen snapshot holds every record written before the freeze and none
+ * after; a crash-consistent copy lacks whatever was not written back yet
+ * (the vm guest turns periodic writeback off, so that is everything since
+ * the last sync). The record after the snapshot's last one is the first
+ * written after the thaw: the gap between their completions covers the
+ * freeze (tests/vm/lib.sh, vm_check_stall).
+ *
+ * NS is CLOCK_REALTIME when the write starts, LAT_US the time to its end
+ * (write, and fsync unless --buffered), so NS + LAT_US is when it finished.
+ *
  * Record: "NAME SEQ NS\n" padded with spaces to 64 bytes; SEQ counts from 1
  * and goes on from the file's length after a restart.
  *
- * usage: vm-workload NAME FILE INTERVAL_MS
+ * usage: vm-workload [--buffered] NAME FILE INTERVAL_MS
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -53,10 +66,16 @@ int main(int argc, char **argv)
     struct stat st;
     unsigned long long seq;
     long interval_ms;
+    int buffered = 0;
     int fd;
 
+    if (argc == 5 && strcmp(argv[1], "--buffered") == 0) {
+        buffered = 1;
+        argc--;
+        argv++;
+    }
     if (argc != 4) {
-        fprintf(stderr, "usage: vm-workload NAME FILE INTERVAL_MS\n");
+        fprintf(stderr, "usage: vm-workload [--buffered] NAME FILE INTERVAL_MS\n");
         return 2;
     }
     interval_ms = strtol(argv[3], NULL, 10);
@@ -77,11 +96,11 @@ int main(int argc, char **argv)
         n = snprintf(record, sizeof(record), "%s %llu %lld", argv[1], seq, stamp);
         memset(record + n, ' ', RECORD_BYTES - 1 - (size_t)n);
         record[RECORD_BYTES - 1] = '\n';
-        if (write_all(fd, record, RECORD_BYTES) < 0 || fsync(fd) < 0) {
+        if (write_all(fd, record, RECORD_BYTES) < 0 || (!buffered && fsync(fd) < 0)) {
             printf("workload-error %s %llu %s\n", argv[1], seq, strerror(errno));
             return 1;
         }
-        printf("committed %s %llu %lld %lld\n", argv[1], seq, stamp,
+        printf("%s %s %llu %lld %lld\n", buffered ? "written" : "committed", argv[1], seq, stamp,
                (now_ns(CLOCK_MONOTONIC) - start) / 1000);
         if (interval_ms > 0) {
             struct timespec pause = { interval_ms / 1000, (interval_ms % 1000) * 1000000L };
