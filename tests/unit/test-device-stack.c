@@ -11,6 +11,7 @@
 
 #include "common/quiesce-error.h"
 #include "tests/support/inventory-fixture.h"
+#include "tests/support/test-run.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
@@ -358,22 +359,21 @@ static void test_signature_probe(void)
     g_rmdir(dir);
 }
 
-int main(int argc, char **argv)
-{
-    g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/device-stack/virtio-blk-partition", test_virtio_blk_partition);
-    g_test_add_func("/device-stack/lvm", test_lvm);
-    g_test_add_func("/device-stack/md-raid1", test_md_raid1);
-    g_test_add_func("/device-stack/crypt-and-lvm-on-crypt", test_crypt_and_lvm_on_crypt);
-    g_test_add_func("/device-stack/iscsi", test_iscsi_disk);
-    g_test_add_func("/device-stack/usb", test_usb_disk);
-    g_test_add_func("/device-stack/nvme", test_nvme_disk);
-    g_test_add_func("/device-stack/controllers", test_controllers);
-    g_test_add_func("/device-stack/virtual-device", test_virtual_device_has_no_disk);
-    g_test_add_func("/device-stack/nvme-over-fabrics", test_nvme_over_fabrics);
-    g_test_add_func("/device-stack/loop", test_loop_devices);
-    g_test_add_func("/device-stack/btrfs-two-disks", test_btrfs_on_two_disks);
-    g_test_add_func("/device-stack/resolve-errors", test_resolve_errors);
-    g_test_add_func("/device-stack/signature-probe", test_signature_probe);
-    return g_test_run();
-}
+static const QuiesceTestFunc tests[] = {
+    { "/device-stack/virtio-blk-partition", test_virtio_blk_partition },
+    { "/device-stack/lvm", test_lvm },
+    { "/device-stack/md-raid1", test_md_raid1 },
+    { "/device-stack/crypt-and-lvm-on-crypt", test_crypt_and_lvm_on_crypt },
+    { "/device-stack/iscsi", test_iscsi_disk },
+    { "/device-stack/usb", test_usb_disk },
+    { "/device-stack/nvme", test_nvme_disk },
+    { "/device-stack/controllers", test_controllers },
+    { "/device-stack/virtual-device", test_virtual_device_has_no_disk },
+    { "/device-stack/nvme-over-fabrics", test_nvme_over_fabrics },
+    { "/device-stack/loop", test_loop_devices },
+    { "/device-stack/btrfs-two-disks", test_btrfs_on_two_disks },
+    { "/device-stack/resolve-errors", test_resolve_errors },
+    { "/device-stack/signature-probe", test_signature_probe },
+};
+
+QUIESCE_TEST_MAIN(tests)

@@ -10,6 +10,7 @@
 
 #include "common/quiesce-error.h"
 #include "tests/support/inventory-fixture.h"
+#include "tests/support/test-run.h"
 
 #include <string.h>
 #include <sys/sysmacros.h>
@@ -445,7 +446,7 @@ static void test_this_machine(void)
     g_test_message("\n%s", table->str);
     root = eligibility_report_find_mount(report, "/");
     if (!root) {
-        g_test_skip("no / in this mount namespace");
+        quiesce_test_skip("no / in this mount namespace");
         return;
     }
     g_assert_nonnull(root->reason);
@@ -455,29 +456,25 @@ static void test_this_machine(void)
                                           : "nothing (not probed or not readable)");
 }
 
-int main(int argc, char **argv)
-{
-    g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/eligibility/basic", test_basic_disk_allows_child_snapshot);
-    g_test_add_func("/eligibility/volume-managed-and-strict",
-                    test_volume_managed_default_and_strict);
-    g_test_add_func("/eligibility/dynamic", test_dynamic_disks);
-    g_test_add_func("/eligibility/unsupported-and-exclusion",
-                    test_unsupported_filesystem_and_exclusion);
-    g_test_add_func("/eligibility/exclude-by-alias", test_exclude_by_alias);
-    g_test_add_func("/eligibility/not-host-visible", test_not_host_visible_is_reported_not_frozen);
-    g_test_add_func("/eligibility/read-only-and-pseudo", test_read_only_and_pseudo_are_skipped);
-    g_test_add_func("/eligibility/order/loop-in-loop", test_freeze_order_loop_in_loop);
-    g_test_add_func("/eligibility/order/loop-elsewhere", test_freeze_order_loop_elsewhere);
-    g_test_add_func("/eligibility/order/nested-and-aliases", test_freeze_order_nested_and_aliases);
-    g_test_add_func("/eligibility/order/cycle", test_freeze_order_cycle);
-    g_test_add_func("/eligibility/confinement", test_confinement);
-    g_test_add_func("/eligibility/policy-paths", test_policy_rejects_relative_paths);
-    g_test_add_func("/eligibility/running-state", test_running_state);
-    g_test_add_func("/eligibility/copy-targets", test_copy_targets);
-    g_test_add_func("/eligibility/table", test_table);
-    g_test_add_func("/eligibility/table-aliases-and-confinement",
-                    test_table_aliases_and_confinement);
-    g_test_add_func("/eligibility/this-machine", test_this_machine);
-    return g_test_run();
-}
+static const QuiesceTestFunc tests[] = {
+    { "/eligibility/basic", test_basic_disk_allows_child_snapshot },
+    { "/eligibility/volume-managed-and-strict", test_volume_managed_default_and_strict },
+    { "/eligibility/dynamic", test_dynamic_disks },
+    { "/eligibility/unsupported-and-exclusion", test_unsupported_filesystem_and_exclusion },
+    { "/eligibility/exclude-by-alias", test_exclude_by_alias },
+    { "/eligibility/not-host-visible", test_not_host_visible_is_reported_not_frozen },
+    { "/eligibility/read-only-and-pseudo", test_read_only_and_pseudo_are_skipped },
+    { "/eligibility/order/loop-in-loop", test_freeze_order_loop_in_loop },
+    { "/eligibility/order/loop-elsewhere", test_freeze_order_loop_elsewhere },
+    { "/eligibility/order/nested-and-aliases", test_freeze_order_nested_and_aliases },
+    { "/eligibility/order/cycle", test_freeze_order_cycle },
+    { "/eligibility/confinement", test_confinement },
+    { "/eligibility/policy-paths", test_policy_rejects_relative_paths },
+    { "/eligibility/running-state", test_running_state },
+    { "/eligibility/copy-targets", test_copy_targets },
+    { "/eligibility/table", test_table },
+    { "/eligibility/table-aliases-and-confinement", test_table_aliases_and_confinement },
+    { "/eligibility/this-machine", test_this_machine },
+};
+
+QUIESCE_TEST_MAIN(tests)
