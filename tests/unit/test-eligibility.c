@@ -87,8 +87,6 @@ static void test_volume_managed_default_and_strict(void)
 {
     g_autoptr(EligibilityPolicy) strict = eligibility_policy_new();
     g_autoptr(EligibilityReport) report = evaluate_default("lvm-on-crypt");
-    g_autoptr(EligibilityReport) strict_report = NULL;
-    const EligibilityReason *reason;
 
     g_assert_cmpint(report->method, ==, SNAPSHOT_METHOD_CHILD_SNAPSHOT);
     assert_verdict(report, "/", MOUNT_CLASS_VOLUME_MANAGED, MOUNT_VERDICT_FREEZE);
@@ -96,13 +94,13 @@ static void test_volume_managed_default_and_strict(void)
     assert_targets(report->targets, "/home /boot /");
 
     strict->strict = TRUE;
-    strict_report = evaluate("lvm-on-crypt", strict, "running");
+    g_autoptr(EligibilityReport) strict_report = evaluate("lvm-on-crypt", strict, "running");
     g_assert_cmpint(strict_report->method, ==, SNAPSHOT_METHOD_SAVED_STATE);
     assert_verdict(strict_report, "/", MOUNT_CLASS_VOLUME_MANAGED,
                    MOUNT_VERDICT_BLOCKS_CHILD_SNAPSHOT);
     assert_verdict(strict_report, "/boot", MOUNT_CLASS_BASIC, MOUNT_VERDICT_FREEZE);
-    reason = eligibility_report_find_reason(strict_report, ELIGIBILITY_REASON_NOT_BASIC_DISK,
-                                            "/home");
+    const EligibilityReason *reason =
+        eligibility_report_find_reason(strict_report, ELIGIBILITY_REASON_NOT_BASIC_DISK, "/home");
     g_assert_nonnull(reason);
     g_assert_nonnull(strstr(reason->message, "strict mode"));
     g_assert_cmpuint(strict_report->reasons->len, ==, 2);
@@ -115,12 +113,9 @@ static void test_dynamic_disks(void)
 {
     g_autoptr(EligibilityPolicy) allow = eligibility_policy_new();
     g_autoptr(EligibilityReport) report = evaluate_default("md-raid1");
-    g_autoptr(EligibilityReport) allowed = NULL;
-    g_autoptr(EligibilityReport) strict = NULL;
-    const MountReport *data;
 
     g_assert_cmpint(report->method, ==, SNAPSHOT_METHOD_SAVED_STATE);
-    data = must_find(report, "/data");
+    const MountReport *data = must_find(report, "/data");
     g_assert_cmpint(data->verdict, ==, MOUNT_VERDICT_BLOCKS_CHILD_SNAPSHOT);
     g_assert_cmpstr(data->reason_code, ==, ELIGIBILITY_REASON_DYNAMIC_DISK);
     g_assert_nonnull(eligibility_report_find_reason(report, "dynamic-disk", "/data"));
@@ -128,13 +123,13 @@ static void test_dynamic_disks(void)
     assert_targets(report->freezable_targets, "/data /");
 
     allow->allow_dynamic = TRUE;
-    allowed = evaluate("md-raid1", allow, "running");
+    g_autoptr(EligibilityReport) allowed = evaluate("md-raid1", allow, "running");
     g_assert_cmpint(allowed->method, ==, SNAPSHOT_METHOD_CHILD_SNAPSHOT);
     assert_verdict(allowed, "/data", MOUNT_CLASS_DYNAMIC, MOUNT_VERDICT_FREEZE);
     assert_targets(allowed->targets, "/data /");
 
     allow->strict = TRUE; /* strict wins over allow_dynamic */
-    strict = evaluate("md-raid1", allow, "running");
+    g_autoptr(EligibilityReport) strict = evaluate("md-raid1", allow, "running");
     g_assert_nonnull(eligibility_report_find_reason(strict, "dynamic-disk", "/data"));
 
     g_clear_pointer(&report, eligibility_report_free);
@@ -150,8 +145,6 @@ static void test_unsupported_filesystem_and_exclusion(void)
 {
     g_autoptr(EligibilityPolicy) policy = eligibility_policy_new();
     g_autoptr(EligibilityReport) report = evaluate_default("vfat-efi");
-    g_autoptr(EligibilityReport) excluded = NULL;
-    const MountReport *efi;
 
     g_assert_cmpint(report->method, ==, SNAPSHOT_METHOD_SAVED_STATE);
     g_assert_nonnull(
@@ -161,9 +154,9 @@ static void test_unsupported_filesystem_and_exclusion(void)
     assert_targets(report->freezable_targets, "/");
 
     g_assert_true(eligibility_policy_add_exclude(policy, "/boot/efi/", NULL));
-    excluded = evaluate("vfat-efi", policy, "running");
+    g_autoptr(EligibilityReport) excluded = evaluate("vfat-efi", policy, "running");
     g_assert_cmpint(excluded->method, ==, SNAPSHOT_METHOD_CHILD_SNAPSHOT);
-    efi = must_find(excluded, "/boot/efi");
+    const MountReport *efi = must_find(excluded, "/boot/efi");
     g_assert_cmpint(efi->klass, ==, MOUNT_CLASS_EXCLUDED);
     g_assert_cmpint(efi->detected_class, ==, MOUNT_CLASS_UNSUPPORTED_FILESYSTEM);
     g_assert_cmpint(efi->verdict, ==, MOUNT_VERDICT_SKIP);
