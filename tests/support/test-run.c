@@ -109,3 +109,12 @@ int quiesce_test_run(void)
     }
     return status;
 }
+
+int quiesce_test_main(int argc, char **argv, const QuiesceTestFunc *tests, gsize n_tests)
+{
+    g_test_init(&argc, &argv, NULL);
+    for (gsize i = 0; i < n_tests; i++) {
+        quiesce_test_add_func(tests[i].path, tests[i].func);
+    }
+    return quiesce_test_run();
+}

@@ -52,4 +52,21 @@ int quiesce_test_exit_missing(const char *missing);
  * skipped. */
 int quiesce_test_run(void);
 
+/* One entry of a program's table of tests: a GTest path and its function. */
+typedef struct {
+    const char *path;
+    GTestFunc func;
+} QuiesceTestFunc;
+
+/* g_test_init(), each of @tests added with quiesce_test_add_func() in
+ * order, then quiesce_test_run(). */
+int quiesce_test_main(int argc, char **argv, const QuiesceTestFunc *tests, gsize n_tests);
+
+/* main() of a program that is its table of tests and nothing else. */
+#define QUIESCE_TEST_MAIN(tests)                                                                  \
+    int main(int argc, char **argv)                                                               \
+    {                                                                                             \
+        return quiesce_test_main(argc, argv, (tests), G_N_ELEMENTS(tests));                       \
+    }
+
 #endif

@@ -3,8 +3,9 @@
  *
  * Those tests must build with x86_64-w64-mingw32-gcc and run under wine, where
  * there is no GLib, so they cannot use g_test. A test program defines
- * functions `static void test_x(void)`, lists them in main() with RUN(test_x),
- * and returns check_exit_status(). A failed CHECK prints file:line and the
+ * functions `static void test_x(void)`, lists them in main() with RUN(test_x)
+ * (or runs each case of a table as a test with RUN_NAMED(name, call)), and
+ * returns check_exit_status(). A failed CHECK prints file:line and the
  * expression and marks the current test failed; the program exits 1 if any
  * test failed, 0 otherwise (ctest reads the exit status).
  */
@@ -49,13 +50,19 @@ static int check_current_failed;
         }                                                                      \
     } while (0)
 
-#define RUN(test)                                                              \
+/* The number of elements of an array (a table of cases). */
+#define CHECK_N_ELEMENTS(array) (sizeof(array) / sizeof((array)[0]))
+
+/* Runs @call as a test named @name (for the cases of a table). */
+#define RUN_NAMED(name, call)                                                  \
     do {                                                                       \
         check_current_failed = 0;                                              \
-        test();                                                                \
-        printf("%s %s\n", check_current_failed ? "FAIL" : "ok  ", #test);      \
+        call;                                                                  \
+        printf("%s %s\n", check_current_failed ? "FAIL" : "ok  ", (name));     \
         check_failures += check_current_failed;                                \
     } while (0)
+
+#define RUN(test) RUN_NAMED(#test, test())
 
 static inline int check_exit_status(void)
 {

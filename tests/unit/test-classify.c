@@ -6,6 +6,7 @@
 #include "fsfreeze/inventory.h"
 #include "fsfreeze/mount-class.h"
 #include "tests/support/inventory-fixture.h"
+#include "tests/support/test-run.h"
 
 #include <string.h>
 
@@ -146,12 +147,11 @@ static void test_fs_type_table(void)
     g_assert_cmpint(fs_type_get_kind(NULL), ==, FS_TYPE_KIND_UNKNOWN);
 }
 
-int main(int argc, char **argv)
-{
-    g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/classify/fixtures", test_fixture_classes);
-    g_test_add_func("/classify/every-mount", test_every_mount_classified);
-    g_test_add_func("/classify/class-names", test_class_names);
-    g_test_add_func("/classify/fs-type-table", test_fs_type_table);
-    return g_test_run();
-}
+static const QuiesceTestFunc tests[] = {
+    { "/classify/fixtures", test_fixture_classes },
+    { "/classify/every-mount", test_every_mount_classified },
+    { "/classify/class-names", test_class_names },
+    { "/classify/fs-type-table", test_fs_type_table },
+};
+
+QUIESCE_TEST_MAIN(tests)

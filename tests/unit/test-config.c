@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 
 #include "agent/config.h"
+#include "tests/support/test-run.h"
 
 static char *write_config(const char *text)
 {
@@ -146,13 +147,12 @@ static void test_missing_file(void)
     g_assert_nonnull(strstr(error->message, "/nonexistent/quiesced.conf"));
 }
 
-int main(int argc, char **argv)
-{
-    g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/config/sample-is-all-defaults", test_sample_is_all_defaults);
-    g_test_add_func("/config/settings-apply", test_settings_apply);
-    g_test_add_func("/config/errors-name-the-key", test_errors_name_the_key);
-    g_test_add_func("/config/numeric-bounds-accepted", test_numeric_bounds_accepted);
-    g_test_add_func("/config/missing-file", test_missing_file);
-    return g_test_run();
-}
+static const QuiesceTestFunc tests[] = {
+    { "/config/sample-is-all-defaults", test_sample_is_all_defaults },
+    { "/config/settings-apply", test_settings_apply },
+    { "/config/errors-name-the-key", test_errors_name_the_key },
+    { "/config/numeric-bounds-accepted", test_numeric_bounds_accepted },
+    { "/config/missing-file", test_missing_file },
+};
+
+QUIESCE_TEST_MAIN(tests)

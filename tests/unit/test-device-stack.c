@@ -11,6 +11,7 @@
 
 #include "common/quiesce-error.h"
 #include "tests/support/inventory-fixture.h"
+#include "tests/support/test-run.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
@@ -38,6 +39,13 @@ static const DiskInfo *only_disk(const InventoryMount *mount)
     return disks->pdata[0];
 }
 
+/* How many disks a mount's device stack reaches. */
+static guint count_disks(const InventoryMount *mount)
+{
+    g_autoptr(GPtrArray) disks = inventory_mount_get_disks(mount);
+    return disks->len;
+}
+
 static void assert_pci(const DiskInfo *disk, const char *expected)
 {
     g_autofree char *text = NULL;
@@ -45,6 +53,33 @@ static void assert_pci(const DiskInfo *disk, const char *expected)
     g_assert_true(disk->has_pci);
     text = disk_pci_address_format(&disk->pci);
     g_assert_cmpstr(text, ==, expected);
+}
+
+/* A mount of a fixture on a single disk: the mount's device, and the disk's
+ * name, bus, driver, PCI controller and serial. */
+typedef struct {
+    const char *fixture;
+    const char *mountpoint;
+    const char *device_name;
+    const char *disk_name;
+    DiskBus bus;
+    const char *driver;
+    const char *pci;
+    const char *serial;
+} DiskCase;
+
+static void check_disk_case(const DiskCase *c)
+{
+    g_autoptr(Inventory) inventory = inventory_fixture_load(c->fixture);
+    const InventoryMount *mount = must_find(inventory, c->mountpoint);
+    const DiskInfo *disk = only_disk(mount);
+
+    g_assert_cmpstr(mount->device_name, ==, c->device_name);
+    g_assert_cmpstr(disk->name, ==, c->disk_name);
+    g_assert_cmpint(disk->bus, ==, c->bus);
+    g_assert_cmpstr(disk->driver, ==, c->driver);
+    assert_pci(disk, c->pci);
+    g_assert_cmpstr(disk->serial, ==, c->serial);
 }
 
 static void test_virtio_blk_partition(void)
@@ -151,30 +186,19 @@ static void test_iscsi_disk(void)
 
 static void test_usb_disk(void)
 {
-    g_autoptr(Inventory) inventory = inventory_fixture_load("usb");
-    const InventoryMount *usb = must_find(inventory, "/media/usb");
-    const DiskInfo *disk = only_disk(usb);
-
-    g_assert_cmpstr(usb->device_name, ==, "sdb1");
-    g_assert_cmpint(disk->bus, ==, DISK_BUS_USB);
-    g_assert_cmpstr(disk->driver, ==, "xhci_hcd");
-    assert_pci(disk, "0000:00:05.0");
     /* usb-storage gives no VPD page: the USB device's serial is used. */
-    g_assert_cmpstr(disk->serial, ==, "4C530001230918117223");
+    static const DiskCase usb = { "usb", "/media/usb", "sdb1", "sdb", DISK_BUS_USB, "xhci_hcd",
+                                  "0000:00:05.0", "4C530001230918117223" };
+
+    check_disk_case(&usb);
 }
 
 static void test_nvme_disk(void)
 {
-    g_autoptr(Inventory) inventory = inventory_fixture_load("nvme");
-    const InventoryMount *root = must_find(inventory, "/");
-    const DiskInfo *disk = only_disk(root);
+    static const DiskCase nvme = { "nvme", "/", "nvme0n1p2", "nvme0n1", DISK_BUS_NVME, "nvme",
+                                   "0000:00:04.0", "deadbeef0001" };
 
-    g_assert_cmpstr(root->device_name, ==, "nvme0n1p2");
-    g_assert_cmpstr(disk->name, ==, "nvme0n1");
-    g_assert_cmpint(disk->bus, ==, DISK_BUS_NVME);
-    g_assert_cmpstr(disk->driver, ==, "nvme");
-    assert_pci(disk, "0000:00:04.0");
-    g_assert_cmpstr(disk->serial, ==, "deadbeef0001");
+    check_disk_case(&nvme);
 }
 
 typedef struct {
@@ -226,11 +250,10 @@ static void test_virtual_device_has_no_disk(void)
 {
     g_autoptr(Inventory) inventory = inventory_fixture_load("controllers");
     const InventoryMount *nbd = must_find(inventory, "/mnt/nbd");
-    g_autoptr(GPtrArray) disks = inventory_mount_get_disks(nbd);
     DeviceStackSummary summary;
 
     g_assert_cmpint(nbd->stack->kind, ==, DEVICE_NODE_KIND_VIRTUAL);
-    g_assert_cmpuint(disks->len, ==, 0);
+    g_assert_cmpuint(count_disks(nbd), ==, 0);
     device_stack_summarize(nbd->stack, &summary);
     g_assert_true(summary.virtual_leaf == nbd->stack);
 }
@@ -252,24 +275,22 @@ static void test_loop_devices(void)
 {
     g_autoptr(Inventory) inventory = inventory_fixture_load("loop-in-loop");
     const InventoryMount *img = must_find(inventory, "/data/img");
-    g_autoptr(GPtrArray) disks = inventory_mount_get_disks(img);
 
     g_assert_cmpint(img->stack->kind, ==, DEVICE_NODE_KIND_LOOP);
     g_assert_cmpstr(img->stack->backing_file, ==, "/data/outer.img");
     g_assert_false(img->stack->backing_deleted);
-    g_assert_cmpuint(disks->len, ==, 0);
+    g_assert_cmpuint(count_disks(img), ==, 0);
 }
 
 static void test_btrfs_on_two_disks(void)
 {
     g_autoptr(Inventory) inventory = inventory_fixture_load("btrfs-raid1");
     const InventoryMount *pool = must_find(inventory, "/pool");
-    g_autoptr(GPtrArray) disks = inventory_mount_get_disks(pool);
     DeviceStackSummary summary;
 
     g_assert_cmpstr(pool->device_name, ==, "vdb");
     g_assert_cmpint(pool->stack->kind, ==, DEVICE_NODE_KIND_BTRFS_VOLUME);
-    g_assert_cmpuint(disks->len, ==, 2);
+    g_assert_cmpuint(count_disks(pool), ==, 2);
     device_stack_summarize(pool->stack, &summary);
     g_assert_cmpuint(summary.n_disks, ==, 2);
 }
@@ -358,22 +379,21 @@ static void test_signature_probe(void)
     g_rmdir(dir);
 }
 
-int main(int argc, char **argv)
-{
-    g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/device-stack/virtio-blk-partition", test_virtio_blk_partition);
-    g_test_add_func("/device-stack/lvm", test_lvm);
-    g_test_add_func("/device-stack/md-raid1", test_md_raid1);
-    g_test_add_func("/device-stack/crypt-and-lvm-on-crypt", test_crypt_and_lvm_on_crypt);
-    g_test_add_func("/device-stack/iscsi", test_iscsi_disk);
-    g_test_add_func("/device-stack/usb", test_usb_disk);
-    g_test_add_func("/device-stack/nvme", test_nvme_disk);
-    g_test_add_func("/device-stack/controllers", test_controllers);
-    g_test_add_func("/device-stack/virtual-device", test_virtual_device_has_no_disk);
-    g_test_add_func("/device-stack/nvme-over-fabrics", test_nvme_over_fabrics);
-    g_test_add_func("/device-stack/loop", test_loop_devices);
-    g_test_add_func("/device-stack/btrfs-two-disks", test_btrfs_on_two_disks);
-    g_test_add_func("/device-stack/resolve-errors", test_resolve_errors);
-    g_test_add_func("/device-stack/signature-probe", test_signature_probe);
-    return g_test_run();
-}
+static const QuiesceTestFunc tests[] = {
+    { "/device-stack/virtio-blk-partition", test_virtio_blk_partition },
+    { "/device-stack/lvm", test_lvm },
+    { "/device-stack/md-raid1", test_md_raid1 },
+    { "/device-stack/crypt-and-lvm-on-crypt", test_crypt_and_lvm_on_crypt },
+    { "/device-stack/iscsi", test_iscsi_disk },
+    { "/device-stack/usb", test_usb_disk },
+    { "/device-stack/nvme", test_nvme_disk },
+    { "/device-stack/controllers", test_controllers },
+    { "/device-stack/virtual-device", test_virtual_device_has_no_disk },
+    { "/device-stack/nvme-over-fabrics", test_nvme_over_fabrics },
+    { "/device-stack/loop", test_loop_devices },
+    { "/device-stack/btrfs-two-disks", test_btrfs_on_two_disks },
+    { "/device-stack/resolve-errors", test_resolve_errors },
+    { "/device-stack/signature-probe", test_signature_probe },
+};
+
+QUIESCE_TEST_MAIN(tests)

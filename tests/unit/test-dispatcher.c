@@ -96,71 +96,105 @@ static Dispatcher *make(Fake *fake)
     return d;
 }
 
-static void test_success_and_id(void)
+/* One request and the bytes replied to it. */
+typedef struct {
+    const char *input;
+    const char *reply;
+} Exchange;
+
+/* Feeds each input in turn and checks what was replied to it. */
+static void check_exchanges(Fake *fake, Dispatcher *d, const Exchange *exchanges, size_t n)
 {
-    Fake fake = { 0 };
-    Dispatcher *d = make(&fake);
-    CHECK_STR_EQ(roundtrip(&fake, d,
-                           "{\"execute\":\"test-echo\",\"arguments\":{\"value\":[\"a\"]},\"id\":9}"),
-                 "{\"return\": [\"a\"], \"id\": 9}\n");
-    CHECK(fake.echo_calls == 1);
-    dispatcher_free(d);
+    for (size_t i = 0; i < n; i++) {
+        const char *reply = roundtrip(fake, d, exchanges[i].input);
+
+        if (strcmp(reply, exchanges[i].reply) != 0) {
+            fprintf(stderr, "  input:    %s\n", exchanges[i].input);
+        }
+        CHECK_STR_EQ(reply, exchanges[i].reply);
+    }
 }
 
-static void test_argument_errors_never_reach_handler(void)
-{
-    Fake fake = { 0 };
-    Dispatcher *d = make(&fake);
-    CHECK_STR_EQ(roundtrip(&fake, d, "{\"execute\":\"test-echo\"}"),
-                 "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'value' is "
-                 "missing\"}}\n");
-    CHECK_STR_EQ(roundtrip(&fake, d,
-                           "{\"execute\":\"test-echo\",\"arguments\":{\"value\":[1]}}"),
-                 "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Invalid parameter type "
-                 "for 'value[0]', expected: string\"}}\n");
-    CHECK_STR_EQ(roundtrip(&fake, d,
-                           "{\"execute\":\"test-echo\",\"arguments\":{\"value\":[],\"flag\":1}}"),
-                 "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Invalid parameter type "
-                 "for 'flag', expected: boolean\"}}\n");
-    CHECK_STR_EQ(roundtrip(&fake, d,
-                           "{\"execute\":\"test-echo\",\"arguments\":{\"value\":[],\"zz\":1}}"),
-                 "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'zz' is "
-                 "unexpected\"}}\n");
-    CHECK(fake.echo_calls == 0);
-    dispatcher_free(d);
-}
+/* A session with a dispatcher of its own, not frozen: the exchanges in
+ * order, and how often the test-echo handler must have run. */
+typedef struct {
+    const char *name;
+    Exchange exchanges[4];
+    int echo_calls;
+} Session;
 
-static void test_handler_error_and_no_success_response(void)
-{
-    Fake fake = { 0 };
-    Dispatcher *d = make(&fake);
-    CHECK_STR_EQ(roundtrip(&fake, d, "{\"execute\":\"test-fail\",\"id\":\"f\"}"),
-                 "{\"id\": \"f\", \"error\": {\"class\": \"GenericError\", \"desc\": \"failed "
-                 "to freeze /x: Operation not permitted\"}}\n");
-    CHECK_STR_EQ(roundtrip(&fake, d, "{\"execute\":\"test-quiet\"}{\"execute\":\"test-status\"}"),
-                 "{\"return\": \"thawed\"}\n");
-    dispatcher_free(d);
-}
+static const Session sessions[] = {
+    { "test_success_and_id",
+      {
+          { "{\"execute\":\"test-echo\",\"arguments\":{\"value\":[\"a\"]},\"id\":9}",
+            "{\"return\": [\"a\"], \"id\": 9}\n" },
+      },
+      1 },
+    { "test_argument_errors_never_reach_handler",
+      {
+          { "{\"execute\":\"test-echo\"}",
+            "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'value' is "
+            "missing\"}}\n" },
+          { "{\"execute\":\"test-echo\",\"arguments\":{\"value\":[1]}}",
+            "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Invalid parameter type "
+            "for 'value[0]', expected: string\"}}\n" },
+          { "{\"execute\":\"test-echo\",\"arguments\":{\"value\":[],\"flag\":1}}",
+            "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Invalid parameter type "
+            "for 'flag', expected: boolean\"}}\n" },
+          { "{\"execute\":\"test-echo\",\"arguments\":{\"value\":[],\"zz\":1}}",
+            "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'zz' is "
+            "unexpected\"}}\n" },
+      },
+      0 },
+    { "test_handler_error_and_no_success_response",
+      {
+          { "{\"execute\":\"test-fail\",\"id\":\"f\"}",
+            "{\"id\": \"f\", \"error\": {\"class\": \"GenericError\", \"desc\": \"failed "
+            "to freeze /x: Operation not permitted\"}}\n" },
+          { "{\"execute\":\"test-quiet\"}{\"execute\":\"test-status\"}",
+            "{\"return\": \"thawed\"}\n" },
+      },
+      0 },
+    { "test_sentinel",
+      {
+          { "{\"execute\":\"test-delimited\"}", "\xff{\"return\": \"thawed\"}\n" },
+      },
+      0 },
+    { "test_keeps_serving_after_garbage",
+      {
+          { "{\"execute\":\x01 {\"execute\":\"test-status\"}",
+            "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, "
+            "stray '\\u0001'\"}}\n{\"return\": \"thawed\"}\n" },
+      },
+      0 },
+};
 
-static void test_sentinel(void)
+static void run_session(const Session *session)
 {
     Fake fake = { 0 };
     Dispatcher *d = make(&fake);
-    CHECK_STR_EQ(roundtrip(&fake, d, "{\"execute\":\"test-delimited\"}"),
-                 "\xff{\"return\": \"thawed\"}\n");
+    size_t n = 0;
+
+    while (n < CHECK_N_ELEMENTS(session->exchanges) && session->exchanges[n].input) {
+        n++;
+    }
+    check_exchanges(&fake, d, session->exchanges, n);
+    CHECK(fake.echo_calls == session->echo_calls);
     dispatcher_free(d);
 }
 
 static void test_frozen_gate(void)
 {
+    static const Exchange exchanges[] = {
+        { "{\"execute\":\"test-echo\",\"arguments\":{\"value\":[]}}",
+          "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Command test-echo "
+          "has been disabled: the agent is in frozen state\"}}\n" },
+        { "{\"execute\":\"test-status\"}", "{\"return\": \"thawed\"}\n" },
+    };
     Fake fake = { .frozen = true };
     Dispatcher *d = make(&fake);
-    CHECK_STR_EQ(roundtrip(&fake, d,
-                           "{\"execute\":\"test-echo\",\"arguments\":{\"value\":[]}}"),
-                 "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Command test-echo "
-                 "has been disabled: the agent is in frozen state\"}}\n");
-    CHECK_STR_EQ(roundtrip(&fake, d, "{\"execute\":\"test-status\"}"),
-                 "{\"return\": \"thawed\"}\n");
+
+    check_exchanges(&fake, d, exchanges, CHECK_N_ELEMENTS(exchanges));
     CHECK(fake.echo_calls == 0);
     CHECK(!dispatcher_is_enabled(d, dispatcher_lookup(d, "test-echo")));
     CHECK(dispatcher_is_enabled(d, dispatcher_lookup(d, "test-status")));
@@ -169,6 +203,15 @@ static void test_frozen_gate(void)
 
 static void test_allow_and_block_lists(void)
 {
+    static const Exchange exchanges[] = {
+        { "{\"execute\":\"test-fail\"}",
+          "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Command test-fail "
+          "has been disabled\"}}\n" },
+        { "{\"execute\":\"test-echo\",\"arguments\":{\"value\":[]}}",
+          "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Command test-echo "
+          "has been disabled\"}}\n" },
+        { "{\"execute\":\"test-status\"}", "{\"return\": \"thawed\"}\n" },
+    };
     Fake fake = { 0 };
     Dispatcher *d = make(&fake);
     const char *allow[] = { "test-status", "test-fail", "no-such", NULL };
@@ -180,36 +223,16 @@ static void test_allow_and_block_lists(void)
     free(unknown);
     dispatcher_set_blocked(d, block, &unknown);
     CHECK(unknown == NULL);
-    CHECK_STR_EQ(roundtrip(&fake, d, "{\"execute\":\"test-fail\"}"),
-                 "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Command test-fail "
-                 "has been disabled\"}}\n");
-    CHECK_STR_EQ(roundtrip(&fake, d,
-                           "{\"execute\":\"test-echo\",\"arguments\":{\"value\":[]}}"),
-                 "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Command test-echo "
-                 "has been disabled\"}}\n");
-    CHECK_STR_EQ(roundtrip(&fake, d, "{\"execute\":\"test-status\"}"),
-                 "{\"return\": \"thawed\"}\n");
-    dispatcher_free(d);
-}
-
-static void test_keeps_serving_after_garbage(void)
-{
-    Fake fake = { 0 };
-    Dispatcher *d = make(&fake);
-    CHECK_STR_EQ(roundtrip(&fake, d, "{\"execute\":\x01 {\"execute\":\"test-status\"}"),
-                 "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, "
-                 "stray '\\u0001'\"}}\n{\"return\": \"thawed\"}\n");
+    check_exchanges(&fake, d, exchanges, CHECK_N_ELEMENTS(exchanges));
     dispatcher_free(d);
 }
 
 int main(void)
 {
-    RUN(test_success_and_id);
-    RUN(test_argument_errors_never_reach_handler);
-    RUN(test_handler_error_and_no_success_response);
-    RUN(test_sentinel);
+    for (size_t i = 0; i < CHECK_N_ELEMENTS(sessions); i++) {
+        RUN_NAMED(sessions[i].name, run_session(&sessions[i]));
+    }
     RUN(test_frozen_gate);
     RUN(test_allow_and_block_lists);
-    RUN(test_keeps_serving_after_garbage);
     return check_exit_status();
 }

@@ -10,6 +10,7 @@
 
 #include "common/quiesce-error.h"
 #include "tests/support/inventory-fixture.h"
+#include "tests/support/test-run.h"
 
 #include <string.h>
 #include <sys/sysmacros.h>
@@ -86,8 +87,6 @@ static void test_volume_managed_default_and_strict(void)
 {
     g_autoptr(EligibilityPolicy) strict = eligibility_policy_new();
     g_autoptr(EligibilityReport) report = evaluate_default("lvm-on-crypt");
-    g_autoptr(EligibilityReport) strict_report = NULL;
-    const EligibilityReason *reason;
 
     g_assert_cmpint(report->method, ==, SNAPSHOT_METHOD_CHILD_SNAPSHOT);
     assert_verdict(report, "/", MOUNT_CLASS_VOLUME_MANAGED, MOUNT_VERDICT_FREEZE);
@@ -95,13 +94,13 @@ static void test_volume_managed_default_and_strict(void)
     assert_targets(report->targets, "/home /boot /");
 
     strict->strict = TRUE;
-    strict_report = evaluate("lvm-on-crypt", strict, "running");
+    g_autoptr(EligibilityReport) strict_report = evaluate("lvm-on-crypt", strict, "running");
     g_assert_cmpint(strict_report->method, ==, SNAPSHOT_METHOD_SAVED_STATE);
     assert_verdict(strict_report, "/", MOUNT_CLASS_VOLUME_MANAGED,
                    MOUNT_VERDICT_BLOCKS_CHILD_SNAPSHOT);
     assert_verdict(strict_report, "/boot", MOUNT_CLASS_BASIC, MOUNT_VERDICT_FREEZE);
-    reason = eligibility_report_find_reason(strict_report, ELIGIBILITY_REASON_NOT_BASIC_DISK,
-                                            "/home");
+    const EligibilityReason *reason =
+        eligibility_report_find_reason(strict_report, ELIGIBILITY_REASON_NOT_BASIC_DISK, "/home");
     g_assert_nonnull(reason);
     g_assert_nonnull(strstr(reason->message, "strict mode"));
     g_assert_cmpuint(strict_report->reasons->len, ==, 2);
@@ -114,12 +113,9 @@ static void test_dynamic_disks(void)
 {
     g_autoptr(EligibilityPolicy) allow = eligibility_policy_new();
     g_autoptr(EligibilityReport) report = evaluate_default("md-raid1");
-    g_autoptr(EligibilityReport) allowed = NULL;
-    g_autoptr(EligibilityReport) strict = NULL;
-    const MountReport *data;
 
     g_assert_cmpint(report->method, ==, SNAPSHOT_METHOD_SAVED_STATE);
-    data = must_find(report, "/data");
+    const MountReport *data = must_find(report, "/data");
     g_assert_cmpint(data->verdict, ==, MOUNT_VERDICT_BLOCKS_CHILD_SNAPSHOT);
     g_assert_cmpstr(data->reason_code, ==, ELIGIBILITY_REASON_DYNAMIC_DISK);
     g_assert_nonnull(eligibility_report_find_reason(report, "dynamic-disk", "/data"));
@@ -127,13 +123,13 @@ static void test_dynamic_disks(void)
     assert_targets(report->freezable_targets, "/data /");
 
     allow->allow_dynamic = TRUE;
-    allowed = evaluate("md-raid1", allow, "running");
+    g_autoptr(EligibilityReport) allowed = evaluate("md-raid1", allow, "running");
     g_assert_cmpint(allowed->method, ==, SNAPSHOT_METHOD_CHILD_SNAPSHOT);
     assert_verdict(allowed, "/data", MOUNT_CLASS_DYNAMIC, MOUNT_VERDICT_FREEZE);
     assert_targets(allowed->targets, "/data /");
 
     allow->strict = TRUE; /* strict wins over allow_dynamic */
-    strict = evaluate("md-raid1", allow, "running");
+    g_autoptr(EligibilityReport) strict = evaluate("md-raid1", allow, "running");
     g_assert_nonnull(eligibility_report_find_reason(strict, "dynamic-disk", "/data"));
 
     g_clear_pointer(&report, eligibility_report_free);
@@ -149,8 +145,6 @@ static void test_unsupported_filesystem_and_exclusion(void)
 {
     g_autoptr(EligibilityPolicy) policy = eligibility_policy_new();
     g_autoptr(EligibilityReport) report = evaluate_default("vfat-efi");
-    g_autoptr(EligibilityReport) excluded = NULL;
-    const MountReport *efi;
 
     g_assert_cmpint(report->method, ==, SNAPSHOT_METHOD_SAVED_STATE);
     g_assert_nonnull(
@@ -160,9 +154,9 @@ static void test_unsupported_filesystem_and_exclusion(void)
     assert_targets(report->freezable_targets, "/");
 
     g_assert_true(eligibility_policy_add_exclude(policy, "/boot/efi/", NULL));
-    excluded = evaluate("vfat-efi", policy, "running");
+    g_autoptr(EligibilityReport) excluded = evaluate("vfat-efi", policy, "running");
     g_assert_cmpint(excluded->method, ==, SNAPSHOT_METHOD_CHILD_SNAPSHOT);
-    efi = must_find(excluded, "/boot/efi");
+    const MountReport *efi = must_find(excluded, "/boot/efi");
     g_assert_cmpint(efi->klass, ==, MOUNT_CLASS_EXCLUDED);
     g_assert_cmpint(efi->detected_class, ==, MOUNT_CLASS_UNSUPPORTED_FILESYSTEM);
     g_assert_cmpint(efi->verdict, ==, MOUNT_VERDICT_SKIP);
@@ -445,7 +439,7 @@ static void test_this_machine(void)
     g_test_message("\n%s", table->str);
     root = eligibility_report_find_mount(report, "/");
     if (!root) {
-        g_test_skip("no / in this mount namespace");
+        quiesce_test_skip("no / in this mount namespace");
         return;
     }
     g_assert_nonnull(root->reason);
@@ -455,29 +449,25 @@ static void test_this_machine(void)
                                           : "nothing (not probed or not readable)");
 }
 
-int main(int argc, char **argv)
-{
-    g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/eligibility/basic", test_basic_disk_allows_child_snapshot);
-    g_test_add_func("/eligibility/volume-managed-and-strict",
-                    test_volume_managed_default_and_strict);
-    g_test_add_func("/eligibility/dynamic", test_dynamic_disks);
-    g_test_add_func("/eligibility/unsupported-and-exclusion",
-                    test_unsupported_filesystem_and_exclusion);
-    g_test_add_func("/eligibility/exclude-by-alias", test_exclude_by_alias);
-    g_test_add_func("/eligibility/not-host-visible", test_not_host_visible_is_reported_not_frozen);
-    g_test_add_func("/eligibility/read-only-and-pseudo", test_read_only_and_pseudo_are_skipped);
-    g_test_add_func("/eligibility/order/loop-in-loop", test_freeze_order_loop_in_loop);
-    g_test_add_func("/eligibility/order/loop-elsewhere", test_freeze_order_loop_elsewhere);
-    g_test_add_func("/eligibility/order/nested-and-aliases", test_freeze_order_nested_and_aliases);
-    g_test_add_func("/eligibility/order/cycle", test_freeze_order_cycle);
-    g_test_add_func("/eligibility/confinement", test_confinement);
-    g_test_add_func("/eligibility/policy-paths", test_policy_rejects_relative_paths);
-    g_test_add_func("/eligibility/running-state", test_running_state);
-    g_test_add_func("/eligibility/copy-targets", test_copy_targets);
-    g_test_add_func("/eligibility/table", test_table);
-    g_test_add_func("/eligibility/table-aliases-and-confinement",
-                    test_table_aliases_and_confinement);
-    g_test_add_func("/eligibility/this-machine", test_this_machine);
-    return g_test_run();
-}
+static const QuiesceTestFunc tests[] = {
+    { "/eligibility/basic", test_basic_disk_allows_child_snapshot },
+    { "/eligibility/volume-managed-and-strict", test_volume_managed_default_and_strict },
+    { "/eligibility/dynamic", test_dynamic_disks },
+    { "/eligibility/unsupported-and-exclusion", test_unsupported_filesystem_and_exclusion },
+    { "/eligibility/exclude-by-alias", test_exclude_by_alias },
+    { "/eligibility/not-host-visible", test_not_host_visible_is_reported_not_frozen },
+    { "/eligibility/read-only-and-pseudo", test_read_only_and_pseudo_are_skipped },
+    { "/eligibility/order/loop-in-loop", test_freeze_order_loop_in_loop },
+    { "/eligibility/order/loop-elsewhere", test_freeze_order_loop_elsewhere },
+    { "/eligibility/order/nested-and-aliases", test_freeze_order_nested_and_aliases },
+    { "/eligibility/order/cycle", test_freeze_order_cycle },
+    { "/eligibility/confinement", test_confinement },
+    { "/eligibility/policy-paths", test_policy_rejects_relative_paths },
+    { "/eligibility/running-state", test_running_state },
+    { "/eligibility/copy-targets", test_copy_targets },
+    { "/eligibility/table", test_table },
+    { "/eligibility/table-aliases-and-confinement", test_table_aliases_and_confinement },
+    { "/eligibility/this-machine", test_this_machine },
+};
+
+QUIESCE_TEST_MAIN(tests)

@@ -144,13 +144,31 @@ static void test_stream_brief_transcripts(void)
     CHECK_STREAM("}", "E:JSON parse error, expecting value\n");
 }
 
+/* A guest-ping "id" and the part of what the stream emits for it that
+ * depends on the id. */
+typedef struct {
+    const char *id;
+    const char *emitted;
+} PingCase;
+
+/* Each case's id fed as the "id" of a guest-ping must emit prefix,
+ * the case's text, suffix. */
+static void check_ping_ids(const PingCase *cases, size_t n, const char *prefix,
+                           const char *suffix)
+{
+    for (size_t i = 0; i < n; i++) {
+        char input[128], expected[128];
+
+        snprintf(input, sizeof(input), PING "%s}", cases[i].id);
+        snprintf(expected, sizeof(expected), "%s%s%s", prefix, cases[i].emitted, suffix);
+        CHECK_STREAM(input, expected);
+    }
+}
+
 static void test_stream_numbers(void)
 {
-    static const struct {
-        const char *id;
-        const char *wire;
-    } cases[] = {
-        /* All echoed by qemu-ga 7.2 as the "id" of guest-ping. */
+    /* All echoed by qemu-ga 7.2 as the "id" of guest-ping. */
+    static const PingCase cases[] = {
         { "-1e400", "-inf" },
         { "-0.0", "-0" },
         { "9223372036854775807", "9223372036854775807" },
@@ -167,13 +185,7 @@ static void test_stream_numbers(void)
         { "2.5E+2", "250" },
     };
 
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        char input[128], expected[128];
-
-        snprintf(input, sizeof(input), PING "%s}", cases[i].id);
-        snprintf(expected, sizeof(expected), "V:" PING_WIRE "%s}\n", cases[i].wire);
-        CHECK_STREAM(input, expected);
-    }
+    check_ping_ids(cases, CHECK_N_ELEMENTS(cases), "V:" PING_WIRE, "}\n");
 }
 
 static void test_stream_number_types(void)
@@ -204,10 +216,7 @@ static void test_stream_number_types(void)
 static void test_stream_string_errors(void)
 {
     /* Each is the "id" of guest-ping; qemu-ga's desc after "JSON parse error, ". */
-    static const struct {
-        const char *id;
-        const char *desc;
-    } cases[] = {
+    static const PingCase cases[] = {
         { "\"\\u12\"", "\\u12\" is not a valid Unicode character" },
         { "\"\\u\"", "\\u\" is not a valid Unicode character" },
         { "\"\\uZZZZ\"", "\\uZZZZ is not a valid Unicode character" },
@@ -226,13 +235,7 @@ static void test_stream_string_errors(void)
         { "\"\xf4\x90\x80\x80\"", "invalid UTF-8 sequence in string" },
     };
 
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        char input[128], expected[128];
-
-        snprintf(input, sizeof(input), PING "%s}", cases[i].id);
-        snprintf(expected, sizeof(expected), "E:JSON parse error, %s\n", cases[i].desc);
-        CHECK_STREAM(input, expected);
-    }
+    check_ping_ids(cases, CHECK_N_ELEMENTS(cases), "E:JSON parse error, ", "\n");
 }
 
 static void test_stream_strings(void)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/memlog.h"
+#include "tests/support/test-run.h"
 
 typedef struct {
     GPtrArray *messages; /* char* */
@@ -166,13 +167,12 @@ static void test_flush_to_glib(void)
                               "CRITICAL*[logged while frozen at *] writer db failed*");
 }
 
-int main(int argc, char **argv)
-{
-    g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/memlog/order-and-levels", test_order_and_levels);
-    g_test_add_func("/memlog/cap-drops-oldest", test_cap_drops_oldest);
-    g_test_add_func("/memlog/long-line-truncated", test_long_line_truncated);
-    g_test_add_func("/memlog/flush-func-may-append", test_flush_func_may_append);
-    g_test_add_func("/memlog/flush-to-glib", test_flush_to_glib);
-    return g_test_run();
-}
+static const QuiesceTestFunc tests[] = {
+    { "/memlog/order-and-levels", test_order_and_levels },
+    { "/memlog/cap-drops-oldest", test_cap_drops_oldest },
+    { "/memlog/long-line-truncated", test_long_line_truncated },
+    { "/memlog/flush-func-may-append", test_flush_func_may_append },
+    { "/memlog/flush-to-glib", test_flush_to_glib },
+};
+
+QUIESCE_TEST_MAIN(tests)

@@ -8,6 +8,7 @@
 
 #include "common/quiesce-error.h"
 #include "tests/support/inventory-fixture.h"
+#include "tests/support/test-run.h"
 
 #include <sys/sysmacros.h>
 
@@ -201,19 +202,18 @@ static void test_mount_order_and_pseudo(void)
     g_assert_cmpuint(inventory->entries->len, ==, inventory->mounts->len);
 }
 
-int main(int argc, char **argv)
-{
-    g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/mountinfo/parse-fields", test_parse_fields);
-    g_test_add_func("/mountinfo/parse-rejects-malformed", test_parse_rejects_malformed);
-    g_test_add_func("/mountinfo/unescape-and-paths", test_unescape_and_paths);
-    g_test_add_func("/mountinfo/read-missing-file", test_read_missing_file);
-    g_test_add_func("/mountinfo/bind-mounts", test_bind_mounts_are_one_filesystem);
-    g_test_add_func("/mountinfo/btrfs-subvolumes", test_btrfs_subvolumes_are_one_filesystem);
-    g_test_add_func("/mountinfo/covered-mounts", test_covered_mounts);
-    g_test_add_func("/mountinfo/read-only", test_read_only);
-    g_test_add_func("/mountinfo/loop-holders", test_loop_holders);
-    g_test_add_func("/mountinfo/loop-deleted-backing-file", test_loop_deleted_backing_file);
-    g_test_add_func("/mountinfo/order-and-pseudo", test_mount_order_and_pseudo);
-    return g_test_run();
-}
+static const QuiesceTestFunc tests[] = {
+    { "/mountinfo/parse-fields", test_parse_fields },
+    { "/mountinfo/parse-rejects-malformed", test_parse_rejects_malformed },
+    { "/mountinfo/unescape-and-paths", test_unescape_and_paths },
+    { "/mountinfo/read-missing-file", test_read_missing_file },
+    { "/mountinfo/bind-mounts", test_bind_mounts_are_one_filesystem },
+    { "/mountinfo/btrfs-subvolumes", test_btrfs_subvolumes_are_one_filesystem },
+    { "/mountinfo/covered-mounts", test_covered_mounts },
+    { "/mountinfo/read-only", test_read_only },
+    { "/mountinfo/loop-holders", test_loop_holders },
+    { "/mountinfo/loop-deleted-backing-file", test_loop_deleted_backing_file },
+    { "/mountinfo/order-and-pseudo", test_mount_order_and_pseudo },
+};
+
+QUIESCE_TEST_MAIN(tests)

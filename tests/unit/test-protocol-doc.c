@@ -6,6 +6,8 @@
  */
 #include <glib.h>
 
+#include "tests/support/test-run.h"
+
 static const char *const scanned_dirs[] = { "agent", "fsfreeze", NULL };
 
 /* Adds the codes #defined in the .c and .h files under dir (recursively). */
@@ -62,10 +64,8 @@ static void test_every_reason_code_documented(void)
     g_assert_cmpstr(missing->str, ==, "");
 }
 
-int main(int argc, char **argv)
-{
-    g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/protocol-doc/every-reason-code-documented",
-                    test_every_reason_code_documented);
-    return g_test_run();
-}
+static const QuiesceTestFunc tests[] = {
+    { "/protocol-doc/every-reason-code-documented", test_every_reason_code_documented },
+};
+
+QUIESCE_TEST_MAIN(tests)
