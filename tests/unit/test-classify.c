@@ -10,98 +10,69 @@
 
 #include <string.h>
 
-typedef struct {
-    const char *fixture;
-    const char *mountpoint;
-    MountClass klass;
-    const char *reason_part; /* must appear in the reason */
-} ClassCase;
-
-static const ClassCase class_cases[] = {
-    { "virtio-blk", "/", MOUNT_CLASS_BASIC, "partition vda1 of virtio-blk disk vda" },
-    { "lvm", "/srv", MOUNT_CLASS_VOLUME_MANAGED, "LVM volume dm-0 on disk vda" },
-    { "lvm", "/var", MOUNT_CLASS_DYNAMIC, "LVM spans 2 disks (vdb, vdc)" },
-    { "md-raid1", "/data", MOUNT_CLASS_DYNAMIC, "MD RAID md0 (raid1) over vdb, vdc" },
-    { "dm-crypt", "/secure", MOUNT_CLASS_VOLUME_MANAGED, "dm-crypt volume dm-0 on disk vda" },
-    { "lvm-on-crypt", "/", MOUNT_CLASS_VOLUME_MANAGED, "LVM and dm-crypt volume dm-1" },
-    { "lvm-on-crypt", "/home", MOUNT_CLASS_VOLUME_MANAGED, "on disk vda" },
-    { "lvm-on-crypt", "/boot", MOUNT_CLASS_BASIC, "partition vda1" },
-    { "iscsi", "/mnt/iscsi", MOUNT_CLASS_NOT_HOST_VISIBLE, "iSCSI disk sda" },
-    { "nfs", "/home", MOUNT_CLASS_NOT_HOST_VISIBLE, "nfs4 is a network filesystem (fileserver:/export/home)" },
-    { "cifs", "/mnt/share", MOUNT_CLASS_NOT_HOST_VISIBLE, "(//fs01/share)" },
-    { "fuse-sshfs", "/mnt/remote", MOUNT_CLASS_NOT_HOST_VISIBLE,
-      "fuse.sshfs is a FUSE filesystem served by a user-space process" },
-    { "fuse-sshfs", "/sys/fs/fuse/connections", MOUNT_CLASS_PSEUDO, "fusectl" },
-    { "vfat-efi", "/boot/efi", MOUNT_CLASS_UNSUPPORTED_FILESYSTEM,
-      "vfat does not support freezing; exclude /boot/efi" },
-    { "vfat-efi", "/", MOUNT_CLASS_BASIC, "partition vda2" },
-    { "pseudo", "/proc", MOUNT_CLASS_PSEUDO, "proc keeps no data on a disk" },
-    { "pseudo", "/sys/fs/cgroup", MOUNT_CLASS_PSEUDO, "cgroup2" },
-    { "pseudo", "/run/user/1000", MOUNT_CLASS_PSEUDO, "tmpfs" },
-    { "pseudo", "/tmp", MOUNT_CLASS_PSEUDO, "tmpfs" },
-    { "pseudo", "/proc/sys/fs/binfmt_misc", MOUNT_CLASS_PSEUDO, "autofs" },
-    { "pseudo", "/var/lib/docker/overlay2/3f9c/merged", MOUNT_CLASS_PSEUDO,
-      "overlay is stacked on other mounts" },
-    { "read-only", "/srv/reference", MOUNT_CLASS_READ_ONLY, "read-only" },
-    { "read-only", "/media/cdrom", MOUNT_CLASS_READ_ONLY, "read-only" },
-    { "read-only", "/", MOUNT_CLASS_BASIC, "vda1" },
-    { "loop-in-loop", "/data", MOUNT_CLASS_BASIC, "partition vdb1" },
-    { "loop-in-loop", "/data/img", MOUNT_CLASS_LOOP_BACKED,
-      "loop0 with image /data/outer.img on /data" },
-    { "loop-in-loop", "/data/img/inner", MOUNT_CLASS_LOOP_BACKED,
-      "loop1 with image /data/img/inner.img on /data/img" },
-    { "loop-elsewhere", "/vm", MOUNT_CLASS_LOOP_BACKED, "on /srv/images" },
-    { "loop-elsewhere", "/mnt/scratch", MOUNT_CLASS_NOT_HOST_VISIBLE,
-      "the image /tmp/scratch.img of loop1 is kept on /tmp (tmpfs)" },
-    { "loop-elsewhere", "/mnt/orphan", MOUNT_CLASS_LOOP_BACKED, "/srv/images/old.img" },
-    { "bind-mounts", "/data", MOUNT_CLASS_BASIC, "partition vdb1" },
-    { "overmount", "/hidden", MOUNT_CLASS_UNSUPPORTED_FILESYSTEM, "covered by another mount" },
-    { "overmount", "/mnt/data", MOUNT_CLASS_BASIC, "vdb1" },
-    { "btrfs-subvolumes", "/", MOUNT_CLASS_BASIC, "partition vda2 of virtio-blk disk vda" },
-    { "btrfs-raid1", "/pool", MOUNT_CLASS_DYNAMIC, "btrfs spans 2 disks (vdb, vdc)" },
-    { "usb", "/media/usb", MOUNT_CLASS_NOT_HOST_VISIBLE, "USB disk sdb" },
-    { "nvme", "/", MOUNT_CLASS_BASIC, "partition nvme0n1p2 of NVMe disk nvme0n1" },
-    { "controllers", "/mnt/virtio-scsi", MOUNT_CLASS_BASIC, "whole virtio-scsi disk sda" },
-    { "controllers", "/mnt/sata", MOUNT_CLASS_BASIC, "whole SATA disk sdb" },
-    { "controllers", "/mnt/ide", MOUNT_CLASS_BASIC, "whole IDE disk sdc" },
-    { "controllers", "/mnt/hyperv", MOUNT_CLASS_BASIC, "whole Hyper-V SCSI disk sde" },
-    { "controllers", "/mnt/xen", MOUNT_CLASS_BASIC, "whole Xen disk xvda" },
-    { "controllers", "/mnt/nbd", MOUNT_CLASS_NOT_HOST_VISIBLE, "nbd0, a virtual block device" },
-    { "controllers", "/mnt/nvme-tcp", MOUNT_CLASS_NOT_HOST_VISIBLE,
-      "on NVMe over Fabrics (tcp) disk nvme1n1" },
-};
-
-static void test_fixture_classes(void)
+/* The expectations live beside the fixtures, one line per mount, so a new
+ * fixture (recorded or synthesized) brings its own: tests/fixtures/
+ * expected-classes, "fixture TAB mountpoint TAB class TAB reason part". */
+static void check_expected_line(const char *line, guint lineno)
 {
-    for (gsize i = 0; i < G_N_ELEMENTS(class_cases); i++) {
-        const ClassCase *c = &class_cases[i];
-        g_autoptr(Inventory) inventory = inventory_fixture_load(c->fixture);
-        const InventoryMount *mount = inventory_find_mount(inventory, c->mountpoint);
-        g_autofree char *reason = NULL;
-        MountClass klass;
+    g_auto(GStrv) field = g_strsplit(line, "\t", 4);
+    g_autoptr(Inventory) inventory = NULL;
+    const InventoryMount *mount;
+    g_autofree char *reason = NULL;
+    const char *klass;
 
-        g_test_message("%s %s", c->fixture, c->mountpoint);
-        g_assert_nonnull(mount);
-        klass = mount_class_compute(mount, &reason);
-        if (klass != c->klass || !strstr(reason, c->reason_part)) {
-            g_error("%s %s: got %s (%s), expected %s (…%s…)", c->fixture, c->mountpoint,
-                    mount_class_to_string(klass), reason, mount_class_to_string(c->klass),
-                    c->reason_part);
-        }
+    if (g_strv_length(field) != 4) {
+        g_error("expected-classes:%u: want 4 tab-separated fields: %s", lineno, line);
+    }
+    inventory = inventory_fixture_load(field[0]);
+    mount = inventory_fixture_find(inventory, field[1]);
+    klass = mount_class_to_string(mount_class_compute(mount, &reason));
+    g_test_message("%s %s", field[0], field[1]);
+    if (!g_str_equal(klass, field[2]) || !strstr(reason, field[3])) {
+        g_error("expected-classes:%u: %s %s: got %s (%s), expected %s (…%s…)", lineno,
+                field[0], field[1], klass, reason, field[2], field[3]);
     }
 }
 
-/* Every mount of every fixture gets a class and a non-empty reason. */
+static void test_fixture_classes(void)
+{
+    g_autofree char *path =
+        g_build_filename(g_getenv("QUIESCE_FIXTURES"), "expected-classes", NULL);
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+    g_autoptr(GError) error = NULL;
+    guint checked = 0;
+
+    g_assert_true(g_file_get_contents(path, &text, NULL, &error));
+    lines = g_strsplit(text, "\n", -1);
+    for (guint i = 0; lines[i]; i++) {
+        if (lines[i][0] == '\0' || lines[i][0] == '#') {
+            continue;
+        }
+        check_expected_line(lines[i], i + 1);
+        checked++;
+    }
+    g_assert_cmpuint(checked, >=, 44); /* the file was not cut short */
+}
+
+/* Every mount of every fixture (each directory with a mountinfo) gets a
+ * class and a non-empty reason. */
 static void test_every_mount_classified(void)
 {
-    const char *fixtures[] = { "virtio-blk", "lvm", "md-raid1", "dm-crypt", "lvm-on-crypt",
-                               "iscsi", "nfs", "cifs", "fuse-sshfs", "vfat-efi", "pseudo",
-                               "read-only", "loop-in-loop", "loop-elsewhere", "loop-cycle",
-                               "bind-mounts", "overmount", "btrfs-subvolumes", "btrfs-raid1",
-                               "usb", "nvme", "controllers" };
+    const char *root = g_getenv("QUIESCE_FIXTURES");
+    g_autoptr(GDir) dir = g_dir_open(root, 0, NULL);
+    const char *name;
+    guint fixtures = 0;
 
-    for (gsize f = 0; f < G_N_ELEMENTS(fixtures); f++) {
-        g_autoptr(Inventory) inventory = inventory_fixture_load(fixtures[f]);
+    g_assert_nonnull(dir);
+    while ((name = g_dir_read_name(dir))) {
+        g_autofree char *mountinfo = g_build_filename(root, name, "mountinfo", NULL);
+        g_autoptr(Inventory) inventory = NULL;
+
+        if (!g_file_test(mountinfo, G_FILE_TEST_IS_REGULAR)) {
+            continue;
+        }
+        inventory = inventory_fixture_load(name);
         for (guint i = 0; i < inventory->mounts->len; i++) {
             g_autofree char *reason = NULL;
             MountClass klass = mount_class_compute(inventory->mounts->pdata[i], &reason);
@@ -109,7 +80,9 @@ static void test_every_mount_classified(void)
             g_assert_nonnull(reason);
             g_assert_cmpuint(strlen(reason), >, 5);
         }
+        fixtures++;
     }
+    g_assert_cmpuint(fixtures, >=, 22);
 }
 
 static void test_class_names(void)
