@@ -1,5 +1,5 @@
 /*
- * inventory-fixture.c — loads a recorded fixture with the same probe the
+ * inventory-fixture.c — loads a synthesized fixture with the same probe the
  * daemon runs, rooted at the fixture instead of "/".
  */
 #include "tests/support/inventory-fixture.h"

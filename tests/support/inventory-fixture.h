@@ -1,5 +1,5 @@
 /*
- * inventory-fixture.h — the inventory of one recorded machine under
+ * inventory-fixture.h — the inventory of one synthesized machine under
  * tests/fixtures/<name>/ (mountinfo and a sysfs tree), as the unit tests of
  * fsfreeze/ read them. $QUIESCE_FIXTURES names the fixtures dir (ctest sets
  * it).

@@ -1,6 +1,6 @@
 /*
  * test-device-stack.c — block device stacks and disk addresses resolved from
- * the recorded sysfs trees: partitions, LVM, dm-crypt, MD RAID, loop,
+ * the synthesized sysfs trees: partitions, LVM, dm-crypt, MD RAID, loop,
  * multi-device btrfs, and disks on every bus we tell apart (what qemu-ga's
  * guest-get-fsinfo reports: bus type, PCI controller, bus/target/unit,
  * serial, device node).

@@ -1,7 +1,7 @@
 /*
  * test-eligibility.c — verdicts, snapshot method and reason codes, freeze
  * order, strict mode, dynamic disks, exclusions, confinement, running state
- * and the --check table, on the recorded fixtures; plus one read-only probe
+ * and the --check table, on the synthesized fixtures; plus one read-only probe
  * of the machine the tests run on (nothing is ever frozen here).
  */
 #include "fsfreeze/eligibility.h"
