@@ -83,7 +83,7 @@ Agent *agent_new(const AgentConfig *config, EngineConfig *engine_config, Writers
     };
     agent->dispatcher = dispatcher_new(&agent->commands, commands_is_frozen);
     agent->commands.dispatcher = agent->dispatcher;
-    commands_register(agent->dispatcher);
+    commands_register(agent->dispatcher, &agent->commands);
     agent_apply_rpc_lists(agent);
     agent->channels = g_ptr_array_new_with_free_func((GDestroyNotify)channel_free);
     agent->loop = g_main_loop_new(NULL, FALSE);
@@ -222,6 +222,7 @@ void agent_free(Agent *agent)
         return;
     }
     g_clear_pointer(&agent->channels, g_ptr_array_unref);
+    commands_context_clear(&agent->commands);
     dispatcher_free(agent->dispatcher);
     engine_free(agent->engine);
     g_main_loop_unref(agent->loop);

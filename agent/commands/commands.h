@@ -2,9 +2,12 @@
  * commands.h — the QGA command families and what they see of the agent.
  *
  * Every handler has the one CommandHandler signature; its context is a
- * CommandContext, never the Agent. A family is one file with one table;
- * adding one means a file here, a row in commands.c's list and a line in
- * agent/CMakeLists.txt — nothing in agent.c.
+ * CommandContext, never the Agent. A family is one file with one table (and,
+ * if it keeps state between requests — open files, running children — a
+ * state the agent creates and frees through the family's row); adding one
+ * means a file here, a row in commands.c's list and a line in
+ * agent/CMakeLists.txt — nothing in agent.c. commands.c registers rows in
+ * qemu-ga's order, whatever family they are in.
  */
 #ifndef QUIESCE_AGENT_COMMANDS_H
 #define QUIESCE_AGENT_COMMANDS_H
@@ -25,16 +28,26 @@ typedef struct {
      * engine's host-lost grace (engine_host_lost()). */
     void (*bind_session)(gpointer owner, const char *session_id);
     gpointer owner;
+    GHashTable *states; /* owned: family table -> its state (commands.c) */
 } CommandContext;
 
 typedef struct {
     const CommandSpec *specs;
     const gsize *count;
+    /* Both NULL for a family without state. state_new may keep context
+     * (it outlives the state). */
+    gpointer (*state_new)(const CommandContext *context);
+    void (*state_free)(gpointer state);
 } CommandFamily;
 
-/* Adds every family's table to dispatcher, in the order qemu-ga registers
- * the commands both have (guest-info lists them in reverse). */
-void commands_register(Dispatcher *dispatcher);
+/* Adds every family's rows to dispatcher, in the order qemu-ga registers
+ * the commands both have (guest-info lists them in reverse), and creates
+ * the families' states in context. */
+void commands_register(Dispatcher *dispatcher, CommandContext *context);
+/* The state of the family whose table is family_specs (transfer none). */
+gpointer commands_get_state(const CommandContext *context, const CommandSpec *family_specs);
+/* Frees the families' states (the agent does, before the engine). */
+void commands_context_clear(CommandContext *context);
 
 /* The dispatcher's frozen gate over a CommandContext. */
 bool commands_is_frozen(void *context);
