@@ -1,0 +1,104 @@
+/*
+ * test-writer-linger.c — scripts whose background children keep the output
+ * pipe: a silent child (the held-output path with nothing in it, which
+ * must not hand NULL to memrchr: UBSan aborts on that), and a child that
+ * writes without end, which must cost the agent almost no CPU
+ * (docs/design.md §6: the pipe is throttled, the child blocks, it is not
+ * killed). Nothing is frozen.
+ */
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "agent/writers/writer-linger.h"
+#include "tests/writers/writers-fixture.h"
+
+static const WriterContext no_context = { NULL, NULL };
+
+static void setup_no_socket(Fixture *fixture, gconstpointer data)
+{
+    fixture_setup(fixture, data);
+    g_clear_pointer(&fixture->config.socket_path, g_free);
+}
+
+/* The issue's script: freeze leaves a background child holding the pipe
+ * without writing; freeze and thaw, then the held log. */
+static void test_silent_background_child(Fixture *fixture, gconstpointer data)
+{
+    g_autofree char *pid_file = g_build_filename(fixture->dir, "bg.pid", NULL);
+    g_autofree char *body = g_strdup_printf(
+        "if [ \"$1\" = freeze ]; then (sleep 30 & echo $! > '%s'); fi; exit 0", pid_file);
+    g_free(fixture_write_script(fixture, fixture->script_dir, "10-silent", body, 0));
+    fixture_start(fixture);
+
+    g_autoptr(GError) error = NULL;
+    g_assert_true(writers_freeze(fixture->writers, &no_context, NULL, &error));
+    g_assert_no_error(error);
+    for (int i = 0; i < 5; i++) {
+        g_main_context_iteration(NULL, FALSE);
+    }
+    g_assert_true(writers_thaw(fixture->writers, &no_context, NULL, &error));
+    g_assert_no_error(error);
+    g_autofree char *held = fixture_flush_log(fixture);
+    g_assert_nonnull(strstr(held, "10-silent"));
+    kill(read_pid_file(pid_file), SIGKILL);
+}
+
+static double cpu_seconds(void)
+{
+    struct rusage usage;
+
+    g_assert_cmpint(getrusage(RUSAGE_SELF, &usage), ==, 0);
+    return (double)usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 +
+           (double)usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
+}
+
+static gboolean never(gpointer data)
+{
+    return FALSE;
+}
+
+/* A background child running `yes`: the agent (this process, running the
+ * main loop) must stay nearly idle, the child must stay alive (blocked,
+ * not killed by SIGPIPE), and the held log must stay bounded. */
+static void test_endless_background_child(Fixture *fixture, gconstpointer data)
+{
+    g_autofree char *pid_file = g_build_filename(fixture->dir, "yes.pid", NULL);
+    g_autofree char *body = g_strdup_printf(
+        "if [ \"$1\" = freeze ]; then yes & echo $! > '%s'; fi; exit 0", pid_file);
+    g_free(fixture_write_script(fixture, fixture->script_dir, "10-yes", body, 0));
+    fixture_start(fixture);
+
+    g_autoptr(GError) error = NULL;
+    g_assert_true(writers_freeze(fixture->writers, &no_context, NULL, &error));
+    g_assert_no_error(error);
+    pid_t child = read_pid_file(pid_file);
+    g_assert_true(writers_thaw(fixture->writers, &no_context, NULL, &error));
+    g_assert_no_error(error);
+
+    double before = cpu_seconds();
+    gint64 start = g_get_monotonic_time();
+    fixture_iterate_until(never, NULL, 3000);
+    double used = cpu_seconds() - before;
+    double elapsed = (g_get_monotonic_time() - start) / 1e6;
+    g_test_message("agent CPU while the child writes: %.3f s over %.2f s (%.1f %%)", used,
+                   elapsed, 100 * used / elapsed);
+    g_assert_cmpfloat(used / elapsed, <, 0.10);
+    g_assert_true(pid_is_running(child)); /* blocked, not killed */
+
+    g_autofree char *held = fixture_flush_log(fixture);
+    g_assert_cmpuint(strlen(held), <, 1024 * 1024);
+    kill(child, SIGKILL);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+#define ADD(path, func) g_test_add(path, Fixture, NULL, setup_no_socket, func, fixture_teardown)
+    ADD("/writers/linger/silent-background-child", test_silent_background_child);
+    ADD("/writers/linger/endless-background-child", test_endless_background_child);
+#undef ADD
+    return g_test_run();
+}
