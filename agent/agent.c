@@ -22,6 +22,7 @@ struct Agent {
                               * dispatched, or NULL (borrowed) */
     Channel *session_host;   /* the channel that prepared session_id */
     char *session_id;        /* owned; the session bound to it, or NULL */
+    guint flush_idle;        /* writes the writers' held log soon */
 };
 
 static void agent_bind_session(gpointer owner, const char *session_id);
@@ -56,6 +57,27 @@ static void agent_apply_rpc_lists(Agent *agent)
     }
 }
 
+static gboolean agent_flush_idle(gpointer user_data)
+{
+    Agent *agent = user_data;
+
+    agent->flush_idle = 0;
+    engine_flush_logs(agent->engine); /* a no-op while frozen; the thaw flushes */
+    return G_SOURCE_REMOVE;
+}
+
+/* A writer's line arrived in the held log outside any request (a socket
+ * writer registered or was refused): write it out without waiting for the
+ * next reply, which may never come before SIGTERM. */
+static void agent_writers_logged(gpointer user_data)
+{
+    Agent *agent = user_data;
+
+    if (!agent->flush_idle) {
+        agent->flush_idle = g_idle_add(agent_flush_idle, agent);
+    }
+}
+
 Agent *agent_new(const AgentConfig *config, EngineConfig *engine_config, Writers *writers,
                  AgentLog *log)
 {
@@ -68,6 +90,9 @@ Agent *agent_new(const AgentConfig *config, EngineConfig *engine_config, Writers
     agent->config.max_request_bytes = config->max_request_bytes;
     agent->config.max_depth = config->max_depth;
     agent->log = log;
+    if (writers) {
+        writers_set_log_notify(writers, agent_writers_logged, agent);
+    }
     agent->engine =
         engine_new(engine_config, writers, agent_frozen_changed, agent, &recovery_error);
     if (recovery_error) {
@@ -224,6 +249,7 @@ void agent_free(Agent *agent)
     g_clear_pointer(&agent->channels, g_ptr_array_unref);
     dispatcher_free(agent->dispatcher);
     engine_free(agent->engine);
+    g_clear_handle_id(&agent->flush_idle, g_source_remove);
     g_main_loop_unref(agent->loop);
     agent_config_clear(&agent->config);
     g_free(agent->session_id);
