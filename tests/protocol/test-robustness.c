@@ -101,6 +101,18 @@ static AgentProcess *start_agent(const char *config, const char *stderr_path)
     return agent;
 }
 
+/* guest-snapshot-status on a fresh connection, after seconds. (transfer full) */
+static char *status_after(const char *sock, guint seconds)
+{
+    char *status;
+
+    g_usleep(seconds * G_USEC_PER_SEC);
+    status = ask(sock, "{\"execute\":\"guest-snapshot-status\"}", 2000);
+    g_assert_nonnull(status);
+    g_test_message("status: %s", status);
+    return status;
+}
+
 static void stop_agent(AgentProcess *agent)
 {
     g_autoptr(GError) error = NULL;
@@ -122,10 +134,7 @@ static void test_prepare_after_hangup(void)
 
     send_all(fd, "{\"execute\":\"guest-ping\"}{\"execute\":\"guest-snapshot-prepare\"}");
     close(fd);
-    g_usleep(3 * G_USEC_PER_SEC);
-    status = ask(sock, "{\"execute\":\"guest-snapshot-status\"}", 2000);
-    g_assert_nonnull(status);
-    g_test_message("status: %s", status);
+    status = status_after(sock, 3);
     g_assert_nonnull(strstr(status, "\"state\": \"idle\""));
     g_assert_nonnull(strstr(status, "\"end\": \"host-lost\""));
     stop_agent(agent);
@@ -180,13 +189,10 @@ static void test_session_bound_to_connection(void)
     second = ask(sock, "{\"execute\":\"guest-snapshot-prepare\"}", 5000);
     g_assert_nonnull(second);
     g_assert_null(strstr(second, "\"method\": \"child-snapshot\""));
-    g_usleep(2 * G_USEC_PER_SEC);
-    status = ask(sock, "{\"execute\":\"guest-snapshot-status\"}", 2000);
+    status = status_after(sock, 2);
     g_assert_nonnull(strstr(status, "\"state\": \"active\""));
     close(host);
-    g_usleep(3 * G_USEC_PER_SEC);
-    lost = ask(sock, "{\"execute\":\"guest-snapshot-status\"}", 2000);
-    g_test_message("status: %s", lost);
+    lost = status_after(sock, 3);
     g_assert_nonnull(strstr(lost, "\"end\": \"host-lost\""));
     stop_agent(agent);
 }

@@ -23,27 +23,38 @@ static void setup_no_socket(Fixture *fixture, gconstpointer data)
     g_clear_pointer(&fixture->config.socket_path, g_free);
 }
 
-/* The issue's script: freeze leaves a background child holding the pipe
- * without writing; freeze and thaw, then the held log. */
-static void test_silent_background_child(Fixture *fixture, gconstpointer data)
+/* A script @name whose freeze leaves @command running in the background
+ * on its output pipe; freezes and thaws, and returns that child's pid. */
+static pid_t run_background_child(Fixture *fixture, const char *name, const char *command)
 {
     g_autofree char *pid_file = g_build_filename(fixture->dir, "bg.pid", NULL);
     g_autofree char *body = g_strdup_printf(
-        "if [ \"$1\" = freeze ]; then (sleep 30 & echo $! > '%s'); fi; exit 0", pid_file);
-    g_free(fixture_write_script(fixture, fixture->script_dir, "10-silent", body, 0));
-    fixture_start(fixture);
-
+        "if [ \"$1\" = freeze ]; then %s & echo $! > '%s'; fi; exit 0", command, pid_file);
     g_autoptr(GError) error = NULL;
+    pid_t child;
+
+    g_free(fixture_write_script(fixture, fixture->script_dir, name, body, 0));
+    fixture_start(fixture);
     g_assert_true(writers_freeze(fixture->writers, &no_context, NULL, &error));
     g_assert_no_error(error);
+    child = read_pid_file(pid_file);
     for (int i = 0; i < 5; i++) {
         g_main_context_iteration(NULL, FALSE);
     }
     g_assert_true(writers_thaw(fixture->writers, &no_context, NULL, &error));
     g_assert_no_error(error);
+    return child;
+}
+
+/* The issue's script: freeze leaves a background child holding the pipe
+ * without writing; freeze and thaw, then the held log. */
+static void test_silent_background_child(Fixture *fixture, gconstpointer data)
+{
+    pid_t child = run_background_child(fixture, "10-silent", "sleep 30");
     g_autofree char *held = fixture_flush_log(fixture);
+
     g_assert_nonnull(strstr(held, "10-silent"));
-    kill(read_pid_file(pid_file), SIGKILL);
+    kill(child, SIGKILL);
 }
 
 static double cpu_seconds(void)
@@ -65,19 +76,7 @@ static gboolean never(gpointer data)
  * not killed by SIGPIPE), and the held log must stay bounded. */
 static void test_endless_background_child(Fixture *fixture, gconstpointer data)
 {
-    g_autofree char *pid_file = g_build_filename(fixture->dir, "yes.pid", NULL);
-    g_autofree char *body = g_strdup_printf(
-        "if [ \"$1\" = freeze ]; then yes & echo $! > '%s'; fi; exit 0", pid_file);
-    g_free(fixture_write_script(fixture, fixture->script_dir, "10-yes", body, 0));
-    fixture_start(fixture);
-
-    g_autoptr(GError) error = NULL;
-    g_assert_true(writers_freeze(fixture->writers, &no_context, NULL, &error));
-    g_assert_no_error(error);
-    pid_t child = read_pid_file(pid_file);
-    g_assert_true(writers_thaw(fixture->writers, &no_context, NULL, &error));
-    g_assert_no_error(error);
-
+    pid_t child = run_background_child(fixture, "10-yes", "yes");
     double before = cpu_seconds();
     gint64 start = g_get_monotonic_time();
     fixture_iterate_until(never, NULL, 3000);
