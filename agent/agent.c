@@ -20,8 +20,13 @@ struct Agent {
     AgentLog *log;           /* borrowed: held in memory while frozen */
     Channel *feeding;        /* the channel whose requests are being
                               * dispatched, or NULL (borrowed) */
+    TransportConn feeding_conn; /* and its connection */
+    gboolean feeding_gone;   /* that connection hung up during the feed */
     Channel *session_host;   /* the channel that prepared session_id */
+    TransportConn session_conn; /* the connection on it that did */
+    gboolean session_lost;   /* that connection is gone; grace running */
     char *session_id;        /* owned; the session bound to it, or NULL */
+    guint flush_idle;        /* writes the writers' held log soon */
 };
 
 static void agent_bind_session(gpointer owner, const char *session_id);
@@ -56,6 +61,27 @@ static void agent_apply_rpc_lists(Agent *agent)
     }
 }
 
+static gboolean agent_flush_idle(gpointer user_data)
+{
+    Agent *agent = user_data;
+
+    agent->flush_idle = 0;
+    engine_flush_logs(agent->engine); /* a no-op while frozen; the thaw flushes */
+    return G_SOURCE_REMOVE;
+}
+
+/* A writer's line arrived in the held log outside any request (a socket
+ * writer registered or was refused): write it out without waiting for the
+ * next reply, which may never come before SIGTERM. */
+static void agent_writers_logged(gpointer user_data)
+{
+    Agent *agent = user_data;
+
+    if (!agent->flush_idle) {
+        agent->flush_idle = g_idle_add(agent_flush_idle, agent);
+    }
+}
+
 Agent *agent_new(const AgentConfig *config, EngineConfig *engine_config, Writers *writers,
                  AgentLog *log)
 {
@@ -68,6 +94,9 @@ Agent *agent_new(const AgentConfig *config, EngineConfig *engine_config, Writers
     agent->config.max_request_bytes = config->max_request_bytes;
     agent->config.max_depth = config->max_depth;
     agent->log = log;
+    if (writers) {
+        writers_set_log_notify(writers, agent_writers_logged, agent);
+    }
     agent->engine =
         engine_new(engine_config, writers, agent_frozen_changed, agent, &recovery_error);
     if (recovery_error) {
@@ -97,8 +126,31 @@ static void agent_replied(gpointer user_data)
     engine_flush_logs(agent->engine);
 }
 
+/* The bound session's host lost: the engine starts the grace. */
+static void agent_session_host_lost(Agent *agent)
+{
+    agent->session_lost = TRUE;
+    engine_host_lost(agent->engine, agent->session_id);
+}
+
+/* A host on the bound session's channel while its own connection is gone:
+ * the host came back (one that connects per command does so on a new
+ * connection), and the session is bound to this one now. Other clients of
+ * the channel do not matter while the preparing connection is there. */
+static void agent_session_host_seen(Agent *agent, Channel *channel, TransportConn conn)
+{
+    if (channel == agent->session_host && agent->session_lost) {
+        agent->session_conn = conn;
+        agent->session_lost = FALSE;
+        engine_host_back(agent->engine, agent->session_id);
+    }
+}
+
 /* CommandContext.bind_session: the active session was prepared by the
- * request being dispatched; bind it to that request's channel. */
+ * request being dispatched; bind it to that request's connection. If that
+ * connection already hung up (it sent its requests and left, or it was
+ * dropped for not reading its replies), it is lost now: the grace runs,
+ * not the whole window. */
 static void agent_bind_session(gpointer owner, const char *session_id)
 {
     Agent *agent = owner;
@@ -106,33 +158,40 @@ static void agent_bind_session(gpointer owner, const char *session_id)
     g_free(agent->session_id);
     agent->session_id = g_strdup(session_id);
     agent->session_host = agent->feeding;
+    agent->session_conn = agent->feeding_conn;
+    agent->session_lost = FALSE;
+    if (agent->feeding && agent->feeding_gone) {
+        agent_session_host_lost(agent);
+    }
 }
 
-static void agent_feeding(Channel *channel, gboolean begin, gpointer user_data)
+static void agent_feeding(Channel *channel, TransportConn conn, gboolean begin,
+                          gpointer user_data)
 {
     Agent *agent = user_data;
 
     agent->feeding = begin ? channel : NULL;
-    if (begin && channel == agent->session_host) {
-        engine_host_back(agent->engine, agent->session_id);
+    agent->feeding_conn = conn;
+    agent->feeding_gone = FALSE;
+    if (begin) {
+        agent_session_host_seen(agent, channel, conn);
     }
 }
 
-static void agent_host_connected(Channel *channel, gpointer user_data)
+static void agent_host_connected(Channel *channel, TransportConn conn, gpointer user_data)
 {
-    Agent *agent = user_data;
-
-    if (channel == agent->session_host) {
-        engine_host_back(agent->engine, agent->session_id);
-    }
+    agent_session_host_seen(user_data, channel, conn);
 }
 
-static void agent_host_disconnected(Channel *channel, gpointer user_data)
+static void agent_host_disconnected(Channel *channel, TransportConn conn, gpointer user_data)
 {
     Agent *agent = user_data;
 
-    if (channel == agent->session_host) {
-        engine_host_lost(agent->engine, agent->session_id);
+    if (channel == agent->feeding && conn == agent->feeding_conn) {
+        agent->feeding_gone = TRUE;
+    }
+    if (channel == agent->session_host && conn == agent->session_conn && !agent->session_lost) {
+        agent_session_host_lost(agent);
     }
 }
 
@@ -225,6 +284,7 @@ void agent_free(Agent *agent)
     commands_context_clear(&agent->commands);
     dispatcher_free(agent->dispatcher);
     engine_free(agent->engine);
+    g_clear_handle_id(&agent->flush_idle, g_source_remove);
     g_main_loop_unref(agent->loop);
     agent_config_clear(&agent->config);
     g_free(agent->session_id);

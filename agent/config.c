@@ -247,3 +247,50 @@ gboolean config_load(const char *path, gboolean must_exist, AgentConfig *agent,
            config_load_bool(file, path, "allow-dynamic", &engine->policy->allow_dynamic, error) &&
            config_load_writers(file, path, &engine->writers, error);
 }
+
+/* Settings that are each in range but wrong, or wrong together. Checked
+ * once the file and the command line are both applied. */
+gboolean config_validate(const AgentConfig *agent, const EngineConfig *engine, GError **error)
+{
+    const char *state_dir = engine->state_dir ? engine->state_dir : "";
+    guint n = agent->channels ? g_strv_length(agent->channels) : 0;
+
+    if (n == 0) {
+        g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
+                    "no channel to serve: [agent] channels (or --channel) is empty; name at "
+                    "least one KIND:ADDRESS");
+        return FALSE;
+    }
+    for (guint i = 0; i < n; i++) {
+        if (!*agent->channels[i]) {
+            g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
+                        "an empty channel in [agent] channels; name each as KIND:ADDRESS");
+            return FALSE;
+        }
+        for (guint j = 0; j < i; j++) {
+            if (g_str_equal(agent->channels[i], agent->channels[j])) {
+                g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
+                            "channel %s is configured twice; the second would take the "
+                            "first one's place",
+                            agent->channels[i]);
+                return FALSE;
+            }
+        }
+    }
+    if (!g_path_is_absolute(state_dir)) {
+        g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
+                    "[freeze] state-dir must be an absolute path, not '%s' (default "
+                    ENGINE_DEFAULT_STATE_DIR ")",
+                    state_dir);
+        return FALSE;
+    }
+    if (engine->writers.total_timeout_ms < engine->writers.writer_timeout_ms) {
+        g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
+                    "[writers] total-timeout (%u s) is shorter than timeout (%u s): a phase "
+                    "must leave each writer its own time",
+                    engine->writers.total_timeout_ms / 1000,
+                    engine->writers.writer_timeout_ms / 1000);
+        return FALSE;
+    }
+    return TRUE;
+}

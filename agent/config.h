@@ -40,4 +40,9 @@ gboolean config_parse_number(const char *text, gint64 min, gint64 max, gint64 *o
 gboolean config_load(const char *path, gboolean must_exist, AgentConfig *agent,
                      EngineConfig *engine, GError **error);
 
+/* What no single key can say wrong: at least one channel and none twice,
+ * an absolute state directory, [writers] total-timeout >= timeout. Called
+ * after the file and the command line are applied. */
+gboolean config_validate(const AgentConfig *agent, const EngineConfig *engine, GError **error);
+
 #endif

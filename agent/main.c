@@ -198,7 +198,7 @@ static gboolean main_parse(int *argc, char ***argv, AgentConfig *config, EngineC
     config->max_depth = DEFAULT_MAX_DEPTH;
     return config_load(opt_config ? opt_config : CONFIG_DEFAULT_PATH, opt_config != NULL, config,
                        engine, error) &&
-           main_apply_options(config, engine, error);
+           main_apply_options(config, engine, error) && config_validate(config, engine, error);
 }
 
 /* --check: the report for a person (a table) or a program (--json). */

@@ -21,6 +21,8 @@ struct MemLog {
     gsize used;
     guint64 dropped;
     GQueue lines; /* MemLogLine*, oldest at the head */
+    MemLogNotify notify; /* after each append, or NULL */
+    gpointer notify_data;
 };
 
 #define MEMLOG_TRUNCATED " [truncated]"
@@ -95,6 +97,19 @@ void memlog_appendv(MemLog *log, GLogLevelFlags level, const char *format, va_li
     }
     g_queue_push_tail(&log->lines, line);
     log->used += line->cost;
+    MemLogNotify notify = log->notify;
+    gpointer notify_data = log->notify_data;
+    g_mutex_unlock(&log->lock);
+    if (notify) {
+        notify(notify_data);
+    }
+}
+
+void memlog_set_notify(MemLog *log, MemLogNotify notify, gpointer user_data)
+{
+    g_mutex_lock(&log->lock);
+    log->notify = notify;
+    log->notify_data = user_data;
     g_mutex_unlock(&log->lock);
 }
 

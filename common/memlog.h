@@ -46,6 +46,14 @@ void memlog_append(MemLog *log, GLogLevelFlags level, const char *format, ...)
 void memlog_appendv(MemLog *log, GLogLevelFlags level, const char *format,
                     va_list args) G_GNUC_PRINTF(3, 0);
 
+/*
+ * Called after every append, outside the buffer's lock, on the appending
+ * thread; the owner uses it to schedule a flush when nothing holds the log
+ * back. NULL (the default) for none.
+ */
+typedef void (*MemLogNotify)(gpointer user_data);
+void memlog_set_notify(MemLog *log, MemLogNotify notify, gpointer user_data);
+
 /* Lines currently buffered, and lines dropped since the last flush. */
 guint memlog_get_length(MemLog *log);
 guint64 memlog_get_dropped(MemLog *log);

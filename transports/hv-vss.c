@@ -197,7 +197,7 @@ static gboolean hv_vss_retry(gpointer user_data)
     vss->retry = 0;
     if (vss->announced) {
         vss->announced = FALSE;
-        vss->transport->events.disconnected(vss->transport->opaque);
+        vss->transport->events.disconnected(vss->transport->opaque, TRANSPORT_CONN_SOLE);
     }
     if (hv_vss_attach(vss, &error)) {
         return G_SOURCE_REMOVE;
@@ -244,7 +244,7 @@ static void hv_vss_take_version(HvVss *vss, const char *bytes, gsize len)
     g_info("hv-vss:%s: registered with the kernel's hv_vss driver (its version: %u)",
            vss->transport->address, version);
     vss->announced = TRUE;
-    vss->transport->events.connected(vss->transport->opaque);
+    vss->transport->events.connected(vss->transport->opaque, TRANSPORT_CONN_SOLE);
 }
 
 static void hv_vss_take(HvVss *vss, const char *bytes, gsize len)
@@ -267,7 +267,7 @@ static void hv_vss_take(HvVss *vss, const char *bytes, gsize len)
                   vss->transport->address);
     }
     vss->awaiting_reply = TRUE;
-    vss->transport->events.data(vss->transport->opaque, bytes, len);
+    vss->transport->events.data(vss->transport->opaque, TRANSPORT_CONN_SOLE, bytes, len);
 }
 
 static gboolean hv_vss_readable(int fd, GIOCondition condition, gpointer user_data)
@@ -305,7 +305,7 @@ static gboolean hv_vss_open(Transport *transport, GError **error)
     return hv_vss_attach(vss, error);
 }
 
-static void hv_vss_write(Transport *transport, const char *bytes, gsize len)
+static void hv_vss_write(Transport *transport, TransportConn conn, const char *bytes, gsize len)
 {
     HvVss *vss = transport->priv;
     ssize_t n;

@@ -41,7 +41,7 @@ static void isa_data(void *opaque, const char *bytes, gsize len)
 {
     IsaSerial *line = opaque;
 
-    line->transport->events.data(line->transport->opaque, bytes, len);
+    line->transport->events.data(line->transport->opaque, TRANSPORT_CONN_SOLE, bytes, len);
 }
 
 static void isa_closed(void *opaque);
@@ -51,7 +51,7 @@ static gboolean isa_reattach_idle(gpointer user_data)
     IsaSerial *line = user_data;
 
     g_clear_pointer(&line->stream, fd_stream_free);
-    line->transport->events.connected(line->transport->opaque);
+    line->transport->events.connected(line->transport->opaque, TRANSPORT_CONN_SOLE);
     line->stream = fd_stream_new(line->fd, isa_data, isa_closed, line);
     return G_SOURCE_REMOVE;
 }
@@ -60,7 +60,7 @@ static void isa_closed(void *opaque)
 {
     IsaSerial *line = opaque;
 
-    line->transport->events.disconnected(line->transport->opaque);
+    line->transport->events.disconnected(line->transport->opaque, TRANSPORT_CONN_SOLE);
     /* A tty that reports hang-up keeps doing so; retry after a pause. */
     g_timeout_add_seconds(1, isa_reattach_idle, line);
 }
@@ -82,12 +82,12 @@ static gboolean isa_open(Transport *transport, GError **error)
                     g_strerror(errno));
         return FALSE;
     }
-    transport->events.connected(transport->opaque);
+    transport->events.connected(transport->opaque, TRANSPORT_CONN_SOLE);
     line->stream = fd_stream_new(line->fd, isa_data, isa_closed, line);
     return TRUE;
 }
 
-static void isa_write(Transport *transport, const char *bytes, gsize len)
+static void isa_write(Transport *transport, TransportConn conn, const char *bytes, gsize len)
 {
     IsaSerial *line = transport->priv;
 

@@ -91,9 +91,9 @@ gboolean transport_open(Transport *transport, GError **error)
     return transport->ops->open(transport, error);
 }
 
-void transport_write(Transport *transport, const char *bytes, gsize len)
+void transport_write(Transport *transport, TransportConn conn, const char *bytes, gsize len)
 {
-    transport->ops->write(transport, bytes, len);
+    transport->ops->write(transport, conn, bytes, len);
 }
 
 void transport_free(Transport *transport)

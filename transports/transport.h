@@ -16,13 +16,20 @@
 
 typedef struct Transport Transport;
 
+/* One host connection of a transport. A listening transport serves several
+ * clients at once and numbers them from 1, never reusing a number; the
+ * others have one host at a time, always TRANSPORT_CONN_SOLE. */
+typedef guint TransportConn;
+#define TRANSPORT_CONN_SOLE 0
+
 typedef struct {
     /* A host connected (or reconnected): any partial input is stale. */
-    void (*connected)(void *opaque);
-    /* Bytes from the host (borrowed). */
-    void (*data)(void *opaque, const char *bytes, gsize len);
-    /* The host went away. */
-    void (*disconnected)(void *opaque);
+    void (*connected)(void *opaque, TransportConn conn);
+    /* Bytes from that host (borrowed). */
+    void (*data)(void *opaque, TransportConn conn, const char *bytes, gsize len);
+    /* That host went away; may come from inside data() for the same conn
+     * (a write to it failed or its queue overflowed). */
+    void (*disconnected)(void *opaque, TransportConn conn);
 } TransportEvents;
 
 /* How a transport's bytes are cut into what the owner reads. */
@@ -39,9 +46,8 @@ typedef struct {
     /* Opens the channel and starts watching it on the thread-default main
      * context. */
     gboolean (*open)(Transport *transport, GError **error);
-    /* Queues one reply; dropped (with a debug log by the owner) when no host
-     * is connected. */
-    void (*write)(Transport *transport, const char *bytes, gsize len);
+    /* Queues one reply to conn; dropped when that host is gone. */
+    void (*write)(Transport *transport, TransportConn conn, const char *bytes, gsize len);
     /* Stops watching and releases everything open() acquired. */
     void (*close)(Transport *transport);
 } TransportOps;
@@ -62,7 +68,7 @@ Transport *transport_new(const char *spec, const TransportEvents *events, void *
  * same error as transport_new() for an unknown kind. */
 gboolean transport_spec_framing(const char *spec, TransportFraming *framing, GError **error);
 gboolean transport_open(Transport *transport, GError **error);
-void transport_write(Transport *transport, const char *bytes, gsize len);
+void transport_write(Transport *transport, TransportConn conn, const char *bytes, gsize len);
 /* Closes (if open) and frees. */
 void transport_free(Transport *transport);
 /* "unix-listen, vsock-listen, ..." for help texts. */

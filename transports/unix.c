@@ -56,7 +56,7 @@ static int unix_listen_fd(const char *path, GError **error)
     old_umask = umask(0177);
     rc = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
     umask(old_umask);
-    if (rc < 0 || listen(fd, 1) < 0) {
+    if (rc < 0 || listen(fd, LISTENER_BACKLOG) < 0) {
         g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_FAILED, "cannot listen on %s: %s",
                     path, g_strerror(errno));
         close(fd);
@@ -76,9 +76,9 @@ static gboolean unix_open(Transport *transport, GError **error)
     return TRUE;
 }
 
-static void unix_write(Transport *transport, const char *bytes, gsize len)
+static void unix_write(Transport *transport, TransportConn conn, const char *bytes, gsize len)
 {
-    listener_write(transport->priv, bytes, len);
+    listener_write(transport->priv, conn, bytes, len);
 }
 
 static void unix_close(Transport *transport)

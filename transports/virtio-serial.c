@@ -52,12 +52,12 @@ static void virtio_host_data(void *opaque, const char *bytes, gsize len)
 {
     VirtioSerial *port = opaque;
 
-    port->transport->events.data(port->transport->opaque, bytes, len);
+    port->transport->events.data(port->transport->opaque, TRANSPORT_CONN_SOLE, bytes, len);
 }
 
 static void virtio_attach_host(VirtioSerial *port)
 {
-    port->transport->events.connected(port->transport->opaque);
+    port->transport->events.connected(port->transport->opaque, TRANSPORT_CONN_SOLE);
     port->stream = fd_stream_new(port->fd, virtio_host_data, virtio_host_gone, port);
 }
 
@@ -77,7 +77,7 @@ static void virtio_host_gone(void *opaque)
 {
     VirtioSerial *port = opaque;
 
-    port->transport->events.disconnected(port->transport->opaque);
+    port->transport->events.disconnected(port->transport->opaque, TRANSPORT_CONN_SOLE);
     g_idle_add(virtio_detach_idle, port);
 }
 
@@ -139,7 +139,7 @@ static gboolean virtio_open(Transport *transport, GError **error)
     return TRUE;
 }
 
-static void virtio_write(Transport *transport, const char *bytes, gsize len)
+static void virtio_write(Transport *transport, TransportConn conn, const char *bytes, gsize len)
 {
     VirtioSerial *port = transport->priv;
 

@@ -47,7 +47,7 @@ static gboolean vsock_open(Transport *transport, GError **error)
     addr.svm_cid = cid;
     addr.svm_port = port;
     fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 1) < 0) {
+    if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, LISTENER_BACKLOG) < 0) {
         g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_FAILED,
                     "cannot listen on vsock %s: %s", transport->address, g_strerror(errno));
         if (fd >= 0) {
@@ -59,9 +59,9 @@ static gboolean vsock_open(Transport *transport, GError **error)
     return TRUE;
 }
 
-static void vsock_write(Transport *transport, const char *bytes, gsize len)
+static void vsock_write(Transport *transport, TransportConn conn, const char *bytes, gsize len)
 {
-    listener_write(transport->priv, bytes, len);
+    listener_write(transport->priv, conn, bytes, len);
 }
 
 static void vsock_close(Transport *transport)

@@ -27,12 +27,13 @@ typedef struct Channel Channel;
 typedef struct {
     /* After each reply is queued. */
     void (*replied)(gpointer owner);
-    /* Around feeding input to the parser: every request dispatched in
-     * between came on this channel. */
-    void (*feeding)(Channel *channel, gboolean begin, gpointer owner);
-    /* The host (re)connected, or went away. */
-    void (*host_connected)(Channel *channel, gpointer owner);
-    void (*host_disconnected)(Channel *channel, gpointer owner);
+    /* Around feeding input to a parser: every request dispatched in
+     * between came on this channel's connection conn. */
+    void (*feeding)(Channel *channel, TransportConn conn, gboolean begin, gpointer owner);
+    /* A host (re)connected, or went away (possibly while its own input is
+     * being fed). A listening channel has several connections at once. */
+    void (*host_connected)(Channel *channel, TransportConn conn, gpointer owner);
+    void (*host_disconnected)(Channel *channel, TransportConn conn, gpointer owner);
 } ChannelEvents;
 
 /* What a channel may use of the agent; everything borrowed, outliving the

@@ -218,7 +218,7 @@ static guint32 hv_vss_thaw(HvVssChannel *channel)
     return HV_S_OK;
 }
 
-static void hv_vss_channel_data(void *opaque, const char *bytes, gsize len)
+static void hv_vss_channel_data(void *opaque, TransportConn conn, const char *bytes, gsize len)
 {
     HvVssChannel *channel = opaque;
     guint operation = hv_vss_msg_get_operation(bytes);
@@ -248,10 +248,10 @@ static void hv_vss_channel_data(void *opaque, const char *bytes, gsize len)
         break;
     }
     hv_vss_msg_make_reply(bytes, status, reply);
-    transport_write(channel->transport, reply, sizeof(reply));
+    transport_write(channel->transport, conn, reply, sizeof(reply));
 }
 
-static void hv_vss_channel_connected(void *opaque)
+static void hv_vss_channel_connected(void *opaque, TransportConn conn)
 {
     HvVssChannel *channel = opaque;
 
@@ -262,7 +262,7 @@ static void hv_vss_channel_connected(void *opaque)
  * reaching us: thaw now, as hv_vss_daemon does before it reopens. A THAW
  * whose reply was refused was hibernation's fake (hv_vss_pre_suspend): the
  * host's own THAW may still come, and must fail like the others. */
-static void hv_vss_channel_disconnected(void *opaque)
+static void hv_vss_channel_disconnected(void *opaque, TransportConn conn)
 {
     HvVssChannel *channel = opaque;
     g_autoptr(GError) error = NULL;

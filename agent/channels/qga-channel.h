@@ -1,10 +1,11 @@
 /*
  * qga-channel.h — the QGA kind of channel (channel.h): one byte-stream
- * transport bound to one QGA conversation (the protocol core's
- * ProtoSession). Bytes from the transport go into the session's parser,
- * requests through the dispatcher, replies back out through the transport.
- * A host (re)connecting, or going away, resets the parser, so a vanished
- * host's half-written request never swallows the next host's.
+ * transport, one QGA conversation (the protocol core's ProtoSession) per
+ * connection of it — a listening transport has several at once. Bytes
+ * from a connection go into its parser, requests through the dispatcher,
+ * replies back out to that connection. A host (re)connecting starts a clean
+ * parser, so a vanished host's half-written request never swallows the
+ * next host's.
  */
 #ifndef QUIESCE_AGENT_CHANNELS_QGA_CHANNEL_H
 #define QUIESCE_AGENT_CHANNELS_QGA_CHANNEL_H

@@ -23,15 +23,34 @@ static bool cmd_fsfreeze_status(void *context, const JsonValue *args, JsonValue 
     return true;
 }
 
+/* "/srv/db/" and "/srv//db" name the mount "/srv/db", as they do for the
+ * kernel; only the spelling is changed, no symlink is followed (nothing may
+ * be stat()ed on the freeze path). (transfer full) */
+static char *fsfreeze_path_normalize(const char *path)
+{
+    GString *out = g_string_new(NULL);
+
+    for (const char *p = path; *p; p++) {
+        if (*p == '/' && out->len && out->str[out->len - 1] == '/') {
+            continue;
+        }
+        g_string_append_c(out, *p);
+    }
+    if (out->len > 1 && out->str[out->len - 1] == '/') {
+        g_string_truncate(out, out->len - 1);
+    }
+    return g_string_free(out, FALSE);
+}
+
 static bool fsfreeze_run(CommandContext *commands, const JsonValue *list, JsonValue **result,
                          ProtoError **error)
 {
-    g_autoptr(GPtrArray) paths = g_ptr_array_new();
+    g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GError) gerror = NULL;
     guint count = 0;
 
     for (size_t i = 0; list && i < json_array_length(list); i++) {
-        g_ptr_array_add(paths, (char *)json_string_get(json_array_get(list, i)));
+        g_ptr_array_add(paths, fsfreeze_path_normalize(json_string_get(json_array_get(list, i))));
     }
     g_ptr_array_add(paths, NULL);
     g_info("guest-fsfreeze called");

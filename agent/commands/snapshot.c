@@ -7,6 +7,8 @@
  * when freezing fails, the reply is "saved-state" with machine-readable
  * reasons and nothing is frozen, so the host falls back instead of failing.
  */
+#include <string.h>
+
 #include "agent/commands/commands.h"
 #include "agent/commands/report-json.h"
 #include "common/quiesce-error.h"
@@ -101,6 +103,34 @@ static bool cmd_snapshot_prepare(void *context, const JsonValue *args, JsonValue
     return true;
 }
 
+/* Session ids are UUIDs (the engine makes them). Anything else is refused
+ * before it reaches the engine, the log or the reply, quoting at most
+ * SNAPSHOT_ID_QUOTE_MAX bytes of it: a peer controls its length. */
+#define SNAPSHOT_ID_QUOTE_MAX 40
+
+static bool snapshot_id_check(const char *id, ProtoError **error)
+{
+    gsize len;
+    gsize quote;
+    g_autofree char *shown = NULL;
+
+    if (!id || g_uuid_string_is_valid(id)) {
+        return true;
+    }
+    len = strlen(id);
+    quote = MIN(len, SNAPSHOT_ID_QUOTE_MAX);
+    while (quote > 0 && quote < len && ((guchar)id[quote] & 0xc0) == 0x80) {
+        quote--; /* not inside a UTF-8 sequence */
+    }
+    shown = g_utf8_make_valid(id, (gssize)quote);
+    proto_error_set(error, PROTO_ERROR_CLASS_GENERIC_ERROR,
+                    "'%s%s' (%zu bytes) is not a session id: a session id is the UUID "
+                    "guest-snapshot-prepare returned",
+                    shown, quote < len ? "..." : "", len);
+    g_warning("refused a malformed session id (%zu bytes)", len);
+    return false;
+}
+
 static bool snapshot_end(CommandContext *commands, const char *id, gboolean abort, JsonValue **result,
                          ProtoError **error)
 {
@@ -112,6 +142,9 @@ static bool snapshot_end(CommandContext *commands, const char *id, gboolean abor
     gboolean ok;
     guint thawed = 0;
 
+    if (!snapshot_id_check(id, error)) {
+        return false;
+    }
     ok = abort ? engine_abort(commands->engine, id, &thawed, &gerror)
                : engine_post(commands->engine, id, &thawed, &gerror);
     if (!ok) {

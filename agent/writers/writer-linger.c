@@ -14,7 +14,10 @@ typedef struct {
     int fd;
     char *prefix;
     WriterOutput *output;
-    GSource *source;
+    GSource *source;     /* the fd watch, or while paused the timer resuming it */
+    gint64 slot_start;   /* monotonic start of the current one-second slot */
+    gsize slot_bytes;    /* read in that slot */
+    gsize logged;        /* bytes handed to the log so far */
 } WriterLingerPipe;
 
 struct WriterLinger {
@@ -41,24 +44,78 @@ static void writer_linger_pipe_free(WriterLingerPipe *pipe)
     g_free(pipe);
 }
 
-/* Reads what @pipe has; returns FALSE when it is finished (all emitted). */
+/* Reads what @pipe has, within this second's budget; returns FALSE when it
+ * is finished (all emitted). Past WRITER_LINGER_LOG_MAX the output is no
+ * longer logged as it comes: the kept tail and the count of what was
+ * dropped are logged once, at the end. */
 static gboolean writer_linger_pipe_read(WriterLingerPipe *pipe)
 {
-    gboolean more = writer_output_read_fd(pipe->output, pipe->fd);
-    writer_output_emit(pipe->output, pipe->owner->log, G_LOG_LEVEL_INFO, pipe->prefix,
-                       !more);
+    gint64 now = g_get_monotonic_time();
+    gsize got = 0;
+
+    if (now - pipe->slot_start >= G_USEC_PER_SEC) {
+        pipe->slot_start = now;
+        pipe->slot_bytes = 0;
+    }
+    if (pipe->slot_bytes >= WRITER_LINGER_RATE) {
+        return TRUE;
+    }
+    gboolean more = writer_output_read_fd_max(pipe->output, pipe->fd,
+                                              WRITER_LINGER_RATE - pipe->slot_bytes, &got);
+    pipe->slot_bytes += got;
+    if (!more || pipe->logged < WRITER_LINGER_LOG_MAX) {
+        pipe->logged += got;
+        writer_output_emit(pipe->output, pipe->owner->log, G_LOG_LEVEL_INFO, pipe->prefix,
+                           !more);
+    }
     return more;
+}
+
+static gboolean writer_linger_on_ready(gint fd, GIOCondition condition, gpointer user_data);
+
+static void writer_linger_pipe_set_source(WriterLingerPipe *pipe, GSource *source)
+{
+    if (pipe->source) {
+        g_source_destroy(pipe->source);
+        g_source_unref(pipe->source);
+    }
+    pipe->source = source;
+    g_source_attach(source, pipe->owner->context);
+}
+
+static void writer_linger_pipe_watch(WriterLingerPipe *pipe)
+{
+    GSource *source = g_unix_fd_source_new(pipe->fd, G_IO_IN | G_IO_HUP | G_IO_ERR);
+
+    g_source_set_callback(source, G_SOURCE_FUNC(writer_linger_on_ready), pipe, NULL);
+    writer_linger_pipe_set_source(pipe, source);
+}
+
+static gboolean writer_linger_on_resume(gpointer user_data)
+{
+    writer_linger_pipe_watch(user_data); /* destroys this timer's source */
+    return G_SOURCE_REMOVE;
 }
 
 static gboolean writer_linger_on_ready(gint fd, GIOCondition condition, gpointer user_data)
 {
     WriterLingerPipe *pipe = user_data;
-    if (writer_linger_pipe_read(pipe)) {
-        return G_SOURCE_CONTINUE;
+    if (!writer_linger_pipe_read(pipe)) {
+        /* Freeing destroys this source; GLib allows that from its callback. */
+        g_ptr_array_remove(pipe->owner->pipes, pipe);
+        return G_SOURCE_REMOVE;
     }
-    /* Freeing destroys this source; GLib allows that from its callback. */
-    g_ptr_array_remove(pipe->owner->pipes, pipe);
-    return G_SOURCE_REMOVE;
+    if (pipe->slot_bytes >= WRITER_LINGER_RATE) {
+        /* Over budget: stop watching until the slot ends. The child fills
+         * the pipe and blocks in write(); it is not killed. */
+        gint64 left_us = pipe->slot_start + G_USEC_PER_SEC - g_get_monotonic_time();
+        GSource *timer = g_timeout_source_new((guint)CLAMP((left_us + 999) / 1000, 1, 1000));
+
+        g_source_set_callback(timer, writer_linger_on_resume, pipe, NULL);
+        writer_linger_pipe_set_source(pipe, timer); /* destroys this watch */
+        return G_SOURCE_REMOVE;
+    }
+    return G_SOURCE_CONTINUE;
 }
 
 WriterLinger *writer_linger_new(GMainContext *context, MemLog *log, gsize output_cap)
@@ -100,9 +157,8 @@ void writer_linger_add(WriterLinger *linger, int fd, const char *prefix)
     pipe->fd = fd;
     pipe->prefix = g_strdup(prefix);
     pipe->output = writer_output_new(linger->output_cap);
-    pipe->source = g_unix_fd_source_new(fd, G_IO_IN | G_IO_HUP | G_IO_ERR);
-    g_source_set_callback(pipe->source, G_SOURCE_FUNC(writer_linger_on_ready), pipe, NULL);
-    g_source_attach(pipe->source, linger->context);
+    pipe->slot_start = g_get_monotonic_time();
+    writer_linger_pipe_watch(pipe);
     g_ptr_array_add(linger->pipes, pipe);
 }
 

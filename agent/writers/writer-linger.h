@@ -10,6 +10,15 @@
  * drained from the main loop into the held log, capped per pipe, until the
  * background child closes it; at most WRITER_LINGER_MAX pipes are kept
  * (the oldest is closed first).
+ *
+ * A child that writes without end (`yes`) must not cost the agent a core:
+ * each pipe is read at most WRITER_LINGER_RATE bytes a second, after which
+ * its watch pauses until the second is over. The child then blocks in
+ * write() on the full pipe rather than dying of SIGPIPE, which for the
+ * mysql-flush pattern would drop the lock it holds in the middle of the
+ * window. Only the first WRITER_LINGER_LOG_MAX bytes are logged as they
+ * come; of the rest, the tail and the count of what was dropped are logged
+ * when the pipe closes.
  */
 #ifndef QUIESCE_AGENT_WRITERS_WRITER_LINGER_H
 #define QUIESCE_AGENT_WRITERS_WRITER_LINGER_H
@@ -19,6 +28,8 @@
 #include "common/memlog.h"
 
 #define WRITER_LINGER_MAX 32
+#define WRITER_LINGER_RATE (16 * 1024)      /* bytes read per pipe per second */
+#define WRITER_LINGER_LOG_MAX (64 * 1024)   /* bytes per pipe logged as they come */
 
 typedef struct WriterLinger WriterLinger;
 

@@ -51,11 +51,26 @@ void writer_output_append(WriterOutput *output, const void *data, gsize len)
 
 gboolean writer_output_read_fd(WriterOutput *output, int fd)
 {
+    return writer_output_read_fd_max(output, fd, G_MAXSIZE, NULL);
+}
+
+gboolean writer_output_read_fd_max(WriterOutput *output, int fd, gsize max_bytes,
+                                   gsize *out_read)
+{
     guint8 chunk[4096];
-    for (;;) {
-        ssize_t n = read(fd, chunk, sizeof chunk);
+    gsize total = 0;
+
+    if (out_read) {
+        *out_read = 0;
+    }
+    while (total < max_bytes) {
+        ssize_t n = read(fd, chunk, MIN(sizeof chunk, max_bytes - total));
         if (n > 0) {
             writer_output_append(output, chunk, (gsize)n);
+            total += (gsize)n;
+            if (out_read) {
+                *out_read = total;
+            }
             continue;
         }
         if (n < 0 && errno == EINTR) {
@@ -63,6 +78,7 @@ gboolean writer_output_read_fd(WriterOutput *output, int fd)
         }
         return n < 0 && errno == EAGAIN;
     }
+    return TRUE; /* stopped at max_bytes: there may be more */
 }
 
 guint64 writer_output_get_dropped(const WriterOutput *output)
@@ -114,6 +130,9 @@ void writer_output_emit(WriterOutput *output, MemLog *log, GLogLevelFlags level,
         output->dropped = 0;
     }
     gsize len = output->data->len;
+    if (len == 0) {
+        return; /* and data->data may be NULL, which memrchr must not get */
+    }
     if (!flush_partial) {
         const guint8 *last_nl = memrchr(output->data->data, '\n', len);
         len = last_nl ? (gsize)(last_nl - output->data->data) + 1 : 0;

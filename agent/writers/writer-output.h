@@ -28,6 +28,12 @@ void writer_output_append(WriterOutput *output, const void *data, gsize len);
  * TRUE when it may have more later.
  */
 gboolean writer_output_read_fd(WriterOutput *output, int fd);
+/* What one wake-up reads at most: a pipe's default buffer. */
+#define WRITER_OUTPUT_READ_MAX (64 * 1024)
+/* The same, reading at most @max_bytes (a writer that never stops must not
+ * keep the caller reading); @out_read (may be NULL) gets the count. */
+gboolean writer_output_read_fd_max(WriterOutput *output, int fd, gsize max_bytes,
+                                   gsize *out_read);
 
 /* Bytes dropped from the front because of the cap. */
 guint64 writer_output_get_dropped(const WriterOutput *output);

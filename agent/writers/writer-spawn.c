@@ -123,7 +123,8 @@ static gboolean writer_child_wait(WriterChild *child, gint64 deadline, WriterOut
         if (poll(pfds, n, wait_ms) < 0 && errno != EINTR) {
             g_usleep(WRITER_NAP_MS * 1000);
         }
-        if (child->out_fd >= 0 && !writer_output_read_fd(output, child->out_fd)) {
+        if (child->out_fd >= 0 &&
+            !writer_output_read_fd_max(output, child->out_fd, WRITER_OUTPUT_READ_MAX, NULL)) {
             close(child->out_fd);
             child->out_fd = -1;
         }
@@ -191,7 +192,8 @@ WriterRun *writer_spawn_run(const WriterSpawnRequest *request, int *out_linger_f
         }
     }
     run->elapsed_us = g_get_monotonic_time() - start;
-    if (child.out_fd >= 0 && !writer_output_read_fd(run->output, child.out_fd)) {
+    if (child.out_fd >= 0 && !writer_output_read_fd_max(run->output, child.out_fd,
+                                                         WRITER_OUTPUT_READ_MAX, NULL)) {
         close(child.out_fd);
         child.out_fd = -1;
     }

@@ -507,6 +507,11 @@ void writers_flush_log(Writers *writers, MemLogFunc func, gpointer user_data)
     memlog_flush(writers->log, func, user_data);
 }
 
+void writers_set_log_notify(Writers *writers, MemLogNotify notify, gpointer user_data)
+{
+    memlog_set_notify(writers->log, notify, user_data);
+}
+
 GStrv writers_dup_socket_writer_names(Writers *writers)
 {
     g_autoptr(GStrvBuilder) builder = g_strv_builder_new();

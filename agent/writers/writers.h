@@ -194,6 +194,11 @@ void writers_post_snapshot(Writers *writers, const WriterContext *context);
  * while filesystems are frozen. memlog_func_glib() is a ready @func.
  */
 void writers_flush_log(Writers *writers, MemLogFunc func, gpointer user_data);
+/* @notify runs after every line added to the held log (on the main loop's
+ * thread: writers run no thread), so that lines produced between requests
+ * (socket writers registering, refused, hanging up) reach the log without
+ * waiting for one. NULL for none. */
+void writers_set_log_notify(Writers *writers, MemLogNotify notify, gpointer user_data);
 
 /* The socket writers registered now, in registration order. (transfer full) */
 GStrv writers_dup_socket_writer_names(Writers *writers);

@@ -90,8 +90,9 @@ static void test_prepare_post(Fixture *f, gconstpointer data)
     g_assert_cmpuint(strlen(session), ==, 36);
     blocked = loopfs_start_write(f->xfs);
     g_assert_false(loopfs_wait_write(blocked, 300));
-    wrong = ask(f->agent, "{\"execute\":\"guest-snapshot-post\",\"arguments\":{\"session\":\"x\"}}");
-    g_assert_nonnull(strstr(wrong, "no snapshot session x is active"));
+    wrong = ask(f->agent, "{\"execute\":\"guest-snapshot-post\",\"arguments\":{\"session\":"
+                          "\"0f5e2c4a-7d1b-4c8e-9a63-5b2d8e1f4c70\"}}");
+    g_assert_nonnull(strstr(wrong, "no snapshot session 0f5e2c4a-7d1b-4c8e-9a63-5b2d8e1f4c70 is"));
     post_request = post_request_for(prepare);
     post = ask(f->agent, post_request);
     g_assert_nonnull(strstr(post, "\"thawed\": 3"));

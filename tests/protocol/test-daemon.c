@@ -343,7 +343,7 @@ static void test_abort_unknown_session_as_documented(void)
     g_autofree char *documented = NULL;
     g_autofree char *reply = NULL;
 
-    documented_exchange("\"guest-snapshot-abort\",\"arguments\":{\"session\":\"no-such-session\"}",
+    documented_exchange("\"guest-snapshot-abort\",\"arguments\":{\"session\":\"0f5e2c4a-",
                         &request, &documented);
     reply = ask(agent, request, 1);
     g_assert_cmpstr(reply, ==, documented);
