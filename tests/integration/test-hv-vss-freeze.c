@@ -4,7 +4,8 @@
  * loop-mounts under /var/tmp/quiesce-hv-*, the agent's --confine dir.
  *
  * HOT_BACKUP / FREEZE / THAW with the filesystems really frozen (a write
- * blocks) and thawed (it completes), and writer scripts around them; an
+ * blocks) and thawed (it completes), and writer scripts around them (which
+ * find the filesystems writable at freeze and at thaw); an
  * ineligible set and a failure
  * mid-set answered E_FAIL with nothing frozen; the kernel refusing a late
  * FREEZE reply, hibernation's fake THAW and a vanished device, each thawing
@@ -216,26 +217,56 @@ static void assert_phases(const char *record, const char *expected)
     g_assert_cmpstr(phases ? phases : "", ==, expected);
 }
 
+/* The recorder writer: appends "PHASE ext4:STATE xfs:STATE" to @record,
+ * where STATE says whether a write+fsync into that loop filesystem finished
+ * within 5 s while the writer ran ("writable") or not ("blocked": it is
+ * frozen; the dd finishes at the thaw). The record itself lives in the test
+ * dir, which is never frozen, so only the probes can tell the order. */
+static char *recorder_script(const Fixture *f, const char *record)
+{
+    return g_strdup_printf(
+        "#!/bin/sh\n"
+        "probe() {\n"
+        "    rm -f \"$2\"\n"
+        "    (dd if=/dev/zero of=\"$1/writer-probe\" bs=4k count=1 conv=fsync && touch \"$2\")"
+        " </dev/null >/dev/null 2>&1 &\n"
+        "    i=0\n"
+        "    while [ ! -e \"$2\" ]; do\n"
+        "        i=$((i + 1))\n"
+        "        [ $i -gt 50 ] && { echo blocked; return; }\n"
+        "        sleep 0.1\n"
+        "    done\n"
+        "    echo writable\n"
+        "}\n"
+        "echo \"$1 ext4:$(probe '%s' '%s/probe-ext4') xfs:$(probe '%s' '%s/probe-xfs')\" >> '%s'\n",
+        f->ext4->mountpoint, f->dir, f->xfs->mountpoint, f->dir, record);
+}
+
 /* FREEZE runs the writers before the filesystems freeze and THAW after they
- * thaw; a writer failing its freeze makes FREEZE E_FAIL with every writer
- * released and nothing frozen. */
+ * thaw: the recorder finds both filesystems writable in each phase. A
+ * writer failing its freeze makes FREEZE E_FAIL with every writer released
+ * and nothing frozen. */
 static void test_writers(Fixture *f, gconstpointer data)
 {
     g_autofree char *writers = g_build_filename(f->dir, "writers.d", NULL);
     g_autofree char *record = g_build_filename(f->dir, "phases", NULL);
-    g_autofree char *recorder = g_strdup_printf("#!/bin/sh\necho \"$1\" >> '%s'\n", record);
+    g_autofree char *recorder = recorder_script(f, record);
 
     g_assert_cmpint(g_mkdir(writers, 0755), ==, 0);
     add_script(writers, "10-record", recorder);
     start_agent_full(f, NULL, NULL, writers);
     assert_transact(f, FAKE_OP_HOT_BACKUP, reply_s_ok);
     assert_transact(f, FAKE_OP_FREEZE, reply_s_ok);
-    assert_phases(record, "freeze\n");
+    assert_phases(record, "freeze ext4:writable xfs:writable\n");
     assert_transact(f, FAKE_OP_THAW, reply_s_ok);
-    assert_phases(record, "freeze\nthaw\n");
+    assert_phases(record, "freeze ext4:writable xfs:writable\n"
+                          "thaw ext4:writable xfs:writable\n");
     add_script(writers, "20-fail", "#!/bin/sh\n[ \"$1\" = freeze ] && exit 1\nexit 0\n");
     assert_transact(f, FAKE_OP_FREEZE, reply_e_fail);
-    assert_phases(record, "freeze\nthaw\nfreeze\nfreeze-fail\n");
+    assert_phases(record, "freeze ext4:writable xfs:writable\n"
+                          "thaw ext4:writable xfs:writable\n"
+                          "freeze ext4:writable xfs:writable\n"
+                          "freeze-fail ext4:writable xfs:writable\n");
     assert_writable(f);
     assert_status(f, "thawed");
     g_assert_true(hv_vss_agent_wait_log(f->agent, "writer-failed", 1000));

@@ -1,7 +1,9 @@
 /*
  * qga-compat.c — runs the byte-exact cases of qga-compat.cases against an
  * agent started on a unix socket: quiesced, or Debian's qemu-ga as the
- * reference (the proof of compatibility). Usage:
+ * reference (the proof of compatibility). A case may instead name a shape
+ * check for a reply that varies (guest-info's version and command list).
+ * Usage:
  *   qga-compat CASES-FILE quiesced|qemu-ga AGENT-BINARY
  * Exit 0 when every case matches, 1 otherwise, 77 (ctest skip) when the
  * reference binary is not installed.
@@ -15,6 +17,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "agent/commands/commands.h"
+#include "protocol/dispatcher.h"
+#include "protocol/json-stream.h"
 #include "tests/support/agent-process.h"
 
 #define SKIP_EXIT 77
@@ -25,12 +30,14 @@ typedef struct {
     GByteArray *input;
     GByteArray *expected;
     gboolean prefix_only;
+    char *shape; /* "<? NAME": the one-line reply is checked by that shape check */
 } CompatCase;
 
 static void compat_case_free(CompatCase *c)
 {
     g_free(c->name);
     g_free(c->only);
+    g_free(c->shape);
     g_byte_array_unref(c->input);
     g_byte_array_unref(c->expected);
     g_free(c);
@@ -76,6 +83,9 @@ static GPtrArray *load_cases(const char *path, GError **error)
             g_ptr_array_add(cases, current);
         } else if (current && g_str_has_prefix(*line, "> ")) {
             append_escaped(current->input, *line + 2);
+        } else if (current && g_str_has_prefix(*line, "<? ")) {
+            g_free(current->shape);
+            current->shape = g_strdup(*line + 3);
         } else if (current && g_str_has_prefix(*line, "<~ ")) {
             append_escaped(current->expected, *line + 3);
             current->prefix_only = TRUE;
@@ -100,17 +110,152 @@ static char *printable(const guint8 *data, gsize len)
     return g_string_free(out, FALSE);
 }
 
-static gboolean run_case(const char *socket_path, const CompatCase *c)
+/* The commands quiesced registers, as guest-info lists them: reverse
+ * registration order (qemu-ga's QAPI_LIST_PREPEND), every one enabled (the
+ * cases start the agent with no allow or block list). (transfer full) */
+static Dispatcher *registry_new(void)
+{
+    Dispatcher *dispatcher = dispatcher_new(NULL, NULL);
+
+    commands_register(dispatcher);
+    return dispatcher;
+}
+
+static gboolean shape_fail(const char *name, const char *what, const char *detail)
+{
+    g_printerr("FAIL %s: %s%s%s\n", name, what, detail ? ": " : "", detail ? detail : "");
+    return FALSE;
+}
+
+/* An object with exactly these members, of these types, in any order. */
+static gboolean has_members(const JsonValue *object, const char *const *keys,
+                            const JsonType *types, gsize n)
+{
+    if (json_value_type(object) != JSON_TYPE_OBJECT || json_object_size(object) != n) {
+        return FALSE;
+    }
+    for (gsize i = 0; i < n; i++) {
+        const JsonValue *member = json_object_get(object, keys[i]);
+        if (!member || json_value_type(member) != types[i]) {
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+/* One supported_commands entry against quiesced's row for that name:
+ * enabled, success-response as the row's flags say. */
+static gboolean same_as_row(const JsonValue *entry, const CommandSpec *spec)
+{
+    return json_bool_get(json_object_get(entry, "enabled")) &&
+           json_bool_get(json_object_get(entry, "success-response")) ==
+               !(spec->flags & COMMAND_FLAG_NO_SUCCESS_RESPONSE);
+}
+
+/*
+ * guest-info's whole shape: {"return": {"version": V, "supported_commands":
+ * [{"enabled": B, "name": S, "success-response": B}, ...]}} and nothing
+ * else, V a non-empty "N.N..." string (quiesced: its own version), names
+ * unique. quiesced lists exactly its registry, in guest-info's order, each
+ * entry as its row says; qemu-ga lists at least every command of the QGA
+ * families quiesced shares with it, each with the same enabled and
+ * success-response (the snapshot extension is quiesced's own).
+ */
+static gboolean check_guest_info(const char *name, const char *flavour, const GByteArray *reply)
+{
+    static const char *const top_keys[] = { "return" };
+    static const JsonType top_types[] = { JSON_TYPE_OBJECT };
+    static const char *const info_keys[] = { "version", "supported_commands" };
+    static const JsonType info_types[] = { JSON_TYPE_STRING, JSON_TYPE_ARRAY };
+    static const char *const entry_keys[] = { "enabled", "name", "success-response" };
+    static const JsonType entry_types[] = { JSON_TYPE_BOOL, JSON_TYPE_STRING, JSON_TYPE_BOOL };
+    proto_autoptr_error *perror = NULL;
+    json_autoptr *value = NULL;
+    g_autoptr(GHashTable) names = g_hash_table_new(g_str_hash, g_str_equal);
+    Dispatcher *registry = registry_new();
+    gboolean quiesced = g_str_equal(flavour, "quiesced");
+    gboolean ok = TRUE;
+    const JsonValue *info;
+    const JsonValue *list;
+    const char *version;
+    gsize n;
+
+    if (reply->len == 0 || reply->data[reply->len - 1] != '\n') {
+        dispatcher_free(registry);
+        return shape_fail(name, "the reply is not one whole line", NULL);
+    }
+    value = json_parse_string((const char *)reply->data, reply->len - 1, &perror);
+    if (!value || !has_members(value, top_keys, top_types, 1) ||
+        !has_members(info = json_object_get(value, "return"), info_keys, info_types, 2)) {
+        dispatcher_free(registry);
+        return shape_fail(name, "not {\"return\": {\"version\": STRING, \"supported_commands\": ARRAY}}",
+                          perror ? "unparsable" : NULL);
+    }
+    version = json_object_get_string(info, "version");
+    if (!g_regex_match_simple("^[0-9]+\\.[0-9]+", version, 0, 0) ||
+        (quiesced && !g_str_equal(version, QUIESCE_VERSION))) {
+        ok = shape_fail(name, "version", version);
+    }
+    list = json_object_get(info, "supported_commands");
+    n = dispatcher_command_count(registry);
+    if (quiesced && json_array_length(list) != n) {
+        ok = shape_fail(name, "supported_commands is not the registry's length", NULL);
+    }
+    for (gsize i = 0; i < json_array_length(list); i++) {
+        const JsonValue *entry = json_array_get(list, i);
+        const char *command;
+        const CommandSpec *spec;
+
+        if (!has_members(entry, entry_keys, entry_types, 3)) {
+            ok = shape_fail(name, "an entry is not {enabled: BOOL, name: STRING, success-response: BOOL}", NULL);
+            continue;
+        }
+        command = json_object_get_string(entry, "name");
+        if (!g_hash_table_add(names, (gpointer)command)) {
+            ok = shape_fail(name, "listed twice", command);
+        }
+        spec = dispatcher_lookup(registry, command);
+        if (quiesced && (i >= n || spec != dispatcher_command_at(registry, n - 1 - i))) {
+            ok = shape_fail(name, "not the registry's command at this place", command);
+        } else if (spec && !same_as_row(entry, spec)) {
+            ok = shape_fail(name, "enabled or success-response differs from quiesced's row", command);
+        }
+    }
+    for (gsize i = 0; i < commands_basic_count + commands_fsfreeze_count; i++) {
+        const char *command = i < commands_basic_count
+                                  ? commands_basic[i].name
+                                  : commands_fsfreeze[i - commands_basic_count].name;
+        if (!g_hash_table_contains(names, command)) {
+            ok = shape_fail(name, "missing a QGA command quiesced shares", command);
+        }
+    }
+    dispatcher_free(registry);
+    return ok;
+}
+
+static gboolean run_case(const char *socket_path, const CompatCase *c, const char *flavour)
 {
     g_autoptr(GByteArray) got = NULL;
     g_autoptr(GError) error = NULL;
     gsize want = c->expected->len;
     gboolean ok;
 
-    got = agent_process_exchange(socket_path, c->input->data, c->input->len,
-                                 c->prefix_only ? want : want, 2000, &error);
+    /* A reply known whole (exact) is read to its length; one known only in
+     * part (a prefix, a shape) to its end of line. */
+    got = c->prefix_only || c->shape
+              ? agent_process_exchange_lines(socket_path, c->input->data, c->input->len, 1, 2000,
+                                             &error)
+              : agent_process_exchange(socket_path, c->input->data, c->input->len, want, 2000,
+                                       &error);
     if (!got) {
         g_printerr("FAIL %s: %s\n", c->name, error->message);
+        return FALSE;
+    }
+    if (c->shape && g_str_equal(c->shape, "guest-info")) {
+        return check_guest_info(c->name, flavour, got);
+    }
+    if (c->shape) {
+        g_printerr("FAIL %s: no shape check named %s\n", c->name, c->shape);
         return FALSE;
     }
     ok = c->prefix_only ? got->len >= want && memcmp(got->data, c->expected->data, want) == 0
@@ -155,7 +300,7 @@ int main(int argc, char **argv)
         if (c->only && !g_str_equal(c->only, flavour)) {
             continue;
         }
-        if (run_case(agent_process_socket(agent), c)) {
+        if (run_case(agent_process_socket(agent), c, flavour)) {
             g_print("ok   %s\n", c->name);
         } else {
             failures++;

@@ -276,6 +276,19 @@ vm_max_latency_ms() {
 
 vm_console_size() { stat -c %s "$WORK/console.log"; }
 
+# vm_max_gap_ms NAME OFFSET: the longest time (ms, guest clock) between the
+# completions of two consecutive records of workload NAME, both reported
+# after console byte OFFSET; then the SEQ of the later one. A writer that
+# nothing blocks completes one record per interval plus its write latency.
+vm_max_gap_ms() {
+  tail -c +"$(( $2 + 1 ))" "$WORK/console.log" |
+    awk -v n="$1" '($1 == "committed" || $1 == "written") && $2 == n {
+                     t = $4 / 1e6 + $5 / 1e3
+                     if (seen && $3 + 0 == prev + 1 && t - last > max) {max = t - last; at = $3 + 0}
+                     seen = 1; prev = $3 + 0; last = t}
+                   END {printf "%d %d\n", max, at}'
+}
+
 vm_agent() { # JSON: one agent command (after a sync); prints its return
   "$QUIESCE_BACKUP" --agent "$WORK/qga.sock" --agent-timeout "${VM_AGENT_TIMEOUT:-20}" agent "$1"
 }

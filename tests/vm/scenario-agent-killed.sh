@@ -21,8 +21,19 @@ vm_ready
 EOF
 vm_boot
 vm_wait_progress ext4 5 30 || vm_fail "the workload does not write"
-vm_control agent-pid || vm_fail "the control port does not answer"
-old_pid=${VM_CTL_REPLY##* }
+# agent_pid: the one running quiesced's pid in the guest, from the control
+# port's "ok agent-pid PID..." (pidof). With no agent the reply has no pid at
+# all, so the last word would be "agent-pid": accept a lone number only.
+agent_pid() {
+  local pid
+  vm_control agent-pid || return 1
+  pid=${VM_CTL_REPLY#ok agent-pid}
+  pid=${pid# }
+  case $pid in '' | *[!0-9]*) return 1 ;; esac
+  echo "$pid" >"$WORK/agent.pid"
+}
+agent_pid || vm_fail "no single running agent before the kill: '$VM_CTL_REPLY'"
+old_pid=$(cat "$WORK/agent.pid")
 
 vm_backup --vanish-after-prepare --linger 6 >"$WORK/driver.out" 2>&1 &
 driver=$!
@@ -37,9 +48,11 @@ vm_control kill-agent || vm_fail "could not kill the agent"
 vm_wait_progress ext4 "$((held + 1))" 20 || vm_fail "the guest stayed frozen after the agent was killed"
 thawed_after=$(( $(vm_now_ms) - killed_at ))
 [ $thawed_after -lt 10000 ] || vm_fail "the thaw took $thawed_after ms after the kill"
-vm_control agent-pid || true
-new_pid=${VM_CTL_REPLY##* }
-[ -n "$new_pid" ] && [ "$new_pid" != "$old_pid" ] || vm_fail "the agent was not respawned ($old_pid -> $new_pid)"
+agent_pid || vm_fail "the agent was not respawned: no single running agent ('$VM_CTL_REPLY', killed $old_pid)"
+new_pid=$(cat "$WORK/agent.pid")
+[ "$new_pid" != "$old_pid" ] || vm_fail "the agent was not respawned: pid $old_pid still runs"
+vm_guest_sh "[ \"\$(cat /proc/$new_pid/comm)\" = quiesced ]" ||
+  vm_fail "the respawned agent's pid $new_pid is not a running quiesced in the guest"
 wait $driver || true
 status=$(vm_agent '{"execute":"guest-fsfreeze-status"}') || vm_fail "status: $status"
 [ "$status" = '"thawed"' ] || vm_fail "guest-fsfreeze-status after the restart: $status"

@@ -34,9 +34,20 @@ case $reasons in *"/data/vfat"*) ;; *) vm_fail "the reasons do not name /data/vf
 
 status=$(vm_agent '{"execute":"guest-fsfreeze-status"}') || vm_fail "guest-fsfreeze-status: $status"
 [ "$status" = '"thawed"' ] || vm_fail "guest-fsfreeze-status after a saved-state prepare: $status"
-stall=$(vm_max_latency_ms ext4 "$offset")
-# Only the VM pause may stall the workload, not a freeze.
+# Only the VM pause may stall the workload, not a freeze. The ext4 writer
+# completes a record every 20 ms (its interval) plus its write+fsync latency,
+# so, from before prepare until after the backup, no two consecutive records
+# may finish further apart than the pause plus 1 s: 50 intervals, room for
+# TCG's fsync latency on a shared host (tens of ms, a few hundred at worst),
+# and well below any freeze the agent could hold: one left frozen after a
+# saved-state answer lasts until its watchdog window (60 s by default).
 vm_wait_progress ext4 "$(vm_committed ext4)" 15 || vm_fail "the ext4 workload stopped"
+stall=$(vm_max_latency_ms ext4 "$offset")
+read -r gap gap_seq < <(vm_max_gap_ms ext4 "$offset")
+bound=$(( $(vm_report pause-ms) + 1000 ))
+[ "$gap_seq" -gt 0 ] || vm_fail "no consecutive ext4 records during the backup"
+[ "$gap" -le "$bound" ] ||
+  vm_fail "the ext4 workload stalled $gap ms before record $gap_seq (bound $bound ms: pause $(vm_report pause-ms) ms + 1 s): something froze it"
 
 vm_extract "$WORK/backup/data-ext4.img" ext4 "$WORK/snap" || vm_fail "reading the snapshot"
 have=$(vm_check_workload "$WORK/snap/workload.log" ext4 "$committed") || vm_fail "workload: $have"
@@ -46,5 +57,6 @@ vm[$VM_NAME]: PASS ineligible guest (vfat) -> saved state ($VM_ACCEL)
   prepare            $(vm_report prepare-ms) ms, answered saved-state: $reasons
   VM paused          $(vm_report pause-ms) ms (stop, snapshot $(vm_report snapshot-ms) ms, cont)
   workload stall     $stall ms (longest write+fsync during the backup; nothing was frozen)
+  longest gap        $gap ms between ext4 records (bound $bound ms)
   snapshot           records 1..$have after journal replay (>= $committed committed)
 EOF
