@@ -113,11 +113,11 @@ static char *printable(const guint8 *data, gsize len)
 /* The commands quiesced registers, as guest-info lists them: reverse
  * registration order (qemu-ga's QAPI_LIST_PREPEND), every one enabled (the
  * cases start the agent with no allow or block list). (transfer full) */
-static Dispatcher *registry_new(void)
+static Dispatcher *registry_new(CommandContext *context)
 {
-    Dispatcher *dispatcher = dispatcher_new(NULL, NULL);
+    Dispatcher *dispatcher = dispatcher_new(context, NULL);
 
-    commands_register(dispatcher);
+    commands_register(dispatcher, context);
     return dispatcher;
 }
 
@@ -172,7 +172,8 @@ static gboolean check_guest_info(const char *name, const char *flavour, const GB
     proto_autoptr_error *perror = NULL;
     json_autoptr *value = NULL;
     g_autoptr(GHashTable) names = g_hash_table_new(g_str_hash, g_str_equal);
-    Dispatcher *registry = registry_new();
+    CommandContext context = { 0 };
+    Dispatcher *registry = registry_new(&context);
     gboolean quiesced = g_str_equal(flavour, "quiesced");
     gboolean ok = TRUE;
     const JsonValue *info;
@@ -181,12 +182,14 @@ static gboolean check_guest_info(const char *name, const char *flavour, const GB
     gsize n;
 
     if (reply->len == 0 || reply->data[reply->len - 1] != '\n') {
+        commands_context_clear(&context);
         dispatcher_free(registry);
         return shape_fail(name, "the reply is not one whole line", NULL);
     }
     value = json_parse_string((const char *)reply->data, reply->len - 1, &perror);
     if (!value || !has_members(value, top_keys, top_types, 1) ||
         !has_members(info = json_object_get(value, "return"), info_keys, info_types, 2)) {
+        commands_context_clear(&context);
         dispatcher_free(registry);
         return shape_fail(name, "not {\"return\": {\"version\": STRING, \"supported_commands\": ARRAY}}",
                           perror ? "unparsable" : NULL);
@@ -229,6 +232,7 @@ static gboolean check_guest_info(const char *name, const char *flavour, const GB
             ok = shape_fail(name, "missing a QGA command quiesced shares", command);
         }
     }
+    commands_context_clear(&context);
     dispatcher_free(registry);
     return ok;
 }
