@@ -11,8 +11,10 @@
  * window expired is an error so the host discards its snapshot.
  */
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 
 #include "agent/commands/commands.h"
+#include "fsfreeze/mountinfo.h"
 
 static bool cmd_fsfreeze_status(void *context, const JsonValue *args, JsonValue **result,
                                 ProtoError **error)
@@ -118,7 +120,8 @@ static JsonValue *fsinfo_disk(const DiskInfo *disk)
     return item;
 }
 
-static JsonValue *fsinfo_mount(const InventoryMount *mount)
+/* mountpoint: this mount of the superblock (qemu-ga lists every one). */
+static JsonValue *fsinfo_mount(const InventoryMount *mount, const char *mountpoint)
 {
     JsonValue *item = json_object_new();
     JsonValue *disks = json_array_new();
@@ -126,11 +129,11 @@ static JsonValue *fsinfo_mount(const InventoryMount *mount)
     struct statvfs st;
 
     json_object_set_string(item, "name", mount->device_name);
-    json_object_set_string(item, "mountpoint", mount->mountpoint);
+    json_object_set_string(item, "mountpoint", mountpoint);
     json_object_set_string(item, "type", mount->fstype);
     /* qemu-ga's arithmetic (commands-posix.c): used = blocks - free,
      * total = used + available to unprivileged users. */
-    if (statvfs(mount->mountpoint, &st) == 0) {
+    if (statvfs(mountpoint, &st) == 0) {
         guint64 used = (guint64)(st.f_blocks - st.f_bfree) * st.f_frsize;
         json_object_set_int(item, "used-bytes", (gint64)used);
         json_object_set_int(item, "total-bytes",
@@ -145,24 +148,51 @@ static JsonValue *fsinfo_mount(const InventoryMount *mount)
     return item;
 }
 
+/* The inventory's entry for the superblock an entry of mountinfo mounts. */
+static const InventoryMount *fsinfo_superblock(const Inventory *inventory, dev_t dev)
+{
+    for (guint i = 0; i < inventory->mounts->len; i++) {
+        const InventoryMount *mount = g_ptr_array_index(inventory->mounts, i);
+        if (mount->sb_dev == dev) {
+            return mount;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * Every line of mountinfo on a block device (btrfs too, whose major is 0),
+ * newest first, as qemu-ga lists them (commands-linux.c build_fs_mount_list,
+ * prepended): a bind mount or a second mount of one filesystem is listed
+ * again under its own mountpoint, with the same device and disks.
+ */
 static bool cmd_get_fsinfo(void *context, const JsonValue *args, JsonValue **result,
                            ProtoError **error)
 {
     g_autoptr(InventoryOptions) options = inventory_options_new();
     g_autoptr(GError) gerror = NULL;
     g_autoptr(Inventory) inventory = inventory_probe(options, &gerror);
+    g_autoptr(GPtrArray) entries = NULL;
     JsonValue *list;
 
-    if (!inventory) {
+    if (inventory) {
+        entries = mountinfo_read(options->mountinfo_path, &gerror);
+    }
+    if (!entries) {
         proto_error_take_gerror(error, g_steal_pointer(&gerror));
         return false;
     }
     list = json_array_new();
-    /* Filesystems on block devices, newest mount first as qemu-ga lists them. */
-    for (guint i = inventory->mounts->len; i-- > 0;) {
-        const InventoryMount *mount = g_ptr_array_index(inventory->mounts, i);
-        if (mount->device_name && mount->stack) {
-            json_array_append(list, fsinfo_mount(mount));
+    for (guint i = entries->len; i-- > 0;) {
+        const MountEntry *entry = g_ptr_array_index(entries, i);
+        const InventoryMount *mount;
+
+        if (major(entry->dev) == 0 && !g_str_equal(entry->fstype, "btrfs")) {
+            continue;
+        }
+        mount = fsinfo_superblock(inventory, entry->dev);
+        if (mount && mount->device_name && mount->stack) {
+            json_array_append(list, fsinfo_mount(mount, entry->mountpoint));
         }
     }
     *result = list;
