@@ -3,8 +3,9 @@
 # runs ctest four times — the normal build (warnings as errors), an
 # ASan/UBSan build, the portable protocol core cross-built with mingw-w64
 # whose tests run under wine, and the libFuzzer targets (clang, ASan/UBSan,
-# each run from its seed corpus for a bounded time: about three minutes). Run as root so the integration tests can
-# loop-mount their own images; without root those tests are skipped.
+# each run from its seed corpus for a bounded time: about three minutes).
+# Run as root so the integration tests can loop-mount their own images;
+# without root those tests are skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD

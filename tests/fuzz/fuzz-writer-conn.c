@@ -115,7 +115,8 @@ static void fuzz_check_exchange(WriterConn *conn, WriterPhase phase, const char 
     g_autofree char *line = fuzz_first_line(answer, answer_len);
     g_autofree char *ok = g_strdup_printf("ok %s", phase_name);
     g_autofree char *fail = g_strdup_printf("fail %s", phase_name);
-    g_autoptr(WriterRun) run = writer_conn_exchange(conn, phase, "fuzz-session", g_get_monotonic_time() + 2000000);
+    g_autoptr(WriterRun) run =
+        writer_conn_exchange(conn, phase, "fuzz-session", g_get_monotonic_time() + 2000000);
     switch (run->outcome) {
     case WRITER_OUTCOME_OK:
         if (!line || strcmp(line, ok) != 0) {

@@ -53,18 +53,20 @@ def req(execute, args=None, rid=None):
 
 SESSIONS = {
     "snapshot-cycle": req("guest-snapshot-check") + req("guest-snapshot-prepare")
-    + req("guest-snapshot-status") + req("guest-fsfreeze-status") + req("guest-snapshot-post", '{"session":"x"}')
+    + req("guest-snapshot-status") + req("guest-fsfreeze-status")
+    + req("guest-snapshot-post", '{"session":"x"}')
     + req("guest-snapshot-abort") + req("guest-snapshot-status"),
-    "snapshot-abort": req("guest-snapshot-prepare") + req("guest-snapshot-abort", '{"session":"nope"}')
-    + req("guest-snapshot-abort"),
-    "freeze-thaw": req("guest-fsfreeze-freeze") + req("guest-fsfreeze-status") + req("guest-fsfreeze-thaw")
-    + req("guest-fsfreeze-thaw"),
+    "snapshot-abort": req("guest-snapshot-prepare")
+    + req("guest-snapshot-abort", '{"session":"nope"}') + req("guest-snapshot-abort"),
+    "freeze-thaw": req("guest-fsfreeze-freeze") + req("guest-fsfreeze-status")
+    + req("guest-fsfreeze-thaw") + req("guest-fsfreeze-thaw"),
     "freeze-list": req("guest-fsfreeze-freeze-list", '{"mountpoints":["/","/tmp"]}')
     + req("guest-fsfreeze-freeze-list", '{"mountpoints":[]}') + req("guest-fsfreeze-freeze-list"),
     "prepare-twice": req("guest-snapshot-prepare", rid=1) + req("guest-snapshot-prepare", rid=2)
     + req("guest-fsfreeze-freeze", rid=3) + req("guest-snapshot-check", rid=4),
     "info-fsinfo": req("guest-info") + req("guest-get-fsinfo"),
-    "sync-delimited": b"\xff" + req("guest-sync-delimited", '{"id":7}') + b"\xff\xff" + req("guest-sync", '{"id":8}'),
+    "sync-delimited": b"\xff" + req("guest-sync-delimited", '{"id":7}') + b"\xff\xff"
+    + req("guest-sync", '{"id":8}'),
 }
 
 # hv_vss: struct hv_vss_msg, operation in byte 0 (linux/hyperv.h).
