@@ -3,7 +3,9 @@
  */
 #include "tests/fuzz/fuzz-support.h"
 
+#include <errno.h>
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +44,23 @@ static void fuzz_remove_tree(const char *path)
     g_rmdir(path);
 }
 
+/* libFuzzer leaves with _Exit() (time up, crash), skipping atexit(): each
+ * run removes the dirs of earlier runs whose process is gone. */
+static void fuzz_remove_stale(void)
+{
+    g_autoptr(GDir) dir = g_dir_open(g_get_tmp_dir(), 0, NULL);
+    const char *name;
+
+    while (dir && (name = g_dir_read_name(dir))) {
+        int pid = 0;
+        if (sscanf(name, "quiesce-fuzz-%d-", &pid) == 1 && pid > 0 &&
+            kill(pid, 0) != 0 && errno == ESRCH) {
+            g_autofree char *path = g_build_filename(g_get_tmp_dir(), name, NULL);
+            fuzz_remove_tree(path);
+        }
+    }
+}
+
 static void fuzz_support_cleanup(void)
 {
     if (fuzz_dir) {
@@ -61,7 +80,9 @@ void fuzz_support_init(void)
                       fuzz_log, NULL);
     g_log_set_handler("quiesced", G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION,
                       fuzz_log, NULL);
-    fuzz_dir = g_dir_make_tmp("quiesce-fuzz-XXXXXX", &error);
+    fuzz_remove_stale();
+    g_autofree char *template = g_strdup_printf("quiesce-fuzz-%d-XXXXXX", (int)getpid());
+    fuzz_dir = g_dir_make_tmp(template, &error);
     if (!fuzz_dir) {
         fprintf(stderr, "fuzz: cannot make a temp dir: %s\n", error->message);
         abort();

@@ -33,7 +33,7 @@ typedef struct {
  * exit). */
 void fuzz_support_init(void);
 
-/* <tmp>/quiesce-fuzz-XXXXXX (transfer none) */
+/* <tmp>/quiesce-fuzz-PID-XXXXXX (transfer none) */
 const char *fuzz_support_dir(void);
 
 /* An engine configuration that cannot freeze anything real (see above):
