@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config
+  clang libclang-rt-14-dev
   libglib2.0-dev libblkid-dev
   libsqlite3-dev
   qemu-guest-agent socat

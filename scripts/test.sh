@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The test command (README): installs dependencies, then configures, builds and
-# runs ctest three times — the normal build (warnings as errors), an
-# ASan/UBSan build, and the portable protocol core cross-built with mingw-w64
-# whose tests run under wine. Run as root so the integration tests can
-# loop-mount their own images; without root those tests are skipped.
+# runs ctest four times — the normal build (warnings as errors), an
+# ASan/UBSan build, the portable protocol core cross-built with mingw-w64
+# whose tests run under wine, and the libFuzzer targets (clang, ASan/UBSan,
+# each run from its seed corpus for a bounded time: about three minutes).
+# Run as root so the integration tests can loop-mount their own images;
+# without root those tests are skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -23,4 +25,13 @@ run_build main
 # The vm tests boot guests with the agent inside; once, in the main build, is enough.
 run_build asan -DQUIESCE_SANITIZE=ON -DQUIESCE_VM_TESTS=OFF
 run_build mingw -DCMAKE_TOOLCHAIN_FILE="$top/cmake/mingw-w64.cmake" -DQUIESCE_PROTOCOL_ONLY=ON
+
+# The fuzzers (tests/fuzz/CMakeLists.txt): only their targets are built and
+# only the fuzz label runs; the other tests ran above. No -Werror here: that
+# is the gcc build's job, and clang warns where gcc does not.
+echo "=== fuzz build ==="
+cmake -S "$top" -B "$top/build/fuzz" -DCMAKE_C_COMPILER=clang -DQUIESCE_FUZZ=ON \
+  -DQUIESCE_SANITIZE=ON -DQUIESCE_VM_TESTS=OFF >/dev/null
+cmake --build "$top/build/fuzz" --target fuzzers -j "$jobs"
+(cd "$top/build/fuzz" && ctest --output-on-failure -j "$jobs" -L fuzz)
 echo "=== all test builds passed ==="
