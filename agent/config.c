@@ -231,11 +231,30 @@ gboolean config_load(const char *path, gboolean must_exist, AgentConfig *agent,
 {
     g_autoptr(GKeyFile) file = g_key_file_new();
     g_autoptr(GError) cause = NULL;
+    g_autofree char *text = NULL;
+    gsize length = 0;
+    const char *bad = NULL;
 
-    if (!g_key_file_load_from_file(file, path, G_KEY_FILE_NONE, &cause)) {
+    if (!g_file_get_contents(path, &text, &length, &cause)) {
         if (!must_exist && g_error_matches(cause, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
             return TRUE;
         }
+        g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT, "%s: %s", path,
+                    cause->message);
+        return FALSE;
+    }
+    /* GKeyFile parses any bytes but hands back no string value that is not
+     * UTF-8 (NULL instead): refuse the file whole, naming the line. */
+    if (!g_utf8_validate(text, (gssize)length, &bad)) {
+        guint line = 1;
+        for (const char *c = text; c < bad; c++) {
+            line += *c == '\n';
+        }
+        g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
+                    "%s: line %u is not valid UTF-8", path, line);
+        return FALSE;
+    }
+    if (!g_key_file_load_from_data(file, text, length, G_KEY_FILE_NONE, &cause)) {
         g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT, "%s: %s", path,
                     cause->message);
         return FALSE;

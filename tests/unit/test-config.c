@@ -81,6 +81,8 @@ static void test_errors_name_the_key(void)
     } cases[] = {
         { "[freeze]\nwindw=5\n", "unknown key 'windw' in [freeze]" },
         { "[frieze]\nwindow=5\n", "unknown group [frieze]" },
+        /* GKeyFile gave NULL for such a value, which was dereferenced */
+        { "[freeze]\nwindow=5\n[writers]\nsocket=/run/q\xff\n", "line 4 is not valid UTF-8" },
         { "[freeze]\nwindow=-1\n", "[freeze] window" },
         { "[freeze]\nwindow=soon\n", "[freeze] window" },
         { "[eligibility]\nstrict=maybe\n", "[eligibility] strict" },
