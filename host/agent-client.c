@@ -132,11 +132,8 @@ gboolean agent_client_sync_libvirt(AgentClient *client, int timeout_ms, gint64 *
 {
     gint64 deadline = agent_deadline(timeout_ms);
     gint64 id = g_get_real_time() / 1000;
-    g_autoptr(JsonValue) arguments = json_object_new();
-    g_autoptr(JsonValue) request = NULL;
     g_autofree char *wire = NULL;
 
-    json_object_set_int(arguments, "id", id);
     *out_id = id;
     /* Byte for byte what libvirt writes (qemuAgentGuestSync). */
     wire = g_strdup_printf("{\"execute\":\"guest-sync\", \"arguments\":{\"id\":%" G_GINT64_FORMAT

@@ -27,11 +27,11 @@ run_build asan -DQUIESCE_SANITIZE=ON -DQUIESCE_VM_TESTS=OFF
 run_build mingw -DCMAKE_TOOLCHAIN_FILE="$top/cmake/mingw-w64.cmake" -DQUIESCE_PROTOCOL_ONLY=ON
 
 # The fuzzers (tests/fuzz/CMakeLists.txt): only their targets are built and
-# only the fuzz label runs; the other tests ran above. No -Werror here: that
-# is the gcc build's job, and clang warns where gcc does not.
+# only the fuzz label runs; the other tests ran above. clang's warnings are
+# errors here too.
 echo "=== fuzz build ==="
 cmake -S "$top" -B "$top/build/fuzz" -DCMAKE_C_COMPILER=clang -DQUIESCE_FUZZ=ON \
-  -DQUIESCE_SANITIZE=ON -DQUIESCE_VM_TESTS=OFF >/dev/null
+  -DQUIESCE_SANITIZE=ON -DQUIESCE_VM_TESTS=OFF -DQUIESCE_WERROR=ON >/dev/null
 cmake --build "$top/build/fuzz" --target fuzzers -j "$jobs"
 (cd "$top/build/fuzz" && ctest --output-on-failure -j "$jobs" -L fuzz)
 echo "=== all test builds passed ==="

@@ -408,8 +408,9 @@ void writers_freeze_fail(Writers *writers, const WriterContext *context)
         return;
     }
     g_autoptr(GPtrArray) frozen = g_steal_pointer(&writers->frozen);
-    g_autoptr(GPtrArray) failures = writers_release(writers, frozen, WRITER_PHASE_FREEZE_FAIL,
-                                                    context);
+    /* Failures of freeze-fail are logged by writers_release(); nobody is
+     * left to tell. */
+    g_ptr_array_unref(writers_release(writers, frozen, WRITER_PHASE_FREEZE_FAIL, context));
 }
 
 gboolean writers_is_frozen(Writers *writers)
@@ -495,8 +496,8 @@ void writers_post_snapshot(Writers *writers, const WriterContext *context)
         }
         g_autoptr(WriterRun) run = writers_run_entry(writers, entry, WRITER_PHASE_POST_SNAPSHOT,
                                                      context, phase_deadline);
-        g_autoptr(WriterFailure) failure = writers_judge(writers, entry,
-                                                         WRITER_PHASE_POST_SNAPSHOT, run);
+        /* Judged for the log only: the snapshot is already consistent. */
+        writer_failure_free(writers_judge(writers, entry, WRITER_PHASE_POST_SNAPSHOT, run));
     }
 }
 

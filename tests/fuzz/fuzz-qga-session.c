@@ -155,7 +155,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     };
     dispatcher = dispatcher_new(&commands, commands_is_frozen);
     commands.dispatcher = dispatcher;
-    commands_register(dispatcher);
+    commands_register(dispatcher, &commands);
     session = proto_session_new(dispatcher, &limits, fuzz_reply, &qga);
     plain = json_stream_new(&limits, fuzz_count, &qga);
 
@@ -179,6 +179,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     json_stream_free(plain);
     proto_session_free(session);
+    commands_context_clear(&commands);
     dispatcher_free(dispatcher);
     fuzz_engine_finish(engine, &counts);
     g_free(qga.session_id);

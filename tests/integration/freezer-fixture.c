@@ -130,7 +130,8 @@ void freezer_fixture_setup(Fixture *fixture, gconstpointer data)
 
 static void remove_test_dir(const char *dir)
 {
-    const char *leftovers[] = { "state/" FROZEN_STATE_FILENAME, "state", "escape", "plain" };
+    static const char state_file[] = "state/" FROZEN_STATE_FILENAME;
+    const char *leftovers[] = { state_file, "state", "escape", "plain" };
     for (size_t i = 0; i < G_N_ELEMENTS(leftovers); i++) {
         g_autofree char *path = g_build_filename(dir, leftovers[i], NULL);
         if (g_remove(path) != 0 && errno != ENOENT) {
