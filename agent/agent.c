@@ -113,6 +113,9 @@ static void agent_feeding(Channel *channel, gboolean begin, gpointer user_data)
     Agent *agent = user_data;
 
     agent->feeding = begin ? channel : NULL;
+    if (begin) {
+        engine_retry_recovery(agent->engine); /* "on the next command" */
+    }
     if (begin && channel == agent->session_host) {
         engine_host_back(agent->engine, agent->session_id);
     }
