@@ -17,7 +17,15 @@
 
 #include "tests/integration/engine-fixture.h"
 
-typedef void (*Damage)(const char *path);
+/* One way to damage the state file: a function, or a line edit (the
+ * first line starting with prefix in section replaced; "" drops it). */
+typedef struct {
+    const char *name;
+    void (*damage)(const char *path);
+    const char *section;
+    const char *prefix;
+    const char *replacement;
+} Damage;
 
 static char *read_state(const char *path)
 {
@@ -76,36 +84,6 @@ static void damage_random(const char *path)
     write_state(path, (const char *)bytes, sizeof(bytes));
 }
 
-static void damage_mounts_abc(const char *path)
-{
-    edit_line(path, "[session]", "mounts=", "mounts=abc");
-}
-
-static void damage_mounts_negative(const char *path)
-{
-    edit_line(path, "[session]", "mounts=", "mounts=-1");
-}
-
-static void damage_mounts_99(const char *path)
-{
-    edit_line(path, "[session]", "mounts=", "mounts=99");
-}
-
-static void damage_mount_without_dev(const char *path)
-{
-    edit_line(path, "[mount 1]", "dev=", "");
-}
-
-static void damage_session_without_id(const char *path)
-{
-    edit_line(path, "[session]", "id=", "");
-}
-
-static void damage_bad_section(const char *path)
-{
-    edit_line(path, "[mount 0]", "dev=", "dev=banana");
-}
-
 static void damage_huge(const char *path)
 {
     g_autofree char *text = read_state(path);
@@ -150,15 +128,27 @@ static void damage_fifo(const char *path)
     g_assert_cmpint(mkfifo(path, 0600), ==, 0);
 }
 
+/* Starts the agent, prepares a session and SIGKILLs the agent while it
+ * holds the filesystems frozen. Returns the host's post request for it. */
+static char *prepare_and_kill(Fixture *f, const char *state)
+{
+    g_autofree char *prepare = NULL;
+
+    f->agent = start_agent(f, state, NULL, NULL);
+    prepare = ask(f->agent, "{\"execute\":\"guest-snapshot-prepare\"}");
+    g_assert_nonnull(strstr(prepare, "\"method\": \"child-snapshot\""));
+    kill(agent_process_pid(f->agent), SIGKILL);
+    return post_request_for(prepare);
+}
+
 /* Prepares, SIGKILLs the agent while frozen, applies damage, starts a
  * successor and checks that nothing is left frozen and the host is told. */
 static void test_damaged(Fixture *f, gconstpointer data)
 {
     g_autofree char *post_request = NULL;
-    Damage damage = (Damage)data;
+    const Damage *damage = data;
     g_autofree char *state = g_build_filename(f->dir, "state", NULL);
     g_autofree char *file = g_build_filename(state, "frozen-state", NULL);
-    g_autofree char *prepare = NULL;
     g_autofree char *post = NULL;
     g_autofree char *status = NULL;
     g_autofree char *again = NULL;
@@ -167,14 +157,14 @@ static void test_damaged(Fixture *f, gconstpointer data)
     g_autoptr(AgentProcess) successor = NULL;
     GPid blocked;
 
-    f->agent = start_agent(f, state, NULL, NULL);
-    prepare = ask(f->agent, "{\"execute\":\"guest-snapshot-prepare\"}");
-    g_assert_nonnull(strstr(prepare, "\"method\": \"child-snapshot\""));
-    post_request = post_request_for(prepare);
-    kill(agent_process_pid(f->agent), SIGKILL);
+    post_request = prepare_and_kill(f, state);
     blocked = loopfs_start_write(f->xfs);
     g_assert_false(loopfs_wait_write(blocked, 300));
-    damage(file);
+    if (damage->damage) {
+        damage->damage(file);
+    } else {
+        edit_line(file, damage->section, damage->prefix, damage->replacement);
+    }
     successor = start_agent(f, state, NULL, NULL);
     g_assert_true(loopfs_wait_write(blocked, 5000));
     assert_all_writable(f);
@@ -208,7 +198,6 @@ static void test_covered_mountpoint(Fixture *f, gconstpointer data)
 {
     g_autofree char *post_request = NULL;
     g_autofree char *state = g_build_filename(f->dir, "state", NULL);
-    g_autofree char *prepare = NULL;
     g_autofree char *status = NULL;
     g_autofree char *thaw = NULL;
     g_autofree char *later = NULL;
@@ -217,11 +206,7 @@ static void test_covered_mountpoint(Fixture *f, gconstpointer data)
     gboolean covered;
     GPid blocked;
 
-    f->agent = start_agent(f, state, NULL, NULL);
-    prepare = ask(f->agent, "{\"execute\":\"guest-snapshot-prepare\"}");
-    g_assert_nonnull(strstr(prepare, "\"method\": \"child-snapshot\""));
-    post_request = post_request_for(prepare);
-    kill(agent_process_pid(f->agent), SIGKILL);
+    post_request = prepare_and_kill(f, state);
     covered = cover(f->xfs, TRUE);
     g_assert_true(covered);
     successor = start_agent(f, state, NULL, NULL);
@@ -383,23 +368,20 @@ static void test_confine_must_exist(Fixture *f, gconstpointer data)
 
 int main(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        Damage damage;
-    } variants[] = {
-        { "empty", damage_empty },
-        { "random-bytes", damage_random },
-        { "mounts-abc", damage_mounts_abc },
-        { "mounts-negative", damage_mounts_negative },
-        { "mounts-99", damage_mounts_99 },
-        { "mount-without-dev", damage_mount_without_dev },
-        { "session-without-id", damage_session_without_id },
-        { "huge", damage_huge },
-        { "directory", damage_directory },
-        { "broken-true", damage_broken_true },
-        { "missing", damage_missing },
-        { "one-bad-section", damage_bad_section },
-        { "fifo", damage_fifo },
+    static const Damage variants[] = {
+        { "empty", damage_empty, NULL, NULL, NULL },
+        { "random-bytes", damage_random, NULL, NULL, NULL },
+        { "mounts-abc", NULL, "[session]", "mounts=", "mounts=abc" },
+        { "mounts-negative", NULL, "[session]", "mounts=", "mounts=-1" },
+        { "mounts-99", NULL, "[session]", "mounts=", "mounts=99" },
+        { "mount-without-dev", NULL, "[mount 1]", "dev=", "" },
+        { "session-without-id", NULL, "[session]", "id=", "" },
+        { "huge", damage_huge, NULL, NULL, NULL },
+        { "directory", damage_directory, NULL, NULL, NULL },
+        { "broken-true", damage_broken_true, NULL, NULL, NULL },
+        { "missing", damage_missing, NULL, NULL, NULL },
+        { "one-bad-section", NULL, "[mount 0]", "dev=", "dev=banana" },
+        { "fifo", damage_fifo, NULL, NULL, NULL },
     };
     int skip = engine_fixture_init(&argc, &argv);
 
@@ -408,7 +390,7 @@ int main(int argc, char **argv)
     }
     for (gsize i = 0; i < G_N_ELEMENTS(variants); i++) {
         g_autofree char *path = g_strdup_printf("/recovery/damaged/%s", variants[i].name);
-        g_test_add(path, Fixture, (gconstpointer)variants[i].damage, fixture_set_up,
+        g_test_add(path, Fixture, &variants[i], fixture_set_up,
                    test_damaged, fixture_tear_down);
     }
     ENGINE_FIXTURE_ADD("/recovery/covered-mountpoint", test_covered_mountpoint);
