@@ -174,6 +174,7 @@ static void agent_feeding(Channel *channel, TransportConn conn, gboolean begin,
     agent->feeding_conn = conn;
     agent->feeding_gone = FALSE;
     if (begin) {
+        engine_retry_recovery(agent->engine); /* "on the next command" */
         agent_session_host_seen(agent, channel, conn);
     }
 }

@@ -63,6 +63,16 @@ static gboolean config_fail(GError **error, const char *path, const char *group,
     return FALSE;
 }
 
+gboolean config_check_confine(const char *dir, GError **error)
+{
+    if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+        g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
+                    "the confine directory %s does not exist or is not a directory", dir);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 gboolean config_parse_number(const char *text, gint64 min, gint64 max, gint64 *out, GError **error)
 {
     gint64 value;
@@ -152,7 +162,8 @@ static gboolean config_load_freeze(GKeyFile *file, const char *path, EngineConfi
     }
     if (g_key_file_has_key(file, "freeze", "confine", NULL)) {
         g_autofree char *dir = g_key_file_get_string(file, "freeze", "confine", NULL);
-        if (!eligibility_policy_set_confine(engine->policy, *dir ? dir : NULL, &cause)) {
+        if ((*dir && !config_check_confine(dir, &cause)) ||
+            !eligibility_policy_set_confine(engine->policy, *dir ? dir : NULL, &cause)) {
             return config_fail(error, path, "freeze", "confine", cause);
         }
     }

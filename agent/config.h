@@ -32,6 +32,9 @@
 
 /* Parses a decimal integer in [min, max]; the error says the range and
  * quotes text (callers prefix the option or key). */
+/* The confinement must name an existing directory: a typo would otherwise
+ * confine to nothing and make every prepare look like an empty guest. */
+gboolean config_check_confine(const char *dir, GError **error);
 gboolean config_parse_number(const char *text, gint64 min, gint64 max, gint64 *out,
                              GError **error);
 

@@ -178,7 +178,8 @@ static gboolean main_apply_options(AgentConfig *config, EngineConfig *engine, GE
             return FALSE;
         }
     }
-    return !opt_confine || eligibility_policy_set_confine(engine->policy, opt_confine, error);
+    return !opt_confine || (config_check_confine(opt_confine, error) &&
+                            eligibility_policy_set_confine(engine->policy, opt_confine, error));
 }
 
 static gboolean main_parse(int *argc, char ***argv, AgentConfig *config, EngineConfig *engine,

@@ -30,8 +30,9 @@
  *                           (a cycle of loop images, or a loop device whose
  *                           image path is unknown)
  *
- * An empty freeze set is not a reason: with nothing writable on the host's
- * disks, the disks are consistent as they are.
+ * An empty freeze set is not a reason here; a prepare adds its own
+ * (nothing-to-freeze, agent/engine/engine.h), because a child snapshot
+ * that froze nothing would look like a consistent one.
  *
  * The running state is the string systemd reports (`systemctl
  * is-system-running`, or the manager's SystemState property), passed in by

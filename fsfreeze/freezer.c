@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "common/quiesce-error.h"
+#include "fsfreeze/mountinfo.h"
 
 typedef struct {
     FreezeTarget *target;
@@ -523,4 +524,70 @@ gboolean fs_freezer_thaw_targets(GPtrArray *targets, const FsFreezeOptions *opti
     }
     thaw_entries(set, &thawed, notes, failures);
     return finish_thaw(thawed, notes, failures, out_thawed, out_notes, error);
+}
+
+/* ---- One target by path, for recovery. ---- */
+
+/* Whether @target may still be mounted, unreachable through its path:
+ * the path is a mountpoint more than once (a later mount covers it) or
+ * one entry there has the target's device. */
+static gboolean target_still_mounted(const FreezeTarget *target)
+{
+    g_autoptr(GPtrArray) entries = mountinfo_read("/proc/self/mountinfo", NULL);
+    g_autofree char *canonical = g_canonicalize_filename(target->mountpoint, "/");
+    guint at_path = 0;
+
+    for (guint i = 0; entries && i < entries->len; i++) {
+        const MountEntry *entry = g_ptr_array_index(entries, i);
+        if (strcmp(entry->mountpoint, canonical) == 0) {
+            at_path++;
+            if (entry->dev == target->dev) {
+                return TRUE;
+            }
+        }
+    }
+    /* mountinfo unreadable: assume the worst, it may still be frozen. */
+    return !entries || at_path > 1;
+}
+
+FsThawOutcome fs_freezer_thaw_target(const FreezeTarget *target, const FsFreezeOptions *options,
+                                     char **out_message)
+{
+    g_autoptr(Confinement) confinement = NULL;
+    g_autoptr(FsFrozenEntry) entry = NULL;
+    g_autoptr(GError) local = NULL;
+    FsFreezeOps ops = options->ops ? *options->ops : *fs_freeze_ops_default();
+    int err;
+
+    if (options->confine_dir &&
+        (!(confinement = confinement_new(options->confine_dir, &local)) ||
+         !confinement_check_path(confinement, target->mountpoint, &local))) {
+        *out_message = g_strdup(local->message);
+        return FS_THAW_REFUSED;
+    }
+    entry = open_target(target, confinement, &local);
+    if (!entry) {
+        if (g_error_matches(local, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT)) {
+            *out_message = g_strdup(local->message);
+            return FS_THAW_REFUSED;
+        }
+        if (target_still_mounted(target)) {
+            *out_message = g_strdup_printf("cannot reach %s yet (covered by another mount?): %s",
+                                           target->mountpoint, local->message);
+            return FS_THAW_COVERED;
+        }
+        *out_message = g_strdup_printf("skipped thaw: %s", local->message);
+        return FS_THAW_GONE;
+    }
+    err = ops.thaw(entry->fd, ops.user_data);
+    if (err == 0) {
+        *out_message = g_strdup_printf("thawed %s", target->mountpoint);
+        return FS_THAW_THAWED;
+    }
+    if (err == EINVAL) {
+        *out_message = g_strdup_printf("%s was not frozen", target->mountpoint);
+        return FS_THAW_NOT_FROZEN;
+    }
+    *out_message = g_strdup_printf("failed to thaw %s: %s", target->mountpoint, g_strerror(err));
+    return FS_THAW_FAILED;
 }

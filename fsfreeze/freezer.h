@@ -112,6 +112,29 @@ gboolean fs_freezer_thaw(FsFrozenSet *frozen, guint *out_thawed, GStrv *out_note
 gboolean fs_freezer_thaw_targets(GPtrArray *targets, const FsFreezeOptions *options,
                                  guint *out_thawed, GStrv *out_notes, GError **error);
 
+/* What one FITHAW by path found (fs_freezer_thaw_target()). */
+typedef enum {
+    FS_THAW_THAWED,     /* FITHAW succeeded: it was frozen, now it is not */
+    FS_THAW_NOT_FROZEN, /* FITHAW answered EINVAL: it was not frozen */
+    FS_THAW_GONE,       /* nothing is mounted at the path any more (or another
+                         * filesystem alone is): nothing left to thaw there */
+    FS_THAW_COVERED,    /* the path is covered by a later mount, or could not be
+                         * opened while still a mountpoint: unreachable for now */
+    FS_THAW_FAILED,     /* FITHAW failed otherwise: it may still be frozen */
+    FS_THAW_REFUSED,    /* outside options->confine_dir: never touched */
+} FsThawOutcome;
+
+/*
+ * Thaws one @target by path, for recovery (docs/design.md §7): opens the
+ * mountpoint, checks st_dev and the confinement, FITHAW. An unreachable
+ * path is told apart by /proc/self/mountinfo: still a mountpoint more than
+ * once (covered) or with @target's device is FS_THAW_COVERED (retry later),
+ * otherwise FS_THAW_GONE.
+ * @out_message: (out) (transfer full) what happened, for notes and logs.
+ */
+FsThawOutcome fs_freezer_thaw_target(const FreezeTarget *target, const FsFreezeOptions *options,
+                                     char **out_message);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FsFrozenSet, fs_frozen_set_free)
 
 #endif

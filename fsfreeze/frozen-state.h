@@ -3,28 +3,42 @@
  * that died while filesystems were frozen thaws them as soon as it restarts.
  *
  * Life of the state file (one GKeyFile, FROZEN_STATE_FILENAME in the state
- * dir):
- *   1. frozen_state_write() before the first FIFREEZE: session id, targets
- *      in freeze order (mountpoint, dev, fstype), deadline, agent pid. It is
- *      written atomically (temp file, fsync, rename, fsync of the dir).
- *   2. frozen_state_remove() after the last FITHAW.
- *   3. At start, frozen_state_recover(): if a live (not broken) state file
- *      exists, thaw what it lists at once (reverse order, only mounts whose
- *      st_dev still matches), then rewrite it marked broken, with the reason.
- *      The host's later post/thaw for that session reads the record
- *      (frozen_state_read_broken()) and gets an error saying the session was
- *      broken; frozen_state_clear_broken() then removes it.
+ * dir, and an empty FROZEN_STATE_MARKER beside it):
+ *   1. frozen_state_write() before the first FIFREEZE: the marker, then the
+ *      session id, targets in freeze order (mountpoint, dev, fstype),
+ *      deadline, agent pid, written atomically (temp file, fsync, rename,
+ *      fsync of the dir).
+ *   2. frozen_state_remove() after the last FITHAW: the file, then the marker.
+ *   3. At start, frozen_state_recover(). The file is not trusted: a live
+ *      file that parses completely has its targets thawed (reverse order,
+ *      only mounts whose st_dev still matches); anything else — unreadable,
+ *      not a regular file, over 1 MiB, unparsable, a bad or missing
+ *      section, a marker without a live file, a "broken" record with the
+ *      marker still there — makes recovery thaw every filesystem the caller
+ *      says could have been frozen (the sweep) as well as every section
+ *      that still parses. A damaged file is set aside as
+ *      FROZEN_STATE_DAMAGED. What could not be thawed (FITHAW failed, the
+ *      mountpoint covered by another mount) stays in the record as pending,
+ *      with the marker, and frozen_state_retry() tries it again.
+ *      The record is rewritten marked broken, with the reason; the host's
+ *      later post/thaw reads it (frozen_state_read_broken()) and gets an
+ *      error saying the session was broken; frozen_state_clear_broken() then
+ *      removes it. When nothing was frozen at restart (every listed target
+ *      answered EINVAL: the session had already ended, say a post whose
+ *      file removal failed) there is no broken record: nothing was left.
  *
  * Unlike qemu-ga's empty marker (docs/qga-reference.md §5), the file says what
  * was frozen, so a restarted agent thaws only that, at once, instead of
- * starting "frozen" and waiting for a host that may be gone.
+ * starting "frozen" and waiting for a host that may be gone; only when the
+ * file cannot say does it fall back to qemu-ga's thaw-everything.
  *
  * The state dir must be on a filesystem the freeze never touches (tmpfs
  * /run): frozen_state_write() refuses one that lies on a target. The file
  * lists the planned set, written before the first FIFREEZE; if the agent
  * dies mid-freeze, recovery thaws every listed mount, which undoes a
  * foreign freeze only if one of them was frozen by another tool at that
- * moment (EBUSY) — rarer and less harmful than leaving ours frozen.
+ * moment (EBUSY) — rarer and less harmful than leaving ours frozen. The
+ * sweep has the same trade-off, over every filesystem in the confinement.
  */
 #ifndef QUIESCE_FSFREEZE_FROZEN_STATE_H
 #define QUIESCE_FSFREEZE_FROZEN_STATE_H
@@ -36,6 +50,8 @@
 
 #define FROZEN_STATE_DEFAULT_DIR "/run/quiesce"
 #define FROZEN_STATE_FILENAME "frozen-state"
+#define FROZEN_STATE_MARKER "frozen-marker"
+#define FROZEN_STATE_DAMAGED "frozen-state.damaged"
 #define FROZEN_STATE_REASON_RESTARTED "agent restarted while frozen"
 
 typedef struct {
@@ -78,21 +94,38 @@ typedef struct {
     gint64 broken_real_us;  /* when recovery ran, wall clock */
     guint thawed;           /* FITHAWs recovery made */
     GStrv notes;            /* owned, what recovery skipped or failed; maybe empty */
+    GPtrArray *pending;     /* owned FreezeTarget: not thawed yet (FITHAW failed,
+                             * or covered); frozen_state_retry() retries them */
+    char *damaged;          /* owned; why the file was not trusted, or NULL */
 } FrozenStateBroken;
 
 void frozen_state_broken_free(FrozenStateBroken *broken);
 
+/* Whether the state dir holds a state file (of any kind) or the marker:
+ * only then does recovery have anything to do. */
+gboolean frozen_state_exists(const char *state_dir);
+
 /*
- * Run once at start, before serving the host. When @state_dir holds a live
- * state file: thaws its targets through fs_freezer_thaw_targets() with
- * @thaw_options (tests confine it), then rewrites the file marked broken.
+ * Run once at start, before serving the host (see the top of this file).
+ * @sweep_targets: (nullable) (transfer none) every filesystem that could
+ *   have been frozen, in freeze order; thawed when the file cannot be trusted.
+ * @thaw_options: honoured (confinement, ops) for every FITHAW.
  * @out_broken: (out) (transfer full) the broken record (new or left by an
- *   earlier start), NULL when there was no state file.
- * Returns: FALSE when a thaw failed or the file could not be read or
- *   rewritten; the record is then still written when possible.
+ *   earlier start), NULL when there was nothing left frozen to report.
+ * Returns: FALSE when a thaw failed or was refused, or the record could not
+ *   be written; *out_broken is still set when there is one.
  */
 gboolean frozen_state_recover(const char *state_dir, const FsFreezeOptions *thaw_options,
-                              FrozenStateBroken **out_broken, GError **error);
+                              GPtrArray *sweep_targets, FrozenStateBroken **out_broken,
+                              GError **error);
+
+/*
+ * Tries the pending targets of @broken again, updates its counts and notes
+ * and rewrites the record (the marker goes once nothing is pending).
+ * Returns: FALSE when the record could not be written.
+ */
+gboolean frozen_state_retry(const char *state_dir, const FsFreezeOptions *thaw_options,
+                            FrozenStateBroken *broken, GError **error);
 
 /*
  * @out_broken: (out) (transfer full) the broken-session record, or NULL

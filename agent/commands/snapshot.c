@@ -158,6 +158,11 @@ static bool snapshot_end(CommandContext *commands, const char *id, gboolean abor
     }
     json_object_set_int(*result, "thawed", thawed);
     json_object_set_int(*result, "frozen-ms", held_us / 1000);
+    if (engine_get_end_warning(commands->engine)) {
+        JsonValue *warnings = json_array_new();
+        json_array_append(warnings, json_string_new(engine_get_end_warning(commands->engine)));
+        json_object_set(*result, "warnings", warnings);
+    }
     g_info("%s: session %s, thawed %u filesystem(s) after %" G_GINT64_FORMAT " ms",
            abort ? "abort" : "post", session_id ? session_id : "-", thawed, held_us / 1000);
     return true;
@@ -179,10 +184,13 @@ static JsonValue *status_ended(const EngineEnded *ended)
 {
     JsonValue *item = json_object_new();
 
-    json_object_set_string(item, "session", ended->session_id);
+    if (*ended->session_id) {
+        json_object_set_string(item, "session", ended->session_id);
+    }
     json_object_set_string(item, "end",
                            ended->end == ENGINE_END_EXPIRED     ? "expired"
                            : ended->end == ENGINE_END_HOST_LOST ? "host-lost"
+                           : ended->end == ENGINE_END_THAWED    ? "thawed"
                                                                 : "broken");
     json_object_set_string(item, "message", ended->message);
     return item;

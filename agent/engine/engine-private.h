@@ -9,13 +9,17 @@
  *                     state, writers' trust, the eligibility verdict
  *   engine-session.c  one session's life: writers, freeze, state file,
  *                     watchdog, host-lost grace, thaw, the ended record
- * engine-probe.c and engine-session.c never call engine.c or each other.
+ *   engine-recovery.c what a previous run may have left frozen: the thaw at
+ *                     start, its retries, the sweep of guest-fsfreeze-thaw
+ * engine-probe.c, engine-session.c and engine-recovery.c never call engine.c
+ * or each other (engine.c hands recovery what the probe found).
  * engine-config.c holds the configuration and its lock (public API only).
  */
 #ifndef QUIESCE_AGENT_ENGINE_PRIVATE_H
 #define QUIESCE_AGENT_ENGINE_PRIVATE_H
 
 #include "agent/engine/engine.h"
+#include "fsfreeze/frozen-state.h"
 
 struct Engine {
     EngineConfig *config;
@@ -31,6 +35,12 @@ struct Engine {
     guint host_lost; /* grace timer after engine_host_lost(), or 0 */
     EngineEnd expiring;   /* while a failed thaw of engine_expire() is retried: */
     char *expiring_why;   /* owned; the cause, for the message once it thaws */
+    FrozenStateBroken *recovery; /* what a previous run left that is not thawed
+                                  * yet (pending non-empty), or NULL */
+    guint recovery_timer;        /* retries recovery every second, or 0 */
+    gboolean froze;              /* this run has frozen something itself */
+    char *end_warning;           /* owned; what went wrong at the last session's
+                                  * end without invalidating it, or NULL */
 };
 
 typedef enum {
@@ -52,6 +62,25 @@ static inline gboolean engine_rollback_failed(const Engine *engine)
  * not: it makes no eligibility verdict). (transfer full) */
 EligibilityReport *engine_probe(const EngineConfig *config, Writers *writers,
                                 gboolean with_state, GError **error);
+
+/* Every filesystem, in the confinement, that a previous run could have
+ * frozen: local, writable, of a freezable type, in freeze order; covered
+ * ones included. (transfer full) */
+GPtrArray *engine_probe_recovery_targets(const EngineConfig *config, GError **error);
+
+/* Restart recovery (frozen_state_recover()); keeps what could not be
+ * thawed for the retries. Returns: (transfer full) the broken record, or
+ * NULL when nothing was left frozen. */
+FrozenStateBroken *engine_recovery_start(Engine *engine, GPtrArray *sweep, GError **error);
+/* Retries what recovery could not thaw; no-op when nothing is pending. */
+void engine_recovery_retry(Engine *engine);
+gboolean engine_recovery_pending(const Engine *engine);
+/* What is still pending, for messages. (transfer full) */
+char *engine_recovery_describe(const Engine *engine);
+/* FITHAW over sweep (guest-fsfreeze-thaw after a restart, as qemu-ga's).
+ * Returns how many were thawed; FALSE when one failed (*error says which). */
+gboolean engine_recovery_sweep(Engine *engine, GPtrArray *sweep, guint *thawed, GError **error);
+void engine_recovery_free(Engine *engine);
 
 void engine_session_free(EngineSession *session);
 void engine_ended_free(EngineEnded *ended);

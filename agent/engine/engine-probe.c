@@ -11,6 +11,9 @@
 
 #include "agent/writers/writer-output.h"
 #include "agent/writers/writer-spawn.h"
+#include "fsfreeze/freeze-order.h"
+#include "fsfreeze/fs-type.h"
+#include "fsfreeze/mountinfo.h"
 
 /* A child killed at its deadline that was not reaped in time (stuck in the
  * kernel) is reaped by the main loop whenever it dies. */
@@ -124,4 +127,55 @@ EligibilityReport *engine_config_check(const EngineConfig *config, Writers *writ
     return engine_probe(config, writers, TRUE, error);
 }
 
-/* Refuses while a session holds anything frozen (filesystems or writers). */
+/* Strictly below the confinement, as the freezer's guard wants it, with
+ * every alias inside: nothing else can have been frozen. */
+static gboolean engine_recovery_confines(const char *confine, const InventoryMount *mount)
+{
+    if (!confine) {
+        return TRUE;
+    }
+    if (!mountinfo_path_contains(confine, mount->mountpoint) ||
+        g_str_equal(confine, mount->mountpoint)) {
+        return FALSE;
+    }
+    for (guint i = 0; i < mount->aliases->len; i++) {
+        if (!mountinfo_path_contains(confine, g_ptr_array_index(mount->aliases, i))) {
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+GPtrArray *engine_probe_recovery_targets(const EngineConfig *config, GError **error)
+{
+    g_autoptr(InventoryOptions) options = inventory_options_new();
+    g_autoptr(Inventory) inventory = inventory_probe(options, error);
+    g_autoptr(GPtrArray) mounts = g_ptr_array_new();
+    g_autoptr(GError) order_error = NULL;
+    GPtrArray *targets;
+
+    if (!inventory) {
+        return NULL;
+    }
+    for (guint i = 0; i < inventory->mounts->len; i++) {
+        const InventoryMount *mount = g_ptr_array_index(inventory->mounts, i);
+        if (mount->stack && !mount->read_only &&
+            fs_type_get_kind(mount->fstype) == FS_TYPE_KIND_FREEZABLE &&
+            engine_recovery_confines(config->policy->confine, mount)) {
+            g_ptr_array_add(mounts, (gpointer)mount);
+        }
+    }
+    targets = freeze_order_compute(mounts, &order_error);
+    if (targets) {
+        return targets;
+    }
+    /* No order (a loop cycle): reversed mount order, children first as in a
+     * freeze order, so that the thaw from the end reaches parents first. */
+    targets = freeze_target_array_new();
+    for (guint i = mounts->len; i-- > 0;) {
+        const InventoryMount *mount = g_ptr_array_index(mounts, i);
+        g_ptr_array_add(targets, freeze_target_new(mount->mountpoint,
+                                                   inventory_mount_get_dev(mount), mount->fstype));
+    }
+    return targets;
+}

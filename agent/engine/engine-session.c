@@ -197,6 +197,7 @@ gboolean engine_session_start(Engine *engine, GPtrArray *targets, gboolean with_
             return FALSE;
         }
         engine_notify(engine, TRUE);
+        engine->froze = TRUE;
     }
     if (with_writers && engine->writers && !engine_writers_freeze(engine, session, error)) {
         engine_start_undo(engine, session, stateful);
@@ -294,11 +295,17 @@ gboolean engine_session_end(Engine *engine, EngineEndMode mode, guint *thawed, G
     *thawed = count;
     g_clear_handle_id(&engine->watchdog, g_source_remove);
     g_clear_handle_id(&engine->host_lost, g_source_remove);
+    g_clear_pointer(&engine->end_warning, g_free);
     if (engine->frozen) {
         g_clear_pointer(&engine->frozen, fs_frozen_set_free);
         engine_notify(engine, FALSE);
         if (!frozen_state_remove(engine->config->state_dir, &state_error)) {
-            g_warning("%s", state_error->message);
+            /* The session is still good; a restart finds every listed
+             * filesystem thawed and records nothing (frozen-state.h). */
+            engine->end_warning = g_strdup_printf("the filesystems are thawed, but the agent "
+                                                  "could not remove its state file: %s",
+                                                  state_error->message);
+            g_warning("%s", engine->end_warning);
         }
     }
     for (char **note = notes; note && *note; note++) {

@@ -12,28 +12,37 @@
 #include "fsfreeze/frozen-state.h"
 
 
-static FsFreezeOptions engine_freeze_options(const Engine *engine, gint64 deadline_mono)
-{
-    return (FsFreezeOptions){
-        .confine_dir = engine->config->policy->confine,
-        .deadline = deadline_mono,
-        .ops = engine->config->ops,
-    };
-}
-
+/* A previous run's state: thawed now, remembered as broken for the host's
+ * late post. The probe runs only when the state dir says there is
+ * something to recover (and is needed only when the file cannot be
+ * trusted). */
 static void engine_recover(Engine *engine, GError **error)
 {
     g_autoptr(FrozenStateBroken) broken = NULL;
-    FsFreezeOptions options = engine_freeze_options(engine, 0);
+    g_autoptr(GPtrArray) sweep = NULL;
+    g_autoptr(GError) probe_error = NULL;
+    g_autofree char *pending = NULL;
+    g_autofree char *who = NULL;
 
-    frozen_state_recover(engine->config->state_dir, &options, &broken, error);
-    if (broken) {
-        engine_set_ended(engine, ENGINE_END_BROKEN, broken->session_id,
-                         g_strdup_printf("snapshot session %s is invalid: %s; the agent thawed "
-                                         "%u filesystem(s) on restart, so the snapshot must be "
-                                         "discarded",
-                                         broken->session_id, broken->reason, broken->thawed));
+    if (!frozen_state_exists(engine->config->state_dir)) {
+        return;
     }
+    sweep = engine_probe_recovery_targets(engine->config, &probe_error);
+    if (!sweep) {
+        g_warning("recovery: cannot list the filesystems to thaw: %s", probe_error->message);
+    }
+    broken = engine_recovery_start(engine, sweep, error);
+    if (!broken) {
+        return;
+    }
+    who = *broken->session_id ? g_strdup_printf("snapshot session %s", broken->session_id)
+                              : g_strdup("the snapshot session that was active");
+    pending = engine_recovery_describe(engine);
+    engine_set_ended(engine, ENGINE_END_BROKEN, broken->session_id,
+                     g_strdup_printf("%s is invalid: %s; the agent thawed %u filesystem(s) on "
+                                     "restart%s%s, so the snapshot must be discarded",
+                                     who, broken->reason, broken->thawed,
+                                     *pending ? " and keeps retrying " : "", pending));
 }
 
 Engine *engine_new(EngineConfig *config, Writers *writers, EngineFrozenChanged frozen_changed,
@@ -56,7 +65,35 @@ const EngineConfig *engine_get_config(const Engine *engine)
 
 gboolean engine_is_frozen(const Engine *engine)
 {
-    return engine->frozen && fs_frozen_set_get_length(engine->frozen) > 0;
+    return (engine->frozen && fs_frozen_set_get_length(engine->frozen) > 0) ||
+           engine_recovery_pending(engine);
+}
+
+void engine_retry_recovery(Engine *engine)
+{
+    engine_recovery_retry(engine);
+}
+
+const char *engine_get_end_warning(const Engine *engine)
+{
+    return engine->end_warning;
+}
+
+/* Refuses to freeze while a previous run's freeze is not undone. */
+static gboolean engine_check_recovered(Engine *engine, GError **error)
+{
+    g_autofree char *pending = NULL;
+
+    engine_recovery_retry(engine);
+    if (!engine_recovery_pending(engine)) {
+        return TRUE;
+    }
+    pending = engine_recovery_describe(engine);
+    g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_STATE,
+                "the agent cannot thaw yet what its previous run left frozen (%s); it retries "
+                "every second",
+                pending);
+    return FALSE;
 }
 
 const EngineSession *engine_get_session(const Engine *engine)
@@ -85,8 +122,11 @@ GStrv engine_dup_frozen(const Engine *engine)
     return g_strv_builder_end(builder);
 }
 
-static gboolean engine_check_thawed(const Engine *engine, GError **error)
+static gboolean engine_check_thawed(Engine *engine, GError **error)
 {
+    if (!engine_check_recovered(engine, error)) {
+        return FALSE;
+    }
     if (engine->session && (engine->frozen || engine->writers_frozen)) {
         g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_STATE,
                     "snapshot session %s is active and holds the guest frozen; "
@@ -151,6 +191,9 @@ gboolean engine_freeze(Engine *engine, const char *const *mountpoints, guint *co
                     "snapshot session %s is active; thaw it first", engine->session->id);
         return FALSE;
     }
+    if (!engine_check_recovered(engine, error)) {
+        return FALSE;
+    }
     report = engine_probe(engine->config, engine->writers, FALSE, error);
     if (!report) {
         return FALSE;
@@ -188,13 +231,55 @@ static gboolean engine_report_ended(Engine *engine, GError **error)
     return FALSE;
 }
 
+/* qemu-ga's thaw issues FITHAW on every mount: until this run froze
+ * something itself, a thaw with no session does the same within the
+ * confinement, for what a previous run (or a lost state file) left. */
+static gboolean engine_thaw_sweep(Engine *engine, guint *count, GError **error)
+{
+    g_autoptr(GPtrArray) sweep = NULL;
+
+    if (engine->froze) {
+        return TRUE;
+    }
+    sweep = engine_probe_recovery_targets(engine->config, error);
+    return sweep && engine_recovery_sweep(engine, sweep, count, error);
+}
+
 gboolean engine_thaw(Engine *engine, guint *count, GError **error)
 {
+    g_autofree char *id = NULL;
+    g_autofree char *pending = NULL;
+    gboolean prepared;
+    gboolean ok;
+
     *count = 0;
+    engine_recovery_retry(engine);
     if (engine->session) {
-        return engine_session_end(engine, ENGINE_END_MODE_THAW, count, error);
+        id = g_strdup(engine->session->id);
+        prepared = engine->session->prepared;
+        ok = engine_session_end(engine, ENGINE_END_MODE_THAW, count, error);
+        if (prepared && !engine->session) {
+            /* The host that prepared it will post it: that post must learn
+             * the snapshot is not to be trusted, not "no such session". */
+            engine_set_ended(engine, ENGINE_END_THAWED, id,
+                             g_strdup_printf("snapshot session %s is invalid: "
+                                             "guest-fsfreeze-thaw thawed it before its post, so "
+                                             "the snapshot must be discarded",
+                                             id));
+        }
+        return ok;
     }
-    if (engine->ended) {
+    if (!engine_thaw_sweep(engine, count, error)) {
+        return FALSE;
+    }
+    if (engine_recovery_pending(engine)) {
+        pending = engine_recovery_describe(engine);
+        g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_FAILED,
+                    "cannot thaw yet what the agent's previous run left frozen: %s "
+                    "(retried every second)", pending);
+        return FALSE;
+    }
+    if (engine->ended && engine->ended->end != ENGINE_END_THAWED) {
         return engine_report_ended(engine, error);
     }
     return TRUE;
@@ -215,10 +300,23 @@ gboolean engine_prepare(Engine *engine, EligibilityReport **out_report, GError *
     if (!report) {
         return FALSE;
     }
+    if (report->method == SNAPSHOT_METHOD_CHILD_SNAPSHOT && report->targets->len == 0) {
+        /* A child snapshot that froze nothing would look like a consistent
+         * one; the host is better told there is nothing to make consistent. */
+        eligibility_report_block(report, ENGINE_REASON_NOTHING_TO_FREEZE, NULL,
+                                 report->confine
+                                     ? "nothing to freeze: no writable filesystem on the host's "
+                                       "disks is mounted in the confinement, or every one is "
+                                       "excluded"
+                                     : "nothing to freeze: no writable filesystem on the host's "
+                                       "disks is mounted, or every one is excluded");
+    }
     if (report->method == SNAPSHOT_METHOD_CHILD_SNAPSHOT) {
         g_autoptr(GError) failure = NULL;
         if (!engine_session_start(engine, report->targets, TRUE, &failure)) {
             g_propagate_error(out_failure, g_steal_pointer(&failure));
+        } else {
+            engine->session->prepared = TRUE;
         }
     }
     *out_report = g_steal_pointer(&report);
@@ -233,7 +331,9 @@ static gboolean engine_end_by_id(Engine *engine, const char *session_id, gboolea
         return engine_session_end(engine, abort ? ENGINE_END_MODE_ABORT : ENGINE_END_MODE_POST,
                                   thawed, error);
     }
-    if (engine->ended && (!session_id || g_str_equal(engine->ended->session_id, session_id))) {
+    engine_recovery_retry(engine);
+    if (engine->ended && (!session_id || !*engine->ended->session_id ||
+                          g_str_equal(engine->ended->session_id, session_id))) {
         if (abort) {
             /* Already thawed: what abort asks for is done. */
             if (engine->ended->end == ENGINE_END_BROKEN) {
@@ -270,6 +370,7 @@ void engine_shutdown(Engine *engine)
     g_autofree char *id = NULL;
     guint thawed = 0;
 
+    engine_recovery_retry(engine);
     if (!engine->session) {
         return;
     }
@@ -296,7 +397,9 @@ void engine_free(Engine *engine)
     fs_frozen_set_free(engine->frozen);
     engine_session_free(engine->session);
     engine_ended_free(engine->ended);
+    engine_recovery_free(engine);
     g_free(engine->expiring_why);
+    g_free(engine->end_warning);
     writers_free(engine->writers);
     engine_config_free(engine->config);
     g_free(engine);

@@ -43,6 +43,9 @@ typedef struct {
 /* a freeze failed and so did thawing what it had frozen: some filesystems
  * stay frozen until the watchdog's retries thaw them */
 #define ENGINE_REASON_ROLLBACK_FAILED "rollback-failed"
+/* nothing in the snapshot set (empty confinement, every mount excluded):
+ * a child snapshot would capture nothing consistent on purpose */
+#define ENGINE_REASON_NOTHING_TO_FREEZE "nothing-to-freeze"
 
 /* Defaults as above. (transfer full) */
 EngineConfig *engine_config_new(void);
@@ -70,6 +73,7 @@ typedef enum {
     ENGINE_END_EXPIRED,  /* the watchdog thawed at the deadline */
     ENGINE_END_BROKEN,   /* the agent restarted (or stopped) while frozen */
     ENGINE_END_HOST_LOST, /* the host that prepared it left and did not come back */
+    ENGINE_END_THAWED,    /* guest-fsfreeze-thaw ended a prepared session before post */
 } EngineEnd;
 
 typedef struct {
@@ -79,11 +83,13 @@ typedef struct {
     gint64 frozen_mono;   /* ... as the first FIFREEZE began; 0 until then */
     gint64 deadline_mono; /* 0 = no deadline */
     gint64 deadline_real; /* wall clock µs, 0 = none */
+    gboolean prepared;    /* started by engine_prepare(): the host will post it */
 } EngineSession;
 
 typedef struct {
     EngineEnd end;
-    char *session_id; /* owned */
+    char *session_id; /* owned; "" when unknown (a damaged state file): any
+                       * post that names no active session gets the message */
     char *message;    /* owned, for people */
 } EngineEnded;
 
@@ -102,8 +108,18 @@ void engine_free(Engine *engine);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Engine, engine_free)
 
 const EngineConfig *engine_get_config(const Engine *engine);
-/* TRUE while a session holds at least one frozen filesystem. */
+/* TRUE while a session holds at least one frozen filesystem, or while
+ * something a previous run froze could not be thawed yet (recovery retries
+ * it every second and before every command). The engine does not probe
+ * the kernel: it knows what it froze, and each FITHAW tells it whether a
+ * filesystem was frozen (0) or not (EINVAL). */
 gboolean engine_is_frozen(const Engine *engine);
+/* Retries what recovery could not thaw yet; the agent calls it before each
+ * request. */
+void engine_retry_recovery(Engine *engine);
+/* What went wrong at the last session's end without making the snapshot
+ * invalid (the state file could not be removed), or NULL. (transfer none) */
+const char *engine_get_end_warning(const Engine *engine);
 /* The active session, or NULL. (transfer none) */
 const EngineSession *engine_get_session(const Engine *engine);
 /* The last session that ended without the host, or NULL. (transfer none) */
@@ -132,8 +148,12 @@ EligibilityReport *engine_config_check(const EngineConfig *config, Writers *writ
 gboolean engine_freeze(Engine *engine, const char *const *mountpoints, guint *count,
                        GError **error);
 /* qemu-ga's guest-fsfreeze-thaw: thaws the active session; *count = 0 when
- * none. Fails (once) when the last session ended without the host, so a
- * host learns its snapshot was not consistent. */
+ * none. With no session, until this run froze anything itself, it also
+ * issues FITHAW on every filesystem a previous run could have frozen, as
+ * qemu-ga's thaw does. Fails (once) when the last session ended without
+ * the host, so a host learns its snapshot was not consistent, and while
+ * recovery still cannot thaw something. Ending a prepared session records
+ * it (ENGINE_END_THAWED) so the host's post learns to discard. */
 gboolean engine_thaw(Engine *engine, guint *count, GError **error);
 
 /*

@@ -110,7 +110,7 @@ static void test_recover_after_restart(Fixture *fixture, gconstpointer data)
     /* The restarted agent. */
     g_autoptr(FrozenStateBroken) broken = NULL;
     gint64 start = g_get_monotonic_time();
-    g_assert_true(frozen_state_recover(state_dir, &fixture->options, &broken, &error));
+    g_assert_true(frozen_state_recover(state_dir, &fixture->options, NULL, &broken, &error));
     g_assert_no_error(error);
     g_test_message("recovery thawed 2 filesystems in %.1f ms", ms_since(start));
     g_assert_nonnull(broken);

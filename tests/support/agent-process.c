@@ -286,3 +286,62 @@ void agent_process_free(AgentProcess *agent)
     g_free(agent->dir);
     g_free(agent);
 }
+
+int agent_process_connect(const char *socket_path)
+{
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    g_assert_cmpint(fd, >=, 0);
+    g_strlcpy(addr.sun_path, socket_path, sizeof(addr.sun_path));
+    g_assert_cmpint(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), ==, 0);
+    return fd;
+}
+
+void agent_process_send(int fd, const char *text)
+{
+    gsize len = strlen(text);
+
+    while (len > 0) {
+        ssize_t n = write(fd, text, len);
+        g_assert_cmpint(n, >, 0);
+        text += n;
+        len -= (gsize)n;
+    }
+}
+
+char *agent_process_ask(const char *socket_path, const char *request, int timeout_ms)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GByteArray) reply = agent_process_exchange_lines(
+        socket_path, (const guint8 *)request, strlen(request), 1, timeout_ms, &error);
+
+    g_assert_no_error(error);
+    if (!reply->len) {
+        return NULL;
+    }
+    return g_strndup((const char *)reply->data, reply->len);
+}
+
+char *agent_process_read_line(int fd, int timeout_ms)
+{
+    g_autoptr(GString) line = g_string_new(NULL);
+    gint64 deadline = g_get_monotonic_time() + timeout_ms * 1000;
+
+    while (!strchr(line->str, '\n')) {
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        int left = (int)((deadline - g_get_monotonic_time()) / 1000);
+        char buf[4096];
+        ssize_t n;
+
+        if (left <= 0 || poll(&pfd, 1, left) <= 0) {
+            return NULL;
+        }
+        n = read(fd, buf, sizeof(buf));
+        if (n <= 0) {
+            return NULL;
+        }
+        g_string_append_len(line, buf, n);
+    }
+    return g_string_free(g_steal_pointer(&line), FALSE);
+}

@@ -45,6 +45,15 @@ GByteArray *agent_process_exchange(const char *socket_path, const guint8 *input,
 /* The same, reading until `lines` newline-terminated replies arrived. */
 GByteArray *agent_process_exchange_lines(const char *socket_path, const guint8 *input, gsize len,
                                          guint lines, int timeout_ms, GError **error);
+/* A connection of the test's own to a unix socket (asserts it works). */
+int agent_process_connect(const char *socket_path);
+/* Writes all of text to fd (asserts). */
+void agent_process_send(int fd, const char *text);
+/* One reply line from fd within timeout_ms, or NULL. (transfer full) */
+char *agent_process_read_line(int fd, int timeout_ms);
+/* One request on a fresh connection: its reply line, or NULL when none
+ * came within timeout_ms. (transfer full) */
+char *agent_process_ask(const char *socket_path, const char *request, int timeout_ms);
 /* SIGTERM, wait up to 5 s; FALSE unless it exited with status 0. */
 gboolean agent_process_stop(AgentProcess *agent, GError **error);
 /* SIGTERM, wait up to 5 s; *wait_status from waitpid(). FALSE only when it

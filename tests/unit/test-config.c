@@ -54,7 +54,7 @@ static void test_settings_apply(void)
 
     g_assert_true(load("[agent]\nchannels=unix-listen:/a;vsock-listen:9\nblock-rpcs=guest-ping\n"
                        "max-depth=16\n[freeze]\nwindow=5\nhost-lost-grace=0\nstate-dir=/run/q\n"
-                       "confine=/srv\n"
+                       "confine=/tmp\n"
                        "exclude=/srv/efi;/srv/scratch\nrunning-state-command=\n"
                        "[eligibility]\nstrict=true\nallow-dynamic=true\n",
                        &agent, engine, &error));
@@ -66,7 +66,7 @@ static void test_settings_apply(void)
     g_assert_cmpuint(engine->window_seconds, ==, 5);
     g_assert_cmpuint(engine->host_lost_grace_seconds, ==, 0);
     g_assert_cmpstr(engine->state_dir, ==, "/run/q");
-    g_assert_cmpstr(engine->policy->confine, ==, "/srv");
+    g_assert_cmpstr(engine->policy->confine, ==, "/tmp");
     g_assert_cmpuint(engine->policy->exclude->len, ==, 2);
     g_assert_cmpstr(engine->running_state_command, ==, "");
     g_assert_true(engine->policy->strict);
@@ -87,6 +87,9 @@ static void test_errors_name_the_key(void)
         { "[freeze]\nwindow=soon\n", "[freeze] window" },
         { "[eligibility]\nstrict=maybe\n", "[eligibility] strict" },
         { "[freeze]\nexclude=relative/path\n", "[freeze] exclude" },
+        /* a confinement that names nothing would confine to nothing */
+        { "[freeze]\nconfine=/nonexistent/quiesce-confine\n",
+          "[freeze] confine: the confine directory /nonexistent/quiesce-confine does not exist" },
         { "[agent]\nmax-request-bytes=10\n", "[agent] max-request-bytes" },
         /* g_key_file_get_uint64() took "-5" as 2^64 - 5 */
         { "[agent]\nmax-request-bytes=-5\n", "[agent] max-request-bytes: must be a whole "

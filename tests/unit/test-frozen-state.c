@@ -112,9 +112,14 @@ static void test_round_trip(Fixture *fixture, gconstpointer data)
     g_assert_true(frozen_state_write(fixture->state_dir, state, &error));
     g_assert_no_error(error);
 
-    /* One file, mode 0600, no temp file left behind. */
+    /* The file and its marker, mode 0600, no temp file left behind. */
     g_autoptr(GDir) dir = g_dir_open(fixture->state_dir, 0, NULL);
-    g_assert_cmpstr(g_dir_read_name(dir), ==, FROZEN_STATE_FILENAME);
+    const char *first = g_dir_read_name(dir);
+    const char *second = g_dir_read_name(dir);
+    g_assert_true((g_strcmp0(first, FROZEN_STATE_FILENAME) == 0 &&
+                   g_strcmp0(second, FROZEN_STATE_MARKER) == 0) ||
+                  (g_strcmp0(first, FROZEN_STATE_MARKER) == 0 &&
+                   g_strcmp0(second, FROZEN_STATE_FILENAME) == 0));
     g_assert_null(g_dir_read_name(dir));
     g_autofree char *path = g_build_filename(fixture->state_dir, FROZEN_STATE_FILENAME, NULL);
     struct stat st;
@@ -197,7 +202,7 @@ static void test_corrupt_file(Fixture *fixture, gconstpointer data)
     g_clear_error(&error);
     g_autoptr(FrozenStateBroken) broken = NULL;
     FsFreezeOptions options = { 0 };
-    g_assert_false(frozen_state_recover(fixture->state_dir, &options, &broken, &error));
+    g_assert_false(frozen_state_recover(fixture->state_dir, &options, NULL, &broken, &error));
     g_assert_error(error, QUIESCE_ERROR, QUIESCE_ERROR_FAILED);
 }
 
@@ -206,7 +211,7 @@ static void test_recover_nothing(Fixture *fixture, gconstpointer data)
     g_autoptr(FrozenStateBroken) broken = NULL;
     g_autoptr(GError) error = NULL;
     FsFreezeOptions options = { 0 };
-    g_assert_true(frozen_state_recover(fixture->state_dir, &options, &broken, &error));
+    g_assert_true(frozen_state_recover(fixture->state_dir, &options, NULL, &broken, &error));
     g_assert_no_error(error);
     g_assert_null(broken);
     g_assert_true(frozen_state_clear_broken(fixture->state_dir, &error));
@@ -253,7 +258,7 @@ static void test_recover_thaws_and_marks_broken(Fixture *fixture, gconstpointer 
     FsFreezeOptions options = { .ops = &ops };
     g_autoptr(FrozenStateBroken) broken = NULL;
     g_autoptr(GError) error = NULL;
-    g_assert_true(frozen_state_recover(fixture->state_dir, &options, &broken, &error));
+    g_assert_true(frozen_state_recover(fixture->state_dir, &options, NULL, &broken, &error));
     g_assert_no_error(error);
 
     /* Reverse order, only the mounts that still match. */
@@ -281,7 +286,7 @@ static void test_recover_thaws_and_marks_broken(Fixture *fixture, gconstpointer 
 
     /* A second start does not thaw again; it reports the same record. */
     g_autoptr(FrozenStateBroken) second = NULL;
-    g_assert_true(frozen_state_recover(fixture->state_dir, &options, &second, &error));
+    g_assert_true(frozen_state_recover(fixture->state_dir, &options, NULL, &second, &error));
     g_assert_cmpuint(recorder.thawed_paths->len, ==, 2);
     g_assert_cmpstr(second->session_id, ==, "session-42");
 
@@ -304,7 +309,7 @@ static void test_recover_thaw_failure(Fixture *fixture, gconstpointer data)
     FsFreezeOptions options = { .ops = &ops };
     g_autoptr(FrozenStateBroken) broken = NULL;
     g_autoptr(GError) error = NULL;
-    g_assert_false(frozen_state_recover(fixture->state_dir, &options, &broken, &error));
+    g_assert_false(frozen_state_recover(fixture->state_dir, &options, NULL, &broken, &error));
     g_assert_error(error, QUIESCE_ERROR, QUIESCE_ERROR_FAILED);
     g_assert_nonnull(strstr(error->message, "/b: Input/output error"));
     /* Every thaw ran although the first failed. */
