@@ -1,6 +1,8 @@
 /*
- * frozen-state.c — the persisted frozen set and restart recovery; see
- * frozen-state.h for the life of the file.
+ * frozen-state.c — the persisted frozen set: the file's format, reading it
+ * without trusting it, writing it atomically, the marker. What a start does
+ * with what it finds is frozen-state-recover.c; frozen-state.h tells the
+ * life of the file.
  *
  * Format (GKeyFile, so an operator can read it with cat):
  *   [session]  id, pid, created, deadline (ISO 8601 UTC; deadline optional),
@@ -15,7 +17,7 @@
  * size cap) and replaced atomically: a crash mid-write leaves the old file
  * or the new one, never a torn one that recovery could not parse.
  */
-#include "fsfreeze/frozen-state.h"
+#include "fsfreeze/frozen-state-private.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,10 +29,6 @@
 
 #include "common/quiesce-error.h"
 
-#define GROUP_SESSION "session"
-#define STATE_MAX_BYTES (1024 * 1024)
-
-static GPtrArray *targets_from_groups(GKeyFile *keyfile, GString *damaged);
 
 FrozenState *frozen_state_new(const char *session_id, GPtrArray *targets,
                               gint64 deadline_real_us)
@@ -74,7 +72,7 @@ void frozen_state_broken_free(FrozenStateBroken *broken)
 
 /* ---- File I/O. ---- */
 
-static char *state_path(const char *state_dir)
+char *frozen_state_path(const char *state_dir)
 {
     return g_build_filename(state_dir, FROZEN_STATE_FILENAME, NULL);
 }
@@ -112,7 +110,7 @@ static gboolean sync_dir(const char *dir)
 static gboolean write_atomically(const char *state_dir, const char *data, gsize len,
                                  GError **error)
 {
-    g_autofree char *path = state_path(state_dir);
+    g_autofree char *path = frozen_state_path(state_dir);
     g_autofree char *tmp = g_strconcat(path, ".XXXXXX", NULL);
     int fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, 0600);
     if (fd < 0) {
@@ -147,9 +145,9 @@ static gboolean write_atomically(const char *state_dir, const char *data, gsize 
 }
 
 /* Reads the state file; *out_keyfile = NULL when there is none. */
-static gboolean load_keyfile(const char *state_dir, GKeyFile **out_keyfile, GError **error)
+gboolean frozen_state_load_keyfile(const char *state_dir, GKeyFile **out_keyfile, GError **error)
 {
-    g_autofree char *path = state_path(state_dir);
+    g_autofree char *path = frozen_state_path(state_dir);
     *out_keyfile = NULL;
     /* Not trusted: a symlink, a FIFO (whose open would block) or a
      * directory in its place is an error, not something to follow. */
@@ -204,7 +202,7 @@ static gboolean load_keyfile(const char *state_dir, GKeyFile **out_keyfile, GErr
     return TRUE;
 }
 
-static gboolean save_keyfile(const char *state_dir, GKeyFile *keyfile, GError **error)
+gboolean frozen_state_save_keyfile(const char *state_dir, GKeyFile *keyfile, GError **error)
 {
     gsize len = 0;
     g_autofree char *data = g_key_file_to_data(keyfile, &len, NULL);
@@ -237,7 +235,7 @@ static void set_time(GKeyFile *keyfile, const char *key, gint64 real_us)
     g_key_file_set_string(keyfile, GROUP_SESSION, key, text);
 }
 
-static GKeyFile *state_to_keyfile(const FrozenState *state)
+GKeyFile *frozen_state_to_keyfile(const FrozenState *state)
 {
     g_autoptr(GKeyFile) keyfile = g_key_file_new();
     g_key_file_set_string(keyfile, GROUP_SESSION, "id", state->session_id);
@@ -334,12 +332,12 @@ static FrozenState *state_from_keyfile(GKeyFile *keyfile, GError **error)
     return g_steal_pointer(&state);
 }
 
-static gboolean keyfile_is_broken(GKeyFile *keyfile)
+gboolean frozen_state_keyfile_is_broken(GKeyFile *keyfile)
 {
     return g_key_file_get_boolean(keyfile, GROUP_SESSION, "broken", NULL);
 }
 
-static void keyfile_set_broken(GKeyFile *keyfile, const FrozenStateBroken *broken)
+void frozen_state_keyfile_set_broken(GKeyFile *keyfile, const FrozenStateBroken *broken)
 {
     g_key_file_set_boolean(keyfile, GROUP_SESSION, "broken", TRUE);
     g_key_file_set_string(keyfile, GROUP_SESSION, "broken-reason", broken->reason);
@@ -350,7 +348,7 @@ static void keyfile_set_broken(GKeyFile *keyfile, const FrozenStateBroken *broke
                                g_strv_length(broken->notes));
 }
 
-static FrozenStateBroken *broken_from_keyfile(GKeyFile *keyfile)
+FrozenStateBroken *frozen_state_broken_from_keyfile(GKeyFile *keyfile)
 {
     FrozenStateBroken *broken = g_new0(FrozenStateBroken, 1);
     broken->session_id = g_key_file_get_string(keyfile, GROUP_SESSION, "id", NULL);
@@ -369,7 +367,7 @@ static FrozenStateBroken *broken_from_keyfile(GKeyFile *keyfile)
         broken->notes = g_new0(char *, 1);
     }
     g_autoptr(GString) ignored = g_string_new(NULL);
-    broken->pending = targets_from_groups(keyfile, ignored);
+    broken->pending = frozen_state_targets_from_groups(keyfile, ignored);
     broken->damaged = g_key_file_get_string(keyfile, GROUP_SESSION, "damaged", NULL);
     return broken;
 }
@@ -382,7 +380,7 @@ static gint compare_guint(gconstpointer a, gconstpointer b)
 
 /* Every [mount N] section that parses, in N order, whatever [session]
  * mounts says; why the others do not is appended to @damaged. */
-static GPtrArray *targets_from_groups(GKeyFile *keyfile, GString *damaged)
+GPtrArray *frozen_state_targets_from_groups(GKeyFile *keyfile, GString *damaged)
 {
     GPtrArray *targets = freeze_target_array_new();
     g_auto(GStrv) groups = g_key_file_get_groups(keyfile, NULL);
@@ -418,7 +416,7 @@ static FrozenState *parse_state(GKeyFile *keyfile, const char *state_dir, GError
     g_autoptr(GError) local = NULL;
     FrozenState *state = state_from_keyfile(keyfile, &local);
     if (!state) {
-        g_autofree char *path = state_path(state_dir);
+        g_autofree char *path = frozen_state_path(state_dir);
         g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_FAILED, "state file %s: %s", path,
                     local->message);
     }
@@ -433,14 +431,14 @@ static char *marker_path(const char *state_dir)
     return g_build_filename(state_dir, FROZEN_STATE_MARKER, NULL);
 }
 
-static gboolean marker_exists(const char *state_dir)
+gboolean frozen_state_marker_exists(const char *state_dir)
 {
     g_autofree char *path = marker_path(state_dir);
     struct stat st;
     return lstat(path, &st) == 0;
 }
 
-static gboolean marker_set(const char *state_dir, GError **error)
+gboolean frozen_state_marker_set(const char *state_dir, GError **error)
 {
     g_autofree char *path = marker_path(state_dir);
     int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -454,7 +452,7 @@ static gboolean marker_set(const char *state_dir, GError **error)
     return TRUE; /* made durable by the state file's sync of the dir */
 }
 
-static gboolean marker_clear(const char *state_dir, GError **error)
+gboolean frozen_state_marker_clear(const char *state_dir, GError **error)
 {
     g_autofree char *path = marker_path(state_dir);
     if (unlink(path) != 0 && errno != ENOENT) {
@@ -497,21 +495,21 @@ gboolean frozen_state_write(const char *state_dir, const FrozenState *state, GEr
             return FALSE;
         }
     }
-    if (!marker_set(state_dir, error)) {
+    if (!frozen_state_marker_set(state_dir, error)) {
         return FALSE;
     }
-    g_autoptr(GKeyFile) keyfile = state_to_keyfile(state);
-    return save_keyfile(state_dir, keyfile, error);
+    g_autoptr(GKeyFile) keyfile = frozen_state_to_keyfile(state);
+    return frozen_state_save_keyfile(state_dir, keyfile, error);
 }
 
 gboolean frozen_state_read(const char *state_dir, FrozenState **out_state, GError **error)
 {
     g_autoptr(GKeyFile) keyfile = NULL;
     *out_state = NULL;
-    if (!load_keyfile(state_dir, &keyfile, error)) {
+    if (!frozen_state_load_keyfile(state_dir, &keyfile, error)) {
         return FALSE;
     }
-    if (!keyfile || keyfile_is_broken(keyfile)) {
+    if (!keyfile || frozen_state_keyfile_is_broken(keyfile)) {
         return TRUE;
     }
     *out_state = parse_state(keyfile, state_dir, error);
@@ -520,7 +518,7 @@ gboolean frozen_state_read(const char *state_dir, FrozenState **out_state, GErro
 
 gboolean frozen_state_remove(const char *state_dir, GError **error)
 {
-    g_autofree char *path = state_path(state_dir);
+    g_autofree char *path = frozen_state_path(state_dir);
     if (unlink(path) != 0 && errno != ENOENT) {
         int saved = errno;
         g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_FAILED, "failed to remove %s: %s",
@@ -528,7 +526,7 @@ gboolean frozen_state_remove(const char *state_dir, GError **error)
         return FALSE;
     }
     /* Not durable on purpose: a stale file after a crash only costs EINVAL notes. */
-    return marker_clear(state_dir, error);
+    return frozen_state_marker_clear(state_dir, error);
 }
 
 gboolean frozen_state_read_broken(const char *state_dir, FrozenStateBroken **out_broken,
@@ -536,11 +534,11 @@ gboolean frozen_state_read_broken(const char *state_dir, FrozenStateBroken **out
 {
     g_autoptr(GKeyFile) keyfile = NULL;
     *out_broken = NULL;
-    if (!load_keyfile(state_dir, &keyfile, error)) {
+    if (!frozen_state_load_keyfile(state_dir, &keyfile, error)) {
         return FALSE;
     }
-    if (keyfile && keyfile_is_broken(keyfile)) {
-        *out_broken = broken_from_keyfile(keyfile);
+    if (keyfile && frozen_state_keyfile_is_broken(keyfile)) {
+        *out_broken = frozen_state_broken_from_keyfile(keyfile);
     }
     return TRUE;
 }
@@ -548,19 +546,19 @@ gboolean frozen_state_read_broken(const char *state_dir, FrozenStateBroken **out
 gboolean frozen_state_clear_broken(const char *state_dir, GError **error)
 {
     g_autoptr(GKeyFile) keyfile = NULL;
-    if (!load_keyfile(state_dir, &keyfile, error)) {
+    if (!frozen_state_load_keyfile(state_dir, &keyfile, error)) {
         return FALSE;
     }
     if (!keyfile) {
         return TRUE;
     }
-    if (!keyfile_is_broken(keyfile)) {
+    if (!frozen_state_keyfile_is_broken(keyfile)) {
         g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_STATE,
                     "the state file in %s describes a live frozen session, not a broken one",
                     state_dir);
         return FALSE;
     }
-    g_autoptr(FrozenStateBroken) broken = broken_from_keyfile(keyfile);
+    g_autoptr(FrozenStateBroken) broken = frozen_state_broken_from_keyfile(keyfile);
     if (broken->pending->len > 0) {
         return TRUE; /* still to be thawed: the record stays for the retries */
     }
@@ -569,272 +567,7 @@ gboolean frozen_state_clear_broken(const char *state_dir, GError **error)
 
 gboolean frozen_state_exists(const char *state_dir)
 {
-    g_autofree char *path = state_path(state_dir);
+    g_autofree char *path = frozen_state_path(state_dir);
     struct stat st;
-    return lstat(path, &st) == 0 || marker_exists(state_dir);
-}
-
-/* What a start finds, read without trusting it. */
-typedef struct {
-    gboolean file;              /* something exists at the state file's path */
-    char *damaged;              /* why the file is not trusted, or NULL */
-    char *session_id;           /* NULL when unknown */
-    GPtrArray *targets;         /* every section that parses */
-    FrozenStateBroken *earlier; /* the record of an earlier start, or NULL */
-} Findings;
-
-static void findings_clear(Findings *findings)
-{
-    g_free(findings->damaged);
-    g_free(findings->session_id);
-    g_clear_pointer(&findings->targets, g_ptr_array_unref);
-    frozen_state_broken_free(findings->earlier);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Findings, findings_clear)
-
-static void findings_inspect(const char *state_dir, Findings *findings)
-{
-    g_autofree char *path = state_path(state_dir);
-    g_autoptr(GKeyFile) keyfile = NULL;
-    g_autoptr(GError) local = NULL;
-    g_autoptr(GString) damaged = g_string_new(NULL);
-    struct stat st;
-
-    findings->file = lstat(path, &st) == 0;
-    findings->targets = freeze_target_array_new();
-    if (!load_keyfile(state_dir, &keyfile, &local)) {
-        findings->damaged = g_strdup(local->message);
-        return;
-    }
-    if (!keyfile) {
-        return;
-    }
-    findings->session_id = g_key_file_get_string(keyfile, GROUP_SESSION, "id", NULL);
-    if (!findings->session_id || !*findings->session_id) {
-        g_string_append(damaged, "; [session] id is missing");
-        g_clear_pointer(&findings->session_id, g_free);
-    }
-    g_autoptr(GPtrArray) targets = targets_from_groups(keyfile, damaged);
-    g_ptr_array_extend_and_steal(findings->targets, g_steal_pointer(&targets));
-    g_clear_error(&local);
-    int count = g_key_file_get_integer(keyfile, GROUP_SESSION, "mounts", &local);
-    if (local || count < 0) {
-        g_string_append(damaged, "; [session] mounts is missing or invalid");
-    } else if ((guint)count != findings->targets->len) {
-        g_string_append_printf(damaged, "; [session] mounts=%d but %u [mount N] section(s) can "
-                               "be read", count, findings->targets->len);
-    }
-    if (keyfile_is_broken(keyfile)) {
-        findings->earlier = broken_from_keyfile(keyfile);
-    }
-    if (damaged->len > 0) {
-        findings->damaged = g_strdup_printf("%s: %s", path, damaged->str + 2);
-    }
-}
-
-static gboolean target_listed(GPtrArray *targets, const FreezeTarget *target)
-{
-    for (guint i = 0; i < targets->len; i++) {
-        const FreezeTarget *other = g_ptr_array_index(targets, i);
-        if (other->dev == target->dev) {
-            return TRUE;
-        }
-    }
-    return FALSE;
-}
-
-/* The listed targets the sweep does not cover, then the sweep: thawed from
- * the end, so the sweep goes first, in the reverse of its freeze order. */
-static GPtrArray *recovery_plan(GPtrArray *listed, GPtrArray *sweep)
-{
-    GPtrArray *plan = freeze_target_array_new();
-    for (guint i = 0; i < listed->len; i++) {
-        const FreezeTarget *target = g_ptr_array_index(listed, i);
-        if (!sweep || !target_listed(sweep, target)) {
-            g_ptr_array_add(plan, freeze_target_copy(target));
-        }
-    }
-    for (guint i = 0; sweep && i < sweep->len; i++) {
-        g_ptr_array_add(plan, freeze_target_copy(g_ptr_array_index(sweep, i)));
-    }
-    return plan;
-}
-
-static void notes_add(FrozenStateBroken *broken, char *note /* transfer full */)
-{
-    guint n = broken->notes ? g_strv_length(broken->notes) : 0;
-    broken->notes = g_renew(char *, broken->notes, n + 2);
-    broken->notes[n] = note;
-    broken->notes[n + 1] = NULL;
-}
-
-/* Thaws @plan from the end. Pending ones go to broken->pending (freeze
- * order kept); a refusal is appended to @failures. @quiet: targets whose
- * "not frozen" is no news (the sweep's). Returns how many were thawed. */
-static guint recovery_thaw(FrozenStateBroken *broken, GPtrArray *plan, GPtrArray *quiet,
-                           const FsFreezeOptions *options, GString *failures)
-{
-    guint thawed = 0;
-    for (guint i = plan->len; i-- > 0;) {
-        const FreezeTarget *target = g_ptr_array_index(plan, i);
-        g_autofree char *message = NULL;
-        switch (fs_freezer_thaw_target(target, options, &message)) {
-        case FS_THAW_THAWED:
-            thawed++;
-            break;
-        case FS_THAW_NOT_FROZEN:
-            if (!quiet || !target_listed(quiet, target)) {
-                notes_add(broken, g_steal_pointer(&message));
-            }
-            break;
-        case FS_THAW_GONE:
-            notes_add(broken, g_steal_pointer(&message));
-            break;
-        case FS_THAW_COVERED:
-        case FS_THAW_FAILED:
-            g_ptr_array_insert(broken->pending, 0, freeze_target_copy(target));
-            g_string_append_printf(failures, "%s%s", failures->len > 0 ? "; " : "", message);
-            notes_add(broken, g_steal_pointer(&message));
-            break;
-        case FS_THAW_REFUSED:
-            g_string_append_printf(failures, "%s%s", failures->len > 0 ? "; " : "", message);
-            notes_add(broken, g_steal_pointer(&message));
-            break;
-        }
-    }
-    return thawed;
-}
-
-static gboolean write_broken(const char *state_dir, const FrozenStateBroken *broken,
-                             GError **error)
-{
-    FrozenState state = {
-        .session_id = broken->session_id,
-        .targets = broken->pending,
-        .created_real_us = broken->broken_real_us,
-        .pid = getpid(),
-    };
-    g_autoptr(GKeyFile) keyfile = state_to_keyfile(&state);
-    keyfile_set_broken(keyfile, broken);
-    if (broken->damaged) {
-        g_key_file_set_string(keyfile, GROUP_SESSION, "damaged", broken->damaged);
-    }
-    if (!save_keyfile(state_dir, keyfile, error)) {
-        return FALSE;
-    }
-    return broken->pending->len > 0 ? marker_set(state_dir, error) : marker_clear(state_dir, error);
-}
-
-/* Moves a damaged state file (or whatever is in its place) aside, for the
- * operator, so the record and later sessions can be written. */
-static gboolean set_aside(const char *state_dir, GError **error)
-{
-    g_autofree char *path = state_path(state_dir);
-    g_autofree char *aside = g_build_filename(state_dir, FROZEN_STATE_DAMAGED, NULL);
-    if (rename(path, aside) != 0 && errno != ENOENT) {
-        /* An older one in the way (a file, or an empty directory). */
-        if (unlink(aside) != 0) {
-            rmdir(aside);
-        }
-        if (rename(path, aside) != 0 && errno != ENOENT) {
-            int saved = errno;
-            g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_FAILED,
-                        "failed to move the damaged %s aside: %s", path, g_strerror(saved));
-            return FALSE;
-        }
-    }
-    return TRUE;
-}
-
-gboolean frozen_state_recover(const char *state_dir, const FsFreezeOptions *thaw_options,
-                              GPtrArray *sweep_targets, FrozenStateBroken **out_broken,
-                              GError **error)
-{
-    g_return_val_if_fail(state_dir != NULL && thaw_options != NULL, FALSE);
-    *out_broken = NULL;
-    gboolean marker = marker_exists(state_dir);
-    g_auto(Findings) findings = { 0 };
-    findings_inspect(state_dir, &findings);
-    if (!findings.file && !marker) {
-        return TRUE;
-    }
-    if (!findings.file) {
-        findings.damaged = g_strdup("the state file is missing but its marker is there");
-    }
-    /* A broken record that lists nothing and left no marker is a finished
-     * recovery waiting for the host's post: nothing to thaw. */
-    if (findings.earlier && !findings.damaged && !marker && findings.targets->len == 0) {
-        *out_broken = g_steal_pointer(&findings.earlier);
-        return TRUE;
-    }
-    gboolean sweep = findings.damaged || (marker && findings.earlier);
-    g_autoptr(GPtrArray) plan = recovery_plan(findings.targets, sweep ? sweep_targets : NULL);
-    g_autoptr(FrozenStateBroken) broken = g_steal_pointer(&findings.earlier);
-    if (!broken) {
-        broken = g_new0(FrozenStateBroken, 1);
-        broken->session_id = g_strdup(findings.session_id ? findings.session_id : "");
-        broken->reason = g_strdup(FROZEN_STATE_REASON_RESTARTED);
-        broken->broken_real_us = g_get_real_time();
-        broken->notes = g_new0(char *, 1);
-    }
-    g_clear_pointer(&broken->pending, g_ptr_array_unref);
-    broken->pending = freeze_target_array_new();
-    g_autoptr(GString) failures = g_string_new(NULL);
-    guint thawed = recovery_thaw(broken, plan, sweep ? sweep_targets : NULL, thaw_options,
-                                 failures);
-    broken->thawed += thawed;
-    if (findings.damaged && !set_aside(state_dir, error)) {
-        return FALSE;
-    }
-    if (broken->thawed == 0 && broken->pending->len == 0) {
-        /* Nothing of it was frozen at restart: the session had ended (a
-         * post whose file removal failed) or never froze. No record. */
-        if (!frozen_state_remove(state_dir, error)) {
-            return FALSE;
-        }
-        if (findings.damaged || failures->len > 0) {
-            g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_FAILED,
-                        "%s%s%s; nothing was frozen", findings.damaged ? findings.damaged : "",
-                        findings.damaged && failures->len > 0 ? "; " : "", failures->str);
-            return FALSE;
-        }
-        return TRUE;
-    }
-    if (findings.damaged && !broken->damaged) {
-        broken->damaged = g_strdup(findings.damaged);
-        g_free(broken->reason);
-        broken->reason = g_strdup_printf("%s, and its state file could not be trusted (%s), so "
-                                         "it thawed every filesystem it could have frozen",
-                                         FROZEN_STATE_REASON_RESTARTED, findings.damaged);
-    }
-    gboolean written = write_broken(state_dir, broken, error);
-    *out_broken = g_steal_pointer(&broken);
-    if (!written) {
-        return FALSE;
-    }
-    if (failures->len > 0) {
-        g_set_error_literal(error, QUIESCE_ERROR, QUIESCE_ERROR_FAILED, failures->str);
-        return FALSE;
-    }
-    return TRUE;
-}
-
-gboolean frozen_state_retry(const char *state_dir, const FsFreezeOptions *thaw_options,
-                            FrozenStateBroken *broken, GError **error)
-{
-    g_autoptr(GPtrArray) plan = g_steal_pointer(&broken->pending);
-    g_autoptr(GString) failures = g_string_new(NULL);
-    guint notes = broken->notes ? g_strv_length(broken->notes) : 0;
-
-    broken->pending = freeze_target_array_new();
-    broken->thawed += recovery_thaw(broken, plan, NULL, thaw_options, failures);
-    if (broken->pending->len == plan->len) {
-        /* Nothing changed: keep the notes from growing every second. */
-        for (guint i = notes; broken->notes && broken->notes[i]; i++) {
-            g_clear_pointer(&broken->notes[i], g_free);
-        }
-        return TRUE;
-    }
-    return write_broken(state_dir, broken, error);
+    return lstat(path, &st) == 0 || frozen_state_marker_exists(state_dir);
 }
