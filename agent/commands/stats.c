@@ -38,79 +38,69 @@ static gboolean stats_read_lines(const char *path, char ***lines, ProtoError **e
     return TRUE;
 }
 
-/* A field qemu-ga read into an unsigned long. */
-static void stats_set(JsonValue *object, const char *key, unsigned long value)
-{
-    json_object_set(object, key, json_uint_new(value));
-}
+/*
+ * The members of GuestDiskStats in qemu-ga's order, each with its field in
+ * a /proc/diskstats line after the name (the 11-field form and later), the
+ * conversions it needs, its field in the old 4-field form of partitions
+ * (-1: not sent then), and whether qemu-ga reads it as unsigned int.
+ */
+static const struct {
+    const char *key;
+    int field;
+    int needs;
+    int short_field;
+    gboolean as_uint;
+} stats_disk_members[] = {
+    { "read-sectors", 2, 14, 1, FALSE },    { "read-ios", 0, 14, 0, FALSE },
+    { "read-merges", 1, 14, -1, FALSE },    { "write-sectors", 6, 14, 3, FALSE },
+    { "write-ios", 4, 14, 2, FALSE },       { "write-merges", 5, 14, -1, FALSE },
+    { "discard-sectors", 13, 18, -1, FALSE }, { "discard-ios", 11, 18, -1, FALSE },
+    { "discard-merges", 12, 18, -1, FALSE }, { "flush-ios", 15, 20, -1, FALSE },
+    { "read-ticks", 3, 14, -1, FALSE },     { "write-ticks", 7, 14, -1, TRUE },
+    { "discard-ticks", 14, 18, -1, TRUE },  { "flush-ticks", 16, 20, -1, TRUE },
+    { "ios-pgr", 8, 14, -1, TRUE },         { "total-ticks", 9, 14, -1, TRUE },
+    { "weight-ticks", 10, 14, -1, TRUE },
+};
 
 /*
  * One /proc/diskstats line as qemu-ga reads it: the kernel's 4-field form
- * of old partitions (7 conversions), the 11-field form, then discard
- * (4.18) and flush (5.5) counters. Ticks and in-flight counts are read as
- * unsigned int, as qemu-ga does. NULL for a line of fewer fields.
- * (transfer full)
+ * of old partitions (7 conversions), the 11-field form (14), then discard
+ * (4.18, 18) and flush (5.5, 20) counters; a count in between sends what
+ * the smaller form has, and 8 to 13 an empty "stats", as qemu-ga does.
+ * NULL for a line of fewer fields. (transfer full)
  */
 static JsonValue *stats_disk_line(const char *line)
 {
     char name[128];
-    unsigned int major, minor, ios_pgr, tot_ticks, rq_ticks, wr_ticks, dc_ticks, fl_ticks;
-    unsigned long rd_ios, f4, f5, f6, wr_ios, wr_merges, wr_sec, dc_ios, dc_merges, dc_sec;
-    unsigned long fl_ios;
+    unsigned int major, minor;
+    unsigned long f[17];
     JsonValue *stats;
     JsonValue *item;
     int n = sscanf(line,
-                   "%u %u %127s %lu %lu %lu %lu %lu %lu %lu %u %u %u %u %lu %lu %lu %u %lu %u",
-                   &major, &minor, name, &rd_ios, &f4, &f5, &f6, &wr_ios, &wr_merges, &wr_sec,
-                   &wr_ticks, &ios_pgr, &tot_ticks, &rq_ticks, &dc_ios, &dc_merges, &dc_sec,
-                   &dc_ticks, &fl_ios, &fl_ticks);
+                   "%u %u %127s %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu",
+                   &major, &minor, name, &f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6], &f[7],
+                   &f[8], &f[9], &f[10], &f[11], &f[12], &f[13], &f[14], &f[15], &f[16]);
 
     if (n < 7) {
         return NULL;
     }
     stats = json_object_new();
-    if (n == 7) {
-        /* reads, read sectors, writes, write sectors */
-        stats_set(stats, "read-sectors", f4);
-        stats_set(stats, "read-ios", rd_ios);
-        stats_set(stats, "write-sectors", f6);
-        stats_set(stats, "write-ios", f5);
-    }
-    if (n >= 14) {
-        stats_set(stats, "read-sectors", f5);
-        stats_set(stats, "read-ios", rd_ios);
-        stats_set(stats, "read-merges", f4);
-        stats_set(stats, "write-sectors", wr_sec);
-        stats_set(stats, "write-ios", wr_ios);
-        stats_set(stats, "write-merges", wr_merges);
-    }
-    if (n >= 18) {
-        stats_set(stats, "discard-sectors", dc_sec);
-        stats_set(stats, "discard-ios", dc_ios);
-        stats_set(stats, "discard-merges", dc_merges);
-    }
-    if (n >= 20) {
-        stats_set(stats, "flush-ios", fl_ios);
-    }
-    if (n >= 14) {
-        stats_set(stats, "read-ticks", f6);
-        stats_set(stats, "write-ticks", wr_ticks);
-    }
-    if (n >= 18) {
-        stats_set(stats, "discard-ticks", dc_ticks);
-    }
-    if (n >= 20) {
-        stats_set(stats, "flush-ticks", fl_ticks);
-    }
-    if (n >= 14) {
-        stats_set(stats, "ios-pgr", ios_pgr);
-        stats_set(stats, "total-ticks", tot_ticks);
-        stats_set(stats, "weight-ticks", rq_ticks);
+    for (gsize i = 0; i < G_N_ELEMENTS(stats_disk_members); i++) {
+        int field = n == 7 ? stats_disk_members[i].short_field
+                           : (n >= stats_disk_members[i].needs ? stats_disk_members[i].field : -1);
+        unsigned long value;
+
+        if (field < 0) {
+            continue;
+        }
+        /* Read as unsigned int by qemu-ga: the same wrap. */
+        value = stats_disk_members[i].as_uint ? (unsigned int)f[field] : f[field];
+        json_object_set(stats, stats_disk_members[i].key, json_uint_new(value));
     }
     item = json_object_new();
     json_object_set_string(item, "name", name);
-    stats_set(item, "major", major);
-    stats_set(item, "minor", minor);
+    json_object_set(item, "major", json_uint_new(major));
+    json_object_set(item, "minor", json_uint_new(minor));
     json_object_set(item, "stats", stats);
     return item;
 }
