@@ -38,6 +38,11 @@ typedef enum {
     /* The success reply is preceded by the 0xFF sentinel byte
      * (guest-sync-delimited; an argument error is sent without it). */
     COMMAND_FLAG_SENTINEL_REPLY = 1u << 2,
+    /* Registered but disabled from the start, as if on the block-list, and
+     * no allow-list enables it: qemu-ga's own default block-list
+     * (ga_command_init_blockedrpcs() in qga/commands-posix.c), e.g.
+     * guest-get-devices on Linux. guest-info lists it "enabled": false. */
+    COMMAND_FLAG_BLOCKED_BY_DEFAULT = 1u << 3,
 } CommandFlags;
 
 /*

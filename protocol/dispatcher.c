@@ -21,7 +21,7 @@
 typedef struct {
     const CommandSpec *spec;
     bool allowed; /* by the allow-list (true when there is none) */
-    bool blocked; /* by the block-list */
+    bool blocked; /* by the block-list, or blocked by default */
 } DispatchRow;
 
 struct Dispatcher {
@@ -66,7 +66,11 @@ void dispatcher_add_commands(Dispatcher *dispatcher, const CommandSpec *specs, s
     for (size_t i = 0; i < n; i++) {
         assert(specs[i].name && specs[i].handler);
         assert(!find_row(dispatcher, specs[i].name));
-        rows[dispatcher->n_rows++] = (DispatchRow){ .spec = &specs[i], .allowed = true };
+        rows[dispatcher->n_rows++] = (DispatchRow){
+            .spec = &specs[i],
+            .allowed = true,
+            .blocked = (specs[i].flags & COMMAND_FLAG_BLOCKED_BY_DEFAULT) != 0,
+        };
     }
 }
 

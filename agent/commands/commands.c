@@ -8,6 +8,11 @@ static const CommandFamily command_families[] = {
     { commands_basic, &commands_basic_count, NULL, NULL },
     { commands_fsfreeze, &commands_fsfreeze_count, NULL, NULL },
     { commands_snapshot, &commands_snapshot_count, NULL, NULL },
+    { commands_system_info, &commands_system_info_count, NULL, NULL },
+    { commands_time, &commands_time_count, NULL, NULL },
+    { commands_network, &commands_network_count, NULL, NULL },
+    { commands_disks, &commands_disks_count, NULL, NULL },
+    { commands_stats, &commands_stats_count, NULL, NULL },
 };
 
 /*

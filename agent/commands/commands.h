@@ -59,5 +59,16 @@ extern const CommandSpec commands_fsfreeze[]; /* guest-fsfreeze-*, guest-get-fsi
 extern const gsize commands_fsfreeze_count;
 extern const CommandSpec commands_snapshot[]; /* guest-snapshot-* */
 extern const gsize commands_snapshot_count;
+/* guest-get-osinfo, -host-name, -timezone, -users; -devices (blocked) */
+extern const CommandSpec commands_system_info[];
+extern const gsize commands_system_info_count;
+extern const CommandSpec commands_time[]; /* guest-get-time, guest-set-time */
+extern const gsize commands_time_count;
+extern const CommandSpec commands_network[]; /* guest-network-get-interfaces */
+extern const gsize commands_network_count;
+extern const CommandSpec commands_disks[]; /* guest-get-disks */
+extern const gsize commands_disks_count;
+extern const CommandSpec commands_stats[]; /* guest-get-diskstats, guest-get-cpustats */
+extern const gsize commands_stats_count;
 
 #endif

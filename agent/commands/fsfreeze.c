@@ -14,6 +14,7 @@
 #include <sys/sysmacros.h>
 
 #include "agent/commands/commands.h"
+#include "agent/commands/disk-address.h"
 #include "fsfreeze/mountinfo.h"
 
 static bool cmd_fsfreeze_status(void *context, const JsonValue *args, JsonValue **result,
@@ -96,30 +97,6 @@ static bool cmd_fsfreeze_thaw(void *context, const JsonValue *args, JsonValue **
     return true;
 }
 
-static JsonValue *fsinfo_disk(const DiskInfo *disk)
-{
-    JsonValue *item = json_object_new();
-    JsonValue *pci = json_object_new();
-
-    /* libvirt requires pci-controller, bus, target and unit in every entry. */
-    json_object_set_int(pci, "domain", disk->has_pci ? disk->pci.domain : 0);
-    json_object_set_int(pci, "bus", disk->has_pci ? disk->pci.bus : 0);
-    json_object_set_int(pci, "slot", disk->has_pci ? disk->pci.slot : 0);
-    json_object_set_int(pci, "function", disk->has_pci ? disk->pci.function : 0);
-    json_object_set(item, "pci-controller", pci);
-    json_object_set_string(item, "bus-type", disk_bus_to_string(disk->bus));
-    json_object_set_int(item, "bus", disk->bus_number);
-    json_object_set_int(item, "target", disk->target);
-    json_object_set_int(item, "unit", disk->unit);
-    if (disk->serial) {
-        json_object_set_string(item, "serial", disk->serial);
-    }
-    if (disk->dev_path) {
-        json_object_set_string(item, "dev", disk->dev_path);
-    }
-    return item;
-}
-
 /* mountpoint: this mount of the superblock (qemu-ga lists every one). */
 static JsonValue *fsinfo_mount(const InventoryMount *mount, const char *mountpoint)
 {
@@ -142,7 +119,7 @@ static JsonValue *fsinfo_mount(const InventoryMount *mount, const char *mountpoi
                             (gint64)((guint64)st.f_blocks * st.f_frsize));
     }
     for (guint i = 0; infos && i < infos->len; i++) {
-        json_array_append(disks, fsinfo_disk(g_ptr_array_index(infos, i)));
+        json_array_append(disks, disk_address_json_new(g_ptr_array_index(infos, i)));
     }
     json_object_set(item, "disk", disks);
     return item;

@@ -145,9 +145,12 @@ static gboolean has_members(const JsonValue *object, const char *const *keys,
 
 /* One supported_commands entry against quiesced's row for that name:
  * enabled, success-response as the row's flags say. */
+/* The cases run the agent without allow or block lists: a row is enabled
+ * unless it is blocked by default (guest-get-devices, as in qemu-ga). */
 static gboolean same_as_row(const JsonValue *entry, const CommandSpec *spec)
 {
-    return json_bool_get(json_object_get(entry, "enabled")) &&
+    return json_bool_get(json_object_get(entry, "enabled")) ==
+               !(spec->flags & COMMAND_FLAG_BLOCKED_BY_DEFAULT) &&
            json_bool_get(json_object_get(entry, "success-response")) ==
                !(spec->flags & COMMAND_FLAG_NO_SUCCESS_RESPONSE);
 }

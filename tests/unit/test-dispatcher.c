@@ -227,6 +227,58 @@ static void test_allow_and_block_lists(void)
     dispatcher_free(d);
 }
 
+static int devices_calls;
+
+static bool cmd_devices(void *context, const JsonValue *args, JsonValue **result,
+                        ProtoError **error)
+{
+    devices_calls++;
+    *result = json_array_new();
+    return true;
+}
+
+/* qemu-ga 7.2 registers guest-get-devices on Linux and blocks it from the
+ * start: disabled, whatever the allow-list says; frozen, the freeze's
+ * wording wins, as in qemu-ga (its frozen gate replaces the reason). */
+static void test_blocked_by_default(void)
+{
+    static const CommandSpec blocked_specs[] = {
+        { "test-devices", cmd_devices, NULL, COMMAND_FLAG_BLOCKED_BY_DEFAULT },
+        { "test-open", cmd_frozen_ok, NULL, 0 },
+    };
+    static const Exchange thawed[] = {
+        { "{\"execute\":\"test-devices\",\"id\":1}",
+          "{\"id\": 1, \"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Command "
+          "test-devices has been disabled\"}}\n" },
+        { "{\"execute\":\"test-devices\",\"arguments\":{\"x\":1}}",
+          "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Command "
+          "test-devices has been disabled\"}}\n" },
+        { "{\"execute\":\"test-open\"}", "{\"return\": \"thawed\"}\n" },
+    };
+    static const Exchange frozen[] = {
+        { "{\"execute\":\"test-devices\"}",
+          "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Command "
+          "test-devices has been disabled: the agent is in frozen state\"}}\n" },
+    };
+    const char *allow[] = { "test-devices", "test-open", NULL };
+    Fake fake = { 0 };
+    Dispatcher *d = dispatcher_new(&fake, fake_frozen);
+    char *unknown = NULL;
+
+    dispatcher_add_commands(d, blocked_specs, CHECK_N_ELEMENTS(blocked_specs));
+    CHECK(!dispatcher_is_enabled(d, dispatcher_lookup(d, "test-devices")));
+    CHECK(dispatcher_is_enabled(d, dispatcher_lookup(d, "test-open")));
+    check_exchanges(&fake, d, thawed, CHECK_N_ELEMENTS(thawed));
+    dispatcher_set_allowed(d, allow, &unknown);
+    CHECK(unknown == NULL);
+    CHECK(!dispatcher_is_enabled(d, dispatcher_lookup(d, "test-devices")));
+    check_exchanges(&fake, d, thawed, CHECK_N_ELEMENTS(thawed));
+    fake.frozen = true;
+    check_exchanges(&fake, d, frozen, CHECK_N_ELEMENTS(frozen));
+    CHECK(devices_calls == 0);
+    dispatcher_free(d);
+}
+
 int main(void)
 {
     for (size_t i = 0; i < CHECK_N_ELEMENTS(sessions); i++) {
@@ -234,5 +286,6 @@ int main(void)
     }
     RUN(test_frozen_gate);
     RUN(test_allow_and_block_lists);
+    RUN(test_blocked_by_default);
     return check_exit_status();
 }
