@@ -194,6 +194,9 @@ static gboolean main_parse(int *argc, char ***argv, AgentConfig *config, EngineC
     if (!g_option_context_parse(context, argc, argv, error)) {
         return FALSE;
     }
+    if (opt_version) {
+        return TRUE; /* main() prints it: no configuration needed, or read */
+    }
     config->channels = g_strsplit(DEFAULT_CHANNEL, "\n", 0);
     config->max_request_bytes = DEFAULT_MAX_REQUEST_BYTES;
     config->max_depth = DEFAULT_MAX_DEPTH;

@@ -61,7 +61,8 @@ static void tool_usage(FILE *out)
             "                              (default: the --on-thaw command)\n"
             "      --on-post-snapshot CMD  after a good snapshot\n"
             "  -r, --reconnect             wait for the agent and reconnect after hang-ups\n"
-            "  -h, --help                  show this help\n\n"
+            "  -h, --help                  show this help\n"
+            "  -V, --version               print the version and exit\n\n"
             "Commands run with /bin/sh -c and get QUIESCE_PHASE, QUIESCE_SESSION_ID and\n"
             "QUIESCE_WRITER_NAME; exit status 0 answers ok, anything else fails the phase.\n",
             QUIESCE_WRITER_NAME_MAX, QUIESCE_WRITER_DEFAULT_SOCKET);
@@ -242,10 +243,11 @@ static int tool_parse(int argc, char **argv, ToolOptions *options)
         { "on-post-snapshot", required_argument, NULL, OPT_POST },
         { "reconnect", no_argument, NULL, 'r' },
         { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
     };
     int c;
-    while ((c = getopt_long(argc, argv, "n:s:rh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "n:s:rhV", longopts, NULL)) != -1) {
         switch (c) {
         case 'n': options->name = optarg; break;
         case 's': options->socket_path = optarg; break;
@@ -256,6 +258,7 @@ static int tool_parse(int argc, char **argv, ToolOptions *options)
         case OPT_POST: options->on_post_snapshot = optarg; break;
         case 'r': options->reconnect = 1; break;
         case 'h': tool_usage(stdout); exit(0);
+        case 'V': printf("quiesce-writer %s\n", QUIESCE_VERSION); exit(0);
         default: tool_usage(stderr); return -1;
         }
     }

@@ -100,6 +100,12 @@
 extern "C" {
 #endif
 
+/* libquiesce-writer.so.1 is compiled with hidden visibility
+ * (client/CMakeLists.txt): what this header declares is its whole ABI. */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
 #define QUIESCE_WRITER_PROTOCOL_VERSION 1
 #define QUIESCE_WRITER_DEFAULT_SOCKET "/run/quiesce/writers.sock"
 #define QUIESCE_WRITER_LINE_MAX 512    /* bytes per line, newline included */
@@ -183,6 +189,10 @@ int quiesce_writer_run(QuiesceWriter *writer, QuiesceWriterHandler handler,
 
 /* The last error's message, or "" (owned by @writer). */
 const char *quiesce_writer_get_error(const QuiesceWriter *writer);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

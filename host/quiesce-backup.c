@@ -37,6 +37,7 @@ static gboolean opt_no_quiesce;
 static double opt_linger;
 static double opt_hold_frozen;
 static gboolean opt_quiet;
+static gboolean opt_version;
 
 static const GOptionEntry main_options[] = {
     { "qmp", 'q', 0, G_OPTION_ARG_FILENAME, &opt_qmp, "QEMU's QMP unix socket", "PATH" },
@@ -71,6 +72,7 @@ static const GOptionEntry main_options[] = {
     { "hold-frozen", 0, 0, G_OPTION_ARG_DOUBLE, &opt_hold_frozen,
       "Tests: wait S seconds after the snapshot before post/thaw (the guest stays frozen)", "S" },
     { "quiet", 0, 0, G_OPTION_ARG_NONE, &opt_quiet, "Print only the summary", NULL },
+    { "version", 'V', 0, G_OPTION_ARG_NONE, &opt_version, "Print the version and exit", NULL },
     { NULL, 0, 0, 0, NULL, NULL, NULL },
 };
 
@@ -226,7 +228,11 @@ int main(int argc, char **argv)
     gboolean ok;
 
     g_option_context_add_main_entries(context, main_options, NULL);
-    if (!g_option_context_parse(context, &argc, &argv, &error) || argc < 2) {
+    if (g_option_context_parse(context, &argc, &argv, &error) && opt_version) {
+        printf("quiesce-backup %s\n", QUIESCE_VERSION);
+        return 0;
+    }
+    if (error || argc < 2) {
         fprintf(stderr, "quiesce-backup: %s\n", error ? error->message : "no command (backup, agent, qmp)");
         return 2;
     }

@@ -22,8 +22,9 @@ run_build() {
 }
 
 run_build main
-# The vm tests boot guests with the agent inside; once, in the main build, is enough.
-run_build asan -DQUIESCE_SANITIZE=ON -DQUIESCE_VM_TESTS=OFF
+# The vm tests boot guests with the agent inside, and the package tests build
+# the .debs from source; once, in the main build, is enough.
+run_build asan -DQUIESCE_SANITIZE=ON -DQUIESCE_VM_TESTS=OFF -DQUIESCE_PACKAGE_TESTS=OFF
 run_build mingw -DCMAKE_TOOLCHAIN_FILE="$top/cmake/mingw-w64.cmake" -DQUIESCE_PROTOCOL_ONLY=ON
 
 # The fuzzers (tests/fuzz/CMakeLists.txt): only their targets are built and
