@@ -16,6 +16,7 @@
 #include "agent/commands/report-json.h"
 #include "agent/config.h"
 #include "agent/log.h"
+#include "agent/service-notify.h"
 #include "protocol/json-writer.h"
 #include "fsfreeze/report-table.h"
 #include "transports/transport.h"
@@ -119,12 +120,18 @@ static const GOptionEntry main_options[] = {
     { NULL, 0, 0, 0, NULL, NULL, NULL },
 };
 
+typedef struct {
+    Agent *agent;
+    ServiceNotify *notify;
+} MainStop;
+
 static gboolean main_on_signal(gpointer user_data)
 {
-    Agent *agent = user_data;
+    MainStop *stop = user_data;
 
     g_info("stopping on signal");
-    agent_quit(agent);
+    service_notify_stopping(stop->notify, "stopping: thawing first");
+    agent_quit(stop->agent);
     return G_SOURCE_CONTINUE;
 }
 
@@ -256,6 +263,9 @@ int main(int argc, char **argv)
     g_autoptr(GError) error = NULL;
     g_autoptr(Writers) writers = NULL;
     g_autoptr(Agent) agent = NULL;
+    g_autoptr(ServiceNotify) notify = NULL;
+    MainStop stop = { 0 };
+    guint64 busy_usec;
 
     main_setup_signals();
     if (!main_parse(&argc, &argv, &config, engine, &error)) {
@@ -282,15 +292,20 @@ int main(int argc, char **argv)
         g_critical("writers: %s", error->message);
         return 1;
     }
-    agent = agent_new(&config, g_steal_pointer(&engine), g_steal_pointer(&writers), &log);
+    notify = service_notify_new();
+    busy_usec = engine_config_longest_busy_usec(engine);
+    agent = agent_new(&config, g_steal_pointer(&engine), g_steal_pointer(&writers), &log, notify);
+    stop = (MainStop){ .agent = agent, .notify = notify };
     /* Before the channels: a host (or test) may connect and send SIGTERM as
      * soon as a socket listens, and the default action would kill us. */
-    g_unix_signal_add(SIGTERM, main_on_signal, agent);
-    g_unix_signal_add(SIGINT, main_on_signal, agent);
+    g_unix_signal_add(SIGTERM, main_on_signal, &stop);
+    g_unix_signal_add(SIGINT, main_on_signal, &stop);
     if (!agent_open_channels(agent, &error)) {
         g_critical("%s", error->message);
         return 1;
     }
+    service_notify_watchdog_start(notify, busy_usec);
+    service_notify_ready(notify, AGENT_STATUS_THAWED);
     if (!agent_run(agent, &error)) {
         return main_stop_frozen(&log, &agent, error);
     }

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config
-  libglib2.0-dev libblkid-dev
+  libglib2.0-dev libblkid-dev libsystemd-dev
   libsqlite3-dev
   qemu-guest-agent socat
   gcc-mingw-w64-x86-64 wine wine64
