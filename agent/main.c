@@ -1,6 +1,8 @@
 /*
  * main.c — reads options and the configuration file, builds the Agent, runs
- * the loop. `--check` prints the eligibility report instead and exits.
+ * the loop. `--check` prints the eligibility report instead and exits, after
+ * the whole configuration was validated (exit 2 naming the bad key, as at
+ * start); `--print-config` prints the effective configuration.
  *
  * quiesced runs in the foreground (systemd style) and logs to stderr.
  * SIGTERM and SIGINT stop it cleanly; anything still frozen is thawed first.
@@ -36,6 +38,7 @@ static char **opt_exclude;
 static gboolean opt_strict;
 static gboolean opt_check;
 static gboolean opt_json;
+static gboolean opt_print_config;
 static gboolean opt_verbose;
 static gboolean opt_version;
 /* Numeric options: 0 = not given (every range starts at 1 or more). */
@@ -109,6 +112,8 @@ static const GOptionEntry main_options[] = {
     { "check", 0, 0, G_OPTION_ARG_NONE, &opt_check,
       "Print the eligibility report and exit (0 eligible, 1 not)", NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json, "With --check: print JSON", NULL },
+    { "print-config", 0, 0, G_OPTION_ARG_NONE, &opt_print_config,
+      "Print the effective configuration (file and command line) and exit", NULL },
     { "max-request-bytes", 0, 0, G_OPTION_ARG_CALLBACK, main_parse_number,
       "Largest request accepted, in bytes (" G_STRINGIFY(CONFIG_MAX_REQUEST_BYTES_MIN) " to "
       G_STRINGIFY(CONFIG_MAX_REQUEST_BYTES_MAX) ", default 1 MiB)", "N" },
@@ -200,6 +205,10 @@ static gboolean main_parse(int *argc, char ***argv, AgentConfig *config, EngineC
     if (!g_option_context_parse(context, argc, argv, error)) {
         return FALSE;
     }
+    if (opt_json && !opt_check) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "--json goes with --check");
+        return FALSE;
+    }
     config->channels = g_strsplit(DEFAULT_CHANNEL, "\n", 0);
     config->max_request_bytes = DEFAULT_MAX_REQUEST_BYTES;
     config->max_depth = DEFAULT_MAX_DEPTH;
@@ -274,6 +283,11 @@ int main(int argc, char **argv)
     }
     if (opt_version) {
         printf("quiesced %s\n", QUIESCE_VERSION);
+        return 0;
+    }
+    if (opt_print_config) {
+        g_autofree char *text = config_to_string(&config, engine);
+        fputs(text, stdout);
         return 0;
     }
     if (opt_check) {
