@@ -215,6 +215,9 @@ static gboolean config_load_writers(GKeyFile *file, const char *path, WritersCon
                                     GError **error)
 {
     config_take_list(file, "directories", &writers->script_dirs);
+    if (g_key_file_has_key(file, "writers", "compat-directories", NULL)) {
+        writers->compat_detect = FALSE; /* even when empty: none, said so */
+    }
     config_take_list(file, "compat-directories", &writers->compat_script_dirs);
     if (g_key_file_has_key(file, "writers", "socket", NULL)) {
         g_autofree char *socket = g_key_file_get_string(file, "writers", "socket", NULL);

@@ -19,6 +19,7 @@
 #include "agent/config.h"
 #include "agent/log.h"
 #include "agent/service-notify.h"
+#include "agent/writers/writer-qga-hooks.h"
 #include "protocol/json-writer.h"
 #include "fsfreeze/report-table.h"
 #include "transports/transport.h"
@@ -189,6 +190,11 @@ static gboolean main_apply_options(AgentConfig *config, EngineConfig *engine, GE
         if (!eligibility_policy_add_exclude(engine->policy, *path, error)) {
             return FALSE;
         }
+    }
+    if (engine->writers.compat_detect) {
+        /* qemu-ga's hooks run only where qemu-ga would have run them. */
+        g_strfreev(engine->writers.compat_script_dirs);
+        engine->writers.compat_script_dirs = writer_qga_hooks_detect("/", NULL);
     }
     return !opt_confine || eligibility_policy_set_confine(engine->policy, opt_confine, error);
 }
