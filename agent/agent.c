@@ -18,6 +18,7 @@ struct Agent {
     GPtrArray *channels;     /* Channel, owned */
     GMainLoop *loop;
     AgentLog *log;           /* borrowed: held in memory while frozen */
+    ServiceNotify *notify;   /* borrowed, may be NULL: the service manager */
     Channel *feeding;        /* the channel whose requests are being
                               * dispatched, or NULL (borrowed) */
     TransportConn feeding_conn; /* and its connection */
@@ -37,6 +38,9 @@ static void agent_frozen_changed(gboolean frozen, gpointer user_data)
 
     if (agent->log) {
         agent_log_hold(agent->log, frozen);
+    }
+    if (agent->notify) {
+        service_notify_status(agent->notify, frozen ? AGENT_STATUS_FROZEN : AGENT_STATUS_THAWED);
     }
 }
 
@@ -83,7 +87,7 @@ static void agent_writers_logged(gpointer user_data)
 }
 
 Agent *agent_new(const AgentConfig *config, EngineConfig *engine_config, Writers *writers,
-                 AgentLog *log)
+                 AgentLog *log, ServiceNotify *notify)
 {
     Agent *agent = g_new0(Agent, 1);
     g_autoptr(GError) recovery_error = NULL;
@@ -94,6 +98,7 @@ Agent *agent_new(const AgentConfig *config, EngineConfig *engine_config, Writers
     agent->config.max_request_bytes = config->max_request_bytes;
     agent->config.max_depth = config->max_depth;
     agent->log = log;
+    agent->notify = notify;
     if (writers) {
         writers_set_log_notify(writers, agent_writers_logged, agent);
     }

@@ -10,6 +10,7 @@
 
 #include "agent/engine/engine.h"
 #include "agent/log.h"
+#include "agent/service-notify.h"
 
 typedef struct {
     char **channels;     /* "KIND:ADDRESS" specs */
@@ -24,14 +25,20 @@ typedef struct Agent Agent;
 /* Builds the engine (which thaws what a killed predecessor left frozen) and
  * the dispatcher from the command tables, and applies allow/block lists.
  * config is copied, engine_config and writers taken (transfer full; writers
- * may be NULL), log borrowed. Unknown RPC names and a failed recovery are
+ * may be NULL), log and notify borrowed (notify may be NULL: it hears
+ * STATUS= frozen / thawed). Unknown RPC names and a failed recovery are
  * logged. */
 Agent *agent_new(const AgentConfig *config, EngineConfig *engine_config, Writers *writers,
-                 AgentLog *log);
+                 AgentLog *log, ServiceNotify *notify);
 void agent_free(Agent *agent);
 /* Opens every configured channel, whatever its kind (agent/channels/);
  * FALSE with the first failure. */
 gboolean agent_open_channels(Agent *agent, GError **error);
+/* The service manager's STATUS= line (service-notify.h) as the guest
+ * freezes and thaws. */
+#define AGENT_STATUS_FROZEN "frozen"
+#define AGENT_STATUS_THAWED "thawed"
+
 /* Where a stop with filesystems still frozen saves the held log lines. */
 #define AGENT_SHUTDOWN_LOG_NAME "shutdown-log"
 

@@ -3,7 +3,11 @@
  */
 #include "agent/config.h"
 
+#include <grp.h>
+
+#include "agent/commands/commands.h"
 #include "common/quiesce-error.h"
+#include "transports/transport.h"
 
 typedef struct {
     const char *group;
@@ -222,6 +226,9 @@ static gboolean config_load_writers(GKeyFile *file, const char *path, WritersCon
                                     GError **error)
 {
     config_take_list(file, "directories", &writers->script_dirs);
+    if (g_key_file_has_key(file, "writers", "compat-directories", NULL)) {
+        writers->compat_detect = FALSE; /* even when empty: none, said so */
+    }
     config_take_list(file, "compat-directories", &writers->compat_script_dirs);
     if (g_key_file_has_key(file, "writers", "socket", NULL)) {
         g_autofree char *socket = g_key_file_get_string(file, "writers", "socket", NULL);
@@ -278,6 +285,70 @@ gboolean config_load(const char *path, gboolean must_exist, AgentConfig *agent,
            config_load_writers(file, path, &engine->writers, error);
 }
 
+/* Every path of a list key must be absolute: the agent's working directory
+ * is no place a person meant. */
+static gboolean config_check_absolute(const char *group, const char *key,
+                                      const char *const *paths, GError **error)
+{
+    for (guint i = 0; paths && paths[i]; i++) {
+        if (*paths[i] && !g_path_is_absolute(paths[i])) {
+            g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
+                        "[%s] %s: '%s' is not an absolute path", group, key, paths[i]);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+static gboolean config_check_commands(const char *key, char **names, GError **error)
+{
+    for (guint i = 0; names && names[i]; i++) {
+        g_autofree char *name = g_strstrip(g_strdup(names[i]));
+        if (*name && !commands_name_is_known(name)) {
+            g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
+                        "[agent] %s: no command is named '%s'", key, name);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+/* The channels' kinds, and the writers' group and paths: what would
+ * otherwise only fail when the agent opens them, or never (a group that
+ * does not exist admits nobody, silently). */
+static gboolean config_validate_names(const AgentConfig *agent, const EngineConfig *engine,
+                                      GError **error)
+{
+    const WritersConfig *writers = &engine->writers;
+    const char *socket[] = { writers->socket_path, NULL };
+    const char *confine[] = { engine->policy->confine, NULL };
+
+    for (guint i = 0; agent->channels && agent->channels[i]; i++) {
+        TransportFraming framing;
+        g_autoptr(GError) cause = NULL;
+        if (!transport_spec_framing(agent->channels[i], &framing, &cause)) {
+            g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
+                        "[agent] channels (or --channel): %s", cause->message);
+            return FALSE;
+        }
+    }
+    if (!config_check_commands("allow-rpcs", agent->allow_rpcs, error) ||
+        !config_check_commands("block-rpcs", agent->block_rpcs, error)) {
+        return FALSE;
+    }
+    if (writers->socket_group && !getgrnam(writers->socket_group)) {
+        g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
+                    "[writers] socket-group: no group named '%s'", writers->socket_group);
+        return FALSE;
+    }
+    return config_check_absolute("writers", "directories",
+                                 (const char *const *)writers->script_dirs, error) &&
+           config_check_absolute("writers", "compat-directories",
+                                 (const char *const *)writers->compat_script_dirs, error) &&
+           config_check_absolute("writers", "socket", socket, error) &&
+           config_check_absolute("freeze", "confine", confine, error);
+}
+
 /* Settings that are each in range but wrong, or wrong together. Checked
  * once the file and the command line are both applied. */
 gboolean config_validate(const AgentConfig *agent, const EngineConfig *engine, GError **error)
@@ -322,5 +393,47 @@ gboolean config_validate(const AgentConfig *agent, const EngineConfig *engine, G
                     engine->writers.writer_timeout_ms / 1000);
         return FALSE;
     }
-    return TRUE;
+    return config_validate_names(agent, engine, error);
+}
+
+static void config_set_list(GKeyFile *file, const char *group, const char *key, char **list)
+{
+    g_key_file_set_string_list(file, group, key, (const char *const *)list,
+                               list ? g_strv_length(list) : 0);
+}
+
+char *config_to_string(const AgentConfig *agent, const EngineConfig *engine)
+{
+    g_autoptr(GKeyFile) file = g_key_file_new();
+    const EligibilityPolicy *policy = engine->policy;
+    const WritersConfig *writers = &engine->writers;
+    g_autoptr(GPtrArray) excludes = g_ptr_array_new();
+
+    config_set_list(file, "agent", "channels", agent->channels);
+    config_set_list(file, "agent", "allow-rpcs", agent->allow_rpcs);
+    config_set_list(file, "agent", "block-rpcs", agent->block_rpcs);
+    g_key_file_set_uint64(file, "agent", "max-request-bytes", agent->max_request_bytes);
+    g_key_file_set_uint64(file, "agent", "max-depth", agent->max_depth);
+    g_key_file_set_uint64(file, "freeze", "window", engine->window_seconds);
+    g_key_file_set_uint64(file, "freeze", "host-lost-grace", engine->host_lost_grace_seconds);
+    g_key_file_set_string(file, "freeze", "state-dir", engine->state_dir);
+    g_key_file_set_string(file, "freeze", "confine", policy->confine ? policy->confine : "");
+    for (guint i = 0; policy->exclude && i < policy->exclude->len; i++) {
+        g_ptr_array_add(excludes, g_ptr_array_index(policy->exclude, i));
+    }
+    g_ptr_array_add(excludes, NULL);
+    config_set_list(file, "freeze", "exclude", (char **)excludes->pdata);
+    g_key_file_set_string(file, "freeze", "running-state-command",
+                          engine->running_state_command ? engine->running_state_command : "");
+    g_key_file_set_boolean(file, "eligibility", "strict", policy->strict);
+    g_key_file_set_boolean(file, "eligibility", "allow-dynamic", policy->allow_dynamic);
+    config_set_list(file, "writers", "directories", writers->script_dirs);
+    config_set_list(file, "writers", "compat-directories", writers->compat_script_dirs);
+    g_key_file_set_string(file, "writers", "socket",
+                          writers->socket_path ? writers->socket_path : "");
+    g_key_file_set_string(file, "writers", "socket-group",
+                          writers->socket_group ? writers->socket_group : "");
+    g_key_file_set_uint64(file, "writers", "timeout", writers->writer_timeout_ms / 1000);
+    g_key_file_set_uint64(file, "writers", "total-timeout", writers->total_timeout_ms / 1000);
+    return g_key_file_to_data(file, NULL, NULL);
 }

@@ -48,4 +48,8 @@ gboolean config_load(const char *path, gboolean must_exist, AgentConfig *agent,
  * after the file and the command line are applied. */
 gboolean config_validate(const AgentConfig *agent, const EngineConfig *engine, GError **error);
 
+/* The effective configuration (after the file and the command line) as a
+ * configuration file would say it, every key present. (transfer full) */
+char *config_to_string(const AgentConfig *agent, const EngineConfig *engine);
+
 #endif

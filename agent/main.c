@@ -1,6 +1,8 @@
 /*
  * main.c — reads options and the configuration file, builds the Agent, runs
- * the loop. `--check` prints the eligibility report instead and exits.
+ * the loop. `--check` prints the eligibility report instead and exits, after
+ * the whole configuration was validated (exit 2 naming the bad key, as at
+ * start); `--print-config` prints the effective configuration.
  *
  * quiesced runs in the foreground (systemd style) and logs to stderr.
  * SIGTERM and SIGINT stop it cleanly; anything still frozen is thawed first.
@@ -16,6 +18,8 @@
 #include "agent/commands/report-json.h"
 #include "agent/config.h"
 #include "agent/log.h"
+#include "agent/service-notify.h"
+#include "agent/writers/writer-qga-hooks.h"
 #include "protocol/json-writer.h"
 #include "fsfreeze/report-table.h"
 #include "transports/transport.h"
@@ -35,6 +39,7 @@ static char **opt_exclude;
 static gboolean opt_strict;
 static gboolean opt_check;
 static gboolean opt_json;
+static gboolean opt_print_config;
 static gboolean opt_verbose;
 static gboolean opt_version;
 /* Numeric options: 0 = not given (every range starts at 1 or more). */
@@ -108,6 +113,8 @@ static const GOptionEntry main_options[] = {
     { "check", 0, 0, G_OPTION_ARG_NONE, &opt_check,
       "Print the eligibility report and exit (0 eligible, 1 not)", NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json, "With --check: print JSON", NULL },
+    { "print-config", 0, 0, G_OPTION_ARG_NONE, &opt_print_config,
+      "Print the effective configuration (file and command line) and exit", NULL },
     { "max-request-bytes", 0, 0, G_OPTION_ARG_CALLBACK, main_parse_number,
       "Largest request accepted, in bytes (" G_STRINGIFY(CONFIG_MAX_REQUEST_BYTES_MIN) " to "
       G_STRINGIFY(CONFIG_MAX_REQUEST_BYTES_MAX) ", default 1 MiB)", "N" },
@@ -119,12 +126,18 @@ static const GOptionEntry main_options[] = {
     { NULL, 0, 0, 0, NULL, NULL, NULL },
 };
 
+typedef struct {
+    Agent *agent;
+    ServiceNotify *notify;
+} MainStop;
+
 static gboolean main_on_signal(gpointer user_data)
 {
-    Agent *agent = user_data;
+    MainStop *stop = user_data;
 
     g_info("stopping on signal");
-    agent_quit(agent);
+    service_notify_stopping(stop->notify, "stopping: thawing first");
+    agent_quit(stop->agent);
     return G_SOURCE_CONTINUE;
 }
 
@@ -178,6 +191,11 @@ static gboolean main_apply_options(AgentConfig *config, EngineConfig *engine, GE
             return FALSE;
         }
     }
+    if (engine->writers.compat_detect) {
+        /* qemu-ga's hooks run only where qemu-ga would have run them. */
+        g_strfreev(engine->writers.compat_script_dirs);
+        engine->writers.compat_script_dirs = writer_qga_hooks_detect("/", NULL);
+    }
     return !opt_confine || (config_check_confine(opt_confine, error) &&
                             eligibility_policy_set_confine(engine->policy, opt_confine, error));
 }
@@ -196,6 +214,10 @@ static gboolean main_parse(int *argc, char ***argv, AgentConfig *config, EngineC
     }
     if (opt_version) {
         return TRUE; /* main() prints it: no configuration needed, or read */
+    }
+    if (opt_json && !opt_check) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "--json goes with --check");
+        return FALSE;
     }
     config->channels = g_strsplit(DEFAULT_CHANNEL, "\n", 0);
     config->max_request_bytes = DEFAULT_MAX_REQUEST_BYTES;
@@ -260,6 +282,9 @@ int main(int argc, char **argv)
     g_autoptr(GError) error = NULL;
     g_autoptr(Writers) writers = NULL;
     g_autoptr(Agent) agent = NULL;
+    g_autoptr(ServiceNotify) notify = NULL;
+    MainStop stop = { 0 };
+    guint64 busy_usec;
 
     main_setup_signals();
     if (!main_parse(&argc, &argv, &config, engine, &error)) {
@@ -268,6 +293,11 @@ int main(int argc, char **argv)
     }
     if (opt_version) {
         printf("quiesced %s\n", QUIESCE_VERSION);
+        return 0;
+    }
+    if (opt_print_config) {
+        g_autofree char *text = config_to_string(&config, engine);
+        fputs(text, stdout);
         return 0;
     }
     if (opt_check) {
@@ -286,15 +316,20 @@ int main(int argc, char **argv)
         g_critical("writers: %s", error->message);
         return 1;
     }
-    agent = agent_new(&config, g_steal_pointer(&engine), g_steal_pointer(&writers), &log);
+    notify = service_notify_new();
+    busy_usec = engine_config_longest_busy_usec(engine);
+    agent = agent_new(&config, g_steal_pointer(&engine), g_steal_pointer(&writers), &log, notify);
+    stop = (MainStop){ .agent = agent, .notify = notify };
     /* Before the channels: a host (or test) may connect and send SIGTERM as
      * soon as a socket listens, and the default action would kill us. */
-    g_unix_signal_add(SIGTERM, main_on_signal, agent);
-    g_unix_signal_add(SIGINT, main_on_signal, agent);
+    g_unix_signal_add(SIGTERM, main_on_signal, &stop);
+    g_unix_signal_add(SIGINT, main_on_signal, &stop);
     if (!agent_open_channels(agent, &error)) {
         g_critical("%s", error->message);
         return 1;
     }
+    service_notify_watchdog_start(notify, busy_usec);
+    service_notify_ready(notify, AGENT_STATUS_THAWED);
     if (!agent_run(agent, &error)) {
         return main_stop_frozen(&log, &agent, error);
     }

@@ -167,7 +167,6 @@ static InventoryMount *mount_new_from_group(GPtrArray *entries, GHashTable *cove
     g_autoptr(InventoryMount) mount = g_new0(InventoryMount, 1);
     guint primary = choose_primary(entries, covered_ids, group, &mount->all_covered);
     const MountEntry *kept = group_entry(entries, group, primary);
-    gboolean every_mount_ro = TRUE;
 
     mount->index = index;
     mount->mountpoint = g_strdup(kept->mountpoint);
@@ -180,14 +179,16 @@ static InventoryMount *mount_new_from_group(GPtrArray *entries, GHashTable *cove
     mount->loops = g_ptr_array_new_with_free_func(g_free);
     for (guint k = 0; k < group->len; k++) {
         const MountEntry *entry = group_entry(entries, group, k);
-        every_mount_ro &= entry->read_only;
         if (k != primary && !g_ptr_array_find_with_equal_func(mount->aliases, entry->mountpoint,
                                                               g_str_equal, NULL) &&
             strcmp(entry->mountpoint, mount->mountpoint) != 0) {
             g_ptr_array_add(mount->aliases, g_strdup(entry->mountpoint));
         }
     }
-    mount->read_only = kept->super_read_only || every_mount_ro;
+    /* The superblock decides, not the mounts this namespace sees: a
+     * sandboxed agent (ProtectSystem=strict) sees / remounted read-only in
+     * its own namespace while the rest of the guest writes to it. */
+    mount->read_only = kept->super_read_only;
     return g_steal_pointer(&mount);
 }
 

@@ -80,7 +80,9 @@ struct InventoryMount {
                             * stat()ed; differs from sb_dev on btrfs, whose
                             * subvolumes each have an anonymous device */
     char *device_name;     /* owned; kernel name of block_dev ("vda1", "dm-0"), or NULL */
-    gboolean read_only;    /* superblock read-only, or every mount of it read-only */
+    gboolean read_only;    /* the superblock is read-only ("ro" in its options); a
+                            * mount that is read-only only in this namespace
+                            * does not count: other namespaces may write */
     gboolean all_covered;  /* every mountpoint is hidden under a later mount */
     DeviceNode *stack;     /* owned; NULL without a block device or on error */
     char *stack_error;     /* owned; why a block device could not be resolved */

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   clang libclang-rt-14-dev
-  libglib2.0-dev libblkid-dev
+  libglib2.0-dev libblkid-dev libsystemd-dev
   libsqlite3-dev
   qemu-guest-agent socat
   gcc-mingw-w64-x86-64 wine wine64

@@ -88,6 +88,11 @@ static gboolean commands_in_qga_order(const char *name)
     return FALSE;
 }
 
+gboolean commands_name_is_known(const char *name)
+{
+    return commands_find(name) || commands_in_qga_order(name);
+}
+
 void commands_register(Dispatcher *dispatcher, CommandContext *context)
 {
     context->states = g_hash_table_new(NULL, NULL);

@@ -49,6 +49,10 @@ gpointer commands_get_state(const CommandContext *context, const CommandSpec *fa
 /* Frees the families' states (the agent does, before the engine). */
 void commands_context_clear(CommandContext *context);
 
+/* Whether name is a command of ours or of qemu-ga's (a qemu-ga command
+ * quiesced lacks may stand in --block-rpcs carried over from qemu-ga). */
+gboolean commands_name_is_known(const char *name);
+
 /* The dispatcher's frozen gate over a CommandContext. */
 bool commands_is_frozen(void *context);
 

@@ -83,3 +83,20 @@ gboolean engine_config_lock(EngineConfig *config, GError **error)
     config->state_lock_fd = fd;
     return TRUE;
 }
+
+/*
+ * A prepare runs in one go on the main loop: the running-state command,
+ * the writers' prepare and freeze phases (each bounded by the writers'
+ * total-timeout), the filesystems' freeze (bounded by the window), and on a
+ * failure the writers' freeze-fail (one more phase). The margin covers the
+ * probe and a phase's last writer over its share.
+ */
+guint64 engine_config_longest_busy_usec(const EngineConfig *config)
+{
+    gboolean ask_state = config->running_state_command && *config->running_state_command;
+    guint64 ms = (ask_state ? ENGINE_RUNNING_STATE_TIMEOUT_MS : 0) +
+                 3 * (guint64)config->writers.total_timeout_ms +
+                 (guint64)config->window_seconds * 1000 + config->writers.writer_timeout_ms;
+
+    return ms * 1000;
+}

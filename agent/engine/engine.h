@@ -59,6 +59,10 @@ void engine_config_free(EngineConfig *config);
  * fails with QUIESCE_ERROR_BUSY.
  */
 gboolean engine_config_lock(EngineConfig *config, GError **error);
+/* The longest one request may keep the main loop busy with this
+ * configuration (a prepare with writers that use all their time), in µs:
+ * a service watchdog must allow at least this. */
+guint64 engine_config_longest_busy_usec(const EngineConfig *config);
 #define ENGINE_STATE_LOCK_NAME "lock"
 #define ENGINE_STATE_LOCK_WAIT_MS 3000
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(EngineConfig, engine_config_free)

@@ -16,11 +16,10 @@
 void writers_config_init(WritersConfig *config)
 {
     static const char *const dirs[] = { WRITERS_DEFAULT_DIR, NULL };
-    static const char *const compat[] = { "/etc/qemu/fsfreeze-hook.d",
-                                          "/etc/qemu-ga/fsfreeze-hook.d", NULL };
     memset(config, 0, sizeof *config);
     config->script_dirs = g_strdupv((char **)dirs);
-    config->compat_script_dirs = g_strdupv((char **)compat);
+    config->compat_script_dirs = NULL;
+    config->compat_detect = TRUE;
     config->socket_path = g_strdup(WRITERS_DEFAULT_SOCKET);
     config->writer_timeout_ms = WRITERS_DEFAULT_WRITER_TIMEOUT_MS;
     config->total_timeout_ms = WRITERS_DEFAULT_TOTAL_TIMEOUT_MS;

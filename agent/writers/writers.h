@@ -83,9 +83,11 @@ typedef struct {
     char **script_dirs;        /* native script directories, in order;
                                 * default { WRITERS_DEFAULT_DIR } */
     char **compat_script_dirs; /* qemu-ga hook directories, after the native
-                                * ones; default { "/etc/qemu/fsfreeze-hook.d",
-                                * "/etc/qemu-ga/fsfreeze-hook.d" }; absent ones
-                                * are simply empty */
+                                * ones; default none (absent ones are simply
+                                * empty) */
+    gboolean compat_detect;    /* no [writers] compat-directories: the owner
+                                * sets compat_script_dirs to what qemu-ga was
+                                * set up to run (writer-qga-hooks.h) */
     char *socket_path;         /* default WRITERS_DEFAULT_SOCKET; NULL: no socket
                                 * writers */
     char *socket_group;        /* group allowed besides root; NULL: root only */

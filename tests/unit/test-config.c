@@ -141,6 +141,76 @@ static void test_numeric_bounds_accepted(void)
     g_assert_cmpuint(engine->writers.writer_timeout_ms, ==, 3600 * 1000);
 }
 
+/* What only the whole configuration can say wrong (config_validate(), as
+ * at start and under --check): each names its key. */
+static void test_validate_names_the_key(void)
+{
+    const struct {
+        const char *text;
+        const char *message;
+    } cases[] = {
+        { "[agent]\nchannels=foo:bar\n", "[agent] channels (or --channel): unknown channel kind" },
+        { "[agent]\nblock-rpcs=guest-nope\n", "[agent] block-rpcs: no command is named "
+                                              "'guest-nope'" },
+        { "[agent]\nallow-rpcs=guest-ping;guest-pnig\n", "[agent] allow-rpcs" },
+        { "[writers]\nsocket-group=no-such-group-quiesce\n", "[writers] socket-group" },
+        { "[writers]\ndirectories=etc/writers.d\n", "[writers] directories" },
+        { "[writers]\ncompat-directories=qemu/hooks\n", "[writers] compat-directories" },
+        { "[writers]\nsocket=writers.sock\n", "[writers] socket" },
+        { "[freeze]\nstate-dir=run/quiesce\n", "[freeze] state-dir" },
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_auto(AgentConfig) agent = { .channels = g_strsplit("virtio-serial", "\n", 0) };
+        g_autoptr(EngineConfig) engine = engine_config_new();
+        g_autoptr(GError) error = NULL;
+
+        g_assert_true(load(cases[i].text, &agent, engine, &error));
+        g_assert_false(config_validate(&agent, engine, &error));
+        g_assert_nonnull(error);
+        g_test_message("%s", error->message);
+        g_assert_nonnull(strstr(error->message, cases[i].message));
+    }
+    /* A qemu-ga command quiesced lacks may be blocked (a carried-over list). */
+    {
+        g_auto(AgentConfig) agent = { .channels = g_strsplit("virtio-serial", "\n", 0) };
+        g_autoptr(EngineConfig) engine = engine_config_new();
+        g_autoptr(GError) error = NULL;
+
+        g_assert_true(load("[agent]\nblock-rpcs=guest-exec;guest-file-open\n", &agent, engine,
+                           &error));
+        g_assert_true(config_validate(&agent, engine, &error));
+        g_assert_no_error(error);
+    }
+}
+
+/* --print-config: every key, in a form config_load() reads back the same. */
+static void test_print_config_round_trips(void)
+{
+    /* main.c's defaults for what the file leaves out */
+    g_auto(AgentConfig) agent = { .max_request_bytes = 1048576, .max_depth = 64 };
+    g_auto(AgentConfig) again = { 0 };
+    g_autoptr(EngineConfig) engine = engine_config_new();
+    g_autoptr(EngineConfig) reread = engine_config_new();
+    g_autoptr(GError) error = NULL;
+    g_autofree char *text = NULL;
+    g_autofree char *text_again = NULL;
+
+    g_assert_true(load("[agent]\nchannels=unix-listen:/run/q.sock;vsock-listen:4000\n"
+                       "block-rpcs=guest-exec\n[freeze]\nwindow=30\nexclude=/boot/efi\n"
+                       "[writers]\ntimeout=5\n",
+                       &agent, engine, &error));
+    text = config_to_string(&agent, engine);
+    g_test_message("%s", text);
+    g_assert_nonnull(strstr(text, "window=30\n"));
+    g_assert_nonnull(strstr(text, "exclude=/boot/efi;\n"));
+    g_assert_nonnull(strstr(text, "channels=unix-listen:/run/q.sock;vsock-listen:4000;\n"));
+    g_assert_true(load(text, &again, reread, &error));
+    g_assert_no_error(error);
+    text_again = config_to_string(&again, reread);
+    g_assert_cmpstr(text, ==, text_again);
+}
+
 static void test_missing_file(void)
 {
     g_auto(AgentConfig) agent = { 0 };
@@ -158,6 +228,8 @@ static const QuiesceTestFunc tests[] = {
     { "/config/errors-name-the-key", test_errors_name_the_key },
     { "/config/numeric-bounds-accepted", test_numeric_bounds_accepted },
     { "/config/missing-file", test_missing_file },
+    { "/config/validate-names-the-key", test_validate_names_the_key },
+    { "/config/print-config-round-trips", test_print_config_round_trips },
 };
 
 QUIESCE_TEST_MAIN(tests)

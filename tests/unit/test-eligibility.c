@@ -213,6 +213,19 @@ static void test_read_only_and_pseudo_are_skipped(void)
     }
 }
 
+/* docs/design.md §5: read-only is the superblock's flag. Under
+ * ProtectSystem=strict the agent's own namespace has / remounted read-only;
+ * the guest still writes to it, so it is frozen like any basic disk. */
+static void test_read_only_in_namespace_only_is_frozen(void)
+{
+    g_autoptr(EligibilityReport) report = evaluate_default("sandboxed");
+
+    assert_verdict(report, "/", MOUNT_CLASS_BASIC, MOUNT_VERDICT_FREEZE);
+    assert_verdict(report, "/srv/reference", MOUNT_CLASS_READ_ONLY, MOUNT_VERDICT_SKIP);
+    assert_targets(report->targets, "/");
+    g_assert_cmpint(report->method, ==, SNAPSHOT_METHOD_CHILD_SNAPSHOT);
+}
+
 static void test_freeze_order_loop_in_loop(void)
 {
     g_autoptr(EligibilityReport) report = evaluate_default("loop-in-loop");
@@ -457,6 +470,7 @@ static const QuiesceTestFunc tests[] = {
     { "/eligibility/exclude-by-alias", test_exclude_by_alias },
     { "/eligibility/not-host-visible", test_not_host_visible_is_reported_not_frozen },
     { "/eligibility/read-only-and-pseudo", test_read_only_and_pseudo_are_skipped },
+    { "/eligibility/read-only-in-namespace-only", test_read_only_in_namespace_only_is_frozen },
     { "/eligibility/order/loop-in-loop", test_freeze_order_loop_in_loop },
     { "/eligibility/order/loop-elsewhere", test_freeze_order_loop_elsewhere },
     { "/eligibility/order/nested-and-aliases", test_freeze_order_nested_and_aliases },
