@@ -112,6 +112,15 @@ gboolean fs_freezer_thaw(FsFrozenSet *frozen, guint *out_thawed, GStrv *out_note
 gboolean fs_freezer_thaw_targets(GPtrArray *targets, const FsFreezeOptions *options,
                                  guint *out_thawed, GStrv *out_notes, GError **error);
 
+/*
+ * The confinement guard on its own, for other actions on a filesystem
+ * (guest-fstrim): TRUE when @mountpoint, opened as @fd, passes the three
+ * checks fs_freezer_freeze() makes against @confine_dir; otherwise FALSE
+ * with QUIESCE_ERROR_INVALID_ARGUMENT.
+ */
+gboolean fs_freezer_check_confined(const char *confine_dir, const char *mountpoint, int fd,
+                                   GError **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FsFrozenSet, fs_frozen_set_free)
 
 #endif

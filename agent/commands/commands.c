@@ -4,10 +4,19 @@
  */
 #include "agent/commands/commands.h"
 
+#include "agent/commands/control-system.h"
+
 static const CommandFamily command_families[] = {
     { commands_basic, &commands_basic_count, NULL, NULL },
     { commands_fsfreeze, &commands_fsfreeze_count, NULL, NULL },
     { commands_snapshot, &commands_snapshot_count, NULL, NULL },
+    { commands_power, &commands_power_count, control_system_new, control_system_free },
+    { commands_vcpus, &commands_vcpus_count, control_system_new, control_system_free },
+    { commands_memory_blocks, &commands_memory_blocks_count, control_system_new,
+      control_system_free },
+    { commands_fstrim, &commands_fstrim_count, control_system_new, control_system_free },
+    { commands_users, &commands_users_count, control_system_new, control_system_free },
+    { commands_ssh_keys, &commands_ssh_keys_count, control_system_new, control_system_free },
 };
 
 /*

@@ -59,5 +59,17 @@ extern const CommandSpec commands_fsfreeze[]; /* guest-fsfreeze-*, guest-get-fsi
 extern const gsize commands_fsfreeze_count;
 extern const CommandSpec commands_snapshot[]; /* guest-snapshot-* */
 extern const gsize commands_snapshot_count;
+extern const CommandSpec commands_power[]; /* guest-shutdown, guest-suspend-* */
+extern const gsize commands_power_count;
+extern const CommandSpec commands_vcpus[]; /* guest-get-vcpus, guest-set-vcpus */
+extern const gsize commands_vcpus_count;
+extern const CommandSpec commands_memory_blocks[]; /* guest-*-memory-block(s|-info) */
+extern const gsize commands_memory_blocks_count;
+extern const CommandSpec commands_fstrim[]; /* guest-fstrim */
+extern const gsize commands_fstrim_count;
+extern const CommandSpec commands_users[]; /* guest-set-user-password */
+extern const gsize commands_users_count;
+extern const CommandSpec commands_ssh_keys[]; /* guest-ssh-*-authorized-keys */
+extern const gsize commands_ssh_keys_count;
 
 #endif
