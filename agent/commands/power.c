@@ -88,8 +88,8 @@ static const PowerSuspendHelpers power_helpers[] = {
 
 /* qemu-ga's helper runner: the exit code, or -1 when the program is not
  * there (no error) or could not be started (error set). */
-static int power_run_helper(const ControlSystem *system, const char *name, const char *arg,
-                            ProtoError **error)
+static int power_run_helper(const ControlSystem *system, const char *name, const char *arg1,
+                            const char *arg2, ProtoError **error)
 {
     g_autofree char *program = control_system_find_program(system, name);
     g_autoptr(GError) spawn_error = NULL;
@@ -98,7 +98,7 @@ static int power_run_helper(const ControlSystem *system, const char *name, const
     if (!program) {
         return -1;
     }
-    const char *argv[] = { program, arg, NULL };
+    const char *argv[] = { program, arg1, arg2, NULL };
     if (!control_system_run(argv, NULL, &status, &spawn_error)) {
         proto_error_set(error, PROTO_ERROR_CLASS_GENERIC_ERROR,
                         "failed to create child process, error '%s'", spawn_error->message);
@@ -112,7 +112,7 @@ static bool power_run_suspend(const ControlSystem *system, const char *name, con
                               const char *shown, ProtoError **error)
 {
     ProtoError *spawn_error = NULL;
-    int status = power_run_helper(system, name, arg, &spawn_error);
+    int status = power_run_helper(system, name, arg, NULL, &spawn_error);
 
     if (status == 0) {
         return true;
@@ -193,7 +193,7 @@ static bool power_suspend(void *context, PowerSuspendMode mode, ProtoError **err
         return false;
     }
     /* systemctl status answers LSB codes: 1 to 3 mean the unit exists. */
-    status = power_run_helper(system, "systemctl", helpers->systemd_unit, &ignored);
+    status = power_run_helper(system, "systemctl", "status", helpers->systemd_unit, &ignored);
     if (status > 0 && status < 4) {
         supported = true;
         if (power_run_suspend(system, "systemctl", helpers->systemd_verb, verb, &failure)) {
@@ -201,7 +201,7 @@ static bool power_suspend(void *context, PowerSuspendMode mode, ProtoError **err
         }
     }
     g_clear_pointer(&ignored, proto_error_free);
-    if (power_run_helper(system, "pm-is-supported", helpers->pm_option, &ignored) == 0) {
+    if (power_run_helper(system, "pm-is-supported", helpers->pm_option, NULL, &ignored) == 0) {
         supported = true;
         g_clear_pointer(&failure, proto_error_free);
         if (power_run_suspend(system, helpers->pm_program, NULL, helpers->pm_program,
