@@ -243,9 +243,10 @@ static void test_suspend(Fixture *f, gconstpointer data)
 static void test_suspend_systemd(Fixture *f, gconstpointer data)
 {
     /* "systemctl status" exits 3 (unit known, not running): systemd is used. */
-    write_file(f->root, "usr/bin/systemctl",
-               g_strdup_printf("#!/bin/sh\necho \"$*\" >> '%s/systemctl.args'\n"
-                               "[ \"$1\" = status ] && exit 3\nexit 0\n", f->root), 0755);
+    g_autofree char *systemctl = g_strdup_printf("#!/bin/sh\necho \"$*\" >> '%s/systemctl.args'\n"
+                                                 "[ \"$1\" = status ] && exit 3\nexit 0\n",
+                                                 f->root);
+    write_file(f->root, "usr/bin/systemctl", systemctl, 0755);
     g_autofree char *disk = ask_quiet(f, "{\"execute\":\"guest-suspend-disk\"}");
     g_autofree char *args = read_file(f, "systemctl.args");
     g_autofree char *state = read_file(f, "sys/power/state");
