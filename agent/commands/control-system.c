@@ -135,3 +135,30 @@ gboolean control_system_run(const char *const *argv, const char *input, int *wai
     g_spawn_close_pid(pid);
     return TRUE;
 }
+
+gboolean control_system_run_checked(const char *const *argv, const char *input,
+                                    const char *failed_message, ProtoError **error)
+{
+    g_autoptr(GError) spawn_error = NULL;
+    int status = 0;
+
+    if (!control_system_run(argv, input, &status, &spawn_error)) {
+        g_warning("%s: %s", argv[0], spawn_error->message);
+        status = 1 << 8;
+    }
+    if (!WIFEXITED(status)) {
+        proto_error_set(error, PROTO_ERROR_CLASS_GENERIC_ERROR,
+                        "child process has terminated abnormally");
+        return FALSE;
+    }
+    if (WEXITSTATUS(status)) {
+        proto_error_set(error, PROTO_ERROR_CLASS_GENERIC_ERROR, "%s", failed_message);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+void control_system_set_errno_error(ProtoError **error, int err, const char *prefix)
+{
+    proto_error_set(error, PROTO_ERROR_CLASS_GENERIC_ERROR, "%s: %s", prefix, g_strerror(err));
+}

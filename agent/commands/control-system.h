@@ -61,4 +61,16 @@ gboolean control_system_may_act(const ControlSystem *system, const char *what,
 gboolean control_system_run(const char *const *argv, const char *input, int *wait_status,
                             GError **spawn_error);
 
+/*
+ * control_system_run() with qemu-ga's verdict on the child: exec failing
+ * counts as exit status 1 (qemu-ga's forked child exits 1), a signal is
+ * "child process has terminated abnormally", a non-zero exit is
+ * failed_message.
+ */
+gboolean control_system_run_checked(const char *const *argv, const char *input,
+                                    const char *failed_message, ProtoError **error);
+
+/* "<prefix>: <strerror(err)>", as QEMU's error_setg_errno() words it. */
+void control_system_set_errno_error(ProtoError **error, int err, const char *prefix);
+
 #endif

@@ -14,12 +14,6 @@
 
 #define MEMORY_DIR "/sys/devices/system/memory/"
 
-/* "<prefix>: <strerror>", as QEMU's error_setg_errno() words it. */
-static void set_errno_error(ProtoError **error, int err, const char *prefix)
-{
-    proto_error_set(error, PROTO_ERROR_CLASS_GENERIC_ERROR, "%s: %s", prefix, g_strerror(err));
-}
-
 /* One sysfs attribute of a memory block, as qemu-ga reads it (up to size
  * bytes, NUL-terminated here). Returns 0 or the errno (-1 for EOF). */
 static int memory_read_attr(int dirfd, const char *name, char *buf, size_t size,
@@ -34,7 +28,7 @@ static int memory_read_attr(int dirfd, const char *name, char *buf, size_t size,
     if (fd < 0) {
         err = errno;
         what = g_strdup_printf("open sysfs file \"%s\"", name);
-        set_errno_error(error, err, what);
+        control_system_set_errno_error(error, err, what);
         return err;
     }
     n = pread(fd, buf, size, 0);
@@ -42,7 +36,7 @@ static int memory_read_attr(int dirfd, const char *name, char *buf, size_t size,
     close(fd);
     if (n < 0) {
         what = g_strdup_printf("pread sysfs file \"%s\"", name);
-        set_errno_error(error, err, what);
+        control_system_set_errno_error(error, err, what);
         return err;
     }
     if (n == 0) {
@@ -75,7 +69,7 @@ static bool memory_block_get(const ControlSystem *system, uint64_t index, JsonVa
 
     if (dirfd < 0) {
         g_autofree char *what = g_strdup_printf("open(\"%s\")", shown);
-        set_errno_error(error, errno, what);
+        control_system_set_errno_error(error, errno, what);
         return false;
     }
     err = memory_read_attr(dirfd, "state", state, 10, &missing);
@@ -113,7 +107,7 @@ static bool cmd_get_memory_blocks(void *context, const JsonValue *args, JsonValu
             *result = g_steal_pointer(&list);
             return true;
         }
-        set_errno_error(error, errno, "Can't open directory\"" MEMORY_DIR "\"");
+        control_system_set_errno_error(error, errno, "Can't open directory\"" MEMORY_DIR "\"");
         return false;
     }
     while ((entry = readdir(dir))) {
@@ -241,7 +235,7 @@ static bool cmd_get_memory_block_info(void *context, const JsonValue *args,
     int err;
 
     if (dirfd < 0) {
-        set_errno_error(error, errno, "open(\"" MEMORY_DIR "\")");
+        control_system_set_errno_error(error, errno, "open(\"" MEMORY_DIR "\")");
         return false;
     }
     err = memory_read_attr(dirfd, "block_size_bytes", size, 20, error);

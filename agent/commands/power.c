@@ -25,9 +25,7 @@ static bool cmd_shutdown(void *context, const JsonValue *args, JsonValue **resul
     const ControlSystem *system = control_system_get(context, commands_power);
     const char *mode = json_object_get_string(args, "mode");
     g_autofree char *program = control_system_path(system, "/sbin/shutdown");
-    g_autoptr(GError) spawn_error = NULL;
     const char *flag;
-    int status = 0;
 
     g_info("guest-shutdown called, mode: %s", mode ? mode : "(null)");
     if (!mode || g_str_equal(mode, "powerdown")) {
@@ -46,22 +44,7 @@ static bool cmd_shutdown(void *context, const JsonValue *args, JsonValue **resul
         return false;
     }
     const char *argv[] = { program, "-h", flag, "+0", "hypervisor initiated shutdown", NULL };
-    if (!control_system_run(argv, NULL, &status, &spawn_error)) {
-        /* qemu-ga's child exits 1 when exec fails. */
-        g_warning("guest-shutdown: %s", spawn_error->message);
-        status = 1 << 8;
-    }
-    if (!WIFEXITED(status)) {
-        proto_error_set(error, PROTO_ERROR_CLASS_GENERIC_ERROR,
-                        "child process has terminated abnormally");
-        return false;
-    }
-    if (WEXITSTATUS(status)) {
-        proto_error_set(error, PROTO_ERROR_CLASS_GENERIC_ERROR,
-                        "child process has failed to shutdown");
-        return false;
-    }
-    return true;
+    return control_system_run_checked(argv, NULL, "child process has failed to shutdown", error);
 }
 
 typedef enum {

@@ -71,6 +71,16 @@ static bool ssh_list_contains(const GPtrArray *list, const char *key)
     return false;
 }
 
+/* What add and remove check first, in qemu-ga's order: the keys, then the
+ * user. (transfer full: one block, g_free) */
+static struct passwd *ssh_begin_change(const JsonValue *args, ProtoError **error)
+{
+    if (!ssh_check_keys(json_object_get(args, "keys"), error)) {
+        return NULL;
+    }
+    return ssh_lookup_user(json_object_get_string(args, "username"), error);
+}
+
 static GStrv ssh_read(const char *path, ProtoError **error)
 {
     g_autoptr(GError) gerror = NULL;
@@ -157,10 +167,7 @@ static bool cmd_ssh_add(void *context, const JsonValue *args, JsonValue **result
     g_auto(GStrv) lines = NULL;
     g_autoptr(GPtrArray) out = g_ptr_array_new();
 
-    if (!ssh_check_keys(keys, error)) {
-        return false;
-    }
-    entry = ssh_lookup_user(json_object_get_string(args, "username"), error);
+    entry = ssh_begin_change(args, error);
     if (!entry || !ssh_may_write(system, entry, error)) {
         return false;
     }
@@ -204,10 +211,7 @@ static bool cmd_ssh_remove(void *context, const JsonValue *args, JsonValue **res
     g_auto(GStrv) lines = NULL;
     g_autoptr(GPtrArray) out = g_ptr_array_new();
 
-    if (!ssh_check_keys(keys, error)) {
-        return false;
-    }
-    entry = ssh_lookup_user(json_object_get_string(args, "username"), error);
+    entry = ssh_begin_change(args, error);
     if (!entry) {
         return false;
     }

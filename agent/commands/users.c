@@ -12,7 +12,6 @@
  * so there qemu-ga reports success and we do not (docs/protocol.md).
  */
 #include <pwd.h>
-#include <sys/wait.h>
 
 #include "agent/commands/control-system.h"
 
@@ -39,12 +38,10 @@ static bool cmd_set_user_password(void *context, const JsonValue *args, JsonValu
     const ControlSystem *system = control_system_get(context, commands_users);
     const char *username = json_object_get_string(args, "username");
     gboolean crypted = json_bool_get(json_object_get(args, "crypted"));
-    g_autoptr(GError) spawn_error = NULL;
     g_autofree char *program = NULL;
     g_autofree char *input = NULL;
     g_autofree char *password = NULL;
     gsize len = 0;
-    int status = 0;
     guchar *raw = users_base64_decode(json_object_get_string(args, "password"), &len, error);
 
     if (!raw) {
@@ -79,20 +76,10 @@ static bool cmd_set_user_password(void *context, const JsonValue *args, JsonValu
     }
     input = g_strdup_printf("%s:%s\n", username, password);
     const char *argv[] = { program, crypted ? "-e" : NULL, NULL };
-    if (!control_system_run(argv, input, &status, &spawn_error)) {
-        /* qemu-ga's child exits 1 when exec fails. */
-        g_warning("guest-set-user-password: %s", spawn_error->message);
-        status = 1 << 8;
-    }
+    gboolean ok = control_system_run_checked(argv, input, USERS_PASSWORD_FAILED, error);
     memset(input, 0, strlen(input));
     memset(password, 0, strlen(password));
-    if (!WIFEXITED(status)) {
-        proto_error_set(error, PROTO_ERROR_CLASS_GENERIC_ERROR,
-                        "child process has terminated abnormally");
-        return false;
-    }
-    if (WEXITSTATUS(status)) {
-        proto_error_set(error, PROTO_ERROR_CLASS_GENERIC_ERROR, USERS_PASSWORD_FAILED);
+    if (!ok) {
         return false;
     }
     g_info("guest-set-user-password: password of '%s' set", username);

@@ -12,12 +12,6 @@
 
 #define CPU_DIR "/sys/devices/system/cpu"
 
-/* "<prefix>: <strerror>", as QEMU's error_setg_errno() words it. */
-static void set_errno_error(ProtoError **error, int err, const char *prefix)
-{
-    proto_error_set(error, PROTO_ERROR_CLASS_GENERIC_ERROR, "%s: %s", prefix, g_strerror(err));
-}
-
 /*
  * One vCPU's "online" file. qemu-ga's rules: no file means a CPU that is
  * always online and cannot be offlined; asking to offline it is an error,
@@ -37,7 +31,7 @@ static bool vcpu_transfer(const ControlSystem *system, int64_t id, bool read, bo
 
     if (dirfd < 0) {
         what = g_strdup_printf("open(\"%s\")", shown);
-        set_errno_error(error, errno, what);
+        control_system_set_errno_error(error, errno, what);
         return false;
     }
     fd = openat(dirfd, "online", (read ? O_RDONLY : O_RDWR) | O_CLOEXEC);
@@ -55,14 +49,14 @@ static bool vcpu_transfer(const ControlSystem *system, int64_t id, bool read, bo
     }
     if (fd < 0) {
         what = g_strdup_printf("open(\"%s/online\")", shown);
-        set_errno_error(error, errno, what);
+        control_system_set_errno_error(error, errno, what);
         return false;
     }
     n = pread(fd, &status, 1, 0);
     if (n <= 0) {
         what = g_strdup_printf("pread(\"%s/online\")", shown);
         if (n < 0) {
-            set_errno_error(error, errno, what);
+            control_system_set_errno_error(error, errno, what);
         } else {
             proto_error_set(error, PROTO_ERROR_CLASS_GENERIC_ERROR, "%s: unexpected EOF", what);
         }
@@ -80,7 +74,7 @@ static bool vcpu_transfer(const ControlSystem *system, int64_t id, bool read, bo
         }
         if (pwrite(fd, &status, 1, 0) < 0) {
             what = g_strdup_printf("pwrite(\"%s/online\")", shown);
-            set_errno_error(error, errno, what);
+            control_system_set_errno_error(error, errno, what);
             close(fd);
             return false;
         }
@@ -112,7 +106,7 @@ static bool cmd_get_vcpus(void *context, const JsonValue *args, JsonValue **resu
     const char *name;
 
     if (!dir) {
-        set_errno_error(error, errno, "failed to list entries: " CPU_DIR);
+        control_system_set_errno_error(error, errno, "failed to list entries: " CPU_DIR);
         return false;
     }
     list = json_array_new();

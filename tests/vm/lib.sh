@@ -280,6 +280,15 @@ vm_agent() { # JSON: one agent command (after a sync); prints its return
   "$QUIESCE_BACKUP" --agent "$WORK/qga.sock" --agent-timeout "${VM_AGENT_TIMEOUT:-20}" agent "$1"
 }
 
+vm_ask() { # SOCKET JSON: one agent command on that port; its return, or "error CLASS: desc"
+  local out
+  if out=$("$QUIESCE_BACKUP" --agent "$1" --agent-timeout "${VM_AGENT_TIMEOUT:-20}" agent "$2" 2>&1); then
+    echo "$out"
+  else
+    echo "error ${out#quiesce-backup: *: }"
+  fi
+}
+
 vm_qmp() { "$QUIESCE_BACKUP" --qmp "$WORK/qmp.sock" qmp "$1"; }
 
 # vm_control CMD [ARG]: runs a command of guest-init.sh's control port

@@ -60,14 +60,7 @@ vm_ready
 SCENARIO
 vm_boot
 
-ask() { # SOCKET JSON: the return value, or "error CLASS: desc"
-  local out
-  if out=$("$QUIESCE_BACKUP" --agent "$1" --agent-timeout 30 agent "$2" 2>&1); then
-    echo "$out"
-  else
-    echo "error ${out#quiesce-backup: *: }"
-  fi
-}
+ask() { VM_AGENT_TIMEOUT=30 vm_ask "$@"; }
 Q=$WORK/qga.sock R=$WORK/ref.sock
 failures=0
 check() { # WHAT COMMAND...: a check of the guest's state
