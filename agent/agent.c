@@ -117,7 +117,8 @@ Agent *agent_new(const AgentConfig *config, EngineConfig *engine_config, Writers
     };
     agent->dispatcher = dispatcher_new(&agent->commands, commands_is_frozen);
     agent->commands.dispatcher = agent->dispatcher;
-    commands_register(agent->dispatcher, &agent->commands);
+    commands_register(agent->dispatcher);
+    commands_context_init(&agent->commands);
     agent_apply_rpc_lists(agent);
     agent->channels = g_ptr_array_new_with_free_func((GDestroyNotify)channel_free);
     agent->loop = g_main_loop_new(NULL, FALSE);

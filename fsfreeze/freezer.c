@@ -228,6 +228,24 @@ static gboolean confinement_check_fd(const Confinement *confinement, int fd,
     return TRUE;
 }
 
+gboolean fs_freezer_check_confined(const char *confine_dir, const char *mountpoint, int fd,
+                                   GError **error)
+{
+    g_autoptr(Confinement) confinement = confinement_new(confine_dir, error);
+    struct stat st;
+
+    if (!confinement || !confinement_check_path(confinement, mountpoint, error)) {
+        return FALSE;
+    }
+    if (fstat(fd, &st) != 0) {
+        int saved = errno;
+        g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
+                    "refusing to touch %s: %s", mountpoint, g_strerror(saved));
+        return FALSE;
+    }
+    return confinement_check_fd(confinement, fd, mountpoint, st.st_dev, error);
+}
+
 /* ---- Freeze. ---- */
 
 static gboolean validate_targets(GPtrArray *targets, const Confinement *confinement,

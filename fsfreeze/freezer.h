@@ -135,6 +135,15 @@ typedef enum {
 FsThawOutcome fs_freezer_thaw_target(const FreezeTarget *target, const FsFreezeOptions *options,
                                      char **out_message);
 
+/*
+ * The confinement guard on its own, for other actions on a filesystem
+ * (guest-fstrim): TRUE when @mountpoint, opened as @fd, passes the three
+ * checks fs_freezer_freeze() makes against @confine_dir; otherwise FALSE
+ * with QUIESCE_ERROR_INVALID_ARGUMENT.
+ */
+gboolean fs_freezer_check_confined(const char *confine_dir, const char *mountpoint, int fd,
+                                   GError **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FsFrozenSet, fs_frozen_set_free)
 
 #endif

@@ -22,8 +22,20 @@ typedef enum {
     COMMAND_ARG_STRING,      /* "string" */
     COMMAND_ARG_STRING_LIST, /* array of strings ("array", then "x[i]": "string") */
     COMMAND_ARG_OBJECT,      /* "object", contents unchecked */
+    COMMAND_ARG_UINT64,      /* JSON integer in uint64, or a negative int64 taken
+                              * modulo 2^64 as QAPI does ("expects uint64") */
+    COMMAND_ARG_OBJECT_LIST, /* array of objects whose members are the rows
+                              * named "NAME[].member" that follow this one */
 } CommandArgType;
 
+/*
+ * A list of structs (QAPI's ['GuestLogicalProcessor']) is one
+ * COMMAND_ARG_OBJECT_LIST row named NAME, followed by one row per member
+ * named "NAME[].member", in schema order. Each element is checked like a
+ * command's arguments, with QAPI's paths in the messages
+ * ("Parameter 'vcpus[0].online' is missing"). Member rows are not
+ * top-level arguments.
+ */
 typedef struct {
     const char *name; /* NULL ends the list */
     CommandArgType type;
@@ -69,6 +81,7 @@ typedef struct {
  *   "Invalid parameter type for 'id', expected: integer"
  *   "Invalid parameter type for 'mountpoints[0]', expected: string"
  *   "Parameter 'foo' is unexpected"
+ *   "Parameter 'mem-blks[0].phys-index' expects uint64"
  */
 bool command_args_check(const CommandSpec *spec, const JsonValue *args,
                         ProtoError **error);

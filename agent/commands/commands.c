@@ -4,6 +4,8 @@
  */
 #include "agent/commands/commands.h"
 
+#include "agent/commands/control-system.h"
+
 static const CommandFamily command_families[] = {
     { commands_basic, &commands_basic_count, NULL, NULL },
     { commands_fsfreeze, &commands_fsfreeze_count, NULL, NULL },
@@ -13,6 +15,13 @@ static const CommandFamily command_families[] = {
     { commands_network, &commands_network_count, NULL, NULL },
     { commands_disks, &commands_disks_count, NULL, NULL },
     { commands_stats, &commands_stats_count, NULL, NULL },
+    { commands_power, &commands_power_count, control_system_new, control_system_free },
+    { commands_vcpus, &commands_vcpus_count, control_system_new, control_system_free },
+    { commands_memory_blocks, &commands_memory_blocks_count, control_system_new,
+      control_system_free },
+    { commands_fstrim, &commands_fstrim_count, control_system_new, control_system_free },
+    { commands_users, &commands_users_count, control_system_new, control_system_free },
+    { commands_ssh_keys, &commands_ssh_keys_count, control_system_new, control_system_free },
 };
 
 /*
@@ -93,9 +102,8 @@ gboolean commands_name_is_known(const char *name)
     return commands_find(name) || commands_in_qga_order(name);
 }
 
-void commands_register(Dispatcher *dispatcher, CommandContext *context)
+void commands_register(Dispatcher *dispatcher)
 {
-    context->states = g_hash_table_new(NULL, NULL);
     for (gsize i = 0; i < G_N_ELEMENTS(qga_registration_order); i++) {
         const CommandSpec *spec = commands_find(qga_registration_order[i]);
         if (spec) {
@@ -109,6 +117,15 @@ void commands_register(Dispatcher *dispatcher, CommandContext *context)
                 dispatcher_add_commands(dispatcher, &family->specs[i], 1);
             }
         }
+    }
+}
+
+void commands_context_init(CommandContext *context)
+{
+    g_assert(context->engine && !context->states);
+    context->states = g_hash_table_new(NULL, NULL);
+    for (gsize f = 0; f < G_N_ELEMENTS(command_families); f++) {
+        const CommandFamily *family = &command_families[f];
         if (family->state_new) {
             g_hash_table_insert(context->states, (gpointer)family->specs,
                                 family->state_new(context));

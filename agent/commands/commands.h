@@ -41,9 +41,11 @@ typedef struct {
 } CommandFamily;
 
 /* Adds every family's rows to dispatcher, in the order qemu-ga registers
- * the commands both have (guest-info lists them in reverse), and creates
- * the families' states in context. */
-void commands_register(Dispatcher *dispatcher, CommandContext *context);
+ * the commands both have (guest-info lists them in reverse). */
+void commands_register(Dispatcher *dispatcher);
+/* Creates the families' states in context, whose engine (and the rest)
+ * must be set; before the first request is dispatched. */
+void commands_context_init(CommandContext *context);
 /* The state of the family whose table is family_specs (transfer none). */
 gpointer commands_get_state(const CommandContext *context, const CommandSpec *family_specs);
 /* Frees the families' states (the agent does, before the engine). */
@@ -74,5 +76,17 @@ extern const CommandSpec commands_disks[]; /* guest-get-disks */
 extern const gsize commands_disks_count;
 extern const CommandSpec commands_stats[]; /* guest-get-diskstats, guest-get-cpustats */
 extern const gsize commands_stats_count;
+extern const CommandSpec commands_power[]; /* guest-shutdown, guest-suspend-* */
+extern const gsize commands_power_count;
+extern const CommandSpec commands_vcpus[]; /* guest-get-vcpus, guest-set-vcpus */
+extern const gsize commands_vcpus_count;
+extern const CommandSpec commands_memory_blocks[]; /* guest-*-memory-block(s|-info) */
+extern const gsize commands_memory_blocks_count;
+extern const CommandSpec commands_fstrim[]; /* guest-fstrim */
+extern const gsize commands_fstrim_count;
+extern const CommandSpec commands_users[]; /* guest-set-user-password */
+extern const gsize commands_users_count;
+extern const CommandSpec commands_ssh_keys[]; /* guest-ssh-*-authorized-keys */
+extern const gsize commands_ssh_keys_count;
 
 #endif

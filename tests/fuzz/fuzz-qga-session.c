@@ -155,7 +155,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     };
     dispatcher = dispatcher_new(&commands, commands_is_frozen);
     commands.dispatcher = dispatcher;
-    commands_register(dispatcher, &commands);
+    commands_register(dispatcher);
+    commands_context_init(&commands);
     session = proto_session_new(dispatcher, &limits, fuzz_reply, &qga);
     plain = json_stream_new(&limits, fuzz_count, &qga);
 

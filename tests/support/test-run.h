@@ -8,7 +8,7 @@
  * quiesce_test_run() returns 77 (ctest's SKIP_RETURN_CODE, set on every
  * test that uses this) when every test that ran was skipped.
  *
- * What the environment lacks (root, loop devices, mkfs, vfat, a uid to
+ * What the environment lacks (root, loop devices, mkfs, a uid to
  * switch to, the SQLite example) is a skip on a developer's machine but a
  * failure in CI: with QUIESCE_TEST_REQUIRE_ROOT=1 (set by .ci/run),
  * quiesce_test_skip_missing() fails the test and quiesce_test_exit_missing()

@@ -100,7 +100,7 @@ vm_choose_accel() {
     local dir; dir=$(mktemp -d "$WORK/kvm-probe.XXXXXX")
     timeout 12 qemu-system-x86_64 -accel kvm -m 256 -smp 1 -nodefaults -display none -no-reboot \
       -kernel "$GUEST/vmlinux" -initrd "$GUEST/initramfs.cpio" \
-      -append "console=ttyS0 panic=-1 loglevel=4" \
+      -append "console=ttyS0 panic=-1 loglevel=4 no_timer_check" \
       -chardev "file,id=con,path=$dir/console.log" -serial chardev:con >"$dir/qemu.log" 2>&1 &
     local pid=$! i
     for i in $(seq 100); do
@@ -196,7 +196,7 @@ vm_boot() {
   [ "$VM_ACCEL" = tcg ] && cpu=(-cpu max)
   qemu-system-x86_64 -accel "$VM_ACCEL" "${cpu[@]}" -m 768 -smp 2 -nodefaults -display none \
     -no-reboot -kernel "$GUEST/vmlinux" -initrd "$WORK/initrd.cpio" \
-    -append "console=ttyS0 panic=-1 loglevel=4" \
+    -append "console=ttyS0 panic=-1 loglevel=4 no_timer_check" \
     -chardev "file,id=con,path=$WORK/console.log" -serial chardev:con \
     -device virtio-serial-pci \
     -chardev "socket,id=qga,path=$WORK/qga.sock,server=on,wait=off" \
@@ -291,6 +291,15 @@ vm_max_gap_ms() {
 
 vm_agent() { # JSON: one agent command (after a sync); prints its return
   "$QUIESCE_BACKUP" --agent "$WORK/qga.sock" --agent-timeout "${VM_AGENT_TIMEOUT:-20}" agent "$1"
+}
+
+vm_ask() { # SOCKET JSON: one agent command on that port; its return, or "error CLASS: desc"
+  local out
+  if out=$("$QUIESCE_BACKUP" --agent "$1" --agent-timeout "${VM_AGENT_TIMEOUT:-20}" agent "$2" 2>&1); then
+    echo "$out"
+  else
+    echo "error ${out#quiesce-backup: *: }"
+  fi
 }
 
 vm_qmp() { "$QUIESCE_BACKUP" --qmp "$WORK/qmp.sock" qmp "$1"; }

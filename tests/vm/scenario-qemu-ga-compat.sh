@@ -30,14 +30,7 @@ vm_ready
 EOF
 vm_boot
 
-ask() { # SOCKET JSON: the return value, or "error CLASS: desc"
-  local out
-  if out=$("$QUIESCE_BACKUP" --agent "$1" --agent-timeout 20 agent "$2" 2>&1); then
-    echo "$out"
-  else
-    echo "error ${out#quiesce-backup: *: }"
-  fi
-}
+ask() { vm_ask "$@"; }
 
 # The sequence, in order; each agent runs all of it while the other is idle.
 cases=(
