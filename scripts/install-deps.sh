@@ -9,7 +9,7 @@ packages=(
   libglib2.0-dev libblkid-dev libsystemd-dev
   libsqlite3-dev
   qemu-guest-agent socat
-  gcc-mingw-w64-x86-64 wine wine64
+  gcc-mingw-w64-x86-64 wine wine64 msitools wixl
   e2fsprogs xfsprogs btrfs-progs dosfstools util-linux mount
   qemu-system-x86 cpio kmod xz-utils sqlite3
   libfuse3-dev hyperv-daemons

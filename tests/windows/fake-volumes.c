@@ -1,0 +1,63 @@
+/*
+ * fake-volumes.c — the probe of the test build. QUIESCE_FAKE_VOLUMES lists
+ * volumes separated by ';', each PATH|FSTYPE|FLAGS with flags among
+ * dynamic, iscsi, usb, network, ro, data, nopath; QUIESCE_FAKE_STATE sets
+ * the running state. Default: one NTFS C:\ on a host disk.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/windows/fake-vss.h"
+
+static void parse_volume(const char *spec, size_t index, WinVolume *v)
+{
+    char path[260] = "", fstype[16] = "", flags[128] = "";
+
+    memset(v, 0, sizeof(*v));
+    sscanf(spec, "%259[^|]|%15[^|]|%127[^;]", path, fstype, flags);
+    snprintf(v->name, sizeof(v->name), "\\\\?\\Volume{00000000-0000-0000-0000-%012zu}\\",
+             index + 1);
+    if (!strstr(flags, "nopath")) {
+        snprintf(v->paths[0], sizeof(v->paths[0]), "%s", path);
+        v->n_paths = 1;
+    }
+    snprintf(v->fstype, sizeof(v->fstype), "%s", fstype);
+    snprintf(v->disk, sizeof(v->disk), "PhysicalDrive%zu", index);
+    v->dynamic = strstr(flags, "dynamic") != NULL;
+    v->read_only = strstr(flags, "ro") != NULL;
+    v->has_data = strstr(flags, "data") != NULL;
+    v->bus = strstr(flags, "iscsi")     ? WIN_BUS_ISCSI
+             : strstr(flags, "usb")     ? WIN_BUS_USB
+             : strstr(flags, "network") ? WIN_BUS_NETWORK
+                                        : WIN_BUS_HOST;
+    v->total_bytes = 1ULL << 34;
+    v->used_bytes = 1ULL << 32;
+}
+
+static bool fake_read(void *self, WinSystem *system, ProtoError **error)
+{
+    const char *spec = getenv("QUIESCE_FAKE_VOLUMES");
+    const char *state = getenv("QUIESCE_FAKE_STATE");
+
+    snprintf(system->running_state, sizeof(system->running_state), "%s",
+             state ? state : "running");
+    if (!spec) {
+        spec = "C:\\|NTFS|";
+    }
+    while (*spec && system->n_volumes < WIN_VOLUME_MAX) {
+        parse_volume(spec, system->n_volumes, &system->volumes[system->n_volumes]);
+        system->n_volumes++;
+        spec += strcspn(spec, ";");
+        spec += *spec == ';';
+    }
+    return true;
+}
+
+static const WinProbeOps fake_probe_ops = { fake_read };
+
+WinProbe win_probe_default(void)
+{
+    WinProbe probe = { &fake_probe_ops, NULL };
+    return probe;
+}

@@ -1,0 +1,13 @@
+/*
+ * fake-vss.h — the test build's VSS backend and probe (fake-vss.c,
+ * fake-volumes.c); scenario strings are described there.
+ */
+#ifndef QUIESCE_TESTS_FAKE_VSS_H
+#define QUIESCE_TESTS_FAKE_VSS_H
+
+#include "windows/volumes.h"
+#include "windows/vss-backend.h"
+
+VssBackend *fake_vss_new(const char *scenario);
+
+#endif
