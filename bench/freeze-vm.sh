@@ -6,17 +6,24 @@
 # guest-fsfreeze-freeze + guest-fsfreeze-thaw on each agent in turn (never
 # both frozen at once) and prints p50/p99/max per agent, measured on the host
 # at the chardev socket. Freezes happen only inside the guest (tests/vm/lib.sh).
+# Then M commands Proxmox style on each agent, interleaved the same way
+# (qga-bench --per-command): the host opens the chardev socket, writes
+# guest-sync-delimited and guest-ping in one buffer, reads both replies and
+# closes, so each agent meets a host disconnect and reconnect per command on
+# virtio-serial (qemu-ga's 100 ms pause after a disconnect,
+# docs/qga-reference.md, shows here and not on bench/run.sh's unix sockets).
 # Under TCG the absolute figures are several times slower than under KVM; the
 # comparison holds because both agents run in the same guest, interleaved.
-# usage: bench/freeze-vm.sh [N]   (default 20)
+# usage: bench/freeze-vm.sh [N] [M]   (default 20 freeze rounds, 100 commands)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 n=${1:-20}
+m=${2:-100}
 build=$top/build/main
 
 "$top/scripts/install-deps.sh" >&2
 cmake -S "$top" -B "$build" >/dev/null
-cmake --build "$build" -j "$(nproc)" --target quiesced quiesce-backup vm-workload qga-bench >/dev/null
+cmake --build "$build" -j2 --target quiesced quiesce-backup vm-workload qga-bench >/dev/null
 export QUIESCED=$build/agent/quiesced QUIESCE_BACKUP=$build/host/quiesce-backup
 export VM_WORKLOAD=$build/tests/vm/vm-workload VM_NAME=freeze-bench
 qemu_ga=$(command -v qemu-ga || echo /usr/sbin/qemu-ga)
@@ -48,6 +55,9 @@ vm_wait_progress ext4 5 30 && vm_wait_progress xfs 5 30 || vm_fail "the workload
 echo "== freeze/thaw round trips, $n rounds each, interleaved ($VM_ACCEL)"
 echo "   quiesced $("$QUIESCED" --version | awk '{print $2}'), qemu-ga $("$qemu_ga" --version | awk '{print $NF; exit}')"
 "$build/bench/qga-bench" --freeze "$n" "quiesced=$WORK/qga.sock" "qemu-ga=$WORK/ref.sock"
+
+echo "== connection per command on virtio-serial (Proxmox style), $m each, interleaved ($VM_ACCEL)"
+"$build/bench/qga-bench" --per-command "$m" "quiesced=$WORK/qga.sock" "qemu-ga=$WORK/ref.sock"
 
 # Idle cost with no host connected (qga-bench has closed both chardev
 # sockets): CPU ticks (utime + stime, /proc/PID/stat) and context switches

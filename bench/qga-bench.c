@@ -6,7 +6,7 @@
  *   pipelined    N guest-sync requests in one write, read all N replies
  * Prints one line per measure: name, count, p50/p99 µs (or total ms and
  * requests per second for pipelined). bench/run.sh runs it against quiesced
- * and Debian's qemu-ga side by side.
+ * and Debian's qemu-ga in rounds, interleaved.
  *
  * freeze mode (bench/freeze-vm.sh, agents inside a QEMU guest, never on this
  * machine): N rounds of guest-fsfreeze-freeze then guest-fsfreeze-thaw on
@@ -14,8 +14,15 @@
  * first alternates); prints
  * per agent p50/p99/max of the freeze and of the thaw round trip and how
  * many filesystems each froze.
+ *
+ * per-command mode (bench/freeze-vm.sh): the Proxmox-style connection per
+ * command of the first mode, N times on each agent in turn (who goes first
+ * alternates), for agents on virtio-serial chardev sockets, where an agent
+ * meets the host's disconnects and reconnects (docs/qga-reference.md);
+ * prints per agent min/p50/p99/max.
  * usage: qga-bench SOCKET [N]
  *        qga-bench --freeze N NAME=SOCKET [NAME=SOCKET...]
+ *        qga-bench --per-command N NAME=SOCKET [NAME=SOCKET...]
  */
 #include <errno.h>
 #include <glib.h>
@@ -68,6 +75,38 @@ static void bench_read_lines(int fd, guint lines)
             lines -= buf[i] == '\n';
         }
     }
+}
+
+/* Reads to the `lines`-th newline after the 0xFF that starts the reply to
+ * guest-sync-delimited; what came before it is stale, as for Proxmox, which
+ * parses what follows the last 0xFF. FALSE when nothing came for timeout_ms
+ * (then the reply is counted as missing, not waited for forever). */
+static gboolean bench_read_delimited(int fd, guint lines, int timeout_ms)
+{
+    char buf[4096];
+    gboolean synced = FALSE;
+
+    while (lines > 0) {
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        ssize_t n;
+
+        if (poll(&pfd, 1, timeout_ms) == 0) {
+            return FALSE;
+        }
+        n = read(fd, buf, sizeof(buf));
+        if (n <= 0) {
+            fprintf(stderr, "read: connection closed with %u replies missing\n", lines);
+            exit(1);
+        }
+        for (ssize_t i = 0; i < n && lines > 0; i++) {
+            if ((unsigned char)buf[i] == 0xff) {
+                synced = TRUE;
+            } else if (synced && buf[i] == '\n') {
+                lines--;
+            }
+        }
+    }
+    return TRUE;
 }
 
 static int compare_i64(const void *a, const void *b)
@@ -145,6 +184,21 @@ static gint64 freeze_call(struct freeze_agent *agent, const char *req, long *cou
     return took;
 }
 
+/* Splits NAME=SOCKET in place; FALSE (and a message) when there is no '='. */
+static gboolean agent_arg_split(char *arg, const char **name, const char **path)
+{
+    char *eq = strchr(arg, '=');
+
+    if (eq == NULL) {
+        fprintf(stderr, "qga-bench: %s is not NAME=SOCKET\n", arg);
+        return FALSE;
+    }
+    *eq = '\0';
+    *name = arg;
+    *path = eq + 1;
+    return TRUE;
+}
+
 static int bench_freeze(int argc, char **argv)
 {
     guint n = (guint)atoi(argv[2]);
@@ -156,17 +210,14 @@ static int bench_freeze(int argc, char **argv)
         return 2;
     }
     for (guint a = 0; a < count; a++) {
-        char *eq = strchr(argv[3 + a], '=');
         g_autoptr(GString) line = g_string_new(NULL);
         const char *sync = "{\"execute\":\"guest-sync\",\"arguments\":{\"id\":7}}\n";
+        const char *path;
 
-        if (eq == NULL) {
-            fprintf(stderr, "qga-bench: %s is not NAME=SOCKET\n", argv[3 + a]);
+        if (!agent_arg_split(argv[3 + a], &agents[a].name, &path)) {
             return 2;
         }
-        *eq = '\0';
-        agents[a].name = argv[3 + a];
-        agents[a].fd = bench_connect(eq + 1);
+        agents[a].fd = bench_connect(path);
         agents[a].freeze_us = g_new(gint64, n);
         agents[a].thaw_us = g_new(gint64, n);
         /* A host opening a virtio-serial chardev may find stale bytes: sync first. */
@@ -228,22 +279,79 @@ static void bench_sequential(const char *path, guint n)
     report("sequential", samples, n);
 }
 
+/* One command the way Proxmox sends it: connect, guest-sync-delimited and the
+ * command in one write, read both replies, close. Returns the µs it took, or
+ * -1 when the replies did not come within 5 s. */
+static gint64 per_command_once(const char *path, guint id)
+{
+    g_autofree char *req = g_strdup_printf(
+        "{\"execute\":\"guest-sync-delimited\",\"arguments\":{\"id\":%u}}\n"
+        "{\"execute\":\"guest-ping\",\"arguments\":{}}\n", id);
+    gint64 start = g_get_monotonic_time();
+    int fd = bench_connect(path);
+
+    gboolean answered;
+
+    bench_send(fd, req, strlen(req));
+    answered = bench_read_delimited(fd, 2, 5000);
+    close(fd);
+    return answered ? g_get_monotonic_time() - start : -1;
+}
+
 static void bench_per_command(const char *path, guint n)
 {
     g_autofree gint64 *samples = g_new(gint64, n);
 
     for (guint i = 0; i < n; i++) {
-        g_autofree char *req = g_strdup_printf(
-            "{\"execute\":\"guest-sync-delimited\",\"arguments\":{\"id\":%u}}\n"
-            "{\"execute\":\"guest-ping\",\"arguments\":{}}\n", i);
-        gint64 start = g_get_monotonic_time();
-        int fd = bench_connect(path);
-        bench_send(fd, req, strlen(req));
-        bench_read_lines(fd, 2);
-        close(fd);
-        samples[i] = g_get_monotonic_time() - start;
+        samples[i] = per_command_once(path, i);
+        if (samples[i] < 0) {
+            fprintf(stderr, "per-command: no reply to command %u within 5 s\n", i);
+            exit(1);
+        }
     }
     report("per-command", samples, n);
+}
+
+static int bench_per_command_agents(int argc, char **argv)
+{
+    guint n = (guint)atoi(argv[2]);
+    guint count = (guint)(argc - 3);
+    g_autofree const char **names = g_new0(const char *, count + 1);
+    g_autofree const char **paths = g_new0(const char *, count + 1);
+    g_autofree gint64 *samples = g_new(gint64, (gsize)n * (count ? count : 1));
+    g_autofree guint *answered = g_new0(guint, count ? count : 1);
+
+    if (n == 0 || count == 0) {
+        fprintf(stderr, "usage: qga-bench --per-command N NAME=SOCKET [NAME=SOCKET...]\n");
+        return 2;
+    }
+    for (guint a = 0; a < count; a++) {
+        if (!agent_arg_split(argv[3 + a], &names[a], &paths[a])) {
+            return 2;
+        }
+    }
+    for (guint i = 0; i < n; i++) {
+        for (guint k = 0; k < count; k++) {
+            guint a = i % 2 ? count - 1 - k : k;
+            gint64 took = per_command_once(paths[a], i);
+
+            if (took < 0) {
+                fprintf(stderr, "%s: no reply to command %u within 5 s\n", names[a], i);
+            } else {
+                samples[(gsize)a * n + answered[a]++] = took;
+            }
+        }
+    }
+    for (guint a = 0; a < count; a++) {
+        if (answered[a] < n) {
+            printf("%-10s per-cmd %u of %u commands unanswered within 5 s\n", names[a],
+                   n - answered[a], n);
+        }
+        if (answered[a] > 0) {
+            report_ms(names[a], "per-cmd", samples + (gsize)a * n, answered[a]);
+        }
+    }
+    return 0;
 }
 
 /*
@@ -303,6 +411,9 @@ int main(int argc, char **argv)
 
     if (argc >= 3 && strcmp(argv[1], "--freeze") == 0) {
         return bench_freeze(argc, argv);
+    }
+    if (argc >= 3 && strcmp(argv[1], "--per-command") == 0) {
+        return bench_per_command_agents(argc, argv);
     }
     if (argc < 2 || n == 0) {
         fprintf(stderr, "usage: qga-bench SOCKET [N]\n");

@@ -8,13 +8,22 @@
 # (quiesced, the workload, the example writer) plus the shared libraries they
 # load, copied from this Debian 12 host.
 #
+# --storage-tools makes the capture variant (tests/fixtures/record-fixture.sh):
+# it adds lvm, dmsetup, mdadm and cryptsetup from Debian's lvm2, dmsetup,
+# libdevmapper-event1.02.1, mdadm and cryptsetup-bin packages (extracted, not
+# installed on this host) and the modules they need (dm-mod, dm-crypt and the
+# crypto cryptsetup asks the kernel for). Its module list differs, so its
+# kernel directory and initramfs are cached apart and the ordinary guest does
+# not grow.
+#
 # Everything is cached under --cache (default build/vm-cache): the kernel per
 # package version, the initramfs per hash of every input (package versions,
 # this script, the init, each binary and library). A second run with the same
 # inputs does nothing. Prints the guest directory (vmlinux, initramfs.cpio,
 # manifest.txt) on stdout; progress goes to stderr.
 #
-# usage: build-guest.sh [--cache DIR] --bin PATH[:GUEST_PATH] ... [--file SRC:GUEST_PATH] ...
+# usage: build-guest.sh [--cache DIR] [--storage-tools] --bin PATH[:GUEST_PATH] ...
+#                       [--file SRC:GUEST_PATH] ...
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,6 +31,7 @@ top=$(cd "$here/../.." && pwd)
 cache=$top/build/vm-cache
 bins=()
 files=()
+storage_tools=0
 
 # The modules the guest loads, in this order (dependencies are added in front
 # of each from modules.dep). crc32c_generic first: ext4 and xfs ask the crypto
@@ -37,11 +47,21 @@ while [ $# -gt 0 ]; do
     --cache) cache=$2; shift 2 ;;
     --bin) bins+=("$2"); shift 2 ;;
     --file) files+=("$2"); shift 2 ;;
+    --storage-tools) storage_tools=1; shift ;;
     *) echo "build-guest: unknown argument $1" >&2; exit 2 ;;
   esac
 done
 
 log() { echo "build-guest: $*" >&2; }
+
+# The capture variant's packages, and what of them goes into the guest.
+# cryptsetup encrypts a LUKS keyslot through AF_ALG (algif_skcipher) with
+# aes-xts-plain64 (xts, ecb; aes and sha256 are built in).
+storage_pkgs=(lvm2 dmsetup libdevmapper-event1.02.1 mdadm cryptsetup-bin)
+storage_bins=(sbin/lvm sbin/dmsetup sbin/mdadm sbin/cryptsetup)
+if [ $storage_tools = 1 ]; then
+  modules+=(dm_mod dm_crypt xts ecb algif_skcipher algif_hash)
+fi
 
 for tool in apt-get dpkg-deb depmod cpio xz sha256sum ldd; do
   command -v "$tool" >/dev/null || { log "missing tool $tool (scripts/install-deps.sh)"; exit 1; }
@@ -151,6 +171,26 @@ if [ ! -f "$bbdir/busybox" ]; then
   mkdir -p "$bbdir"; cp "$tmp/bin/busybox" "$bbdir/busybox"; rm -rf "$tmp" "$deb"
 fi
 
+# Extracted, never installed here: the tree is keyed by the package versions.
+tooldir=
+if [ $storage_tools = 1 ]; then
+  versions=$(for p in "${storage_pkgs[@]}"; do echo "$p $(candidate "$p")"; done)
+  tooldir=$cache/storage-tools-$(echo "$versions" | sha256sum | cut -c1-8)
+  if [ ! -f "$tooldir/done" ]; then
+    log "fetching ${storage_pkgs[*]}"
+    tmp=$(mktemp -d "$cache/.tools.XXXXXX")
+    for p in "${storage_pkgs[@]}"; do
+      deb=$(fetch_deb "$p")
+      dpkg-deb -x "$deb" "$tmp"
+      rm -f "$deb"
+    done
+    echo "$versions" >"$tmp/versions"
+    rm -rf "$tooldir"; mv "$tmp" "$tooldir"
+    touch "$tooldir/done"
+  fi
+  for b in "${storage_bins[@]}"; do bins+=("$tooldir/$b:/usr/$b"); done
+fi
+
 # --- what goes into the initramfs, and the cache key ---------------------------
 # A recipe line per input: the key is its hash.
 recipe=$(mktemp)
@@ -171,7 +211,8 @@ for spec in "${bins[@]}"; do
   # Dynamic binaries: every library ldd resolves, and the loader.
   while read -r lib; do
     [ -n "$lib" ] && libs[$lib]=1
-  done < <(ldd "$src" 2>/dev/null | awk '/=> \// {print $3} /^[ \t]*\/lib/ {print $1}')
+  done < <(LD_LIBRARY_PATH=${tooldir:+$tooldir/lib/x86_64-linux-gnu} ldd "$src" 2>/dev/null |
+           awk '/=> \// {print $3} /^[ \t]*\/lib/ {print $1}')
 done
 for spec in "${files[@]}"; do
   src=${spec%%:*}

@@ -1,6 +1,6 @@
 /*
- * inventory-fixture.c — loads a synthesized fixture with the same probe the
- * daemon runs, rooted at the fixture instead of "/".
+ * inventory-fixture.c — loads a fixture (synthesized or recorded) with the
+ * same probe the daemon runs, rooted at the fixture instead of "/".
  */
 #include "tests/support/inventory-fixture.h"
 

@@ -1,8 +1,8 @@
 /*
- * inventory-fixture.h — the inventory of one synthesized machine under
- * tests/fixtures/<name>/ (mountinfo and a sysfs tree), as the unit tests of
- * fsfreeze/ read them. $QUIESCE_FIXTURES names the fixtures dir (ctest sets
- * it).
+ * inventory-fixture.h — the inventory of one machine, synthesized or recorded,
+ * under tests/fixtures/<name>/ (mountinfo and a sysfs tree), as the unit
+ * tests of fsfreeze/ read them. $QUIESCE_FIXTURES names the fixtures dir
+ * (ctest sets it).
  */
 #ifndef QUIESCE_TESTS_SUPPORT_INVENTORY_FIXTURE_H
 #define QUIESCE_TESTS_SUPPORT_INVENTORY_FIXTURE_H

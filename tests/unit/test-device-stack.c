@@ -1,9 +1,9 @@
 /*
  * test-device-stack.c — block device stacks and disk addresses resolved from
- * the synthesized sysfs trees: partitions, LVM, dm-crypt, MD RAID, loop,
- * multi-device btrfs, and disks on every bus we tell apart (what qemu-ga's
- * guest-get-fsinfo reports: bus type, PCI controller, bus/target/unit,
- * serial, device node).
+ * the sysfs trees of tests/fixtures (synthesized, and one recorded in a QEMU
+ * guest): partitions, LVM, dm-crypt, MD RAID, loop, multi-device btrfs, and
+ * disks on every bus we tell apart (what qemu-ga's guest-get-fsinfo reports:
+ * bus type, PCI controller, bus/target/unit, serial, device node).
  */
 #include "fsfreeze/device-stack.h"
 #include "fsfreeze/inventory.h"
@@ -295,6 +295,49 @@ static void test_btrfs_on_two_disks(void)
     g_assert_cmpuint(summary.n_disks, ==, 2);
 }
 
+/* The stacks recorded in the QEMU guest (record-fixture.sh) resolve as the
+ * synthesized ones do, and their disks have the addresses the live probe in
+ * that guest printed (recorded.txt): real virtio-blk serials end without a
+ * newline, and the majors of virtio-blk (254) and device-mapper (252) are the
+ * dynamic ones the modules got, not those of the synthesized trees. */
+static void test_recorded_qemu_stacks(void)
+{
+    static const DiskCase disks[] = {
+        { "recorded-qemu-stacks", "/srv", "dm-0", "vda", DISK_BUS_VIRTIO, "virtio-pci",
+          "0000:00:03.0", "lvm-a" },
+        { "recorded-qemu-stacks", "/secure", "dm-2", "vdf", DISK_BUS_VIRTIO, "virtio-pci",
+          "0000:00:08.0", "crypt-f" },
+        { "recorded-qemu-stacks", "/home", "dm-4", "vdg", DISK_BUS_VIRTIO, "virtio-pci",
+          "0000:00:09.0", "crypt-g" },
+    };
+    g_autoptr(Inventory) inventory = inventory_fixture_load("recorded-qemu-stacks");
+    const InventoryMount *srv = must_find(inventory, "/srv");
+    const InventoryMount *var = must_find(inventory, "/var");
+    const InventoryMount *data = must_find(inventory, "/data");
+    const InventoryMount *home = must_find(inventory, "/home");
+    const InventoryMount *image = must_find(inventory, "/mnt/image");
+
+    for (gsize i = 0; i < G_N_ELEMENTS(disks); i++) {
+        check_disk_case(&disks[i]);
+    }
+    g_assert_cmpint(srv->stack->kind, ==, DEVICE_NODE_KIND_LVM);
+    g_assert_cmpuint(major(srv->stack->devno), ==, 252);
+    g_assert_cmpint(child(srv->stack, 0)->kind, ==, DEVICE_NODE_KIND_PARTITION);
+    g_assert_cmpuint(major(child(srv->stack, 0)->devno), ==, 254);
+    g_assert_true(inventory_fixture_find(inventory, "/mnt/www") == srv); /* a bind: an alias */
+    g_assert_cmpuint(count_disks(var), ==, 2);
+    g_assert_cmpint(data->stack->kind, ==, DEVICE_NODE_KIND_MD);
+    g_assert_cmpstr(data->stack->md_level, ==, "raid1");
+    g_assert_cmpuint(count_disks(data), ==, 2);
+    g_assert_cmpint(home->stack->kind, ==, DEVICE_NODE_KIND_LVM);
+    g_assert_cmpint(child(home->stack, 0)->kind, ==, DEVICE_NODE_KIND_CRYPT);
+    g_assert_cmpstr(child(home->stack, 0)->dm_name, ==, "home_crypt");
+    g_assert_cmpint(image->stack->kind, ==, DEVICE_NODE_KIND_LOOP);
+    g_assert_cmpstr(image->stack->backing_file, ==, "/srv/images/disk.img");
+    g_assert_cmpuint(image->loops->len, ==, 1);
+    g_assert_true(((const InventoryLoop *)image->loops->pdata[0])->holder == srv);
+}
+
 static void test_resolve_errors(void)
 {
     const char *base = g_getenv("QUIESCE_FIXTURES");
@@ -392,6 +435,7 @@ static const QuiesceTestFunc tests[] = {
     { "/device-stack/nvme-over-fabrics", test_nvme_over_fabrics },
     { "/device-stack/loop", test_loop_devices },
     { "/device-stack/btrfs-two-disks", test_btrfs_on_two_disks },
+    { "/device-stack/recorded-qemu-stacks", test_recorded_qemu_stacks },
     { "/device-stack/resolve-errors", test_resolve_errors },
     { "/device-stack/signature-probe", test_signature_probe },
 };

@@ -1,7 +1,8 @@
 /*
  * test-eligibility.c — verdicts, snapshot method and reason codes, freeze
  * order, strict mode, dynamic disks, exclusions, confinement, running state
- * and the --check table, on the synthesized fixtures; plus one read-only probe
+ * and the --check table, on the synthesized fixtures and the recorded one (the
+ * table the live probe printed in that guest); plus one read-only probe
  * of the machine the tests run on (nothing is ever frozen here).
  */
 #include "fsfreeze/eligibility.h"
@@ -414,6 +415,41 @@ static void test_table(void)
     g_assert_null(strstr(all->str, "disk vda:"));
 }
 
+/* The recorded fixture probed here (no libblkid, no stat) gives the --check
+ * table the live probe printed in the guest it was recorded in
+ * (recorded-qemu-stacks/recorded.txt): every line but those naming /dev
+ * nodes (here under the fixture) and the running state. */
+static void test_table_matches_recorded_guest(void)
+{
+    g_autoptr(EligibilityReport) report = evaluate_default("recorded-qemu-stacks");
+    g_autoptr(GString) table = g_string_new(NULL);
+    g_autofree char *path = g_build_filename(g_getenv("QUIESCE_FIXTURES"),
+                                             "recorded-qemu-stacks", "recorded.txt", NULL);
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+    gboolean in_check = FALSE;
+    guint compared = 0;
+
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    report_table_render(report, REPORT_TABLE_FLAG_DISKS, table);
+    g_test_message("\n%s", table->str);
+    lines = g_strsplit(text, "\n", -1);
+    for (guint i = 0; lines[i]; i++) {
+        const char *line = g_str_has_prefix(lines[i], "  ") ? lines[i] + 2 : NULL;
+
+        in_check = in_check || g_str_has_prefix(lines[i], "quiesced --check");
+        if (!in_check || !line || line[strspn(line, " ")] == '\0' || strstr(line, "/dev/") ||
+            g_str_has_prefix(line, "System state:")) {
+            continue;
+        }
+        if (!strstr(table->str, line)) {
+            g_error("recorded.txt:%u not in the fixture's table: %s", i + 1, line);
+        }
+        compared++;
+    }
+    g_assert_cmpuint(compared, >=, 14);
+}
+
 static void test_table_aliases_and_confinement(void)
 {
     g_autoptr(EligibilityPolicy) policy = eligibility_policy_new();
@@ -475,6 +511,7 @@ static const QuiesceTestFunc tests[] = {
     { "/eligibility/order/loop-elsewhere", test_freeze_order_loop_elsewhere },
     { "/eligibility/order/nested-and-aliases", test_freeze_order_nested_and_aliases },
     { "/eligibility/order/cycle", test_freeze_order_cycle },
+    { "/eligibility/table/recorded-guest", test_table_matches_recorded_guest },
     { "/eligibility/confinement", test_confinement },
     { "/eligibility/policy-paths", test_policy_rejects_relative_paths },
     { "/eligibility/running-state", test_running_state },

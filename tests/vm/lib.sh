@@ -10,7 +10,8 @@
 #
 # Environment (ctest sets it, see CMakeLists.txt): QUIESCED, QUIESCE_BACKUP,
 # VM_WORKLOAD, VM_BUILD_DIR (for the example SQLite writer, if built),
-# VM_EXTRA_BINS (more guest binaries, space-separated),
+# VM_EXTRA_BINS (more guest binaries, space-separated), VM_GUEST_ARGS (more
+# build-guest.sh options, e.g. --storage-tools),
 # QUIESCE_VM_CACHE; optional QUIESCE_VM_ACCEL=kvm|tcg to skip the probe,
 # QUIESCE_VM_KEEP=1 to keep the work dir.
 set -euo pipefail
@@ -147,7 +148,7 @@ vm_setup() {
       [ -x "$VM_BUILD_DIR/examples/sqlite-writer/$b" ] && bins+=(--bin "$VM_BUILD_DIR/examples/sqlite-writer/$b")
     done
   fi
-  GUEST=$("$VM_TOP/scripts/vm/build-guest.sh" --cache "$VM_CACHE" "${bins[@]}") ||
+  GUEST=$("$VM_TOP/scripts/vm/build-guest.sh" --cache "$VM_CACHE" ${VM_GUEST_ARGS:-} "${bins[@]}") ||
     vm_fail "building the guest failed"
   vm_choose_accel
   vm_log "guest $(basename "$GUEST"), accelerator $VM_ACCEL ${VM_ACCEL_WHY:-}"
