@@ -44,6 +44,17 @@ static void agent_frozen_changed(gboolean frozen, gpointer user_data)
     }
 }
 
+/* What is logged while a session is active says so (QUIESCE_SESSION= in
+ * the journal, agent/log.h). */
+static void agent_session_changed(const char *session_id, gpointer user_data)
+{
+    Agent *agent = user_data;
+
+    if (agent->log) {
+        agent_log_set_session(agent->log, session_id);
+    }
+}
+
 static void agent_apply_rpc_lists(Agent *agent)
 {
     g_autofree char *unknown_allowed = NULL;
@@ -104,6 +115,7 @@ Agent *agent_new(const AgentConfig *config, EngineConfig *engine_config, Writers
     }
     agent->engine =
         engine_new(engine_config, writers, agent_frozen_changed, agent, &recovery_error);
+    engine_set_session_changed(agent->engine, agent_session_changed);
     if (recovery_error) {
         g_critical("recovering the frozen state: %s", recovery_error->message);
     }

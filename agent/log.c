@@ -34,22 +34,113 @@ static const char *log_level_name(int priority)
     return names[priority];
 }
 
-static void log_emit(const AgentLog *log, GLogLevelFlags level, const char *message)
+/* "[logged while frozen at 10:11:12.345678] ": local time, as journalctl
+ * shows the entry's own (receive) time. */
+static char *log_held_prefix(gint64 real_time_us)
 {
-    int priority = log_syslog_priority(level);
+    g_autoptr(GDateTime) when = g_date_time_new_from_unix_local(real_time_us / G_USEC_PER_SEC);
+    g_autofree char *stamp = when ? g_date_time_format(when, "%H:%M:%S") : NULL;
 
-    if (log->journal) {
-        fprintf(stderr, "<%d>%s\n", priority, message);
-    } else {
-        fprintf(stderr, "quiesced: %s: %s\n", log_level_name(priority), message);
+    return g_strdup_printf("[logged while frozen at %s.%06d] ", stamp ? stamp : "?",
+                           (int)(real_time_us % G_USEC_PER_SEC));
+}
+
+/* RFC 3339, UTC, µs: 2024-05-02T10:11:12.345678Z. */
+static char *log_rfc3339(gint64 real_time_us)
+{
+    g_autoptr(GDateTime) when = g_date_time_new_from_unix_utc(real_time_us / G_USEC_PER_SEC);
+    g_autofree char *stamp = when ? g_date_time_format(when, "%Y-%m-%dT%H:%M:%S") : NULL;
+
+    return g_strdup_printf("%s.%06dZ", stamp ? stamp : "?", (int)(real_time_us % G_USEC_PER_SEC));
+}
+
+static const char *const log_own_keys[] = { "MESSAGE",         "PRIORITY",     "SYSLOG_IDENTIFIER",
+                                            "QUIESCE_SESSION", "QUIESCE_HELD", "QUIESCE_TIME",
+                                            "GLIB_OLD_LOG_API" };
+
+static gboolean log_is_own_key(const char *key)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(log_own_keys); i++) {
+        if (g_str_equal(key, log_own_keys[i])) {
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+static void log_fields_add(AgentLogFields *out, const char *key, gconstpointer value,
+                           gssize length)
+{
+    g_assert(out->n_fields < AGENT_LOG_FIELDS_MAX);
+    out->fields[out->n_fields++] = (GLogField){ .key = key, .value = value, .length = length };
+}
+
+void agent_log_fields_build(AgentLogFields *out, GLogLevelFlags level, const char *message,
+                            const char *session_id, gint64 held_time_us, const GLogField *given,
+                            gsize n_given)
+{
+    g_autofree char *prefix = held_time_us ? log_held_prefix(held_time_us) : NULL;
+    gsize kept = 0;
+
+    *out = (AgentLogFields){ 0 };
+    out->priority[0] = (char)('0' + log_syslog_priority(level));
+    out->message = g_strconcat(prefix ? prefix : "", message, NULL);
+    log_fields_add(out, "MESSAGE", out->message, -1);
+    log_fields_add(out, "PRIORITY", out->priority, -1);
+    log_fields_add(out, "SYSLOG_IDENTIFIER", AGENT_LOG_IDENTIFIER, -1);
+    if (session_id && session_id[0]) {
+        log_fields_add(out, "QUIESCE_SESSION", session_id, -1);
+    }
+    if (held_time_us) {
+        out->time = log_rfc3339(held_time_us);
+        log_fields_add(out, "QUIESCE_HELD", "1", -1);
+        log_fields_add(out, "QUIESCE_TIME", out->time, -1);
+    }
+    for (gsize i = 0; i < n_given && kept < AGENT_LOG_GIVEN_MAX; i++) {
+        if (!log_is_own_key(given[i].key)) {
+            log_fields_add(out, given[i].key, given[i].value, given[i].length);
+            kept++;
+        }
     }
 }
 
-static GLogWriterOutput log_write(GLogLevelFlags level, const GLogField *fields,
-                                  gsize n_fields, gpointer user_data)
+void agent_log_fields_clear(AgentLogFields *out)
+{
+    g_clear_pointer(&out->message, g_free);
+    g_clear_pointer(&out->time, g_free);
+    out->n_fields = 0;
+}
+
+/* One line out, now. @held_time_us: see agent_log_fields_build(). */
+static void log_emit(const AgentLog *log, GLogLevelFlags level, const char *message,
+                     const char *session_id, gint64 held_time_us, const GLogField *given,
+                     gsize n_given)
+{
+    int priority = log_syslog_priority(level);
+    AgentLogFields out;
+    GLogWriterFunc writer;
+
+    if (!log->journal) {
+        /* As before native logging: held lines carry no time here. */
+        fprintf(stderr, "quiesced: %s: %s\n", log_level_name(priority), message);
+        return;
+    }
+    agent_log_fields_build(&out, level, message, session_id, held_time_us, given, n_given);
+    writer = log->journal_writer ? log->journal_writer : g_log_writer_journald;
+    if (writer(level, out.fields, out.n_fields, log->journal_writer_data) !=
+        G_LOG_WRITER_HANDLED) {
+        /* No journal socket (a sandbox): the stream still reads levels. */
+        fprintf(stderr, "<%d>%s\n", priority, out.message);
+    }
+    agent_log_fields_clear(&out);
+}
+
+GLogWriterOutput agent_log_write(GLogLevelFlags level, const GLogField *fields, gsize n_fields,
+                                 gpointer user_data)
 {
     AgentLog *log = user_data;
     const char *message = "";
+    const char *session = log->session[0] ? log->session : NULL;
 
     if (log_syslog_priority(level) == 7 && !log->verbose) {
         return G_LOG_WRITER_HANDLED;
@@ -60,23 +151,28 @@ static GLogWriterOutput log_write(GLogLevelFlags level, const GLogField *fields,
         }
     }
     if (log->held) {
-        memlog_append(log->held, level & G_LOG_LEVEL_MASK, "%s", message);
+        memlog_append_tagged(log->held, level & G_LOG_LEVEL_MASK, session, "%s", message);
     } else {
-        log_emit(log, level, message);
+        log_emit(log, level, message, session, 0, fields, n_fields);
     }
     return G_LOG_WRITER_HANDLED;
 }
 
 void agent_log_install(AgentLog *log)
 {
-    log->journal = g_getenv("JOURNAL_STREAM") != NULL;
-    g_log_set_writer_func(log_write, log, NULL);
+    log->journal = g_log_writer_is_journald(fileno(stderr));
+    g_log_set_writer_func(agent_log_write, log, NULL);
 }
 
-static void log_flush_line(GLogLevelFlags level, const char *message, gint64 real_time_us,
-                           gpointer user_data)
+void agent_log_set_session(AgentLog *log, const char *session_id)
 {
-    log_emit(user_data, level, message);
+    g_strlcpy(log->session, session_id ? session_id : "", sizeof(log->session));
+}
+
+static void log_flush_line(GLogLevelFlags level, const char *message, const char *session_id,
+                           gint64 real_time_us, gpointer user_data)
+{
+    log_emit(user_data, level, message, session_id, real_time_us, NULL, 0);
 }
 
 void agent_log_hold(AgentLog *log, gboolean hold)
@@ -85,7 +181,7 @@ void agent_log_hold(AgentLog *log, gboolean hold)
         log->held = memlog_new(AGENT_LOG_HOLD_BYTES);
     } else if (!hold && log->held) {
         MemLog *held = g_steal_pointer(&log->held);
-        memlog_flush(held, log_flush_line, log);
+        memlog_flush_tagged(held, log_flush_line, log);
         memlog_free(held);
     }
 }

@@ -11,8 +11,9 @@
 typedef struct {
     gint64 real_time_us;
     GLogLevelFlags level;
-    gsize cost; /* bytes charged against the cap */
-    char message[];
+    gsize cost;     /* bytes charged against the cap */
+    gsize tag_at;   /* offset of the tag in text[], or 0: no tag */
+    char text[];    /* the message, NUL, then the tag and its NUL if any */
 } MemLogLine;
 
 struct MemLog {
@@ -68,25 +69,44 @@ static void memlog_truncate(GString *text, gsize max)
     g_string_append(text, MEMLOG_TRUNCATED);
 }
 
-static MemLogLine *memlog_line_new(gsize cap, GLogLevelFlags level, GString *text)
+static MemLogLine *memlog_line_new(gsize cap, GLogLevelFlags level, const char *tag,
+                                   GString *text)
 {
-    gsize max_text = cap - memlog_line_overhead();
+    /* A tag is short by contract (a session id); cut, never trusted to be. */
+    gsize tag_len = tag ? strnlen(tag, MEMLOG_TAG_MAX) : 0;
+    gsize tag_size = tag ? tag_len + 1 : 0;
+    gsize max_text = cap - memlog_line_overhead() - tag_size;
     if (text->len > max_text) {
         memlog_truncate(text, max_text);
     }
-    MemLogLine *line = g_malloc(sizeof(MemLogLine) + text->len + 1);
+    MemLogLine *line = g_malloc(sizeof(MemLogLine) + text->len + 1 + tag_size);
     line->real_time_us = g_get_real_time();
     line->level = level;
-    line->cost = memlog_line_overhead() + text->len;
-    memcpy(line->message, text->str, text->len + 1);
+    line->cost = memlog_line_overhead() + text->len + tag_size;
+    memcpy(line->text, text->str, text->len + 1);
+    line->tag_at = 0;
+    if (tag) {
+        line->tag_at = text->len + 1;
+        memcpy(line->text + line->tag_at, tag, tag_len);
+        line->text[line->tag_at + tag_len] = '\0';
+    }
     return line;
 }
 
-void memlog_appendv(MemLog *log, GLogLevelFlags level, const char *format, va_list args)
+static const char *memlog_line_tag(const MemLogLine *line)
+{
+    return line->tag_at ? line->text + line->tag_at : NULL;
+}
+
+static void memlog_push(MemLog *log, GLogLevelFlags level, const char *tag, const char *format,
+                        va_list args) G_GNUC_PRINTF(4, 0);
+
+static void memlog_push(MemLog *log, GLogLevelFlags level, const char *tag, const char *format,
+                        va_list args)
 {
     g_autoptr(GString) text = g_string_new(NULL);
     g_string_append_vprintf(text, format, args);
-    MemLogLine *line = memlog_line_new(log->cap, level, text);
+    MemLogLine *line = memlog_line_new(log->cap, level, tag, text);
 
     g_mutex_lock(&log->lock);
     while (log->used + line->cost > log->cap) {
@@ -103,6 +123,20 @@ void memlog_appendv(MemLog *log, GLogLevelFlags level, const char *format, va_li
     if (notify) {
         notify(notify_data);
     }
+}
+
+void memlog_appendv(MemLog *log, GLogLevelFlags level, const char *format, va_list args)
+{
+    memlog_push(log, level, NULL, format, args);
+}
+
+void memlog_append_tagged(MemLog *log, GLogLevelFlags level, const char *tag,
+                          const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    memlog_push(log, level, tag, format, args);
+    va_end(args);
 }
 
 void memlog_set_notify(MemLog *log, MemLogNotify notify, gpointer user_data)
@@ -137,7 +171,7 @@ guint64 memlog_get_dropped(MemLog *log)
     return dropped;
 }
 
-void memlog_flush(MemLog *log, MemLogFunc func, gpointer user_data)
+void memlog_flush_tagged(MemLog *log, MemLogTaggedFunc func, gpointer user_data)
 {
     /* Take the lines out under the lock, deliver them without it: @func may
      * be slow (it writes to disk now) and may append. */
@@ -154,14 +188,34 @@ void memlog_flush(MemLog *log, MemLogFunc func, gpointer user_data)
             "%" G_GUINT64_FORMAT " earlier log lines were dropped while frozen "
             "(in-memory log full)", dropped);
         MemLogLine *first = g_queue_peek_head(&lines);
-        func(G_LOG_LEVEL_WARNING, note,
+        func(G_LOG_LEVEL_WARNING, note, first ? memlog_line_tag(first) : NULL,
              first ? first->real_time_us : g_get_real_time(), user_data);
     }
     MemLogLine *line;
     while ((line = g_queue_pop_head(&lines))) {
-        func(line->level, line->message, line->real_time_us, user_data);
+        func(line->level, line->text, memlog_line_tag(line), line->real_time_us, user_data);
         g_free(line);
     }
+}
+
+typedef struct {
+    MemLogFunc func;
+    gpointer user_data;
+} MemLogUntagged;
+
+static void memlog_flush_untagged(GLogLevelFlags level, const char *message, const char *tag,
+                                  gint64 real_time_us, gpointer user_data)
+{
+    const MemLogUntagged *untagged = user_data;
+
+    untagged->func(level, message, real_time_us, untagged->user_data);
+}
+
+void memlog_flush(MemLog *log, MemLogFunc func, gpointer user_data)
+{
+    MemLogUntagged untagged = { func, user_data };
+
+    memlog_flush_tagged(log, memlog_flush_untagged, &untagged);
 }
 
 void memlog_func_glib(GLogLevelFlags level, const char *message, gint64 real_time_us,

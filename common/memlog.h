@@ -47,6 +47,15 @@ void memlog_appendv(MemLog *log, GLogLevelFlags level, const char *format,
                     va_list args) G_GNUC_PRINTF(3, 0);
 
 /*
+ * Appends one line with a tag the flush gives back (the agent's log: the
+ * snapshot session the line belongs to); NULL for none. Tags are cut at
+ * MEMLOG_TAG_MAX bytes and count against the cap.
+ */
+#define MEMLOG_TAG_MAX 64
+void memlog_append_tagged(MemLog *log, GLogLevelFlags level, const char *tag,
+                          const char *format, ...) G_GNUC_PRINTF(4, 5);
+
+/*
  * Called after every append, outside the buffer's lock, on the appending
  * thread; the owner uses it to schedule a flush when nothing holds the log
  * back. NULL (the default) for none.
@@ -65,6 +74,11 @@ guint64 memlog_get_dropped(MemLog *log);
  * (those lines wait for the next flush).
  */
 void memlog_flush(MemLog *log, MemLogFunc func, gpointer user_data);
+/* The same, with each line's tag (transfer none, NULL for none); the
+ * dropped-lines note gets the tag of the oldest line kept. */
+typedef void (*MemLogTaggedFunc)(GLogLevelFlags level, const char *message, const char *tag,
+                                 gint64 real_time_us, gpointer user_data);
+void memlog_flush_tagged(MemLog *log, MemLogTaggedFunc func, gpointer user_data);
 
 /*
  * A MemLogFunc that forwards a line to GLib's structured log (so to the

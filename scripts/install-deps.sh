@@ -13,7 +13,7 @@ packages=(
   e2fsprogs xfsprogs btrfs-progs dosfstools util-linux mount
   qemu-system-x86 cpio kmod xz-utils sqlite3
   libfuse3-dev hyperv-daemons
-  scdoc systemd udev
+  scdoc systemd udev python3
   debhelper dpkg-dev lintian git
 )
 

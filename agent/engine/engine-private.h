@@ -27,7 +27,8 @@ struct Engine {
     gboolean writers_frozen;  /* the session's writers got "freeze" */
     const char *failure_code; /* static; why the last prepare fell back */
     EngineFrozenChanged frozen_changed;
-    gpointer user_data;
+    EngineSessionChanged session_changed;
+    gpointer user_data; /* for both */
     EngineSession *session; /* active session, or NULL */
     FsFrozenSet *frozen;    /* what the session froze; NULL when nothing */
     EngineEnded *ended;     /* last session that ended without the host */

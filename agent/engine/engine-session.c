@@ -56,6 +56,13 @@ static void engine_notify(Engine *engine, gboolean frozen)
     }
 }
 
+static void engine_tell_session(Engine *engine, const char *session_id)
+{
+    if (engine->session_changed) {
+        engine->session_changed(session_id, engine->user_data);
+    }
+}
+
 static void engine_log_writer_line(GLogLevelFlags level, const char *message,
                                    gint64 real_time_us, gpointer user_data)
 {
@@ -173,10 +180,11 @@ static gboolean engine_freeze_filesystems(Engine *engine, EngineSession *session
     return FALSE;
 }
 
-gboolean engine_session_start(Engine *engine, GPtrArray *targets, gboolean with_writers,
-                              GError **error)
+static gboolean engine_session_try_start(Engine *engine, EngineSession **session_in,
+                                         GPtrArray *targets, gboolean with_writers,
+                                         GError **error)
 {
-    g_autoptr(EngineSession) session = engine_session_new(engine, targets);
+    g_autoptr(EngineSession) session = g_steal_pointer(session_in);
     g_autoptr(FrozenState) state = NULL;
     gboolean stateful = targets->len > 0;
 
@@ -224,6 +232,21 @@ gboolean engine_session_start(Engine *engine, GPtrArray *targets, gboolean with_
     }
     engine->session = g_steal_pointer(&session);
     return TRUE;
+}
+
+gboolean engine_session_start(Engine *engine, GPtrArray *targets, gboolean with_writers,
+                              GError **error)
+{
+    EngineSession *session = engine_session_new(engine, targets);
+
+    engine_tell_session(engine, session->id);
+    if (engine_session_try_start(engine, &session, targets, with_writers, error)) {
+        return TRUE;
+    }
+    if (!engine->session) {
+        engine_tell_session(engine, NULL);
+    }
+    return FALSE;
 }
 
 /* Thaws the writers (post, thaw) or releases them (abort); FALSE when the
@@ -320,6 +343,7 @@ gboolean engine_session_end(Engine *engine, EngineEndMode mode, guint *thawed, G
     }
     engine_flush_writers_log(engine);
     g_clear_pointer(&engine->session, engine_session_free);
+    engine_tell_session(engine, NULL);
     return ok;
 }
 

@@ -58,6 +58,11 @@ Engine *engine_new(EngineConfig *config, Writers *writers, EngineFrozenChanged f
     return engine;
 }
 
+void engine_set_session_changed(Engine *engine, EngineSessionChanged session_changed)
+{
+    engine->session_changed = session_changed;
+}
+
 const EngineConfig *engine_get_config(const Engine *engine)
 {
     return engine->config;

@@ -71,6 +71,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(EngineConfig, engine_config_free)
  * owner can hold log lines in memory meanwhile (nothing may be written to
  * disk inside the window, docs/design.md §7). */
 typedef void (*EngineFrozenChanged)(gboolean frozen, gpointer user_data);
+/* Told the session's id (transfer none) when a session begins — before its
+ * writers' prepare — and NULL when it is gone (ended, or its start failed),
+ * so the owner can say which session a log line belongs to. */
+typedef void (*EngineSessionChanged)(const char *session_id, gpointer user_data);
 
 typedef enum {
     ENGINE_END_NONE,     /* no session has ended on its own */
@@ -110,6 +114,8 @@ Engine *engine_new(EngineConfig *config, Writers *writers, EngineFrozenChanged f
                    gpointer user_data, GError **recovery_error);
 void engine_free(Engine *engine);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Engine, engine_free)
+/* NULL for none (the default); user_data as engine_new()'s. */
+void engine_set_session_changed(Engine *engine, EngineSessionChanged session_changed);
 
 const EngineConfig *engine_get_config(const Engine *engine);
 /* TRUE while a session holds at least one frozen filesystem, or while

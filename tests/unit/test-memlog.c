@@ -1,7 +1,8 @@
 /*
  * test-memlog.c — the in-memory log used while filesystems are frozen:
  * order, levels, the byte cap (oldest dropped and counted), truncation of a
- * line larger than the cap, and that a flush empties the buffer.
+ * line larger than the cap, that a flush empties the buffer, and tags (the
+ * agent's session id) given back with their lines.
  */
 #include <string.h>
 
@@ -167,12 +168,50 @@ static void test_flush_to_glib(void)
                               "CRITICAL*[logged while frozen at *] writer db failed*");
 }
 
+static void collect_tag(GLogLevelFlags level, const char *message, const char *tag,
+                        gint64 real_time_us, gpointer user_data)
+{
+    g_ptr_array_add(user_data, g_strdup_printf("%s|%s", tag ? tag : "(none)", message));
+}
+
+static void test_tags(void)
+{
+    g_autoptr(MemLog) log = memlog_new(4096);
+    g_autoptr(MemLog) small = memlog_new(MEMLOG_MIN_CAP);
+    g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+    g_autofree char *long_tag = g_strnfill(200, 't');
+    g_autofree char *cut_tag = g_strnfill(MEMLOG_TAG_MAX, 't');
+    g_autofree char *expected = g_strdup_printf("%s|third", cut_tag);
+    g_autofree char *big = g_strnfill(1000, 'x');
+
+    memlog_append_tagged(log, G_LOG_LEVEL_INFO, "session-1", "first %d", 1);
+    memlog_append(log, G_LOG_LEVEL_INFO, "second");
+    memlog_append_tagged(log, G_LOG_LEVEL_INFO, long_tag, "third");
+    memlog_flush_tagged(log, collect_tag, lines);
+    g_assert_cmpuint(lines->len, ==, 3);
+    g_assert_cmpstr(g_ptr_array_index(lines, 0), ==, "session-1|first 1");
+    g_assert_cmpstr(g_ptr_array_index(lines, 1), ==, "(none)|second");
+    g_assert_cmpstr(g_ptr_array_index(lines, 2), ==, expected);
+
+    /* The tag counts against the cap; a line over it is still cut to fit,
+     * tag kept, and the dropped-lines note carries the oldest kept tag. */
+    g_ptr_array_set_size(lines, 0);
+    memlog_append_tagged(small, G_LOG_LEVEL_INFO, "s", "old");
+    memlog_append_tagged(small, G_LOG_LEVEL_WARNING, "s2", "%s", big);
+    memlog_flush_tagged(small, collect_tag, lines);
+    g_assert_cmpuint(lines->len, ==, 2);
+    g_assert_true(g_str_has_prefix(g_ptr_array_index(lines, 0), "s2|1 earlier log lines"));
+    g_assert_true(g_str_has_prefix(g_ptr_array_index(lines, 1), "s2|xxx"));
+    g_assert_true(g_str_has_suffix(g_ptr_array_index(lines, 1), " [truncated]"));
+}
+
 static const QuiesceTestFunc tests[] = {
     { "/memlog/order-and-levels", test_order_and_levels },
     { "/memlog/cap-drops-oldest", test_cap_drops_oldest },
     { "/memlog/long-line-truncated", test_long_line_truncated },
     { "/memlog/flush-func-may-append", test_flush_func_may_append },
     { "/memlog/flush-to-glib", test_flush_to_glib },
+    { "/memlog/tags", test_tags },
 };
 
 QUIESCE_TEST_MAIN(tests)
