@@ -59,7 +59,7 @@ static int fake_freeze(int fd, gpointer user_data)
 
     g_mutex_lock(&fake->lock);
     fs->freeze_start = ++fake->seq;
-    if (fs == &fake->fs[fake->hang_index]) {
+    if (fake->hang_index >= 0 && fs == &fake->fs[fake->hang_index]) {
         while (!fake->released) {
             g_cond_wait(&fake->cond, &fake->lock);
         }
