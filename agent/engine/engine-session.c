@@ -312,10 +312,12 @@ gboolean engine_session_end(Engine *engine, EngineEndMode mode, guint *thawed, G
     g_clear_handle_id(&engine->host_lost, g_source_remove);
     g_clear_pointer(&engine->end_warning, g_free);
     if (engine->frozen) {
+        const FsFreezeTimings *timings = fs_frozen_set_get_timings(engine->frozen);
+        /* From the first FIFREEZE: the open and the pre-sync came before it. */
+        gint64 first = engine->session->frozen_mono + timings->open_us + timings->presync_us;
         g_message("session %s: thawed %u filesystem(s): FITHAW %.1f ms, frozen %.1f ms",
-                  engine->session->id, count,
-                  fs_frozen_set_get_timings(engine->frozen)->thaw_us / 1000.0,
-                  (g_get_monotonic_time() - engine->session->frozen_mono) / 1000.0);
+                  engine->session->id, count, timings->thaw_us / 1000.0,
+                  (g_get_monotonic_time() - first) / 1000.0);
         g_clear_pointer(&engine->frozen, fs_frozen_set_free);
         engine_notify(engine, FALSE);
         if (!frozen_state_remove(engine->config->state_dir, &state_error)) {
