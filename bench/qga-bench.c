@@ -156,6 +156,17 @@ static gint64 bench_guest_offset(int fd)
     return g_ascii_strtoll(ret + strlen("{\"return\": "), NULL, 10) - (before + after) / 2 * 1000;
 }
 
+/* One QGA_BENCH_WINDOWS line (no-op without the file); the window ends now. */
+static void write_window(FILE *windows, const char *agent, guint round, const char *kind,
+                         gint64 start_real_us, gint64 offset_ns, gint64 first_us, gint64 second_us)
+{
+    if (windows) {
+        fprintf(windows, "%s %u %s %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+                " %" G_GINT64_FORMAT "\n", agent, round, kind, start_real_us * 1000 + offset_ns,
+                g_get_real_time() * 1000 + offset_ns, first_us, second_us);
+    }
+}
+
 /* prepare + post; FALSE when prepare answered saved-state. */
 static gboolean session_round(struct freeze_agent *agent, gint64 *prepare_us, gint64 *post_us)
 {
@@ -264,24 +275,16 @@ static int bench_freeze(int argc, char **argv)
                         agents[a].frozen, thawed);
                 return 1;
             }
-            if (windows) {
-                fprintf(windows, "%s %u fsfreeze %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
-                        " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT "\n", agents[a].name, i,
-                        window_start * 1000 + offset_ns, g_get_real_time() * 1000 + offset_ns,
-                        agents[a].freeze_us[i], agents[a].thaw_us[i]);
-            }
+            write_window(windows, agents[a].name, i, "fsfreeze", window_start, offset_ns,
+                         agents[a].freeze_us[i], agents[a].thaw_us[i]);
             g_usleep(pause_ms * 1000);
             if (session_agent && g_str_equal(session_agent, agents[a].name)) {
                 window_start = g_get_real_time();
                 if (!session_round(&agents[a], &agents[a].prepare_us[i], &agents[a].post_us[i])) {
                     return 1;
                 }
-                if (windows) {
-                    fprintf(windows, "%s %u session %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
-                            " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT "\n", agents[a].name, i,
-                            window_start * 1000 + offset_ns, g_get_real_time() * 1000 + offset_ns,
-                            agents[a].prepare_us[i], agents[a].post_us[i]);
-                }
+                write_window(windows, agents[a].name, i, "session", window_start, offset_ns,
+                             agents[a].prepare_us[i], agents[a].post_us[i]);
                 g_usleep(pause_ms * 1000);
             }
         }
