@@ -20,6 +20,17 @@
  * alternates), for agents on virtio-serial chardev sockets, where an agent
  * meets the host's disconnects and reconnects (docs/qga-reference.md);
  * prints per agent min/p50/p99/max.
+ *
+ * Environment for the stall figures (bench/freeze-vm-dirty.sh):
+ *   QGA_BENCH_WINDOWS=FILE  one line per frozen window: AGENT ROUND KIND
+ *                           START_NS END_NS FREEZE_US THAW_US, START/END on
+ *                           the guest's CLOCK_REALTIME (offset measured once
+ *                           with guest-get-time), from sending the freeze to
+ *                           the thaw's reply; KIND fsfreeze or session
+ *   QGA_BENCH_SESSION=AGENT this agent also runs guest-snapshot-prepare +
+ *                           guest-snapshot-post each round (FREEZE_US and
+ *                           THAW_US are then prepare's and post's)
+ *   QGA_BENCH_PAUSE_MS=MS   pause after every window (writers re-dirty)
  * usage: qga-bench SOCKET [N]
  *        qga-bench --freeze N NAME=SOCKET [NAME=SOCKET...]
  *        qga-bench --per-command N NAME=SOCKET [NAME=SOCKET...]
@@ -161,8 +172,71 @@ struct freeze_agent {
     int fd;
     gint64 *freeze_us;
     gint64 *thaw_us;
+    gint64 *prepare_us;
+    gint64 *post_us;
     long frozen;
 };
+
+/* Guest CLOCK_REALTIME minus host CLOCK_REALTIME, ns, from guest-get-time. */
+static gint64 bench_guest_offset(int fd)
+{
+    const char *req = "{\"execute\":\"guest-get-time\"}\n";
+    g_autoptr(GString) line = g_string_new(NULL);
+    gint64 before = g_get_real_time();
+    const char *ret;
+
+    bench_send(fd, req, strlen(req));
+    bench_read_reply(fd, line);
+    gint64 after = g_get_real_time();
+    ret = strstr(line->str, "{\"return\": ");
+    if (!ret) {
+        fprintf(stderr, "guest-get-time: %s\n", line->str);
+        exit(1);
+    }
+    return g_ascii_strtoll(ret + strlen("{\"return\": "), NULL, 10) - (before + after) / 2 * 1000;
+}
+
+/* One QGA_BENCH_WINDOWS line (no-op without the file); the window ends now. */
+static void write_window(FILE *windows, const char *agent, guint round, const char *kind,
+                         gint64 start_real_us, gint64 offset_ns, gint64 first_us, gint64 second_us)
+{
+    if (windows) {
+        fprintf(windows, "%s %u %s %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+                " %" G_GINT64_FORMAT "\n", agent, round, kind, start_real_us * 1000 + offset_ns,
+                g_get_real_time() * 1000 + offset_ns, first_us, second_us);
+    }
+}
+
+/* prepare + post; FALSE when prepare answered saved-state. */
+static gboolean session_round(struct freeze_agent *agent, gint64 *prepare_us, gint64 *post_us)
+{
+    g_autoptr(GString) line = g_string_new(NULL);
+    const char *prepare = "{\"execute\":\"guest-snapshot-prepare\"}\n";
+    gint64 start = g_get_monotonic_time();
+    const char *at;
+
+    bench_send(agent->fd, prepare, strlen(prepare));
+    bench_read_reply(agent->fd, line);
+    *prepare_us = g_get_monotonic_time() - start;
+    at = strstr(line->str, "\"session\": \"");
+    if (!at || strstr(line->str, "saved-state")) {
+        fprintf(stderr, "%s: prepare -> %s\n", agent->name, line->str);
+        return FALSE;
+    }
+    at += strlen("\"session\": \"");
+    g_autofree char *id = g_strndup(at, strcspn(at, "\""));
+    g_autofree char *post =
+        g_strdup_printf("{\"execute\":\"guest-snapshot-post\",\"arguments\":{\"session\":\"%s\"}}\n", id);
+    start = g_get_monotonic_time();
+    bench_send(agent->fd, post, strlen(post));
+    bench_read_reply(agent->fd, line);
+    *post_us = g_get_monotonic_time() - start;
+    if (!strstr(line->str, "{\"return\"")) {
+        fprintf(stderr, "%s: post -> %s\n", agent->name, line->str);
+        return FALSE;
+    }
+    return TRUE;
+}
 
 /* One request, one reply; a reply that is not {"return": COUNT} ends the run. */
 static gint64 freeze_call(struct freeze_agent *agent, const char *req, long *count)
@@ -204,6 +278,11 @@ static int bench_freeze(int argc, char **argv)
     guint n = (guint)atoi(argv[2]);
     guint count = (guint)(argc - 3);
     g_autofree struct freeze_agent *agents = g_new0(struct freeze_agent, count);
+    const char *windows_path = g_getenv("QGA_BENCH_WINDOWS");
+    const char *session_agent = g_getenv("QGA_BENCH_SESSION");
+    gulong pause_ms = g_getenv("QGA_BENCH_PAUSE_MS") ? strtoul(g_getenv("QGA_BENCH_PAUSE_MS"), NULL, 10) : 0;
+    FILE *windows = windows_path ? fopen(windows_path, "w") : NULL;
+    gint64 offset_ns = 0;
 
     if (n == 0 || count == 0) {
         fprintf(stderr, "usage: qga-bench --freeze N NAME=SOCKET [NAME=SOCKET...]\n");
@@ -220,11 +299,16 @@ static int bench_freeze(int argc, char **argv)
         agents[a].fd = bench_connect(path);
         agents[a].freeze_us = g_new(gint64, n);
         agents[a].thaw_us = g_new(gint64, n);
+        agents[a].prepare_us = g_new0(gint64, n);
+        agents[a].post_us = g_new0(gint64, n);
         /* A host opening a virtio-serial chardev may find stale bytes: sync first. */
         bench_send(agents[a].fd, sync, strlen(sync));
         do {
             bench_read_reply(agents[a].fd, line);
         } while (strstr(line->str, "{\"return\": 7}") == NULL);
+        if (a == 0 && windows) {
+            offset_ns = bench_guest_offset(agents[a].fd);
+        }
     }
     for (guint i = 0; i < n; i++) {
         /* Who goes first alternates: the first of a round meets the dirty
@@ -232,6 +316,7 @@ static int bench_freeze(int argc, char **argv)
         for (guint k = 0; k < count; k++) {
             guint a = i % 2 ? count - 1 - k : k;
             long thawed;
+            gint64 window_start = g_get_real_time();
 
             agents[a].freeze_us[i] =
                 freeze_call(&agents[a], "{\"execute\":\"guest-fsfreeze-freeze\"}\n", &agents[a].frozen);
@@ -242,7 +327,22 @@ static int bench_freeze(int argc, char **argv)
                         agents[a].frozen, thawed);
                 return 1;
             }
+            write_window(windows, agents[a].name, i, "fsfreeze", window_start, offset_ns,
+                         agents[a].freeze_us[i], agents[a].thaw_us[i]);
+            g_usleep(pause_ms * 1000);
+            if (session_agent && g_str_equal(session_agent, agents[a].name)) {
+                window_start = g_get_real_time();
+                if (!session_round(&agents[a], &agents[a].prepare_us[i], &agents[a].post_us[i])) {
+                    return 1;
+                }
+                write_window(windows, agents[a].name, i, "session", window_start, offset_ns,
+                             agents[a].prepare_us[i], agents[a].post_us[i]);
+                g_usleep(pause_ms * 1000);
+            }
         }
+    }
+    if (windows) {
+        fclose(windows);
     }
     for (guint a = 1; a < count; a++) {
         if (agents[a].frozen != agents[0].frozen) {
@@ -255,9 +355,15 @@ static int bench_freeze(int argc, char **argv)
         printf("%-10s froze %ld filesystems per round\n", agents[a].name, agents[a].frozen);
         report_ms(agents[a].name, "freeze", agents[a].freeze_us, n);
         report_ms(agents[a].name, "thaw", agents[a].thaw_us, n);
+        if (session_agent && g_str_equal(session_agent, agents[a].name)) {
+            report_ms(agents[a].name, "prepare", agents[a].prepare_us, n);
+            report_ms(agents[a].name, "post", agents[a].post_us, n);
+        }
         close(agents[a].fd);
         g_free(agents[a].freeze_us);
         g_free(agents[a].thaw_us);
+        g_free(agents[a].prepare_us);
+        g_free(agents[a].post_us);
     }
     return 0;
 }

@@ -100,11 +100,20 @@ static gint pick_next(GPtrArray *mounts, const guint *waiting, const gboolean *p
     return best;
 }
 
+static gint compare_level(gconstpointer a, gconstpointer b)
+{
+    const FreezeTarget *x = *(const FreezeTarget *const *)a;
+    const FreezeTarget *y = *(const FreezeTarget *const *)b;
+
+    return (x->level > y->level) - (x->level < y->level);
+}
+
 GPtrArray *freeze_order_compute(GPtrArray *mounts, GError **error)
 {
     g_autoptr(GArray) edges = collect_edges(mounts, error);
     g_autoptr(GPtrArray) targets = freeze_target_array_new();
     g_autofree guint *waiting = g_new0(guint, mounts->len + 1);
+    g_autofree guint *level = g_new0(guint, mounts->len + 1);
     g_autofree gboolean *placed = g_new0(gboolean, mounts->len + 1);
 
     if (!edges) {
@@ -116,6 +125,7 @@ GPtrArray *freeze_order_compute(GPtrArray *mounts, GError **error)
     for (guint n = 0; n < mounts->len; n++) {
         gint next = pick_next(mounts, waiting, placed);
         const InventoryMount *mount;
+        FreezeTarget *target;
 
         if (next < 0) {
             g_autofree char *stuck = describe_cycle(mounts, placed);
@@ -125,14 +135,20 @@ GPtrArray *freeze_order_compute(GPtrArray *mounts, GError **error)
         }
         placed[next] = TRUE;
         mount = mounts->pdata[next];
-        g_ptr_array_add(targets, freeze_target_new(mount->mountpoint,
-                                                   inventory_mount_get_dev(mount),
-                                                   mount->fstype));
+        target = freeze_target_new(mount->mountpoint, inventory_mount_get_dev(mount),
+                                   mount->fstype);
+        target->level = level[next]; /* final: its predecessors are all placed */
+        g_ptr_array_add(targets, target);
         for (guint e = 0; e < edges->len; e++) {
-            if (g_array_index(edges, OrderEdge, e).before == (guint)next) {
-                waiting[g_array_index(edges, OrderEdge, e).after]--;
+            const OrderEdge *edge = &g_array_index(edges, OrderEdge, e);
+            if (edge->before == (guint)next) {
+                waiting[edge->after]--;
+                level[edge->after] = MAX(level[edge->after], level[next] + 1);
             }
         }
     }
+    /* Level by level, the depth preference kept inside each (stable sort):
+     * still a topological order, since every edge goes up a level. */
+    g_ptr_array_sort(targets, compare_level);
     return g_steal_pointer(&targets);
 }

@@ -18,7 +18,16 @@
  *   says otherwise; a loop image of `/` kept on a filesystem mounted below
  *   it correctly puts `/` first.
  *
- * Thaw is the exact reverse of the returned order (the freezer's job).
+ * Levels: each target gets the length of the longest chain of loop
+ * dependencies below it (0 for a filesystem no other one in the set lives
+ * in). The freezer freezes one level at a time, the targets of a level
+ * concurrently: they are independent superblocks, and the freeze of one
+ * does not write to another. Mount nesting is not a dependency (freezing a
+ * parent writes nothing to its children, and the reverse), so the depth
+ * rule only orders targets inside a level. The returned array is sorted by
+ * level, depth order kept inside each.
+ *
+ * Thaw is the exact reverse of the levels (the freezer's job).
  */
 #ifndef QUIESCE_FSFREEZE_FREEZE_ORDER_H
 #define QUIESCE_FSFREEZE_FREEZE_ORDER_H

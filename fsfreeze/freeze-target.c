@@ -24,7 +24,9 @@ void freeze_target_free(FreezeTarget *target)
 
 FreezeTarget *freeze_target_copy(const FreezeTarget *target)
 {
-    return freeze_target_new(target->mountpoint, target->dev, target->fstype);
+    FreezeTarget *copy = freeze_target_new(target->mountpoint, target->dev, target->fstype);
+    copy->level = target->level;
+    return copy;
 }
 
 GPtrArray *freeze_target_array_new(void)

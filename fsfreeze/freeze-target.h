@@ -3,8 +3,9 @@
  * freezer. The probe (fsfreeze/ inventory and classification) decides the
  * order: dependants first (a loop image's filesystem before the filesystem
  * holding its backing file, deeper mountpoints before their parents, `/`
- * last). The freezer freezes an array of targets in index order and thaws in
- * the exact reverse. Nothing in a target needs probing on the freeze path.
+ * last). The freezer freezes an array of targets level by level (index order
+ * is freeze order, levels never decrease along it) and thaws in the exact
+ * reverse of the levels. Nothing in a target needs probing on the freeze path.
  */
 #ifndef QUIESCE_FSFREEZE_FREEZE_TARGET_H
 #define QUIESCE_FSFREEZE_FREEZE_TARGET_H
@@ -18,6 +19,10 @@ typedef struct {
                        * btrfs the subvolume's anonymous device, not mountinfo's);
                        * mountinfo's major:minor when the probe did not stat */
     char *fstype;     /* owned, e.g. "ext4" */
+    guint level;      /* dependency level (freeze-order.h): every target of level
+                       * N is frozen before any of level N + 1; targets of one
+                       * level are independent and frozen concurrently. 0 when
+                       * made by freeze_target_new() */
 } FreezeTarget;
 
 FreezeTarget *freeze_target_new(const char *mountpoint, dev_t dev, const char *fstype);

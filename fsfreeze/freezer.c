@@ -34,17 +34,10 @@
 #include <unistd.h>
 
 #include "common/quiesce-error.h"
+#include "fsfreeze/freeze-parallel.h"
+#include "fsfreeze/freezer-private.h"
 #include "fsfreeze/mountinfo.h"
 
-typedef struct {
-    FreezeTarget *target;
-    int fd;
-} FsFrozenEntry;
-
-struct FsFrozenSet {
-    GPtrArray *entries; /* FsFrozenEntry*, freeze order */
-    FsFreezeOps ops;
-};
 
 static void fs_frozen_entry_free(FsFrozenEntry *entry)
 {
@@ -121,111 +114,29 @@ GPtrArray *fs_frozen_set_dup_targets(const FsFrozenSet *set)
     return targets;
 }
 
-/* ---- Confinement: the guard that keeps tests off the host's filesystems. ---- */
-
-/*
- * Three checks, because a path check alone is fooled by symlinks and by a
- * plain directory that is not a mount: (1) the mountpoint, canonicalized
- * lexically, lies strictly below the confine dir; (2) the opened fd's real
- * path (/proc/self/fd) lies strictly below the confine dir's real path;
- * (3) the fd's filesystem is none of the filesystems holding the confine dir
- * or any of its ancestors, up to and including "/". Any doubt refuses.
- */
-typedef struct {
-    char *lexical; /* g_canonicalize_filename(confine_dir) */
-    char *real;    /* realpath(confine_dir) */
-    GArray *devs;  /* dev_t of the confine dir and each ancestor */
-} Confinement;
-
-static void confinement_free(Confinement *confinement)
+const FsFreezeTimings *fs_frozen_set_get_timings(const FsFrozenSet *set)
 {
-    if (!confinement) {
-        return;
-    }
-    g_free(confinement->lexical);
-    g_free(confinement->real);
-    g_array_unref(confinement->devs);
-    g_free(confinement);
+    return &set->timings;
 }
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(Confinement, confinement_free)
-
-static Confinement *confinement_new(const char *dir, GError **error)
+char *fs_frozen_set_describe_timings(const FsFrozenSet *set)
 {
-    g_autoptr(Confinement) confinement = g_new0(Confinement, 1);
-    confinement->devs = g_array_new(FALSE, FALSE, sizeof(dev_t));
-    confinement->lexical = g_canonicalize_filename(dir, "/");
-    confinement->real = realpath(dir, NULL);
-    if (!confinement->real) {
-        int saved = errno;
-        g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
-                    "confinement directory %s: %s", dir, g_strerror(saved));
-        return NULL;
-    }
-    g_autofree char *path = g_strdup(confinement->real);
-    for (;;) {
-        struct stat st;
-        if (stat(path, &st) != 0) {
-            int saved = errno;
-            g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
-                        "confinement directory ancestor %s: %s", path, g_strerror(saved));
-            return NULL;
-        }
-        g_array_append_val(confinement->devs, st.st_dev);
-        if (strcmp(path, "/") == 0) {
-            break;
-        }
-        char *parent = g_path_get_dirname(path);
-        g_free(path);
-        path = parent;
-    }
-    return g_steal_pointer(&confinement);
-}
+    const FsFreezeTimings *t = &set->timings;
+    GString *text = g_string_new(NULL);
 
-static gboolean path_is_strictly_below(const char *path, const char *dir)
-{
-    if (strcmp(dir, "/") == 0) {
-        return path[0] == '/' && path[1] != '\0';
+    g_string_append_printf(text, "open %.1f ms, pre-sync %.1f ms, FIFREEZE %.1f ms in %u level%s",
+                           t->open_us / 1000.0, t->presync_us / 1000.0, t->freeze_us / 1000.0,
+                           t->levels, t->levels == 1 ? "" : "s");
+    for (guint i = 0; i < set->entries->len; i++) {
+        const FsFrozenEntry *entry = g_ptr_array_index(set->entries, i);
+        g_string_append_printf(text, "%s%s %.1f", i == 0 ? " (" : ", ",
+                               entry->target->mountpoint, entry->freeze_us / 1000.0);
     }
-    size_t len = strlen(dir);
-    return strncmp(path, dir, len) == 0 && path[len] == '/' && path[len + 1] != '\0';
-}
-
-static gboolean confinement_check_path(const Confinement *confinement, const char *mountpoint,
-                                       GError **error)
-{
-    g_autofree char *canonical = g_canonicalize_filename(mountpoint, "/");
-    if (!path_is_strictly_below(canonical, confinement->lexical)) {
-        g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
-                    "refusing to touch %s: not below the confinement directory %s",
-                    mountpoint, confinement->lexical);
-        return FALSE;
+    g_string_append(text, set->entries->len > 0 ? ")" : "");
+    if (t->thaw_us > 0) {
+        g_string_append_printf(text, ", FITHAW %.1f ms", t->thaw_us / 1000.0);
     }
-    return TRUE;
-}
-
-static gboolean confinement_check_fd(const Confinement *confinement, int fd,
-                                     const char *mountpoint, dev_t dev, GError **error)
-{
-    g_autofree char *link = g_strdup_printf("/proc/self/fd/%d", fd);
-    g_autofree char *real = g_file_read_link(link, NULL);
-    if (!real || !path_is_strictly_below(real, confinement->real)) {
-        g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
-                    "refusing to touch %s: it resolves to %s, not below the "
-                    "confinement directory %s", mountpoint, real ? real : "(unknown)",
-                    confinement->real);
-        return FALSE;
-    }
-    for (guint i = 0; i < confinement->devs->len; i++) {
-        if (g_array_index(confinement->devs, dev_t, i) == dev) {
-            g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
-                        "refusing to touch %s: it is on the filesystem (%u:%u) that "
-                        "holds the confinement directory %s or one of its parents",
-                        mountpoint, major(dev), minor(dev), confinement->real);
-            return FALSE;
-        }
-    }
-    return TRUE;
+    return g_string_free(text, FALSE);
 }
 
 gboolean fs_freezer_check_confined(const char *confine_dir, const char *mountpoint, int fd,
@@ -255,6 +166,14 @@ static gboolean validate_targets(GPtrArray *targets, const Confinement *confinem
                                                        g_free, NULL);
     for (guint i = 0; i < targets->len; i++) {
         const FreezeTarget *target = g_ptr_array_index(targets, i);
+        const FreezeTarget *previous = i > 0 ? g_ptr_array_index(targets, i - 1) : NULL;
+        if (previous && target->level < previous->level) {
+            g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
+                        "%s (level %u) comes after %s (level %u): not in freeze order",
+                        target->mountpoint, target->level, previous->mountpoint,
+                        previous->level);
+            return FALSE;
+        }
         if (!target->mountpoint || !g_path_is_absolute(target->mountpoint)) {
             g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
                         "mountpoint %s is not an absolute path",
@@ -332,7 +251,7 @@ static GPtrArray *open_targets(GPtrArray *targets, const Confinement *confinemen
     return g_steal_pointer(&opened);
 }
 
-static void set_freeze_error(GError **error, const FreezeTarget *target, int err)
+void freezer_set_freeze_error(GError **error, const FreezeTarget *target, int err)
 {
     switch (err) {
     case EBUSY:
@@ -351,39 +270,8 @@ static void set_freeze_error(GError **error, const FreezeTarget *target, int err
     }
 }
 
-static void thaw_entries(FsFrozenSet *set, guint *thawed, GPtrArray *notes, GString *failures);
-
-/*
- * Moves entries from @opened into @set as each FIFREEZE succeeds. Stops at
- * the first failure or passed deadline, leaving the rest in @opened.
- */
-static gboolean freeze_entries(FsFrozenSet *set, GPtrArray *opened, gint64 deadline,
-                               GError **error)
-{
-    guint total = opened->len;
-    while (opened->len > 0) {
-        FsFrozenEntry *next = g_ptr_array_index(opened, 0);
-        if (deadline != 0 && g_get_monotonic_time() >= deadline) {
-            g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_TIMED_OUT,
-                        "freeze deadline passed before freezing %s (%u of %u frozen)",
-                        next->target->mountpoint, set->entries->len, total);
-            return FALSE;
-        }
-        int err = set->ops.freeze(next->fd, set->ops.user_data);
-        if (err != 0) {
-            set_freeze_error(error, next->target, err);
-            return FALSE;
-        }
-        g_ptr_array_add(set->entries, g_ptr_array_steal_index(opened, 0));
-    }
-    /* A freeze that finished after the window closed is no use to the host. */
-    if (deadline != 0 && total > 0 && g_get_monotonic_time() >= deadline) {
-        g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_TIMED_OUT,
-                    "freeze deadline passed while freezing (%u filesystems)", total);
-        return FALSE;
-    }
-    return TRUE;
-}
+static void thaw_entries(FsFrozenSet *set, gboolean parallel, guint *thawed, GPtrArray *notes,
+                         GString *failures);
 
 /*
  * Thaws all of @set after a failed freeze. Rollback failures are appended
@@ -395,7 +283,7 @@ static void rollback(FsFrozenSet *set, GError **error)
     guint thawed = 0;
     g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GString) failures = g_string_new(NULL);
-    thaw_entries(set, &thawed, notes, failures);
+    thaw_entries(set, TRUE, &thawed, notes, failures);
     if (failures->len > 0 && error && *error) {
         char *message = g_strdup_printf("%s; rollback: %s", (*error)->message, failures->str);
         g_free((*error)->message);
@@ -420,12 +308,18 @@ gboolean fs_freezer_freeze(GPtrArray *targets, const FsFreezeOptions *options,
     }
     /* Everything that can fail without freezing happens first. */
     g_autoptr(GPtrArray) opened = NULL;
+    gint64 start = g_get_monotonic_time();
     if (!validate_targets(targets, confinement, error) ||
         !(opened = open_targets(targets, confinement, error))) {
         *out_frozen = g_steal_pointer(&set);
         return FALSE;
     }
-    if (!freeze_entries(set, opened, options->deadline, error)) {
+    set->timings.open_us = g_get_monotonic_time() - start;
+    if (!freezer_presync(set, opened, options, error)) {
+        *out_frozen = g_steal_pointer(&set);
+        return FALSE;
+    }
+    if (!freezer_freeze_entries(set, opened, options->deadline, error)) {
         rollback(set, error);
         *out_frozen = g_steal_pointer(&set);
         return FALSE;
@@ -436,30 +330,52 @@ gboolean fs_freezer_freeze(GPtrArray *targets, const FsFreezeOptions *options,
 
 /* ---- Thaw. ---- */
 
-/*
- * FITHAW on every entry, last to first. Thawed and not-frozen entries leave
- * the set; failed ones stay. Never stops early: a filesystem left frozen
- * because another one failed to thaw would hang the guest for nothing.
- */
-static void thaw_entries(FsFrozenSet *set, guint *thawed, GPtrArray *notes, GString *failures)
+/* What one FITHAW answered: thawed and not-frozen entries leave the set. */
+static void thaw_account(FsFrozenSet *set, guint i, int err, guint *thawed, GPtrArray *notes,
+                         GString *failures)
 {
-    for (guint i = set->entries->len; i-- > 0;) {
-        FsFrozenEntry *entry = g_ptr_array_index(set->entries, i);
-        int err = set->ops.thaw(entry->fd, set->ops.user_data);
-        if (err == 0) {
-            (*thawed)++;
-            g_ptr_array_remove_index(set->entries, i);
-        } else if (err == EINVAL) {
-            g_ptr_array_add(notes, g_strdup_printf("%s was no longer frozen when thawed "
-                                                   "(someone else thawed it)",
-                                                   entry->target->mountpoint));
-            g_ptr_array_remove_index(set->entries, i);
-        } else {
-            g_string_append_printf(failures, "%sfailed to thaw %s: %s",
-                                   failures->len > 0 ? "; " : "",
-                                   entry->target->mountpoint, g_strerror(err));
-        }
+    FsFrozenEntry *entry = g_ptr_array_index(set->entries, i);
+
+    if (err == 0) {
+        (*thawed)++;
+        g_ptr_array_remove_index(set->entries, i);
+    } else if (err == EINVAL) {
+        g_ptr_array_add(notes, g_strdup_printf("%s was no longer frozen when thawed "
+                                               "(someone else thawed it)",
+                                               entry->target->mountpoint));
+        g_ptr_array_remove_index(set->entries, i);
+    } else {
+        g_string_append_printf(failures, "%sfailed to thaw %s: %s", failures->len > 0 ? "; " : "",
+                               entry->target->mountpoint, g_strerror(err));
     }
+}
+
+/*
+ * FITHAW on every entry, last level first (@parallel: a level's entries
+ * concurrently; else last entry first, one by one). Thawed and not-frozen
+ * entries leave the set; failed ones stay. Never stops early: a filesystem
+ * left frozen because another one failed to thaw would hang the guest for
+ * nothing. Notes and failures are listed last entry first either way.
+ */
+static void thaw_entries(FsFrozenSet *set, gboolean parallel, guint *thawed, GPtrArray *notes,
+                         GString *failures)
+{
+    gint64 start = g_get_monotonic_time();
+
+    if (!parallel) {
+        for (guint i = set->entries->len; i-- > 0;) {
+            FsFrozenEntry *entry = g_ptr_array_index(set->entries, i);
+            thaw_account(set, i, set->ops.thaw(entry->fd, set->ops.user_data), thawed, notes,
+                         failures);
+        }
+        return;
+    }
+    g_autofree FsParallelItem *items = freezer_items_of(set->entries);
+    fs_parallel_run(FS_PARALLEL_THAW, items, set->entries->len, &set->ops, 0);
+    for (guint i = set->entries->len; i-- > 0;) {
+        thaw_account(set, i, items[i].result, thawed, notes, failures);
+    }
+    set->timings.thaw_us = g_get_monotonic_time() - start;
 }
 
 static gboolean finish_thaw(guint thawed, GPtrArray *notes, GString *failures,
@@ -488,7 +404,7 @@ gboolean fs_freezer_thaw(FsFrozenSet *frozen, guint *out_thawed, GStrv *out_note
     guint thawed = 0;
     g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GString) failures = g_string_new(NULL);
-    thaw_entries(frozen, &thawed, notes, failures);
+    thaw_entries(frozen, TRUE, &thawed, notes, failures);
     return finish_thaw(thawed, notes, failures, out_thawed, out_notes, error);
 }
 
@@ -540,7 +456,9 @@ gboolean fs_freezer_thaw_targets(GPtrArray *targets, const FsFreezeOptions *opti
             g_ptr_array_add(set->entries, entry);
         }
     }
-    thaw_entries(set, &thawed, notes, failures);
+    /* One by one: recovery is not on the hot path, and its targets carry
+     * no levels (the state file does not keep them). */
+    thaw_entries(set, FALSE, &thawed, notes, failures);
     return finish_thaw(thawed, notes, failures, out_thawed, out_notes, error);
 }
 

@@ -11,6 +11,8 @@
  *                     watchdog, host-lost grace, thaw, the ended record
  *   engine-recovery.c what a previous run may have left frozen: the thaw at
  *                     start, its retries, the sweep of guest-fsfreeze-thaw
+ *   engine-inventory.c the inventory kept between requests (engine-probe.c
+ *                     asks it), reused only while nothing it read changed
  * engine-probe.c, engine-session.c and engine-recovery.c never call engine.c
  * or each other (engine.c hands recovery what the probe found).
  * engine-config.c holds the configuration and its lock (public API only).
@@ -21,8 +23,13 @@
 #include "agent/engine/engine.h"
 #include "fsfreeze/frozen-state.h"
 
+typedef struct EngineInventoryCache EngineInventoryCache;
+
 struct Engine {
     EngineConfig *config;
+    EngineInventoryCache *inventory_cache;
+    gint64 probe_us;      /* the last probe's duration, for the timing line */
+    gboolean probe_cached; /* ... and whether it reused the inventory */
     Writers *writers;         /* NULL: no writers */
     gboolean writers_frozen;  /* the session's writers got "freeze" */
     const char *failure_code; /* static; why the last prepare fell back */
@@ -60,9 +67,22 @@ static inline gboolean engine_rollback_failed(const Engine *engine)
 }
 
 /* with_state: ask the running-state command (guest-fsfreeze-freeze does
- * not: it makes no eligibility verdict). (transfer full) */
+ * not: it makes no eligibility verdict). cache: NULL = probe everything
+ * now; out_cached (optional): whether the cached inventory was reused.
+ * (transfer full) */
 EligibilityReport *engine_probe(const EngineConfig *config, Writers *writers,
-                                gboolean with_state, GError **error);
+                                EngineInventoryCache *cache, gboolean with_state,
+                                gboolean *out_cached, GError **error);
+
+/* The kept inventory (engine-inventory.c): opens the uevent socket. */
+EngineInventoryCache *engine_inventory_cache_new(void);
+void engine_inventory_cache_free(EngineInventoryCache *cache);
+/* The inventory: the kept one when the mount table is byte for byte the
+ * same and no block uevent came since, else a fresh probe (kept for next
+ * time). cache NULL: always a fresh probe. (transfer full) */
+Inventory *engine_inventory_get(EngineInventoryCache *cache, gboolean *out_cached,
+                                GError **error);
+void engine_inventory_invalidate(EngineInventoryCache *cache);
 
 /* Every filesystem, in the confinement, that a previous run could have
  * frozen: local, writable, of a freezable type, in freeze order; covered

@@ -1,7 +1,9 @@
 /*
  * engine-probe.c — everything the engine learns before a session starts:
  * the mounts and devices (fsfreeze/inventory.h), systemd's running state,
- * the writers' trust check, and the eligibility verdict over them. Nothing
+ * the writers' trust check, and the eligibility verdict over them. The
+ * inventory may be the one kept from an earlier request when nothing it
+ * read has changed (engine-inventory.c). Nothing
  * here freezes or writes; it runs before the first FIFREEZE, never inside
  * the window.
  */
@@ -105,13 +107,17 @@ static void engine_check_writers(Writers *writers, EligibilityReport *report)
 }
 
 EligibilityReport *engine_probe(const EngineConfig *config, Writers *writers,
-                                       gboolean with_state, GError **error)
+                                EngineInventoryCache *cache, gboolean with_state,
+                                gboolean *out_cached, GError **error)
 {
-    g_autoptr(InventoryOptions) options = inventory_options_new();
-    g_autoptr(Inventory) inventory = inventory_probe(options, error);
+    gboolean cached = FALSE;
+    g_autoptr(Inventory) inventory = engine_inventory_get(cache, &cached, error);
     g_autofree char *state = NULL;
     EligibilityReport *report;
 
+    if (out_cached) {
+        *out_cached = cached;
+    }
     if (!inventory) {
         return NULL;
     }
@@ -124,7 +130,7 @@ EligibilityReport *engine_probe(const EngineConfig *config, Writers *writers,
 EligibilityReport *engine_config_check(const EngineConfig *config, Writers *writers,
                                        GError **error)
 {
-    return engine_probe(config, writers, TRUE, error);
+    return engine_probe(config, writers, NULL, TRUE, NULL, error);
 }
 
 /* Strictly below the confinement, as the freezer's guard wants it, with

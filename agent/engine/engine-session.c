@@ -156,6 +156,19 @@ static void engine_start_undo(Engine *engine, const EngineSession *session, gboo
     engine_flush_writers_log(engine);
 }
 
+/* Where the time before the window closed went, from the agent's own
+ * timers (held in memory while frozen, like every line). */
+static void engine_log_freeze_timings(const Engine *engine, const EngineSession *session)
+{
+    g_autofree char *freezer = fs_frozen_set_describe_timings(engine->frozen);
+
+    g_message("session %s: froze %u filesystem(s): probe %.1f ms (%s), state file and writers "
+              "%.1f ms, %s",
+              session->id, fs_frozen_set_get_length(engine->frozen), engine->probe_us / 1000.0,
+              engine->probe_cached ? "inventory kept" : "inventory probed",
+              (session->frozen_mono - session->started_mono) / 1000.0, freezer);
+}
+
 static gboolean engine_freeze_filesystems(Engine *engine, EngineSession *session,
                                           GPtrArray *targets, GError **error)
 {
@@ -163,11 +176,13 @@ static gboolean engine_freeze_filesystems(Engine *engine, EngineSession *session
         .confine_dir = engine->config->policy->confine,
         .deadline = session->deadline_mono,
         .ops = engine->config->ops,
+        .presync_timeout_us = (gint64)ENGINE_PRESYNC_TIMEOUT_MS * 1000,
     };
     FsFrozenSet *frozen = NULL;
 
     if (fs_freezer_freeze(targets, &options, &frozen, error)) {
         engine->frozen = frozen;
+        engine_log_freeze_timings(engine, session);
         return TRUE;
     }
     engine->failure_code = ENGINE_REASON_FREEZE_FAILED;
@@ -320,6 +335,12 @@ gboolean engine_session_end(Engine *engine, EngineEndMode mode, guint *thawed, G
     g_clear_handle_id(&engine->host_lost, g_source_remove);
     g_clear_pointer(&engine->end_warning, g_free);
     if (engine->frozen) {
+        const FsFreezeTimings *timings = fs_frozen_set_get_timings(engine->frozen);
+        /* From the first FIFREEZE: the open and the pre-sync came before it. */
+        gint64 first = engine->session->frozen_mono + timings->open_us + timings->presync_us;
+        g_message("session %s: thawed %u filesystem(s): FITHAW %.1f ms, frozen %.1f ms",
+                  engine->session->id, count, timings->thaw_us / 1000.0,
+                  (g_get_monotonic_time() - first) / 1000.0);
         g_clear_pointer(&engine->frozen, fs_frozen_set_free);
         engine_notify(engine, FALSE);
         if (!frozen_state_remove(engine->config->state_dir, &state_error)) {

@@ -54,6 +54,7 @@ Engine *engine_new(EngineConfig *config, Writers *writers, EngineFrozenChanged f
     engine->writers = writers;
     engine->frozen_changed = frozen_changed;
     engine->user_data = user_data;
+    engine->inventory_cache = engine_inventory_cache_new();
     engine_recover(engine, recovery_error);
     return engine;
 }
@@ -142,12 +143,24 @@ static gboolean engine_check_thawed(Engine *engine, GError **error)
     return TRUE;
 }
 
+/* engine_probe() with the kept inventory, timed for the freeze's log line. */
+static EligibilityReport *engine_probe_timed(Engine *engine, gboolean with_state, GError **error)
+{
+    gint64 start = g_get_monotonic_time();
+    EligibilityReport *report = engine_probe(engine->config, engine->writers,
+                                             engine->inventory_cache, with_state,
+                                             &engine->probe_cached, error);
+
+    engine->probe_us = g_get_monotonic_time() - start;
+    return report;
+}
+
 EligibilityReport *engine_check(Engine *engine, GError **error)
 {
     if (!engine_check_thawed(engine, error)) {
         return NULL;
     }
-    return engine_probe(engine->config, engine->writers, TRUE, error);
+    return engine_probe_timed(engine, TRUE, error);
 }
 
 /* freezable targets matching the requested paths, in freeze order. */
@@ -199,7 +212,7 @@ gboolean engine_freeze(Engine *engine, const char *const *mountpoints, guint *co
     if (!engine_check_recovered(engine, error)) {
         return FALSE;
     }
-    report = engine_probe(engine->config, engine->writers, FALSE, error);
+    report = engine_probe_timed(engine, FALSE, error);
     if (!report) {
         return FALSE;
     }
@@ -403,6 +416,7 @@ void engine_free(Engine *engine)
     engine_session_free(engine->session);
     engine_ended_free(engine->ended);
     engine_recovery_free(engine);
+    engine_inventory_cache_free(engine->inventory_cache);
     g_free(engine->expiring_why);
     g_free(engine->end_warning);
     writers_free(engine->writers);

@@ -24,6 +24,10 @@
 #define ENGINE_DEFAULT_HOST_LOST_GRACE_SECONDS 10
 #define ENGINE_DEFAULT_RUNNING_STATE_COMMAND "systemctl is-system-running"
 #define ENGINE_RUNNING_STATE_TIMEOUT_MS 5000 /* then the state is "unknown" */
+/* The syncfs() pass before the first FIFREEZE (freezer.h presync_timeout_us):
+ * a filesystem still flushing after this long fails the freeze with nothing
+ * frozen, rather than hang its FIFREEZE with the others frozen. */
+#define ENGINE_PRESYNC_TIMEOUT_MS 10000
 
 typedef struct {
     char *state_dir;             /* owned */

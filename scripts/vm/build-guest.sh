@@ -41,6 +41,8 @@ storage_tools=0
 modules=(crc32c_generic libcrc32c virtio_pci virtio_blk virtio_console
          ext4 xfs vfat nls_cp437 nls_ascii nls_utf8 nls_iso8859-1
          raid1 loop fuse cuse)
+# More for one scenario (bench/freeze-vm-dirty.sh: btrfs); a separate cache entry.
+modules+=(${VM_EXTRA_MODULES:-})
 
 while [ $# -gt 0 ]; do
   case $1 in

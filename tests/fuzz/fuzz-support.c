@@ -121,8 +121,9 @@ static int fuzz_fake_freeze(int fd, gpointer user_data)
     FuzzFreezeCounts *counts = user_data;
 
     fuzz_check_fd(fd);
-    counts->freezes++;
-    counts->frozen++;
+    /* The freezer calls from its worker threads. */
+    g_atomic_int_inc((gint *)&counts->freezes);
+    g_atomic_int_inc((gint *)&counts->frozen);
     return 0;
 }
 
@@ -131,12 +132,12 @@ static int fuzz_fake_thaw(int fd, gpointer user_data)
     FuzzFreezeCounts *counts = user_data;
 
     fuzz_check_fd(fd);
-    if (counts->frozen == 0) {
+    if (g_atomic_int_get((gint *)&counts->frozen) == 0) {
         fprintf(stderr, "fuzz: FITHAW without a FIFREEZE before it\n");
         abort();
     }
-    counts->thaws++;
-    counts->frozen--;
+    g_atomic_int_inc((gint *)&counts->thaws);
+    g_atomic_int_add((gint *)&counts->frozen, -1);
     return 0;
 }
 

@@ -191,14 +191,31 @@ LoopFs *fixture_add(Fixture *fixture, const char *name, const char *fstype,
     return fs;
 }
 
-GPtrArray *targets_of(const LoopFs *first, ...)
+static GPtrArray *targets_of_valist(gboolean serial, const LoopFs *first, va_list args)
 {
     GPtrArray *targets = freeze_target_array_new();
+    for (const LoopFs *fs = first; fs; fs = va_arg(args, const LoopFs *)) {
+        FreezeTarget *target = loopfs_target(fs);
+        target->level = serial ? targets->len : 0;
+        g_ptr_array_add(targets, target);
+    }
+    return targets;
+}
+
+GPtrArray *targets_of(const LoopFs *first, ...)
+{
     va_list args;
     va_start(args, first);
-    for (const LoopFs *fs = first; fs; fs = va_arg(args, const LoopFs *)) {
-        g_ptr_array_add(targets, loopfs_target(fs));
-    }
+    GPtrArray *targets = targets_of_valist(TRUE, first, args);
+    va_end(args);
+    return targets;
+}
+
+GPtrArray *targets_parallel_of(const LoopFs *first, ...)
+{
+    va_list args;
+    va_start(args, first);
+    GPtrArray *targets = targets_of_valist(FALSE, first, args);
     va_end(args);
     return targets;
 }

@@ -74,8 +74,12 @@ LoopFs *fixture_add(Fixture *fixture, const char *name, const char *fstype,
  */
 gboolean fixture_mount(Fixture *fixture, const char *name, ...) G_GNUC_NULL_TERMINATED;
 
-/* (transfer full) Targets for the NULL-terminated LoopFs list. */
+/* (transfer full) Targets for the NULL-terminated LoopFs list, each in a
+ * level of its own (level = index), so the freezer takes them one by one
+ * in list order and events are deterministic. */
 GPtrArray *targets_of(const LoopFs *first, ...) G_GNUC_NULL_TERMINATED;
+/* The same, all in level 0: frozen and thawed concurrently. */
+GPtrArray *targets_parallel_of(const LoopFs *first, ...) G_GNUC_NULL_TERMINATED;
 
 /* Is @fs frozen (FIFREEZE's EBUSY)? Asserts the probe worked. */
 gboolean probe_frozen(Fixture *fixture, const LoopFs *fs);

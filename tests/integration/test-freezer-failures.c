@@ -2,7 +2,8 @@
  * test-freezer-failures.c — a freeze that fails leaves nothing frozen:
  * a FIFREEZE error mid-way rolls back, checks run before the first
  * FIFREEZE, a deadline passing mid-freeze rolls back, another process's
- * freeze (EBUSY) is reported and left alone; and the LD_PRELOAD seam that
+ * freeze (EBUSY) is reported and left alone, a failure inside a level frozen
+ * concurrently rolls back what froze; and the LD_PRELOAD seam that
  * produces such errors in the daemon, driven through util-linux fsfreeze.
  */
 #include <errno.h>
@@ -41,6 +42,65 @@ static void test_rollback_on_failure(Fixture *fixture, gconstpointer data)
     assert_not_frozen(fixture, a);
     assert_not_frozen(fixture, b);
     assert_not_frozen(fixture, c);
+}
+
+/* Every FIFREEZE event without an error is matched by exactly one FITHAW
+ * after it: a rollback thawed exactly what this attempt froze. */
+static void assert_each_freeze_thawed(const char *events)
+{
+    g_auto(GStrv) words = g_strsplit(events, " ", -1);
+    for (guint i = 0; words[i]; i++) {
+        if (words[i][0] != 'F' || strchr(words[i], '=')) {
+            continue;
+        }
+        g_autofree char *thaw = g_strdup_printf("T:%s", words[i] + 2);
+        guint found = 0;
+        for (guint j = i + 1; words[j]; j++) {
+            found += g_str_equal(words[j], thaw);
+        }
+        g_assert_cmpuint(found, ==, 1);
+    }
+    for (guint i = 0; words[i]; i++) {
+        if (words[i][0] == 'T') {
+            g_autofree char *freeze = g_strdup_printf("F:%s", words[i] + 2);
+            g_assert_true(g_strv_contains((const char *const *)words, freeze));
+        }
+    }
+}
+
+/* One level, frozen concurrently with the pre-sync on: a failure in the
+ * middle rolls back whatever had frozen by then, whatever the interleaving. */
+static void test_parallel_rollback(Fixture *fixture, gconstpointer data)
+{
+    LoopFs *a, *b, *c, *d;
+    if (!fixture_mount(fixture, "a", "ext4", &a, "b", "xfs", &b, "c", "btrfs", &c, "d", "ext4",
+                       &d, NULL)) {
+        return;
+    }
+    g_autoptr(GPtrArray) targets = targets_parallel_of(a, b, c, d, NULL);
+    FsFreezeOptions options = fixture->options;
+    options.presync_timeout_us = 10 * G_USEC_PER_SEC;
+    const LoopFs *all[] = { a, b, c, d };
+    for (guint round = 0; round < 8; round++) {
+        fixture->guard->fail_freeze = all[round % 4];
+        fixture->guard->fail_freeze_errno = round % 2 ? EIO : ENOSPC;
+        g_autoptr(FsFrozenSet) frozen = NULL;
+        g_autoptr(GError) error = NULL;
+        g_assert_false(fs_freezer_freeze(targets, &options, &frozen, &error));
+        g_assert_error(error, QUIESCE_ERROR, QUIESCE_ERROR_FAILED);
+        g_assert_nonnull(error ? strstr(error->message, all[round % 4]->mountpoint) : NULL);
+        g_assert_cmpuint(frozen ? fs_frozen_set_get_length(frozen) : 1, ==, 0);
+        g_autofree char *events = take_events(fixture);
+        g_test_message("round %u: %s", round, events);
+        assert_each_freeze_thawed(events);
+        for (guint i = 0; i < G_N_ELEMENTS(all); i++) {
+            g_assert_false(probe_frozen(fixture, all[i]));
+        }
+    }
+    fixture->guard->fail_freeze = NULL;
+    for (guint i = 0; i < G_N_ELEMENTS(all); i++) {
+        assert_not_frozen(fixture, all[i]);
+    }
 }
 
 /* Opens and checks happen before the first FIFREEZE. */
@@ -184,6 +244,7 @@ int main(int argc, char **argv)
     FREEZER_ADD("checks-before-freezing", test_checks_before_freezing);
     FREEZER_ADD("deadline-mid-freeze", test_deadline_mid_freeze);
     FREEZER_ADD("busy", test_busy);
+    FREEZER_ADD("parallel-rollback", test_parallel_rollback);
     FREEZER_ADD("seam-preload", test_seam_preload);
     return quiesce_test_run();
 }

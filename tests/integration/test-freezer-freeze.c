@@ -4,6 +4,7 @@
  * together and thawed in reverse; a loop image inside a loop mount frozen
  * inner first and thawed outer first.
  */
+#include <string.h>
 #include <sys/stat.h>
 
 #include "common/quiesce-error.h"
@@ -82,6 +83,53 @@ static void test_three_filesystems(Fixture *fixture, gconstpointer data)
     assert_not_frozen(fixture, b);
 }
 
+/* ---- (b') The same three in one level, with the pre-sync, dirty data. ---- */
+
+static void test_three_in_parallel(Fixture *fixture, gconstpointer data)
+{
+    LoopFs *e, *x, *b;
+    if (!fixture_mount(fixture, "e", "ext4", &e, "x", "xfs", &x, "b", "btrfs", &b, NULL)) {
+        return;
+    }
+    gboolean exited = FALSE;
+    const LoopFs *all[] = { e, x, b };
+    for (guint i = 0; i < G_N_ELEMENTS(all); i++) {
+        g_assert_true(wait_writer(fixture, spawn_writer(fixture, all[i], "dirty", FALSE),
+                                  WRITE_TIMEOUT_US, &exited));
+    }
+    g_autoptr(GPtrArray) targets = targets_parallel_of(e, x, b, NULL);
+    FsFreezeOptions options = fixture->options;
+    options.presync_timeout_us = 10 * G_USEC_PER_SEC;
+    g_autoptr(FsFrozenSet) frozen = NULL;
+    g_autoptr(GError) error = NULL;
+    g_assert_true(fs_freezer_freeze(targets, &options, &frozen, &error));
+    g_assert_no_error(error);
+    g_autofree char *timings = fs_frozen_set_describe_timings(frozen);
+    g_test_message("froze ext4+xfs+btrfs concurrently: %s", timings);
+    g_assert_cmpuint(fs_frozen_set_get_timings(frozen)->levels, ==, 1);
+    g_assert_cmpuint(fs_frozen_set_get_length(frozen), ==, 3);
+    for (guint i = 0; i < G_N_ELEMENTS(all); i++) {
+        g_assert_true(probe_frozen(fixture, all[i]));
+    }
+    GPid writer = spawn_writer(fixture, x, "blocked", TRUE);
+    g_usleep(BLOCK_CHECK_US);
+    g_assert_false(wait_writer(fixture, writer, 0, &exited));
+    guint thawed = 0;
+    g_assert_true(fs_freezer_thaw(frozen, &thawed, NULL, &error));
+    g_assert_cmpuint(thawed, ==, 3);
+    g_assert_true(wait_writer(fixture, writer, WRITE_TIMEOUT_US, &exited));
+    g_autofree char *events = take_events(fixture);
+    /* Any order inside the level, each once. */
+    for (guint i = 0; i < G_N_ELEMENTS(all); i++) {
+        g_autofree char *name = g_path_get_basename(all[i]->mountpoint);
+        g_autofree char *f = g_strdup_printf("F:%s", name);
+        g_autofree char *t = g_strdup_printf("T:%s", name);
+        g_assert_nonnull(strstr(events, f));
+        g_assert_nonnull(strstr(events, t));
+        assert_not_frozen(fixture, all[i]);
+    }
+}
+
 /* ---- (c) A loop image inside a loop mount: inner first, outer second. ---- */
 
 static void test_nested_loop(Fixture *fixture, gconstpointer data)
@@ -100,6 +148,7 @@ static void test_nested_loop(Fixture *fixture, gconstpointer data)
     g_assert_true(wait_writer(fixture, spawn_writer(fixture, inner, "dirty", FALSE),
                               WRITE_TIMEOUT_US, &exited));
 
+    /* Two levels even when run concurrently: inner (0) before outer (1). */
     g_autoptr(GPtrArray) targets = targets_of(inner, outer, NULL);
     double freeze_ms = 0;
     g_autoptr(FsFrozenSet) frozen = freeze_all(fixture, targets, &freeze_ms);
@@ -124,6 +173,7 @@ int main(int argc, char **argv)
     freezer_fixture_init(&argc, &argv);
     FREEZER_ADD("write-blocks-while-frozen", test_write_blocks_while_frozen);
     FREEZER_ADD("ext4-xfs-btrfs", test_three_filesystems);
+    FREEZER_ADD("ext4-xfs-btrfs-parallel", test_three_in_parallel);
     FREEZER_ADD("nested-loop", test_nested_loop);
     return quiesce_test_run();
 }

@@ -30,7 +30,8 @@ static EligibilityReport *evaluate_default(const char *fixture)
     return evaluate(fixture, NULL, "running");
 }
 
-/* The targets' mountpoints joined with spaces, for one-line comparisons. */
+/* The targets' mountpoints joined with spaces, for one-line comparisons;
+ * ":N" after those of dependency level N > 0 (freeze-order.h). */
 static char *targets_text(GPtrArray *targets)
 {
     GString *text = g_string_new(NULL);
@@ -38,6 +39,9 @@ static char *targets_text(GPtrArray *targets)
     for (guint i = 0; i < targets->len; i++) {
         const FreezeTarget *target = targets->pdata[i];
         g_string_append_printf(text, "%s%s", i ? " " : "", target->mountpoint);
+        if (target->level > 0) {
+            g_string_append_printf(text, ":%u", target->level);
+        }
     }
     return g_string_free(text, FALSE);
 }
@@ -233,7 +237,7 @@ static void test_freeze_order_loop_in_loop(void)
 
     g_assert_cmpint(report->method, ==, SNAPSHOT_METHOD_CHILD_SNAPSHOT);
     assert_verdict(report, "/data/img", MOUNT_CLASS_LOOP_BACKED, MOUNT_VERDICT_FREEZE);
-    assert_targets(report->targets, "/data/img/inner /data/img /data /");
+    assert_targets(report->targets, "/data/img/inner / /data/img:1 /data:2");
 }
 
 /* The loop image's filesystem goes first even though the filesystem
@@ -244,7 +248,7 @@ static void test_freeze_order_loop_elsewhere(void)
 
     assert_verdict(report, "/mnt/scratch", MOUNT_CLASS_NOT_HOST_VISIBLE,
                    MOUNT_VERDICT_EXCLUDE_AND_REPORT);
-    assert_targets(report->targets, "/mnt/orphan /vm /srv/images /");
+    assert_targets(report->targets, "/mnt/orphan /vm / /srv/images:1");
 }
 
 static void test_freeze_order_nested_and_aliases(void)
@@ -307,7 +311,7 @@ static void test_confinement(void)
     g_assert_cmpuint(report->mounts->len, ==, 2);
     g_assert_null(eligibility_report_find_mount(report, "/"));
     g_assert_null(eligibility_report_find_mount(report, "/data"));
-    assert_targets(report->targets, "/data/img/inner /data/img");
+    assert_targets(report->targets, "/data/img/inner /data/img:1");
     g_clear_pointer(&report, eligibility_report_free);
 
     /* A filesystem also mounted outside the directory stays out entirely. */
@@ -389,7 +393,7 @@ static void test_copy_targets(void)
     g_autoptr(GPtrArray) copy = eligibility_report_copy_targets(report);
 
     g_clear_pointer(&report, eligibility_report_free);
-    assert_targets(copy, "/data/img/inner /data/img /data /");
+    assert_targets(copy, "/data/img/inner / /data/img:1 /data:2");
 }
 
 static void test_table(void)

@@ -170,6 +170,7 @@ vm_disk() {
   case $2 in
     ext4) mkfs.ext4 -q -F -L "$1" "$img" ;;
     xfs) mkfs.xfs -q -f -L "$1" "$img" ;;
+    btrfs) mkfs.btrfs -q -f -L "$1" "$img" >/dev/null ;;
     vfat) local label=${1:0:11}; mkfs.vfat -n "${label^^}" "$img" >/dev/null ;;
     none) ;;
     *) vm_fail "vm_disk: unknown fstype $2" ;;

@@ -1,0 +1,255 @@
+/*
+ * freeze-parallel.c — syncfs/FIFREEZE/FITHAW over many fds in worker
+ * threads, level by level, with a deadline; see the header for the
+ * guarantees. One Batch per run, shared by the caller and its workers and
+ * freed by whoever lets go last, so a worker the caller gave up on still
+ * has its fd and knows it must undo a late freeze.
+ */
+#include "fsfreeze/freeze-parallel.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+typedef struct {
+    int fd;          /* a dup owned by the batch, or the caller's (THAW) */
+    int result;
+    gint64 took_us;
+    gboolean started;
+    gboolean finished;
+} FsParallelJob;
+
+typedef struct {
+    gint ref_count; /* atomic */
+    GMutex lock;
+    GCond changed;  /* a job finished */
+    FsParallelOp op;
+    FsFreezeOps ops;
+    gboolean owns_fds;
+    FsParallelJob *jobs;
+    guint n_jobs;
+    /* Under lock: */
+    guint next;         /* next job of the current level to start */
+    guint end;          /* end of the current level */
+    guint running;      /* started, not finished */
+    gboolean stop;      /* start nothing more */
+    gboolean abandoned; /* the caller is gone: undo late freezes */
+} FsParallelBatch;
+
+static void batch_unref(FsParallelBatch *batch)
+{
+    if (!g_atomic_int_dec_and_test(&batch->ref_count)) {
+        return;
+    }
+    for (guint i = 0; batch->owns_fds && i < batch->n_jobs; i++) {
+        if (batch->jobs[i].fd >= 0) {
+            close(batch->jobs[i].fd);
+        }
+    }
+    g_free(batch->jobs);
+    g_mutex_clear(&batch->lock);
+    g_cond_clear(&batch->changed);
+    g_free(batch);
+}
+
+static int batch_call(const FsParallelBatch *batch, int fd)
+{
+    switch (batch->op) {
+    case FS_PARALLEL_SYNC:
+        return syncfs(fd) == 0 ? 0 : errno;
+    case FS_PARALLEL_FREEZE:
+        return batch->ops.freeze(fd, batch->ops.user_data);
+    case FS_PARALLEL_THAW:
+        return batch->ops.thaw(fd, batch->ops.user_data);
+    }
+    g_assert_not_reached();
+}
+
+/* Takes jobs of the current level until none is left or the batch stops. */
+static gpointer batch_worker(gpointer data)
+{
+    FsParallelBatch *batch = data;
+
+    g_mutex_lock(&batch->lock);
+    while (!batch->stop && batch->next < batch->end) {
+        FsParallelJob *job = &batch->jobs[batch->next++];
+        gint64 start;
+        int err;
+
+        job->started = TRUE;
+        batch->running++;
+        g_mutex_unlock(&batch->lock);
+        start = g_get_monotonic_time();
+        err = job->fd >= 0 ? batch_call(batch, job->fd) : EBADF;
+        g_mutex_lock(&batch->lock);
+        job->result = err;
+        job->took_us = g_get_monotonic_time() - start;
+        job->finished = TRUE;
+        batch->running--;
+        if (err != 0 && batch->op == FS_PARALLEL_FREEZE) {
+            batch->stop = TRUE;
+        }
+        if (batch->abandoned && err == 0 && batch->op == FS_PARALLEL_FREEZE) {
+            /* The caller reported this one as not frozen: make it true. */
+            g_mutex_unlock(&batch->lock);
+            batch->ops.thaw(job->fd, batch->ops.user_data);
+            g_mutex_lock(&batch->lock);
+        }
+        g_cond_broadcast(&batch->changed);
+    }
+    g_mutex_unlock(&batch->lock);
+    batch_unref(batch);
+    return NULL;
+}
+
+static FsParallelBatch *batch_new(FsParallelOp op, const FsParallelItem *items, guint n_items,
+                                  const FsFreezeOps *ops)
+{
+    FsParallelBatch *batch = g_new0(FsParallelBatch, 1);
+
+    batch->ref_count = 1;
+    g_mutex_init(&batch->lock);
+    g_cond_init(&batch->changed);
+    batch->op = op;
+    batch->ops = ops ? *ops : *fs_freeze_ops_default();
+    /* A thaw is never given up, so the caller's fds outlive it. */
+    batch->owns_fds = op != FS_PARALLEL_THAW;
+    batch->n_jobs = n_items;
+    batch->jobs = g_new0(FsParallelJob, n_items);
+    for (guint i = 0; i < n_items; i++) {
+        /* A failed dup (no fds left) fails that job with EBADF. */
+        batch->jobs[i].fd = batch->owns_fds ? fcntl(items[i].fd, F_DUPFD_CLOEXEC, 3)
+                                            : items[i].fd;
+    }
+    return batch;
+}
+
+/* Starts up to FS_PARALLEL_MAX_THREADS workers on jobs [lo, hi). */
+static void batch_start_level(FsParallelBatch *batch, guint lo, guint hi)
+{
+    guint threads = MIN(hi - lo, FS_PARALLEL_MAX_THREADS);
+    guint started = 0;
+
+    g_mutex_lock(&batch->lock);
+    batch->next = lo;
+    batch->end = hi;
+    g_mutex_unlock(&batch->lock);
+    for (guint t = 0; t < threads; t++) {
+        GThread *thread;
+
+        g_atomic_int_inc(&batch->ref_count);
+        thread = g_thread_try_new("fsfreeze", batch_worker, batch, NULL);
+        if (!thread) {
+            g_atomic_int_add(&batch->ref_count, -1); /* the caller still holds one */
+            break;
+        }
+        g_thread_unref(thread); /* detached: it may outlive the call */
+        started++;
+    }
+    if (started == 0) {
+        /* No thread to be had: do the level here, one job after another. */
+        g_atomic_int_inc(&batch->ref_count);
+        batch_worker(batch);
+    }
+}
+
+/*
+ * Waits (lock held) until the level is done or given up. Past @deadline
+ * nothing new starts; past @give_up the batch is abandoned. Returns FALSE
+ * when it was.
+ */
+static gboolean batch_wait_level(FsParallelBatch *batch, gint64 deadline, gint64 give_up)
+{
+    while (batch->running > 0 || (!batch->stop && batch->next < batch->end)) {
+        if (deadline == 0) {
+            g_cond_wait(&batch->changed, &batch->lock);
+            continue;
+        }
+        gint64 limit = batch->stop ? give_up : deadline;
+        if (!g_cond_wait_until(&batch->changed, &batch->lock, limit) &&
+            g_get_monotonic_time() >= limit) {
+            batch->stop = TRUE;
+            if (limit == give_up) {
+                batch->abandoned = TRUE;
+                return FALSE;
+            }
+        }
+    }
+    return TRUE;
+}
+
+/* [lo, hi) of the @k-th level in run order; FALSE when there is none. */
+static gboolean level_range(FsParallelOp op, const FsParallelItem *items, guint n_items,
+                            guint k, guint *lo, guint *hi)
+{
+    guint levels = 0;
+    guint start = 0;
+    guint n_levels = 0;
+
+    if (op == FS_PARALLEL_SYNC) {
+        *lo = 0;
+        *hi = n_items;
+        return k == 0 && n_items > 0;
+    }
+    for (guint i = 0; i < n_items; i++) {
+        n_levels += i == 0 || items[i].level != items[i - 1].level;
+    }
+    if (k >= n_levels) {
+        return FALSE;
+    }
+    /* THAW runs the levels from the highest down. */
+    guint want = op == FS_PARALLEL_THAW ? n_levels - 1 - k : k;
+    for (guint i = 0; i <= n_items; i++) {
+        if (i == n_items || (i > 0 && items[i].level != items[i - 1].level)) {
+            if (levels == want) {
+                *lo = start;
+                *hi = i;
+                return TRUE;
+            }
+            levels++;
+            start = i;
+        }
+    }
+    g_assert_not_reached();
+}
+
+gboolean fs_parallel_run(FsParallelOp op, FsParallelItem *items, guint n_items,
+                         const FsFreezeOps *ops, gint64 deadline)
+{
+    FsParallelBatch *batch;
+    gboolean ok = TRUE;
+    guint lo, hi;
+
+    for (guint i = 1; i < n_items; i++) {
+        g_return_val_if_fail(items[i].level >= items[i - 1].level, FALSE);
+    }
+    if (op == FS_PARALLEL_THAW) {
+        deadline = 0;
+    }
+    batch = batch_new(op, items, n_items, ops);
+    g_mutex_lock(&batch->lock);
+    for (guint k = 0; level_range(op, items, n_items, k, &lo, &hi); k++) {
+        if (batch->stop || (deadline != 0 && g_get_monotonic_time() >= deadline)) {
+            break;
+        }
+        g_mutex_unlock(&batch->lock);
+        batch_start_level(batch, lo, hi);
+        g_mutex_lock(&batch->lock);
+        gint64 give_up = op == FS_PARALLEL_FREEZE ? deadline + FS_PARALLEL_LATE_GRACE_US
+                                                  : deadline;
+        if (!batch_wait_level(batch, deadline, give_up)) {
+            break;
+        }
+    }
+    for (guint i = 0; i < n_items; i++) {
+        const FsParallelJob *job = &batch->jobs[i];
+        items[i].result = job->finished  ? job->result
+                          : job->started ? FS_PARALLEL_LATE
+                                         : FS_PARALLEL_NOT_RUN;
+        items[i].took_us = job->finished ? job->took_us : 0;
+        ok &= items[i].result == 0;
+    }
+    g_mutex_unlock(&batch->lock);
+    batch_unref(batch);
+    return ok;
+}

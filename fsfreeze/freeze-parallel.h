@@ -1,0 +1,74 @@
+/*
+ * freeze-parallel.h — runs syncfs(), FIFREEZE or FITHAW over many file
+ * descriptors at once, in worker threads, level by level, with a deadline;
+ * the freezer's engine room (freezer.c keeps the policy: what to open, what
+ * counts as frozen, how errors read).
+ *
+ * Why threads: FIFREEZE blocks while it writes back the filesystem's dirty
+ * data (freeze_super() → sync_filesystem()), and so does syncfs(). One after
+ * another, every filesystem already frozen keeps applications waiting while
+ * the next one flushes; concurrently, the stall is the slowest flush, not
+ * the sum. Levels (freeze-order.h) keep what depends on another filesystem
+ * before it: a level starts only once every item of the one below has
+ * finished.
+ *
+ * Guarantees, whatever the interleaving:
+ *   - FREEZE stops starting items at the first failure or at the deadline;
+ *     every item it reports frozen (result 0) is frozen, every other one is
+ *     not (or was never touched). An item still inside FIFREEZE when the
+ *     deadline and FS_PARALLEL_LATE_GRACE_US after it have passed is given
+ *     up (FS_PARALLEL_LATE): if its FIFREEZE later succeeds, its worker
+ *     thaws it at once, so a late freeze never outlives the call unnoticed.
+ *   - THAW runs every item, highest level first, and waits for all (no
+ *     deadline): a filesystem left frozen because another thaw failed would
+ *     hang the guest for nothing.
+ *   - SYNC runs every item at once, ignoring levels; items past the deadline
+ *     are given up (FS_PARALLEL_LATE) and their syncfs() finishes in the
+ *     background. Nothing is frozen by a sync, so nothing needs undoing.
+ * The workers log nothing and allocate nothing the caller sees: the GLib log
+ * writer holds lines in memory only for the main thread's calls (agent/log.c).
+ * Each run works on its own dup() of every fd, closed when the last worker
+ * is done, so an abandoned worker never touches an fd the caller closed.
+ * The ops (and their user_data) must stay valid until every worker is done;
+ * the real ops have no user_data.
+ */
+#ifndef QUIESCE_FSFREEZE_FREEZE_PARALLEL_H
+#define QUIESCE_FSFREEZE_FREEZE_PARALLEL_H
+
+#include <glib.h>
+
+#include "fsfreeze/freezer.h"
+
+typedef enum {
+    FS_PARALLEL_SYNC,   /* syncfs() */
+    FS_PARALLEL_FREEZE, /* ops->freeze, ascending levels */
+    FS_PARALLEL_THAW,   /* ops->thaw, descending levels */
+} FsParallelOp;
+
+#define FS_PARALLEL_NOT_RUN (-1) /* never started (an earlier failure, the deadline) */
+#define FS_PARALLEL_LATE (-2)    /* started, not finished when given up */
+
+/* A FIFREEZE still running at the deadline gets this much longer before it
+ * is given up: long enough for a slow flush to land and be rolled back in
+ * order, short enough that a hung device cannot hang the request. */
+#define FS_PARALLEL_LATE_GRACE_US (2 * G_USEC_PER_SEC)
+/* At most this many threads per level. */
+#define FS_PARALLEL_MAX_THREADS 16
+
+typedef struct {
+    int fd;         /* borrowed; the run works on a dup */
+    guint level;    /* items must be sorted by level, ascending */
+    int result;     /* out: 0, an errno value, FS_PARALLEL_NOT_RUN or FS_PARALLEL_LATE */
+    gint64 took_us; /* out: the call's duration (0 when not finished) */
+} FsParallelItem;
+
+/*
+ * Runs @op over @items (sorted by level). @ops: the seam (NULL = real
+ * ioctls; SYNC always calls syncfs()). @deadline: g_get_monotonic_time() by
+ * which FREEZE and SYNC stop starting items (0 = none; ignored by THAW).
+ * Returns: TRUE when every item ran and returned 0.
+ */
+gboolean fs_parallel_run(FsParallelOp op, FsParallelItem *items, guint n_items,
+                         const FsFreezeOps *ops, gint64 deadline);
+
+#endif

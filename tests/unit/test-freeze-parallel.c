@@ -1,0 +1,373 @@
+/*
+ * test-freeze-parallel.c — fsfreeze/freeze-parallel.c through the
+ * FsFreezeOps seam: many targets in random levels with random failures and
+ * delays, and the invariants that must hold whatever the interleaving:
+ * what is reported frozen is frozen and nothing else is; no level starts
+ * before the one below has finished; nothing above a failed level starts;
+ * a rollback thaws each frozen one exactly once, highest level first; a
+ * FIFREEZE given up at the deadline is thawed by its worker when it
+ * returns. The fds are memfds (the fake ops never reach an ioctl; syncfs on
+ * one is harmless), told apart by inode since the run works on dups.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fsfreeze/freeze-parallel.h"
+#include "tests/support/test-run.h"
+
+#define N_TARGETS 64
+
+typedef struct {
+    guint level;
+    int fail_freeze; /* errno to answer, 0 = succeed */
+    int fail_thaw;
+    guint delay_us;
+    /* Under Fake.lock: */
+    gboolean frozen;
+    guint freezes, thaws;
+    guint freeze_start, freeze_end; /* sequence stamps, 0 = never */
+    guint thaw_start, thaw_end;
+} FakeFs;
+
+typedef struct {
+    GMutex lock;
+    GCond cond;
+    GHashTable *by_ino; /* ino → FakeFs* */
+    FakeFs fs[N_TARGETS];
+    guint seq;
+    int hang_index;     /* this one's FIFREEZE blocks until released; -1 = none */
+    gboolean released;
+} Fake;
+
+static FakeFs *fake_find(Fake *fake, int fd)
+{
+    struct stat st;
+
+    g_assert_cmpint(fstat(fd, &st), ==, 0);
+    FakeFs *fs = g_hash_table_lookup(fake->by_ino, GSIZE_TO_POINTER((gsize)st.st_ino));
+    g_assert_nonnull(fs);
+    return fs;
+}
+
+static int fake_freeze(int fd, gpointer user_data)
+{
+    Fake *fake = user_data;
+    FakeFs *fs = fake_find(fake, fd);
+
+    g_mutex_lock(&fake->lock);
+    fs->freeze_start = ++fake->seq;
+    if (fake->hang_index >= 0 && fs == &fake->fs[fake->hang_index]) {
+        while (!fake->released) {
+            g_cond_wait(&fake->cond, &fake->lock);
+        }
+    }
+    g_mutex_unlock(&fake->lock);
+    g_usleep(fs->delay_us);
+    g_mutex_lock(&fake->lock);
+    fs->freeze_end = ++fake->seq;
+    fs->freezes++;
+    int err = fs->fail_freeze;
+    if (err == 0) {
+        g_assert_false(fs->frozen); /* EBUSY for real: never frozen twice */
+        fs->frozen = TRUE;
+    }
+    g_cond_broadcast(&fake->cond);
+    g_mutex_unlock(&fake->lock);
+    return err;
+}
+
+static int fake_thaw(int fd, gpointer user_data)
+{
+    Fake *fake = user_data;
+    FakeFs *fs = fake_find(fake, fd);
+
+    g_mutex_lock(&fake->lock);
+    fs->thaw_start = ++fake->seq;
+    g_mutex_unlock(&fake->lock);
+    g_usleep(fs->delay_us / 2);
+    g_mutex_lock(&fake->lock);
+    fs->thaw_end = ++fake->seq;
+    fs->thaws++;
+    int err = fs->fail_thaw ? fs->fail_thaw : fs->frozen ? 0 : EINVAL;
+    if (err == 0) {
+        fs->frozen = FALSE;
+    }
+    g_cond_broadcast(&fake->cond);
+    g_mutex_unlock(&fake->lock);
+    return err;
+}
+
+static void fake_init(Fake *fake, int *fds, FsParallelItem *items)
+{
+    memset(fake, 0, sizeof(*fake));
+    g_mutex_init(&fake->lock);
+    g_cond_init(&fake->cond);
+    fake->by_ino = g_hash_table_new(g_direct_hash, g_direct_equal);
+    fake->hang_index = -1;
+    for (guint i = 0; i < N_TARGETS; i++) {
+        struct stat st;
+        g_assert_cmpint(fstat(fds[i], &st), ==, 0);
+        g_hash_table_insert(fake->by_ino, GSIZE_TO_POINTER((gsize)st.st_ino), &fake->fs[i]);
+        items[i] = (FsParallelItem){ .fd = fds[i] };
+    }
+}
+
+static void fake_clear(Fake *fake)
+{
+    g_hash_table_unref(fake->by_ino);
+    g_mutex_clear(&fake->lock);
+    g_cond_clear(&fake->cond);
+}
+
+static int *open_fds(void)
+{
+    int *fds = g_new(int, N_TARGETS);
+    for (guint i = 0; i < N_TARGETS; i++) {
+        fds[i] = memfd_create("freeze-parallel-test", MFD_CLOEXEC);
+        g_assert_cmpint(fds[i], >=, 0);
+    }
+    return fds;
+}
+
+static void close_fds(int *fds)
+{
+    for (guint i = 0; i < N_TARGETS; i++) {
+        close(fds[i]);
+    }
+    g_free(fds);
+}
+
+/* Everything a finished FREEZE run must satisfy. Returns how many froze. */
+static guint check_freeze(Fake *fake, const FsParallelItem *items, gboolean ok)
+{
+    guint frozen = 0;
+    gint failed_level = -1;
+
+    for (guint i = 0; i < N_TARGETS; i++) {
+        const FakeFs *fs = &fake->fs[i];
+        g_assert_cmpint(fs->freezes, <=, 1);
+        /* Reported frozen exactly when it is. */
+        g_assert_cmpint(items[i].result == 0, ==, fs->frozen);
+        if (items[i].result == FS_PARALLEL_NOT_RUN) {
+            g_assert_cmpuint(fs->freeze_start, ==, 0);
+        } else {
+            g_assert_cmpint(items[i].result, ==, fs->fail_freeze);
+        }
+        if (items[i].result > 0 && (failed_level < 0 || (gint)fs->level < failed_level)) {
+            failed_level = (gint)fs->level;
+        }
+        frozen += fs->frozen;
+    }
+    g_assert_cmpint(ok, ==, failed_level < 0);
+    for (guint i = 0; i < N_TARGETS; i++) {
+        const FakeFs *a = &fake->fs[i];
+        /* Nothing above a failed level started. */
+        if (failed_level >= 0 && (gint)a->level > failed_level) {
+            g_assert_cmpuint(a->freeze_start, ==, 0);
+        }
+        /* A level starts only when the one below has finished. */
+        for (guint j = 0; j < N_TARGETS; j++) {
+            const FakeFs *b = &fake->fs[j];
+            if (a->level < b->level && b->freeze_start) {
+                g_assert_cmpuint(a->freeze_end, !=, 0);
+                g_assert_cmpuint(a->freeze_end, <, b->freeze_start);
+            }
+        }
+    }
+    return frozen;
+}
+
+/* Rolls back what froze, as the freezer does; checks exactly-once and order. */
+static void rollback_and_check(Fake *fake, const FsParallelItem *items)
+{
+    FsParallelItem thaw[N_TARGETS];
+    guint n = 0;
+    guint index[N_TARGETS];
+
+    for (guint i = 0; i < N_TARGETS; i++) {
+        if (items[i].result == 0) {
+            index[n] = i;
+            thaw[n++] = (FsParallelItem){ .fd = items[i].fd, .level = items[i].level };
+        }
+    }
+    gboolean ok = fs_parallel_run(FS_PARALLEL_THAW, thaw, n, &(FsFreezeOps){ fake_freeze,
+                                  fake_thaw, fake }, 0);
+    gboolean any_fail = FALSE;
+    for (guint k = 0; k < n; k++) {
+        const FakeFs *fs = &fake->fs[index[k]];
+        g_assert_cmpuint(fs->thaws, ==, 1); /* every one, even after a failed one */
+        g_assert_cmpint(thaw[k].result, ==, fs->fail_thaw);
+        g_assert_cmpint(fs->frozen, ==, fs->fail_thaw != 0);
+        any_fail |= fs->fail_thaw != 0;
+        for (guint m = 0; m < n; m++) {
+            const FakeFs *other = &fake->fs[index[m]];
+            if (fs->level > other->level) {
+                g_assert_cmpuint(fs->thaw_end, <, other->thaw_start); /* highest first */
+            }
+        }
+    }
+    g_assert_cmpint(ok, ==, !any_fail);
+    for (guint i = 0; i < N_TARGETS; i++) {
+        if (items[i].result != 0) {
+            g_assert_cmpuint(fake->fs[i].thaws, ==, 0); /* never thaw what we did not freeze */
+        }
+    }
+}
+
+static void test_random_failures(void)
+{
+    int *fds = open_fds();
+    guint rounds = g_test_slow() ? 200 : 40;
+
+    for (guint round = 0; round < rounds; round++) {
+        Fake fake;
+        FsParallelItem items[N_TARGETS];
+        FsFreezeOps ops = { fake_freeze, fake_thaw, &fake };
+        guint levels = (guint)g_test_rand_int_range(1, 5);
+        /* A third of the rounds have no failure at all. */
+        gdouble fail_rate = round % 3 == 0 ? 0.0 : g_test_rand_double_range(0.0, 0.08);
+
+        fake_init(&fake, fds, items);
+        for (guint i = 0; i < N_TARGETS; i++) {
+            items[i].level = (guint)g_test_rand_int_range(0, (gint32)levels);
+        }
+        /* Sorted by level: a counting pass keeps the fd order random enough. */
+        FsParallelItem sorted[N_TARGETS];
+        guint k = 0;
+        for (guint l = 0; l < levels; l++) {
+            for (guint i = 0; i < N_TARGETS; i++) {
+                if (items[i].level == l) {
+                    sorted[k++] = items[i];
+                }
+            }
+        }
+        memcpy(items, sorted, sizeof(items));
+        for (guint i = 0; i < N_TARGETS; i++) {
+            FakeFs *fs = fake_find(&fake, items[i].fd);
+            fs->level = items[i].level;
+            fs->delay_us = (guint)g_test_rand_int_range(0, 3000);
+            fs->fail_freeze = g_test_rand_double() < fail_rate ? (i % 2 ? EIO : EBUSY) : 0;
+            fs->fail_thaw = g_test_rand_double() < fail_rate / 2 ? EIO : 0;
+        }
+        /* The checks index fake->fs by item position: reorder the fakes. */
+        FakeFs by_item[N_TARGETS];
+        for (guint i = 0; i < N_TARGETS; i++) {
+            by_item[i] = *fake_find(&fake, items[i].fd);
+        }
+        memcpy(fake.fs, by_item, sizeof(by_item));
+        g_hash_table_remove_all(fake.by_ino);
+        for (guint i = 0; i < N_TARGETS; i++) {
+            struct stat st;
+            g_assert_cmpint(fstat(items[i].fd, &st), ==, 0);
+            g_hash_table_insert(fake.by_ino, GSIZE_TO_POINTER((gsize)st.st_ino), &fake.fs[i]);
+        }
+
+        gboolean ok = fs_parallel_run(FS_PARALLEL_FREEZE, items, N_TARGETS, &ops, 0);
+        guint frozen = check_freeze(&fake, items, ok);
+        g_test_message("round %u: %u level(s), %u of %u frozen%s", round, levels, frozen,
+                       N_TARGETS, ok ? "" : ", a failure rolled back");
+        if (ok) {
+            g_assert_cmpuint(frozen, ==, N_TARGETS);
+        }
+        rollback_and_check(&fake, items);
+        fake_clear(&fake);
+    }
+    close_fds(fds);
+}
+
+/* A FIFREEZE that hangs past the deadline is given up; when it returns, its
+ * worker thaws it: nothing stays frozen behind the caller's back. */
+static void test_late_freeze_is_undone(void)
+{
+    int *fds = open_fds();
+    Fake fake;
+    FsParallelItem items[N_TARGETS];
+    FsFreezeOps ops = { fake_freeze, fake_thaw, &fake };
+
+    fake_init(&fake, fds, items);
+    fake.hang_index = 5;
+    gint64 start = g_get_monotonic_time();
+    gint64 deadline = start + 100 * 1000;
+    gboolean ok = fs_parallel_run(FS_PARALLEL_FREEZE, items, N_TARGETS, &ops, deadline);
+    gint64 took = g_get_monotonic_time() - start;
+    g_assert_false(ok);
+    g_assert_cmpint(items[5].result, ==, FS_PARALLEL_LATE);
+    /* Given up at deadline + grace, not hung. */
+    g_assert_cmpint(took, <, 100 * 1000 + FS_PARALLEL_LATE_GRACE_US + 1000 * 1000);
+    g_assert_cmpint(took, >=, 100 * 1000 + FS_PARALLEL_LATE_GRACE_US);
+    for (guint i = 0; i < N_TARGETS; i++) {
+        if (i != 5) {
+            g_assert_cmpint(items[i].result, ==, 0);
+        }
+    }
+    rollback_and_check(&fake, items);
+
+    g_mutex_lock(&fake.lock);
+    fake.released = TRUE;
+    g_cond_broadcast(&fake.cond);
+    while (fake.fs[5].thaws == 0) {
+        g_cond_wait(&fake.cond, &fake.lock);
+    }
+    g_assert_false(fake.fs[5].frozen);
+    g_assert_cmpuint(fake.fs[5].freezes, ==, 1);
+    g_mutex_unlock(&fake.lock);
+    /* The worker may still hold the fake's lock on its way out. */
+    g_usleep(50 * 1000);
+    fake_clear(&fake);
+    close_fds(fds);
+}
+
+/* The deadline stops new starts: a level above it never begins. */
+static void test_deadline_stops_levels(void)
+{
+    int *fds = open_fds();
+    Fake fake;
+    FsParallelItem items[N_TARGETS];
+    FsFreezeOps ops = { fake_freeze, fake_thaw, &fake };
+
+    fake_init(&fake, fds, items);
+    for (guint i = 0; i < N_TARGETS; i++) {
+        items[i].level = i < 8 ? 0 : 1;
+        fake.fs[i].level = items[i].level;
+        fake.fs[i].delay_us = i < 8 ? 100 * 1000 : 0;
+    }
+    gboolean ok = fs_parallel_run(FS_PARALLEL_FREEZE, items, N_TARGETS, &ops,
+                                  g_get_monotonic_time() + 20 * 1000);
+    g_assert_false(ok);
+    for (guint i = 0; i < N_TARGETS; i++) {
+        g_assert_cmpint(items[i].result, ==, i < 8 ? 0 : FS_PARALLEL_NOT_RUN);
+    }
+    check_freeze(&fake, items, TRUE);
+    rollback_and_check(&fake, items);
+    fake_clear(&fake);
+    close_fds(fds);
+}
+
+/* SYNC runs everything (real syncfs on memfds), levels ignored. */
+static void test_sync(void)
+{
+    int *fds = open_fds();
+    FsParallelItem items[N_TARGETS];
+
+    for (guint i = 0; i < N_TARGETS; i++) {
+        items[i] = (FsParallelItem){ .fd = fds[i], .level = i / 10 };
+    }
+    g_assert_true(fs_parallel_run(FS_PARALLEL_SYNC, items, N_TARGETS, NULL,
+                                  g_get_monotonic_time() + 10 * G_USEC_PER_SEC));
+    for (guint i = 0; i < N_TARGETS; i++) {
+        g_assert_cmpint(items[i].result, ==, 0);
+    }
+    close_fds(fds);
+}
+
+static const QuiesceTestFunc tests[] = {
+    { "/freeze-parallel/random-failures", test_random_failures },
+    { "/freeze-parallel/late-freeze-is-undone", test_late_freeze_is_undone },
+    { "/freeze-parallel/deadline-stops-levels", test_deadline_stops_levels },
+    { "/freeze-parallel/sync", test_sync },
+};
+
+QUIESCE_TEST_MAIN(tests)
