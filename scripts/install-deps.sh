@@ -13,6 +13,7 @@ packages=(
   e2fsprogs xfsprogs btrfs-progs dosfstools util-linux mount
   qemu-system-x86 cpio kmod xz-utils sqlite3
   libfuse3-dev hyperv-daemons
+  libvirt-dev libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu
 )
 
 missing=()
