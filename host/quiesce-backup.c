@@ -268,9 +268,9 @@ static const char main_description[] =
     "push-mode backup job of every disk starts while it is frozen, guest-snapshot-post\n"
     "thaws it, and the disks are copied in the background to DIR/DOMAIN.TARGET.img on\n"
     "libvirtd's host. When the guest answers saved-state, the agent is missing or slow,\n"
-    "or post fails (the copy is then discarded), the domain is paused, its memory saved\n"
-    "to DIR/DOMAIN.memory (`virsh restore` image), the backup job started, the domain\n"
-    "resumed. -j N backs up N domains at once. Exit status: 0 every domain by child\n"
+    "or post fails (the copy is then discarded), the domain is paused, its disks copied\n"
+    "and its memory saved to DIR/DOMAIN.memory (a `virsh restore` image), then resumed.\n"
+    "-j N backs up N domains at once. Exit status: 0 every domain by child\n"
     "snapshot, 3 every domain backed up but some by saved state, 1 some domain has no\n"
     "backup, 2 usage.";
 

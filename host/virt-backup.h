@@ -11,11 +11,11 @@
  *                    window expired, the agent lost the host) cancels the
  *                    job, deletes the copy and falls back.
  *   saved state      prepare said saved-state, the agent is missing or does
- *                    not answer, or the post failed: pause, save the guest's
- *                    memory (a memory-only external snapshot, no metadata:
- *                    a `virsh restore` image), start the same backup job
- *                    while still paused, resume; the disks copy in the
- *                    background. The pause costs the memory save only.
+ *                    not answer, or the post failed: pause, copy every disk
+ *                    with the same backup job, save the guest's memory (a
+ *                    memory-only external snapshot, no metadata: a `virsh
+ *                    restore` image), resume. The pause costs the copy and
+ *                    the memory save (virt-backup.c says why).
  *
  * Files go to DIR on the host libvirtd runs on: DIR/DOMAIN.TARGET.img (raw)
  * per disk and DIR/DOMAIN.memory for a saved state. virt-backup.c is one

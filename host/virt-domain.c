@@ -261,11 +261,12 @@ gboolean virt_domain_backup_begin(VirtDomain *domain, const char *dir, const cha
 }
 
 static gboolean virt_job_stats(VirtDomain *domain, unsigned int flags, int *type, guint64 *done,
-                               guint64 *total, GError **error)
+                               guint64 *total, char **errmsg, GError **error)
 {
     virTypedParameterPtr params = NULL;
     int nparams = 0;
     unsigned long long value = 0;
+    const char *text = NULL;
 
     if (virDomainGetJobStats(domain->dom, type, &params, &nparams, flags) < 0) {
         virt_error(error, QUIESCE_ERROR_FAILED, "virDomainGetJobStats");
@@ -277,6 +278,9 @@ static gboolean virt_job_stats(VirtDomain *domain, unsigned int flags, int *type
     *total = virTypedParamsGetULLong(params, nparams, VIR_DOMAIN_JOB_DISK_TOTAL, &value) == 1
                  ? value
                  : 0;
+    if (errmsg && virTypedParamsGetString(params, nparams, VIR_DOMAIN_JOB_ERRMSG, &text) == 1) {
+        *errmsg = g_strdup(text);
+    }
     virTypedParamsFree(params, nparams);
     return TRUE;
 }
@@ -287,9 +291,10 @@ gboolean virt_domain_backup_wait(VirtDomain *domain, VirtProgressFunc progress, 
     int type = VIR_DOMAIN_JOB_NONE;
     guint64 done = 0;
     guint64 total = 0;
+    g_autofree char *errmsg = NULL;
 
     for (;;) {
-        if (!virt_job_stats(domain, 0, &type, &done, &total, error)) {
+        if (!virt_job_stats(domain, 0, &type, &done, &total, NULL, error)) {
             return FALSE;
         }
         if (type == VIR_DOMAIN_JOB_NONE) {
@@ -301,14 +306,15 @@ gboolean virt_domain_backup_wait(VirtDomain *domain, VirtProgressFunc progress, 
         g_usleep(VIRT_JOB_POLL_MS * 1000);
     }
     /* The job ended: libvirt keeps its last statistics and how it ended. */
-    if (!virt_job_stats(domain, VIR_DOMAIN_JOB_STATS_COMPLETED, &type, &done, &total, error)) {
+    if (!virt_job_stats(domain, VIR_DOMAIN_JOB_STATS_COMPLETED, &type, &done, &total, &errmsg,
+                        error)) {
         return FALSE;
     }
     if (type != VIR_DOMAIN_JOB_COMPLETED) {
         g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_FAILED,
                     "the backup job ended without completing (job type %d, %" G_GUINT64_FORMAT
-                    " of %" G_GUINT64_FORMAT " bytes)",
-                    type, done, total);
+                    " of %" G_GUINT64_FORMAT " bytes): %s",
+                    type, done, total, errmsg ? errmsg : "no reason given");
         return FALSE;
     }
     if (progress) {
