@@ -2,6 +2,7 @@
  * report.c — see the header.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "host/report.h"
 
@@ -79,4 +80,34 @@ gboolean report_write(const Report *report, const char *path, GError **error)
                                (const char *)g_hash_table_lookup(report->values, key));
     }
     return g_file_set_contents(path, text->str, (gssize)text->len, error);
+}
+
+void report_append_lines(const Report *report, const char *prefix, GString *out)
+{
+    for (guint i = 0; i < report->keys->len; i++) {
+        const char *key = g_ptr_array_index(report->keys, i);
+        g_string_append_printf(out, "%s.%s=%s\n", prefix, key,
+                               (const char *)g_hash_table_lookup(report->values, key));
+    }
+}
+
+JsonValue *report_to_json(const Report *report)
+{
+    JsonValue *object = json_object_new();
+
+    for (guint i = 0; i < report->keys->len; i++) {
+        const char *key = g_ptr_array_index(report->keys, i);
+        const char *value = g_hash_table_lookup(report->values, key);
+        gboolean number = *value && strlen(value) < 18 && (g_ascii_isdigit(*value) || (*value == '-' && value[1]));
+
+        for (const char *p = value + 1; number && *p; p++) {
+            number = g_ascii_isdigit(*p);
+        }
+        if (number) {
+            json_object_set_int(object, key, g_ascii_strtoll(value, NULL, 10));
+        } else {
+            json_object_set_string(object, key, value);
+        }
+    }
+    return object;
 }

@@ -9,6 +9,8 @@
 #include <glib.h>
 #include <stdio.h>
 
+#include "common/protocol-glib.h"
+
 typedef struct Report Report;
 
 Report *report_new(void);
@@ -23,5 +25,11 @@ const char *report_get(const Report *report, const char *key);
 /* Prints "  key: value" lines. */
 void report_print(const Report *report, FILE *out);
 gboolean report_write(const Report *report, const char *path, GError **error);
+/* Appends "PREFIX.key=value" lines (the libvirt backend's report of several
+ * domains in one file). */
+void report_append_lines(const Report *report, const char *prefix, GString *out);
+/* One JSON object, in key order; a value made only of digits is a number
+ * (transfer full). */
+JsonValue *report_to_json(const Report *report);
 
 #endif

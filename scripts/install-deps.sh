@@ -15,6 +15,7 @@ packages=(
   libfuse3-dev hyperv-daemons
   scdoc systemd udev python3
   debhelper dpkg-dev lintian git
+  libvirt-dev libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu
 )
 
 missing=()

@@ -1,0 +1,214 @@
+# lib-libvirt.sh — sourced after lib.sh by the scenarios that drive the
+# guest through libvirt (scenario-libvirt-backend.sh): a private libvirtd
+# started by the test, domains made of the vm-test guest, and their restore.
+#
+# The daemon (docs/testing.md §6) runs as root in a mount namespace of its
+# own, where /run, /etc/libvirt, /var/lib/libvirt, /var/cache/libvirt and
+# /var/log/libvirt are this test's directories under $WORK/libvirt, so it
+# shares no state, lock or socket with any other libvirtd on the machine; its
+# unix socket is in $WORK/libvirt/sock and the test connects with
+# qemu:///system?socket=... (LV_URI). Only the QEMU connection driver is
+# loaded (LIBVIRT_DRIVER_DIR holds just it), so no network is started; no
+# virtlogd (stdio_handler = "file"), no cgroups, no security driver, QEMU runs
+# as root. The daemon and its domains are stopped by lv_stop, and by the
+# EXIT trap whatever happens.
+
+LV_DIR=
+LV_URI=
+LV_PID=
+LV_DOMAINS=()
+
+lv_virsh() { virsh -q -c "$LV_URI" "$@"; }
+
+lv_start() {
+  vm_require_tools libvirtd virsh unshare
+  LV_DIR=$WORK/libvirt
+  mkdir -p "$LV_DIR"/{etc,lib,cache,log,sock,drivers}
+  ln -s /usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_qemu.so "$LV_DIR/drivers/" ||
+    vm_fail "no libvirt QEMU driver (scripts/install-deps.sh installs libvirt-daemon-driver-qemu)"
+  cat >"$LV_DIR/etc/libvirtd.conf" <<EOF
+unix_sock_dir = "$LV_DIR/sock"
+unix_sock_ro_perms = "0700"
+unix_sock_rw_perms = "0700"
+auth_unix_ro = "none"
+auth_unix_rw = "none"
+log_outputs = "2:file:$LV_DIR/libvirtd.log"
+EOF
+  cat >"$LV_DIR/etc/qemu.conf" <<EOF
+user = "root"
+group = "root"
+dynamic_ownership = 0
+remember_owner = 0
+security_driver = "none"
+namespaces = []
+cgroup_controllers = []
+stdio_handler = "file"
+EOF
+  # The namespace's set-up, then libvirtd -d: the daemon stays in it.
+  cat >"$LV_DIR/start.sh" <<'EOF'
+set -e
+d=$1
+mount --make-rprivate /
+mount -t tmpfs -o mode=0755 tmpfs /run
+mkdir -p /run/libvirt
+for p in lib:/var/lib/libvirt cache:/var/cache/libvirt log:/var/log/libvirt etc:/etc/libvirt; do
+  mount --bind "$d/${p%%:*}" "${p#*:}"
+done
+export LIBVIRT_DRIVER_DIR=$d/drivers
+exec libvirtd -d --config "$d/etc/libvirtd.conf" --pid-file "$d/libvirtd.pid"
+EOF
+  unshare -m bash "$LV_DIR/start.sh" "$LV_DIR" || vm_fail "libvirtd did not start"
+  LV_URI="qemu:///system?socket=$LV_DIR/sock/libvirt-sock"
+  local i
+  for i in $(seq 100); do
+    [ -s "$LV_DIR/libvirtd.pid" ] && lv_virsh list >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  LV_PID=$(cat "$LV_DIR/libvirtd.pid" 2>/dev/null) || vm_fail "libvirtd wrote no pid file"
+  lv_virsh list >/dev/null || vm_fail "libvirtd does not answer: $(tail -n 5 "$LV_DIR/libvirtd.log")"
+  vm_log "libvirtd $LV_PID up (private namespace), $LV_URI"
+}
+
+# lv_stop: destroys this test's domains, then stops the daemon it started.
+lv_stop() {
+  [ -n "$LV_PID" ] || return 0
+  local d i
+  for d in $(lv_virsh list --name 2>/dev/null); do lv_virsh destroy "$d" >/dev/null 2>&1 || true; done
+  kill "$LV_PID" 2>/dev/null || true
+  for i in $(seq 50); do kill -0 "$LV_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$LV_PID" 2>/dev/null || true
+  LV_PID=
+}
+
+lv_cleanup() {
+  local rc=$?
+  set +e
+  [ "$rc" -eq 0 ] || { [ -n "$LV_DIR" ] && grep -E " (error|warning) : " "$LV_DIR/libvirtd.log" | tail -n 20 2>/dev/null; }
+  lv_stop
+  (exit $rc)
+  vm_cleanup
+}
+
+# lv_disk DOMAIN SERIAL FSTYPE SIZE_MB: $WORK/DOMAIN-SERIAL.img, formatted.
+lv_disk() {
+  local img=$WORK/$1-$2.img
+  truncate -s "${4}M" "$img"
+  case $3 in
+    ext4) mkfs.ext4 -q -F -L "$2" "$img" ;;
+    xfs) mkfs.xfs -q -f -L "$2" "$img" ;;
+    vfat) mkfs.vfat -n "$(echo "${2:0:11}" | tr a-z- A-Z_)" "$img" >/dev/null ;;
+    *) vm_fail "lv_disk: $3" ;;
+  esac
+}
+
+# lv_guest_file DOMAIN GUEST_PATH: a file for that domain's guest (stdin).
+lv_guest_file() {
+  mkdir -p "$WORK/overlay-$1/$(dirname "$2")"
+  cat >"$WORK/overlay-$1/$2"
+}
+
+# lv_domain_xml DOMAIN SERIAL...: the domain's XML on stdout: the test
+# guest's kernel and initrd, one virtio disk per SERIAL (vda, vdb, ... in
+# order), the console in $WORK/DOMAIN.console, the agent's channel (libvirt's
+# own socket) and the control port on $WORK/DOMAIN-ctl.sock.
+lv_domain_xml() {
+  local name=$1 type=qemu cpu="<cpu mode='maximum'/>" letters=abcdefgh i=0 s
+  shift
+  [ "$VM_ACCEL" = kvm ] && { type=kvm; cpu="<cpu mode='host-passthrough'/>"; }
+  cat <<EOF
+<domain type='$type'>
+  <name>$name</name>
+  <memory unit='MiB'>512</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>$GUEST/vmlinux</kernel><initrd>$WORK/$name.initrd</initrd>
+    <cmdline>console=ttyS0 panic=-1 loglevel=4</cmdline></os>
+  $cpu
+  <on_poweroff>destroy</on_poweroff><on_reboot>destroy</on_reboot><on_crash>destroy</on_crash>
+  <devices>
+    <emulator>$(command -v qemu-system-x86_64)</emulator>
+EOF
+  for s in "$@"; do
+    cat <<EOF
+    <disk type='file' device='disk'><driver name='qemu' type='raw' cache='writeback'/>
+      <source file='$WORK/$name-$s.img'/><target dev='vd${letters:$i:1}' bus='virtio'/>
+      <serial>$s</serial></disk>
+EOF
+    i=$((i + 1))
+  done
+  cat <<EOF
+    <serial type='file'><source path='$WORK/$name.console'/><target port='0'/></serial>
+    <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>
+    <channel type='unix'><source mode='bind' path='$WORK/$name-ctl.sock'/>
+      <target type='virtio' name='org.quiesce.control.0'/></channel>
+    <controller type='usb' model='none'/>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+EOF
+}
+
+# lv_create DOMAIN SERIAL...: starts the domain (transient: destroy removes
+# it) with its overlay (lv_guest_file) appended to the guest's initramfs.
+lv_create() {
+  local name=$1
+  (cd "$WORK/overlay-$name" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet) \
+    >"$WORK/$name.overlay.cpio"
+  cat "$GUEST/initramfs.cpio" "$WORK/$name.overlay.cpio" >"$WORK/$name.initrd"
+  lv_domain_xml "$@" >"$WORK/$name.xml"
+  lv_virsh create "$WORK/$name.xml" >/dev/null || vm_fail "virsh create $name failed"
+  LV_DOMAINS+=("$name")
+}
+
+# lv_wait_ready DOMAIN SECONDS
+lv_wait_ready() {
+  vm_wait_file 'vm-init: ready' "$WORK/$1.console" "$2" || vm_fail "$1 did not boot in $2 s"
+}
+
+# lv_committed CONSOLE NAME: the highest SEQ workload NAME reported.
+lv_committed() {
+  awk -v n="$2" '($1 == "committed" || $1 == "written") && $2 == n && $3 + 0 > m {m = $3 + 0}
+                 END {print m + 0}' "$1"
+}
+
+# lv_wait_progress CONSOLE NAME SEQ SECONDS: until NAME reports past SEQ.
+lv_wait_progress() {
+  local i
+  for i in $(seq $(( $4 * 10 ))); do
+    [ "$(lv_committed "$1" "$2")" -gt "$3" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+lv_report() { sed -n "s/^$1\.$2=//p" "$WORK/lv-report"; }
+
+# lv_backup ARGS... DOMAIN...: quiesce-backup --connect into $WORK/backup,
+# report in $WORK/lv-report; sets LV_RC to the exit status.
+lv_backup() {
+  LV_RC=0
+  "$QUIESCE_BACKUP" --connect "$LV_URI" --dest "$WORK/backup" --report "$WORK/lv-report" \
+    backup "$@" || LV_RC=$?
+}
+
+# lv_restore DOMAIN: the saved state in $WORK/backup (DOMAIN.memory and the
+# disks), restored on copies under $WORK/restore after the domain is
+# destroyed: the guest runs on from the backup instant. Its console goes to
+# $WORK/DOMAIN.restored.console, its control port to
+# $WORK/DOMAIN-restored-ctl.sock.
+lv_restore() {
+  local name=$1 xml=$WORK/$1.restore.xml s t i=0 letters=abcdefgh
+  mkdir -p "$WORK/restore"
+  lv_virsh save-image-dumpxml "$WORK/backup/$name.memory" >"$xml" ||
+    vm_fail "$name.memory is not a libvirt save image"
+  for s in $(sed -n "s|.*<source file='$WORK/$name-\([^']*\)\.img'/>.*|\1|p" "$xml"); do
+    t=vd${letters:$i:1}
+    cp --sparse=always "$WORK/backup/$name.$t.img" "$WORK/restore/$name.$t.img"
+    sed -i "s|$WORK/$name-$s.img|$WORK/restore/$name.$t.img|" "$xml"
+    i=$((i + 1))
+  done
+  sed -i "s|$WORK/$name.console|$WORK/$name.restored.console|; s|$WORK/$name-ctl.sock|$WORK/$name-restored-ctl.sock|" "$xml"
+  lv_virsh destroy "$name" >/dev/null || vm_fail "virsh destroy $name"
+  lv_virsh restore "$WORK/backup/$name.memory" --xml "$xml" --running >/dev/null ||
+    vm_fail "virsh restore $name failed: $(tail -n 3 "$LV_DIR/libvirtd.log")"
+}
