@@ -22,6 +22,10 @@ typedef enum {
     COMMAND_ARG_STRING,      /* "string" */
     COMMAND_ARG_STRING_LIST, /* array of strings ("array", then "x[i]": "string") */
     COMMAND_ARG_OBJECT,      /* "object", contents unchecked */
+    /* Any value; the handler checks it. For QAPI alternates (guest-file-seek's
+     * whence: an integer or an enum name), whose checks need the handler's
+     * knowledge of the branches. */
+    COMMAND_ARG_ANY,
 } CommandArgType;
 
 typedef struct {
