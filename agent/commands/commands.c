@@ -8,6 +8,8 @@ static const CommandFamily command_families[] = {
     { commands_basic, &commands_basic_count, NULL, NULL },
     { commands_fsfreeze, &commands_fsfreeze_count, NULL, NULL },
     { commands_snapshot, &commands_snapshot_count, NULL, NULL },
+    { commands_file, &commands_file_count, commands_file_state_new, commands_file_state_free },
+    { commands_exec, &commands_exec_count, commands_exec_state_new, commands_exec_state_free },
 };
 
 /*

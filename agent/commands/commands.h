@@ -59,5 +59,13 @@ extern const CommandSpec commands_fsfreeze[]; /* guest-fsfreeze-*, guest-get-fsi
 extern const gsize commands_fsfreeze_count;
 extern const CommandSpec commands_snapshot[]; /* guest-snapshot-* */
 extern const gsize commands_snapshot_count;
+extern const CommandSpec commands_file[]; /* guest-file-* */
+extern const gsize commands_file_count;
+gpointer commands_file_state_new(const CommandContext *context);
+void commands_file_state_free(gpointer state);
+extern const CommandSpec commands_exec[]; /* guest-exec, guest-exec-status */
+extern const gsize commands_exec_count;
+gpointer commands_exec_state_new(const CommandContext *context);
+void commands_exec_state_free(gpointer state);
 
 #endif
