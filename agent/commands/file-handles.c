@@ -50,7 +50,11 @@ static gboolean file_handles_save_counter(const FileHandles *handles, GError **e
     g_autofree char *text =
         g_strdup_printf("[file-handles]\nnext=%" G_GINT64_FORMAT "\n", handles->next_id);
 
-    return g_file_set_contents(handles->counter_path, text, -1, error);
+    /* Atomic (a rename) but not durable: ids need only outlive the agent,
+     * not the machine, and the state directory is a tmpfs; an fsync per
+     * guest-file-open would cost a disk flush on other filesystems. */
+    return g_file_set_contents_full(handles->counter_path, text, -1,
+                                    G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
 }
 
 FileHandles *file_handles_new(const char *state_dir)

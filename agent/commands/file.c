@@ -8,20 +8,17 @@
  * frozen (none is on qemu-ga's frozen allow-list).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "agent/commands/commands.h"
 #include "agent/commands/file-handles.h"
+#include "agent/commands/file-open.h"
 #include "agent/commands/qga-base64.h"
 #include "common/quiesce-error.h"
 
 #define FILE_READ_COUNT_DEFAULT 4096           /* QGA_READ_COUNT_DEFAULT */
 #define FILE_READ_COUNT_MAX (48 * 1024 * 1024) /* 48 MiB: 64 MiB once in base64 */
-#define FILE_NEW_MODE 0666                     /* before no umask, as qemu-ga */
 
 static FileHandles *file_state(void *context)
 {
@@ -63,77 +60,13 @@ static FileHandle *file_lookup(void *context, const JsonValue *args, ProtoError 
     return handle;
 }
 
-/* fopen()'s modes as open(2) flags (qemu-ga's table), or -1. */
-static int file_mode_flags(const char *mode)
+/* Every answer's "eof" is whether this call met the end of the file: the
+ * stream's flags are reset after each call, as qemu-ga resets them. */
+static void file_answer_done(FileHandle *handle, JsonValue *result, FileHandleRw rw)
 {
-    static const struct {
-        const char *forms[3];
-        int flags;
-    } modes[] = {
-        { { "r" }, O_RDONLY },
-        { { "rb" }, O_RDONLY },
-        { { "w" }, O_WRONLY | O_CREAT | O_TRUNC },
-        { { "wb" }, O_WRONLY | O_CREAT | O_TRUNC },
-        { { "a" }, O_WRONLY | O_CREAT | O_APPEND },
-        { { "ab" }, O_WRONLY | O_CREAT | O_APPEND },
-        { { "r+" }, O_RDWR },
-        { { "rb+", "r+b" }, O_RDWR },
-        { { "w+" }, O_RDWR | O_CREAT | O_TRUNC },
-        { { "wb+", "w+b" }, O_RDWR | O_CREAT | O_TRUNC },
-        { { "a+" }, O_RDWR | O_CREAT | O_APPEND },
-        { { "ab+", "a+b" }, O_RDWR | O_CREAT | O_APPEND },
-    };
-
-    for (gsize i = 0; i < G_N_ELEMENTS(modes); i++) {
-        for (gsize f = 0; f < G_N_ELEMENTS(modes[i].forms) && modes[i].forms[f]; f++) {
-            if (g_str_equal(modes[i].forms[f], mode)) {
-                return modes[i].flags | O_NOCTTY | O_NONBLOCK | O_CLOEXEC;
-            }
-        }
-    }
-    return -1;
-}
-
-/*
- * A file that may be created is first created exclusively, so that only a
- * file we made gets mode 0666 whatever the umask, and only that one is
- * removed again when a later step fails (qemu-ga's safe_open_or_create()).
- */
-static FILE *file_open_stream(const char *path, const char *mode, int flags, ProtoError **error)
-{
-    gboolean created = (flags & O_CREAT) != 0;
-    int fd = open(path, flags | (created ? O_EXCL : 0), 0);
-    FILE *stream;
-
-    if (fd < 0 && errno == EEXIST && created) {
-        created = FALSE;
-        fd = open(path, flags & ~O_CREAT, 0);
-    }
-    if (fd < 0) {
-        file_fail_errno(error, errno, "failed to open file '%s' (mode: '%s')", path, mode);
-        return NULL;
-    }
-    if (created && fchmod(fd, FILE_NEW_MODE) < 0) {
-        int errsv = errno;
-        close(fd);
-        unlink(path);
-        file_fail_errno(error, errsv, "failed to set permission 0%03o on new file '%s' (mode: '%s')",
-                        FILE_NEW_MODE, path, mode);
-        return NULL;
-    }
-    stream = fdopen(fd, mode);
-    if (!stream) {
-        int errsv = errno;
-        file_fail_errno(error, errsv,
-                        "failed to associate stdio stream with file descriptor %d, file '%s' "
-                        "(mode: '%s')",
-                        fd, path, mode);
-        close(fd);
-        if (created) {
-            unlink(path);
-        }
-    }
-    return stream;
+    json_object_set_bool(result, "eof", feof(handle->stream));
+    handle->rw = rw;
+    clearerr(handle->stream);
 }
 
 static bool cmd_file_open(void *context, const JsonValue *args, JsonValue **result,
@@ -144,18 +77,12 @@ static bool cmd_file_open(void *context, const JsonValue *args, JsonValue **resu
     GError *gerror = NULL;
     FILE *stream;
     gint64 id;
-    int flags;
 
     mode = mode ? mode : "r";
     g_info("guest-file-open called, filepath: %s, mode: %s", path, mode);
-    flags = file_mode_flags(mode);
-    if (flags < 0) {
-        return file_fail(error, g_error_new(QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
-                                            "invalid file open mode '%s'", mode));
-    }
-    stream = file_open_stream(path, mode, flags, error);
+    stream = file_open_stream(path, mode, &gerror);
     if (!stream) {
-        return false;
+        return file_fail(error, gerror);
     }
     id = file_handles_add(file_state(context), stream, &gerror);
     if (id < 0) {
@@ -224,9 +151,7 @@ static bool cmd_file_read(void *context, const JsonValue *args, JsonValue **resu
     json_object_set_int(*result, "count", (int64_t)got);
     encoded = got ? g_base64_encode(buf, got) : NULL;
     json_object_set_string(*result, "buf-b64", encoded ? encoded : "");
-    json_object_set_bool(*result, "eof", feof(handle->stream));
-    handle->rw = FILE_HANDLE_RW_READING;
-    clearerr(handle->stream);
+    file_answer_done(handle, *result, FILE_HANDLE_RW_READING);
     return true;
 }
 
@@ -272,9 +197,7 @@ static bool cmd_file_write(void *context, const JsonValue *args, JsonValue **res
     }
     *result = json_object_new();
     json_object_set_int(*result, "count", (int64_t)written);
-    json_object_set_bool(*result, "eof", feof(handle->stream));
-    handle->rw = FILE_HANDLE_RW_WRITING;
-    clearerr(handle->stream);
+    file_answer_done(handle, *result, FILE_HANDLE_RW_WRITING);
     return true;
 }
 
@@ -350,9 +273,7 @@ static bool cmd_file_seek(void *context, const JsonValue *args, JsonValue **resu
     }
     *result = json_object_new();
     json_object_set_int(*result, "position", (int64_t)ftello(handle->stream));
-    json_object_set_bool(*result, "eof", feof(handle->stream));
-    handle->rw = FILE_HANDLE_RW_NEW;
-    clearerr(handle->stream);
+    file_answer_done(handle, *result, FILE_HANDLE_RW_NEW);
     return true;
 }
 
