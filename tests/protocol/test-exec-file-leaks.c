@@ -230,7 +230,11 @@ static void test_no_leaks(void)
             " -> %" G_GUINT64_FORMAT " KiB, zombies %u\n",
             CYCLES, CYCLES, fds_before, fds_after, rss_before, rss_after, count_zombies(pid));
     g_assert_cmpuint(fds_after, ==, fds_before);
+#ifndef __SANITIZE_ADDRESS__
+    /* Under ASan freed memory stays resident in its quarantine by design;
+     * LeakSanitizer checks the agent for leaks when it exits instead. */
     g_assert_cmpuint(rss_after, <=, rss_before + RSS_GROWTH_MAX_KIB);
+#endif
     g_assert_cmpuint(count_zombies(pid), ==, 0);
     conversation_close(c);
     g_assert_true(agent_process_stop(agent, &error));
