@@ -35,6 +35,8 @@ static const char *arg_type_name(CommandArgType type)
         return "object";
     case COMMAND_ARG_UINT64:
         return "uint64";
+    case COMMAND_ARG_ANY:
+        return "any";
     }
     return "?";
 }
@@ -63,6 +65,8 @@ static bool value_has_type(const JsonValue *value, CommandArgType type)
         return json_value_type(value) == JSON_TYPE_ARRAY;
     case COMMAND_ARG_OBJECT:
         return json_value_type(value) == JSON_TYPE_OBJECT;
+    case COMMAND_ARG_ANY:
+        return true;
     }
     return false;
 }

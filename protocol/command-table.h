@@ -26,6 +26,10 @@ typedef enum {
                               * modulo 2^64 as QAPI does ("expects uint64") */
     COMMAND_ARG_OBJECT_LIST, /* array of objects whose members are the rows
                               * named "NAME[].member" that follow this one */
+    /* Any value; the handler checks it. For QAPI alternates (guest-file-seek's
+     * whence: an integer or an enum name), whose checks need the handler's
+     * knowledge of the branches. */
+    COMMAND_ARG_ANY,
 } CommandArgType;
 
 /*

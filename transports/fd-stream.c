@@ -14,6 +14,7 @@ struct FdStream {
     guint in_watch;
     guint out_watch;
     GByteArray *queue;
+    gsize sent; /* bytes at the queue's head already written */
     gboolean closed;
     FdStreamData data;
     FdStreamClosed on_closed;
@@ -34,6 +35,7 @@ static void stream_end(FdStream *stream)
     stream->closed = TRUE;
     stream_remove_watches(stream);
     g_byte_array_set_size(stream->queue, 0);
+    stream->sent = 0;
     stream->on_closed(stream->opaque);
 }
 
@@ -56,13 +58,17 @@ static gboolean stream_readable(int fd, GIOCondition condition, gpointer user_da
     return G_SOURCE_REMOVE;
 }
 
-/* Writes as much of the queue as the fd takes; FALSE when the stream ended. */
+/* Writes as much of the queue as the fd takes; FALSE when the stream ended.
+ * Written bytes are only counted, not moved: a reply of tens of MiB
+ * (guest-file-read, guest-exec-status) goes out in socket-buffer-sized
+ * writes, and moving the rest after each would be quadratic. */
 static gboolean stream_flush(FdStream *stream)
 {
-    while (stream->queue->len > 0) {
-        ssize_t n = write(stream->fd, stream->queue->data, stream->queue->len);
+    while (stream->sent < stream->queue->len) {
+        ssize_t n = write(stream->fd, stream->queue->data + stream->sent,
+                          stream->queue->len - stream->sent);
         if (n > 0) {
-            g_byte_array_remove_range(stream->queue, 0, (guint)n);
+            stream->sent += (gsize)n;
         } else if (n < 0 && errno == EINTR) {
             continue;
         } else if (n < 0 && errno == EAGAIN) {
@@ -72,6 +78,8 @@ static gboolean stream_flush(FdStream *stream)
             return FALSE;
         }
     }
+    g_byte_array_set_size(stream->queue, 0);
+    stream->sent = 0;
     return TRUE;
 }
 
@@ -82,7 +90,7 @@ static gboolean stream_writable(int fd, GIOCondition condition, gpointer user_da
     if (!stream_flush(stream)) {
         return G_SOURCE_REMOVE; /* stream_end() cleared out_watch */
     }
-    if (stream->queue->len > 0) {
+    if (stream->sent < stream->queue->len) {
         return G_SOURCE_CONTINUE;
     }
     stream->out_watch = 0;
@@ -104,19 +112,26 @@ FdStream *fd_stream_new(int fd, FdStreamData data, FdStreamClosed closed, void *
 
 void fd_stream_write(FdStream *stream, const char *bytes, gsize len)
 {
+    gsize pending = stream->queue->len - stream->sent;
+
     if (stream->closed) {
         return;
     }
-    if (stream->queue->len + len > FD_STREAM_MAX_QUEUED) {
-        /* The peer stopped reading: a limit on what a peer controls. */
+    /* The peer stopped reading: a limit on what a peer controls. One reply
+     * alone may be larger (see the header). */
+    if (pending > 0 && pending + len > FD_STREAM_MAX_QUEUED) {
         stream_end(stream);
         return;
+    }
+    if (stream->sent > 0) {
+        g_byte_array_remove_range(stream->queue, 0, (guint)stream->sent);
+        stream->sent = 0;
     }
     g_byte_array_append(stream->queue, (const guint8 *)bytes, (guint)len);
     if (!stream_flush(stream)) {
         return;
     }
-    if (stream->queue->len > 0 && !stream->out_watch) {
+    if (stream->sent < stream->queue->len && !stream->out_watch) {
         stream->out_watch = g_unix_fd_add(stream->fd, G_IO_OUT, stream_writable, stream);
     }
 }

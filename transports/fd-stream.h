@@ -6,7 +6,10 @@
  * hands them on; end of file, a read error or POLLHUP ends the stream through
  * the closed callback. Writes that would block are queued behind a G_IO_OUT
  * watch; a peer that stops reading may queue at most FD_STREAM_MAX_QUEUED
- * bytes before the stream is closed, so it cannot grow our memory.
+ * bytes before the stream is closed, so it cannot grow our memory. One
+ * write alone may exceed it when nothing is queued: a single reply is
+ * bounded by its command (qemu-ga's largest, a 48 MiB guest-file-read,
+ * is 64 MiB in base64), and refusing it would fail a valid request.
  */
 #ifndef QUIESCE_TRANSPORTS_FD_STREAM_H
 #define QUIESCE_TRANSPORTS_FD_STREAM_H

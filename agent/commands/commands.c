@@ -22,6 +22,8 @@ static const CommandFamily command_families[] = {
     { commands_fstrim, &commands_fstrim_count, control_system_new, control_system_free },
     { commands_users, &commands_users_count, control_system_new, control_system_free },
     { commands_ssh_keys, &commands_ssh_keys_count, control_system_new, control_system_free },
+    { commands_file, &commands_file_count, commands_file_state_new, commands_file_state_free },
+    { commands_exec, &commands_exec_count, commands_exec_state_new, commands_exec_state_free },
 };
 
 /*

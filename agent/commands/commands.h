@@ -88,5 +88,13 @@ extern const CommandSpec commands_users[]; /* guest-set-user-password */
 extern const gsize commands_users_count;
 extern const CommandSpec commands_ssh_keys[]; /* guest-ssh-*-authorized-keys */
 extern const gsize commands_ssh_keys_count;
+extern const CommandSpec commands_file[]; /* guest-file-* */
+extern const gsize commands_file_count;
+gpointer commands_file_state_new(const CommandContext *context);
+void commands_file_state_free(gpointer state);
+extern const CommandSpec commands_exec[]; /* guest-exec, guest-exec-status */
+extern const gsize commands_exec_count;
+gpointer commands_exec_state_new(const CommandContext *context);
+void commands_exec_state_free(gpointer state);
 
 #endif

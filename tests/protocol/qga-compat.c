@@ -6,7 +6,8 @@
  * Usage:
  *   qga-compat CASES-FILE quiesced|qemu-ga AGENT-BINARY
  * Exit 0 when every case matches, 1 otherwise, 77 (ctest skip) when the
- * reference binary is not installed.
+ * reference binary is not installed. The cases files' headers describe
+ * their syntax; the @{...} tokens and retry= are expanded here.
  *
  * A case whose expected reply is "<=" expects, byte for byte, the one-line
  * reply of the reference agent named by QGA_COMPAT_REFERENCE (Debian's
@@ -38,7 +39,11 @@ typedef struct {
     gboolean prefix_only;
     char *shape; /* "<? NAME": the one-line reply is checked by that shape check */
     gboolean from_reference;
+    guint retries; /* retry=N: sent again, 100 ms apart, until it matches */
 } CompatCase;
+
+/* Values bound by @{name} tokens, shared by the cases of one run. */
+typedef GHashTable CompatBindings;
 
 static void compat_case_free(CompatCase *c)
 {
@@ -50,9 +55,35 @@ static void compat_case_free(CompatCase *c)
     g_free(c);
 }
 
+/* @{N*TEXT} is TEXT repeated N times, for replies of many megabytes. */
+static char *expand_repeats(const char *text)
+{
+    GString *out = g_string_new(NULL);
+    const char *p = text;
+
+    for (const char *at; (at = strstr(p, "@{")); ) {
+        char *end = NULL;
+        guint64 n = g_ascii_strtoull(at + 2, &end, 10);
+        const char *close = strchr(at, '}');
+        if (end == at + 2 || *end != '*' || !close) {
+            g_string_append_len(out, p, at + 2 - p);
+            p = at + 2;
+            continue;
+        }
+        g_string_append_len(out, p, at - p);
+        for (guint64 i = 0; i < n; i++) {
+            g_string_append_len(out, end + 1, close - (end + 1));
+        }
+        p = close + 1;
+    }
+    g_string_append(out, p);
+    return g_string_free(out, FALSE);
+}
+
 static void append_escaped(GByteArray *out, const char *text)
 {
-    g_autofree char *raw = g_strcompress(text);
+    g_autofree char *expanded = expand_repeats(text);
+    g_autofree char *raw = g_strcompress(expanded);
     /* g_strcompress stops at an octal \000; cases never send NUL. */
     g_byte_array_append(out, (const guint8 *)raw, (guint)strlen(raw));
 }
@@ -66,6 +97,8 @@ static CompatCase *compat_case_start(const char *header)
     for (int i = 1; words[i]; i++) {
         if (g_str_has_prefix(words[i], "only=")) {
             c->only = g_strdup(words[i] + 5);
+        } else if (g_str_has_prefix(words[i], "retry=")) {
+            c->retries = (guint)g_ascii_strtoull(words[i] + 6, NULL, 10);
         }
     }
     c->input = g_byte_array_new();
@@ -249,39 +282,159 @@ static gboolean check_guest_info(const char *name, const char *flavour, const GB
     return ok;
 }
 
-static gboolean run_case(const char *socket_path, const CompatCase *c, const char *flavour)
+/* The name of the @{name} token at text (which starts with "@{"), or NULL. */
+static char *token_name(const guint8 *text, gsize len, gsize *token_len)
 {
+    for (gsize i = 2; i < len; i++) {
+        if (text[i] == '}') {
+            *token_len = i + 1;
+            return i > 2 ? g_strndup((const char *)text + 2, i - 2) : NULL;
+        }
+        if (!g_ascii_isalnum(text[i]) && text[i] != '-' && text[i] != '_') {
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+/* The input with every bound @{name} replaced by its value. */
+static GByteArray *substitute(const GByteArray *in, CompatBindings *bindings)
+{
+    GByteArray *out = g_byte_array_new();
+
+    for (gsize i = 0; i < in->len; i++) {
+        gsize token_len = 0;
+        g_autofree char *name = in->data[i] == '@' && i + 1 < in->len && in->data[i + 1] == '{'
+                                    ? token_name(in->data + i, in->len - i, &token_len)
+                                    : NULL;
+        const char *value = name ? g_hash_table_lookup(bindings, name) : NULL;
+        if (value) {
+            g_byte_array_append(out, (const guint8 *)value, (guint)strlen(value));
+            i += token_len - 1;
+        } else {
+            g_byte_array_append(out, in->data + i, 1);
+        }
+    }
+    return out;
+}
+
+/* Matches got against expected, where an unbound @{name} matches an
+ * integer and binds it (in *fresh, committed by the caller on success). */
+static gboolean match(const GByteArray *expected, const GByteArray *got, gboolean prefix_only,
+                      CompatBindings *bindings, GHashTable *fresh)
+{
+    gsize e = 0, g = 0;
+
+    while (e < expected->len) {
+        gsize token_len = 0;
+        g_autofree char *name = expected->data[e] == '@' && e + 1 < expected->len &&
+                                        expected->data[e + 1] == '{'
+                                    ? token_name(expected->data + e, expected->len - e, &token_len)
+                                    : NULL;
+        if (name && !g_hash_table_contains(bindings, name) && !g_hash_table_contains(fresh, name)) {
+            gsize start = g;
+            if (g < got->len && got->data[g] == '-') {
+                g++;
+            }
+            while (g < got->len && g_ascii_isdigit(got->data[g])) {
+                g++;
+            }
+            if (g == start || (g == start + 1 && got->data[start] == '-')) {
+                return FALSE;
+            }
+            g_hash_table_insert(fresh, g_steal_pointer(&name),
+                                g_strndup((const char *)got->data + start, g - start));
+            e += token_len;
+            continue;
+        }
+        if (g >= got->len || got->data[g] != expected->data[e]) {
+            return FALSE;
+        }
+        e++;
+        g++;
+    }
+    return prefix_only || g == got->len;
+}
+
+static gboolean has_token(const GByteArray *bytes)
+{
+    for (gsize i = 0; i + 1 < bytes->len; i++) {
+        if (bytes->data[i] == '@' && bytes->data[i + 1] == '{') {
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+/* A reply known whole and without tokens is read to its length; one known
+ * in part (a prefix, a shape) to its end of line; one with tokens to its
+ * number of lines. */
+static GByteArray *run_once(const char *socket_path, const CompatCase *c, const GByteArray *input,
+                            const GByteArray *expected, GError **error)
+{
+    guint lines = 0;
+
+    if (c->prefix_only || c->shape) {
+        return agent_process_exchange_lines(socket_path, input->data, input->len, 1, 2000,
+                                            error);
+    }
+    if (!has_token(expected)) {
+        return agent_process_exchange(socket_path, input->data, input->len, expected->len, 2000,
+                                      error);
+    }
+    for (gsize i = 0; i < expected->len; i++) {
+        lines += expected->data[i] == '\n';
+    }
+    return agent_process_exchange_lines(socket_path, input->data, input->len, MAX(lines, 1), 5000,
+                                        error);
+}
+
+static gboolean run_case(const char *socket_path, const CompatCase *c, const char *flavour,
+                         CompatBindings *bindings)
+{
+    g_autoptr(GByteArray) input = substitute(c->input, bindings);
+    g_autoptr(GByteArray) expected = substitute(c->expected, bindings);
     g_autoptr(GByteArray) got = NULL;
     g_autoptr(GError) error = NULL;
-    gsize want = c->expected->len;
-    gboolean ok;
 
-    /* A reply known whole (exact) is read to its length; one known only in
-     * part (a prefix, a shape) to its end of line. */
-    got = c->prefix_only || c->shape
-              ? agent_process_exchange_lines(socket_path, c->input->data, c->input->len, 1, 2000,
-                                             &error)
-              : agent_process_exchange(socket_path, c->input->data, c->input->len, want, 2000,
-                                       &error);
-    if (!got) {
-        g_printerr("FAIL %s: %s\n", c->name, error->message);
-        return FALSE;
+    for (guint attempt = 0;; attempt++) {
+        g_autoptr(GHashTable) fresh = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        GHashTableIter iter;
+        gpointer key, value;
+
+        g_clear_pointer(&got, g_byte_array_unref);
+        got = run_once(socket_path, c, input, expected, &error);
+        if (!got) {
+            g_printerr("FAIL %s: %s\n", c->name, error->message);
+            return FALSE;
+        }
+        if (c->shape && g_str_equal(c->shape, "guest-info")) {
+            return check_guest_info(c->name, flavour, got);
+        }
+        if (c->shape) {
+            g_printerr("FAIL %s: no shape check named %s\n", c->name, c->shape);
+            return FALSE;
+        }
+        if (match(expected, got, c->prefix_only, bindings, fresh)) {
+            g_hash_table_iter_init(&iter, fresh);
+            while (g_hash_table_iter_next(&iter, &key, &value)) {
+                g_hash_table_iter_steal(&iter);
+                g_hash_table_insert(bindings, key, value);
+            }
+            return TRUE;
+        }
+        if (attempt >= c->retries) {
+            break;
+        }
+        g_usleep(100 * 1000);
     }
-    if (c->shape && g_str_equal(c->shape, "guest-info")) {
-        return check_guest_info(c->name, flavour, got);
+    {
+        g_autofree char *g = printable(got->data, MIN(got->len, 2000));
+        g_autofree char *e = printable(expected->data, MIN(expected->len, 2000));
+        g_printerr("FAIL %s (%u bytes, expected %u)\n  got:      %s\n  expected: %s\n", c->name,
+                   got->len, expected->len, g, e);
     }
-    if (c->shape) {
-        g_printerr("FAIL %s: no shape check named %s\n", c->name, c->shape);
-        return FALSE;
-    }
-    ok = c->prefix_only ? got->len >= want && memcmp(got->data, c->expected->data, want) == 0
-                        : got->len == want && memcmp(got->data, c->expected->data, want) == 0;
-    if (!ok) {
-        g_autofree char *g = printable(got->data, got->len);
-        g_autofree char *e = printable(c->expected->data, c->expected->len);
-        g_printerr("FAIL %s\n  got:      %s\n  expected: %s\n", c->name, g, e);
-    }
-    return ok;
+    return FALSE;
 }
 
 /* The reference agent's replies become the expected bytes of the "<="
@@ -323,6 +476,7 @@ int main(int argc, char **argv)
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) cases = NULL;
     g_autoptr(AgentProcess) agent = NULL;
+    g_autoptr(GHashTable) bindings = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     const char *flavour;
     int failures = 0;
 
@@ -346,6 +500,8 @@ int main(int argc, char **argv)
         g_printerr("cannot start %s: %s\n", argv[3], error->message);
         return 1;
     }
+    /* @{dir}: the agent's own temp dir, where cases keep their files. */
+    g_hash_table_insert(bindings, g_strdup("dir"), g_strdup(agent_process_dir(agent)));
     for (guint i = 0; i < cases->len; i++) {
         CompatCase *c = g_ptr_array_index(cases, i);
         if (c->only && !g_str_equal(c->only, flavour)) {
@@ -355,7 +511,7 @@ int main(int argc, char **argv)
             g_print("skip %s (no reference agent to compare with)\n", c->name);
             continue;
         }
-        if (run_case(agent_process_socket(agent), c, flavour)) {
+        if (run_case(agent_process_socket(agent), c, flavour, bindings)) {
             g_print("ok   %s\n", c->name);
         } else {
             failures++;
