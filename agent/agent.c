@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * agent.c — building the context, opening channels, running the loop. It
  * knows no command and no channel kind: the families register themselves

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * agent.h — the daemon's one context: configuration, the command dispatcher,
  * the open channels and the main loop. Passed explicitly everywhere (no

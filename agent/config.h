@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * config.h — /etc/quiesce/quiesced.conf (GKeyFile), documented by the
  * commented sample systemd/quiesced.conf. Command-line options override the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * log.h — where the daemon's log lines go. When standard error is the
  * journal's stream (g_log_writer_is_journald()), lines go to the journal

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * main.c — reads options and the configuration file, builds the Agent, runs
  * the loop. `--check` prints the eligibility report instead and exits, after

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * service-notify-none.c — service-notify.h without libsystemd: every call
  * does nothing, as with NOTIFY_SOCKET unset.

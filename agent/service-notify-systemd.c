@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * service-notify-systemd.c — service-notify.h over libsystemd's sd_notify();
  * built when libsystemd is found (service-notify-none.c otherwise).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * service-notify.h — telling the service manager how the agent is doing,
  * with systemd's notification protocol (sd_notify(3), Type=notify): READY=1

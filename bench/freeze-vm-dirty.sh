@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The application stall of a freeze, side by side: quiesced and Debian's
 # qemu-ga in one QEMU guest (as bench/freeze-vm.sh), on two guests:
 #   light  ext4 + xfs, an fsync'ing writer every 10 ms on each;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Side-by-side freeze benchmark in a QEMU guest: quiesced and Debian's qemu-ga
 # (copied from the host's qemu-guest-agent package) on two virtio-serial
 # ports of one guest with an ext4 and an xfs data disk that two workloads keep

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Long fuzz runs with figures (tests/fuzz/): builds the fuzz build, then runs
 # every libFuzzer target for SECONDS each, two at a time, from its seed
 # corpus (tests/fuzz/corpus/<target>/, read-only) plus what earlier runs found

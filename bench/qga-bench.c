@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * qga-bench.c — measures a QGA agent on a unix socket, the way hosts use it:
  *   sequential   N guest-sync round trips on one connection (libvirt style)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Side-by-side protocol benchmark: quiesced and Debian's qemu-ga, each on a
 # unix socket, driven by the same client (bench/qga-bench.c): libvirt-style
 # sequential round trips, Proxmox-style connection per command, and a

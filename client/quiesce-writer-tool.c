@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * quiesce-writer-tool.c — `quiesce-writer`, a socket writer for shell
  * scripts: it connects to quiesced, registers a name, stays connected, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * quiesce-writer.c — the socket-writer client library (protocol and API in
  * quiesce-writer.h). Plain C and libc only: the library is meant to be

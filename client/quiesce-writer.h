@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * quiesce-writer.h — client library for socket writers of quiesced, and the
  * definition of the wire protocol they speak.

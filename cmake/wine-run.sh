@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Runs a Windows test program under wine with a scratch prefix and quiet
 # debug output; the program's exit status is returned (docs/testing.md §5).
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * memlog.c — bounded in-memory log for the freeze window; see memlog.h for
  * why it exists. Lines live in a GQueue, each in one allocation; the byte

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * memlog.h — an in-memory log buffer for the freeze window.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * protocol-glib.h — the bridge between the portable protocol core
  * (protocol/, no GLib) and the GLib side that the daemon and the host tools

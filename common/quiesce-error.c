@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * quiesce-error.c — the QUIESCE_ERROR quark.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * quiesce-error.h — the one GError domain of the GLib side (fsfreeze,
  * transports, writers, agent). Codes say what kind of failure it was; the

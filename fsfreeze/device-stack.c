@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * device-stack.c — resolves a block device down to its disks through sysfs;
  * see the header for the attributes read.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * device-stack.h — the block devices under a filesystem, down to its disks.
  *

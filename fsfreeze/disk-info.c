@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * disk-info.c — bus, controller and serial of a whole disk from its sysfs
  * device path; see the header for the path shapes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * disk-info.h — what a whole disk is attached to: bus, PCI controller,
  * qemu-ga's bus/target/unit, serial and /dev node.

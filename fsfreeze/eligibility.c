@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * eligibility.c — running state, per-mount verdicts and the snapshot method;
  * see the header for the reason codes and the confinement rule.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * eligibility.h — may the host take a child-VM snapshot, or must it fall
  * back to saved state? (docs/design.md §1, §5)

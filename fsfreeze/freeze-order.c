@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * freeze-order.c — topological order of the freeze set with a depth
  * preference; see the header for the rules and why.

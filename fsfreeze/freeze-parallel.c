@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * freeze-parallel.c — syncfs/FIFREEZE/FITHAW over many fds in worker
  * threads, level by level, with a deadline; see the header for the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * freeze-parallel.h — runs syncfs(), FIFREEZE or FITHAW over many file
  * descriptors at once, in worker threads, level by level, with a deadline;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * freeze-target.c — constructor and destructor of FreezeTarget; see the header.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * freeze-target.h — one filesystem to freeze, as the probe hands it to the
  * freezer. The probe (fsfreeze/ inventory and classification) decides the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * freezer-confine.c — the confinement guard of the freezer (freezer.h
  * FsFreezeOptions.confine_dir): a target outside the directory is refused

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * freezer-levels.c — the pre-sync and the FIFREEZE of a target set, level by
  * level, each level concurrently (freeze-parallel.h), and the error that

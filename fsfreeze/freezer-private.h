@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * freezer-private.h — what freezer.c shares with freezer-confine.c (the
  * confinement guard that keeps tests, and a confined agent, off every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * freezer.c — all-or-nothing FIFREEZE over a target set and FITHAW of
  * exactly what we froze; see freezer.h for the policy and how it differs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * freezer.h — freeze a set of filesystems all-or-nothing, thaw exactly what
  * we froze.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * frozen-state-private.h — what the two halves of the frozen-state module
  * share: frozen-state.c (the file's format and its reading and writing) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * frozen-state-recover.c — what a start does with what a previous run left:
  * the state file read without trusting it, a sweep of everything that could

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * frozen-state.c — the persisted frozen set: the file's format, reading it
  * without trusting it, writing it atomically, the marker. What a start does

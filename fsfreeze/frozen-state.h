@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * frozen-state.h — the frozen set persisted under /run, so that an agent
  * that died while filesystems were frozen thaws them as soon as it restarts.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fs-type.c — the filesystem-type tables; see the header.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fs-type.h — what we know about a filesystem type from its name alone.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * inventory.c — builds the inventory: mount table grouped by superblock,
  * block devices resolved, loop backing files matched to mounts. See the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * inventory.h — every mounted filesystem with the devices under it, probed
  * once, up front.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * mount-class.c — classification of one mounted filesystem; see the header
  * for the classes and their order.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * mount-class.h — the one class of each mounted filesystem (docs/design.md §5),
  * with a reason a person can read.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * mountinfo.c — parser for /proc/self/mountinfo; see the header for the
  * format and why a malformed line is an error.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * mountinfo.h — the mount table as /proc/self/mountinfo tells it.
  *

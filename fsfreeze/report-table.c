@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * report-table.c — renders an EligibilityReport as aligned text; see the
  * header.

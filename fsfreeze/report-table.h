@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * report-table.h — the eligibility report as a table for a person
  * (`quiesced --check`). Machine-readable output is the caller's business

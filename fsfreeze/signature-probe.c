@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * signature-probe.c — libblkid low-level superblock probing; see the header.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * signature-probe.h — reads the filesystem signature of a block device with
  * libblkid's low-level probe API.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * sysfs.h — small read-only helpers for walking a sysfs tree.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * agent-client.h — the host's side of the guest agent channel (the chardev
  * socket behind the virtio-serial port org.qemu.guest_agent.0).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * backup-libvirt.c — exactly what libvirt sends for `virsh snapshot-create
  * --disk-only --quiesce` (src/qemu/qemu_snapshot.c, qemu_agent.c; summarised

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * backup-session.c — the Hyper-V-style backup over the agent's
  * snapshot-session extension (docs/design.md §1, §3):

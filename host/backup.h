@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * backup.h — one backup of a running VM, driven from the host.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * json-channel.c — see the header. Blocking-with-deadline I/O on one
  * non-blocking socket with poll(); no main loop, because the driver is a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * json-channel.h — a unix-socket client that sends JSON requests and hands
  * back the JSON values the peer sends, with a deadline on every call. The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * qmp-client.h — a QMP client for the QEMU monitor's unix socket: reads the
  * greeting, negotiates with qmp_capabilities, then runs one command at a time

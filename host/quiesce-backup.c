@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * quiesce-backup.c — the host-side driver: backs up a running QEMU VM through
  * QMP and the guest agent (backup.h), or sends one agent or QMP command (for

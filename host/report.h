@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * report.h — what the driver did, as ordered key=value pairs: printed at the
  * end for people, and written to a file (--report) that the vm tests read

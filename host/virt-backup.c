@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * virt-backup.c — one libvirt domain's backup (the flow is in the header):
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * virt-backup.h — the libvirt backend of quiesce-backup: backs up running
  * libvirt domains (`quiesce-backup --connect URI backup DOMAIN... --dest

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * virt-domain.c — libvirt calls for one domain, with libvirt's errors as
  * GErrors (see the header).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * virt-domain.h — one libvirt domain as the libvirt backend of
  * quiesce-backup sees it: its own connection (virConnectOpen on the URI as

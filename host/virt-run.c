@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * virt-run.c — several libvirt domains backed up at once (-j N), each in a
  * thread of its own with its own libvirt connection, so one domain's failure

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * command-table.h — one row per command: name, handler, argument spec, flags.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * dispatcher.c — request validation, gating and reply building; see the header.
  *

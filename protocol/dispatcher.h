@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * dispatcher.h — from a parsed request to a reply, as qemu-ga does it
  * (QEMU qapi/qmp-dispatch.c and qga/main.c process_event()).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * json-lexer.c — the JSON lexer as a state table, reproducing QEMU's
  * qobject/json-lexer.c (the behaviour; the code is our own).

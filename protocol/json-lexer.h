@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * json-lexer.h — splits bytes into JSON tokens the way QEMU's
  * qobject/json-lexer.c does (private to the core; json-stream.c drives it).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * json-parser.c — recursive descent over one message's tokens, reproducing
  * QEMU's qobject/json-parser.c (behaviour and messages; the code is ours).

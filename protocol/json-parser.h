@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * json-parser.h — turns one message's tokens into a JsonValue, with QEMU's
  * qobject/json-parser.c error messages (private; json-stream.c drives it).

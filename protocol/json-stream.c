@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * json-stream.c — splits the token stream into messages and enforces the
  * limits, reproducing QEMU's qobject/json-streamer.c; see json-stream.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * json-stream.h — qemu-ga's streaming JSON input: lexer, message splitter and
  * parser in one object (QEMU qobject/json-lexer.c, json-streamer.c,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * json-unicode.c — modified UTF-8 as QEMU's util/unicode.c defines it
  * (mod_utf8_codepoint(), mod_utf8_encode()); see the header.

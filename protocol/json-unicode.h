@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * json-unicode.h — QEMU's "modified UTF-8" rules (private to the core).
  *

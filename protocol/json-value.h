@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * json-value.h — the value model of the protocol core (portable C, no GLib).
  *

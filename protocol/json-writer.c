@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * json-writer.c — JsonValue to text; see the header. The wire form
  * reproduces QEMU's qobject/json-writer.c and qobject/qnum.c output.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * proto-alloc.h — allocation helpers of the protocol core (private).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * proto-buffer.c — a growable byte string for the protocol core; see the
  * header. Formatting uses vsnprintf's C99 contract (the size is returned when

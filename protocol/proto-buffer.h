@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * proto-buffer.h — a growable byte string for the protocol core (private).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * proto-compiler.h — compiler attributes shared by the protocol core's headers.
  *

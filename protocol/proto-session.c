@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * proto-session.c — parser + dispatcher + reply framing; see the header.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * proto-session.h — one QGA conversation: bytes in, replies out.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * qdict-order.h — the order in which QEMU's QDict iterates an object.
  *

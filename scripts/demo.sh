@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The main job (README): an application-consistent backup of a real QEMU
 # guest. Installs what it needs, builds quiesced, the host driver and the test
 # guest (Debian's kernel and busybox, cached under build/vm-cache), boots the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Installs everything quiesce builds and tests with, from Debian 12's packages
 # only. Safe to re-run: it does nothing when every package is present.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A scripted QGA session (README, "Talking to the agent by hand"): builds
 # quiesced, starts it on a unix socket confined to an empty directory (so no
 # request can freeze anything) and prints every request and reply the way a

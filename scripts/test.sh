@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The test command (README): installs dependencies, then configures, builds and
 # runs ctest four times — the normal build (warnings as errors), an
 # ASan/UBSan build, the portable protocol core and the Windows service

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fd-stream.h — non-blocking reads and queued writes on one connected fd,
  * shared by every byte-stream transport.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * hv-vss.c — the kernel's /dev/vmbus/hv_vss as a message transport; the
  * contract is in the header. Kernel behaviour this file relies on, all from

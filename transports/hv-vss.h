@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * hv-vss.h — hv-vss[:PATH] (default /dev/vmbus/hv_vss): the Linux kernel's
  * Hyper-V VSS device as a *message* transport behind the ops table of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * isa-serial.c — isa-serial:PATH (default /dev/ttyS0), Proxmox's
  * "agent: type=isa".

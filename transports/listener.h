@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * listener.h — a listening socket serving several clients at once, shared by
  * unix-listen and vsock-listen.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * transport.c — the name -> ops table and the calls that go through it.
  */

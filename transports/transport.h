@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * transport.h — the one small ops table every channel kind fills.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * unix.c — unix-listen:PATH, for tests and local use.
  *

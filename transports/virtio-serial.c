@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * virtio-serial.c — virtio-serial:PATH (default
  * /dev/virtio-ports/org.qemu.guest_agent.0), the channel libvirt, Proxmox

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * vsock.c — vsock-listen:PORT or vsock-listen:CID:PORT.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * agent.c — see the header. One thread: it waits on every open channel's
  * event and the stop event, with the engine's next deadline (or a closed

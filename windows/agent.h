@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * agent.h — the one context of the Windows agent: log, engine, dispatcher,
  * channels, and the loop that waits on them with a single thread. main.c

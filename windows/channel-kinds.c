@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * channel-kinds.c — the three kinds of channel; only how the handle is
  * opened differs (channel.c does the rest).

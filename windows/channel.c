@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * channel.c — see the header. States: closed (retry pending), listening
  * (a pipe waiting for its client), reading (an overlapped read pending).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * channel.h — one host conversation's bytes on Windows: virtio-serial
  * (\\.\Global\org.qemu.guest_agent.0), isa-serial (COM1) or a named pipe

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * commands-basic.c — guest-sync, guest-sync-delimited, guest-ping,
  * guest-info, the fsfreeze family and guest-get-fsinfo, with qemu-ga's

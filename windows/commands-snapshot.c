@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * commands-snapshot.c — the snapshot-session extension on Windows: the same
  * commands and the same JSON as agent/commands/snapshot.c and

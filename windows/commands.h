@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * commands.h — the Windows agent's QGA command rows: qemu-ga's names,
  * arguments and replies (docs/protocol.md), and the snapshot-session

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * engine.c — see the header. Times are GetTickCount64() (monotonic); the
  * deadline the host sees is wall-clock UTC.

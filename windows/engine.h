@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * engine.h — the Windows freeze engine: at most one session (a snapshot
  * set held by VSS and our provider), its window, the host-lost grace, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * main.c — quiesced.exe's options. Without --foreground it runs as the
  * service (started by the SCM); --install / --uninstall register and

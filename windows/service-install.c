@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * service-install.c — --install and --uninstall. The MSI does the same
  * through its own tables and runs --install-provider / --uninstall-provider

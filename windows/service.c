@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * service.c — the SCM side. ServiceMain is called with no context of ours,
  * so the configuration reaches it through service_config, the program's

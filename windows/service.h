@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * service.h — running under the Service Control Manager, and --install /
  * --uninstall: the service, its event log source, our VSS provider, and

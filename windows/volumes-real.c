@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * volumes-real.c — the probe on Windows: the volumes (FindFirstVolume),
  * their paths, filesystem, disk extents (several extents or disks: a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * volumes.c — the eligibility verdict on Windows, one class per volume, in
  * the same vocabulary as Linux (docs/design.md §5):

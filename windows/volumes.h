@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * volumes.h — what the guest has and whether it can take part: the volume
  * inventory, the system's running state, and the eligibility verdict with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * vss-backend-real.c — the backend table on Windows's own VSS, in plain C
  * through the lpVtbl interfaces of mingw-w64's vsbackup.h (libvssapi). Not

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * vss-backend.h — every VSS call the agent makes goes through this table, so
  * that the tests can put a fake in its place that follows VSS's documented

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * vss-events.h — the three named events between the agent (requester) and
  * our provider, which VSS loads in its own process: "frozen" (the provider

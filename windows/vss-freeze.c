@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * vss-freeze.c — see the header. The order of calls is VSS's backup
  * sequence (vsbackup.h's IVssBackupComponents): InitializeForBackup,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * vss-freeze.h — one freeze through VSS, from InitializeForBackup to the
  * provider's "frozen", and its end (BackupComplete or AbortBackup). The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * vss-names.c — our provider's GUIDs and the names of VSS's codes and writer
  * states, for messages a person reads (vsserror.h and vss.h's values).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * win-error.h — the one Win32 error edge: a Win32 error code or an HRESULT
  * becomes the core's ProtoError (docs/style.md §3), with the system's own

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * win-log.c — see the header. The event source is registered by --install
  * (service-install.c); without it the event log still records the lines,

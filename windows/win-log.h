@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * win-log.h — the service's log: the Windows event log (source "quiesced"),
  * and stderr when running in a console (--foreground). Only main, the agent

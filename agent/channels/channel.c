@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * channel.c — the framing -> kind table and the calls that go through it.
  */

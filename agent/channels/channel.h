@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * channel.h — one host conversation over one transport, of either kind:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * hv-vss-channel.c — see the header. Every request is answered from the
  * data callback, synchronously, exactly once: the kernel sends the next one

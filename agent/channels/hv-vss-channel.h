@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * hv-vss-channel.h — the hv_vss kind of channel (channel.h): Hyper-V's
  * "Backup (volume snapshot)" requests, as the kernel's hv_vss driver

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * qga-channel.h — the QGA kind of channel (channel.h): one byte-stream
  * transport, one QGA conversation (the protocol core's ProtoSession) per

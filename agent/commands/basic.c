@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * basic.c — guest-sync, guest-sync-delimited, guest-ping and guest-info with
  * qemu-ga's arguments and results (qga/commands.c, qga/qapi-schema.json).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * commands.c — the list of command families, the order the dispatcher gets
  * their rows in, each family's state, and the frozen gate.

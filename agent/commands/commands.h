@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * commands.h — the QGA command families and what they see of the agent.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * control-system.c — the guest-control commands' view of the system: real
  * paths in production, a test root for a confined agent

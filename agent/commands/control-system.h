@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * control-system.h — where the guest-control commands (shutdown, suspend,
  * vCPUs, memory blocks, fstrim, passwords, ssh keys) meet the system, and

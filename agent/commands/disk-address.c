@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * disk-address.c — a disk's address as qemu-ga's guest-get-fsinfo and
  * guest-get-disks report it; see the header.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * disk-address.h — qemu-ga's GuestDiskAddress (qga/qapi-schema.json) from a
  * probed disk, shared by guest-get-fsinfo and guest-get-disks.

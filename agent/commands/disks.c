@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * disks.c — guest-get-disks with qemu-ga 7.2's result (qga/qapi-schema.json
  * GuestDiskInfo, qga/commands-posix.c): every block device in /sys/block

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * exec-child.c — spawning a guest-exec child and feeding and draining its
  * pipes from the main loop.

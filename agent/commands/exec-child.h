@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * exec-child.h — one process started by guest-exec, as qemu-ga starts it
  * (qga/commands.c qmp_guest_exec(), docs/qga-reference.md §8): found on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * exec.c — qemu-ga's guest-exec and guest-exec-status with its arguments,
  * results and messages (qga/qapi-schema.json, qga/commands.c;

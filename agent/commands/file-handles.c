@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * file-handles.c — the table of guest-file-open's files and the saved
  * counter their ids come from.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * file-handles.h — the open files of guest-file-open, numbered as qemu-ga
  * numbers them (qga/main.c ga_get_fd_handle(), docs/qga-reference.md §8):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * file-open.c — opening guest-file-open's files; see the header.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * file-open.h — guest-file-open's opening of a file as qemu-ga does it
  * (qga/commands-posix.c safe_open_or_create(), docs/qga-reference.md §8):

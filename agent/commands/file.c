@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * file.c — qemu-ga's file family: guest-file-open, -close, -read, -write,
  * -seek and -flush, with qemu-ga's arguments, results, limits and messages

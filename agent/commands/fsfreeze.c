@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fsfreeze.c — qemu-ga's freeze family with qemu-ga's names, arguments and
  * results: guest-fsfreeze-status, -freeze, -freeze-list, -thaw, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fstrim.c — guest-fstrim with qemu-ga's argument, result and messages
  * (qga/commands-posix.c, the mount list of qga/commands-linux.c): FITRIM on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * memory-blocks.c — guest-get-memory-blocks, guest-set-memory-blocks and
  * guest-get-memory-block-info with qemu-ga's results and messages

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * network.c — guest-network-get-interfaces with qemu-ga 7.2's result
  * (qga/qapi-schema.json GuestNetworkInterface, qga/commands-posix.c): what

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * power.c — guest-shutdown and guest-suspend-disk/-ram/-hybrid with
  * qemu-ga's arguments, helpers and messages (qga/commands-posix.c). Neither

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * qga-base64.c — qemu-ga's base64 check in front of GLib's decoder.
  */

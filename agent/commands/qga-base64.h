@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * qga-base64.h — base64 as qemu-ga checks it before decoding
  * (util/base64.c qbase64_decode(), docs/qga-reference.md §8): only the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * report-json.c — see the header. Everything here is read from the plain
  * structs of fsfreeze/; nothing is probed.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * report-json.h — eligibility reports and sessions as JSON values, for
  * guest-snapshot-* replies and `quiesced --check --json`. The shapes are

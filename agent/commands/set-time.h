@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * set-time.h — guest-set-time's work behind a seam: the clock call and the
  * hwclock program come from a SetTimeOps table, so the unit test drives

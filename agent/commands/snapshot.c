@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * snapshot.c — the snapshot-session extension (docs/design.md §3): Hyper-V's
  * capability query, PrepareForSnapshot, PostSnapshot and abort on top of QGA.

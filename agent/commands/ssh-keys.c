@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * ssh-keys.c — guest-ssh-get-authorized-keys, guest-ssh-add-authorized-keys
  * and guest-ssh-remove-authorized-keys with qemu-ga's file handling and

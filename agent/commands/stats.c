@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * stats.c — guest-get-diskstats and guest-get-cpustats with qemu-ga 7.2's
  * results (qga/qapi-schema.json GuestDiskStatsInfo and GuestCpuStats,

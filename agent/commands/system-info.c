@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * system-info.c — what libvirt's `virsh guestinfo` asks about the system:
  * guest-get-osinfo, guest-get-host-name, guest-get-timezone and

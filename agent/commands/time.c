@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * time.c — guest-get-time and guest-set-time with qemu-ga 7.2's arguments,
  * results and messages (qga/commands.c, qga/commands-posix.c). What libvirt's

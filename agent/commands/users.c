@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * users.c — guest-set-user-password with qemu-ga's arguments, checks and
  * messages (qga/commands-posix.c; qemu's util/base64.c): the password

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * vcpus.c — guest-get-vcpus and guest-set-vcpus with qemu-ga's results and
  * messages (qga/commands-posix.c): the "online" files under

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * engine-config.c — the engine's configuration and the state directory's
  * lock (one agent per state directory).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * engine-inventory.c — the inventory kept between requests, so that a
  * freeze does not walk sysfs for every disk before its first FIFREEZE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * engine-private.h — the Engine's state, shared by the files of
  * agent/engine/. Nothing outside this folder includes it.

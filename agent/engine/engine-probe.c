@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * engine-probe.c — everything the engine learns before a session starts:
  * the mounts and devices (fsfreeze/inventory.h), systemd's running state,

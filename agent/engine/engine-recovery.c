@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * engine-recovery.c — what a previous run of the agent may have left
  * frozen (docs/design.md §7): the thaw at start (frozen_state_recover(),

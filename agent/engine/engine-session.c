@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * engine-session.c — one snapshot session's life; see engine-private.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * engine.c — the engine's public operations: recovery on start, the QGA
  * freeze/thaw requests and the session requests (prepare, post, abort). They

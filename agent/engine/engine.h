@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * engine.h — the one freeze engine behind every channel: eligibility, the
  * snapshot session, freeze and thaw, the persisted frozen state and the

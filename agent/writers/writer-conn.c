@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * writer-conn.c — one socket writer's connection; see writer-conn.h and the
  * wire protocol in client/quiesce-writer.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * writer-conn.h — one socket writer's connection: line framing with the
  * limits of the wire protocol (client/quiesce-writer.h), the synchronous

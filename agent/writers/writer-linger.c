@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * writer-linger.c — drain pipes held by scripts' background children; see
  * writer-linger.h.

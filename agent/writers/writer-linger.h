@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * writer-linger.h — keep reading the output pipes of scripts that exited
  * but left a background child holding them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * writer-output.c — capped capture of a writer's output; see
  * writer-output.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * writer-output.h — a script's captured stdout+stderr, capped.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * writer-qga-hooks.c — qemu-ga's hook setting, as the header lists it.
  */

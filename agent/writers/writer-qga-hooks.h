@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * writer-qga-hooks.h — whether qemu-ga on this guest was set up to run its
  * fsfreeze hook, and so which hook directories quiesced runs in its place.

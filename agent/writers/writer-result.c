@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * writer-result.c — names of phases, kinds and outcomes; WriterRun and
  * WriterFailure (writer-result.h).

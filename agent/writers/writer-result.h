@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * writer-result.h — what running one writer for one phase produced
  * (WriterRun, internal to agent/writers/) and how a failed writer is

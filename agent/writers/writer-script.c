@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * writer-script.c — discovery and trust checks of script writers; the rules
  * are in writer-script.h.

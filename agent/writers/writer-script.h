@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * writer-script.h — finding script writers and deciding whether to trust
  * them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * writer-server.c — the socket-writer listener and registry; see
  * writer-server.h for who may connect and the limits.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * writer-server.h — the socket writers listen on: accepting, admitting by
  * peer credentials, the hello handshake, and the registry of connected

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * writer-spawn.c — spawn a script writer, capture its output, enforce its
  * deadline; see writer-spawn.h for the child's setup and why.

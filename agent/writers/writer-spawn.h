@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * writer-spawn.h — run one script writer to completion or to its deadline.
  *

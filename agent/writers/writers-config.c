@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * writers-config.c — the writers' configuration (defaults, copies) and
  * what a writer is told about a session: the checked session id and a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * writers-private.h — helpers shared by writers.c and writers-config.c;
  * not for the engine.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * writers.c — sessions over script and socket writers: ordering, time
  * limits, rollback, the held log. See writers.h for the contract; the

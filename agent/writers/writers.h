@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * writers.h — the applications that must reach a consistent on-disk state
  * before a snapshot (docs/design.md §6), as one API for the engine.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * sqlite-workload.c — `quiesce-sqlite-workload`, a steady writer for an
  * SQLite database, to show what a snapshot captured.

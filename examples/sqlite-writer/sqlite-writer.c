@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * sqlite-writer.c — `quiesce-sqlite-writer`, a socket writer that makes one
  * SQLite database file consistent and self-contained for a snapshot, and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # build-guest.sh — builds the test guest for the end-to-end (vm) tests from
 # Debian's packages only: the kernel of linux-image-amd64 (booted directly as
 # an uncompressed vmlinux; it carries the PVH entry note QEMU's -kernel needs,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # demo-backup.sh — an application-consistent backup of a real QEMU guest,
 # end to end, with the times: builds quiesced, the host driver and the guest
 # (Debian's kernel and busybox; cached under build/vm-cache), boots the guest

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # guest-init.sh — /init of the vm-test guest (busybox sh, PID 1).
 #
 # Loads the modules listed in /etc/modules.order (deps first, see

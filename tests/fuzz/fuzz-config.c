@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz-config.c — libFuzzer target for the configuration file parser
  * (agent/config.c): the input is the file, handed to config_load() through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz-hv-vss.c — libFuzzer target for Hyper-V's hv_vss requests through
  * the real channel (agent/channels/hv-vss-channel.c) and the real message

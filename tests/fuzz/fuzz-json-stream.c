@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz-json-stream.c — libFuzzer target for the streaming JSON input.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz-qga-session.c — libFuzzer target for the whole QGA path: bytes ->
  * the streaming parser -> the dispatcher -> the real command tables

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz-support.c — the fuzzers' engine that cannot freeze; see the header.
  */

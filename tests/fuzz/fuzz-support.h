@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz-support.h — what the libFuzzer targets that reach the agent share:
  * a private temp dir, an engine that can never freeze this machine, quiet

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz-writer-conn.c — libFuzzer target for the socket writers' line
  * protocol (client/quiesce-writer.h) as the agent reads it: the real

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Writes the fuzzers' seed corpora under tests/fuzz/corpus/<target>/.
 
 Sources: the requests of tests/protocol/qga-compat.cases, snapshot-session

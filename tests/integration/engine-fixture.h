@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * engine-fixture.h — what the daemon's end-to-end tests (test-engine.c,
  * test-engine-session.c) share: ext4, xfs and btrfs loop images (with a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * freezer-fixture.c — the loop filesystems, writers and watchdog of the
  * freezer tests (freezer-fixture.h says what guards every freeze).

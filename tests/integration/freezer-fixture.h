@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * freezer-fixture.h — what the freezer's tests (test-freezer-*.c) share:
  * ext4, xfs and btrfs images loop-mounted inside the test's own temp dir,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * hv-vss-agent.h — test helper: the real quiesced serving a fake hv_vss
  * device (fake-kernel.h) and, beside it, a QGA unix socket on the same

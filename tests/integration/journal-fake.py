@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """journal-fake.py QUIESCED DIR — the fake journal of test-journal-native.sh.
 
 Binds /run/systemd/journal/socket (datagrams, the native protocol) and

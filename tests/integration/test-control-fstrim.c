@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-control-fstrim.c — guest-fstrim for real on this machine, safely: a
  * quiesced confined to a dir of its own trims the ext4 loop image mounted

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-control-seams.c — what guest-shutdown, guest-suspend-*,
  * guest-set-vcpus, guest-set-memory-blocks and guest-set-user-password do,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-engine-session.c — what ends a snapshot session besides the host's
  * post, with the real quiesced on the loop images of engine-fixture.h: a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-engine.c — the real quiesced, confined to loop-mounted images this
  * test creates under /var/tmp, driven over its unix socket: freeze/thaw of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-freezer-confine.c — the freezer's confinement, the guard that makes
  * every other freezer test safe: targets outside the confinement dir ("/",

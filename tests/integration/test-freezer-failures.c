@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-freezer-failures.c — a freeze that fails leaves nothing frozen:
  * a FIFREEZE error mid-way rolls back, checks run before the first

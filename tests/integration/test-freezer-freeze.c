@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-freezer-freeze.c — freezing for real on loop images: a write blocks
  * while frozen and completes after the thaw; ext4, xfs and btrfs frozen

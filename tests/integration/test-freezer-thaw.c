@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-freezer-thaw.c — thawing: every thaw runs after one fails, a
  * filesystem someone else thawed is a note (and one they froze again is

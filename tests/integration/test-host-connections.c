@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-host-connections.c — a snapshot session belongs to the host
  * connection that prepared it, on loop images the agent really freezes:

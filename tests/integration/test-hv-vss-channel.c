@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-hv-vss.c — the real quiesced on a fake /dev/vmbus/hv_vss
  * (fake-kernel.h), without freezing anything: the wire format, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-hv-vss-freeze.c — the real quiesced on a fake /dev/vmbus/hv_vss
  * (fake-kernel.h), freezing for real: ext4 and xfs images this test

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test-journal-native.sh QUIESCED — the agent's native journal logging over
 # the real wire (agent/log.h): quiesced runs with its stderr connected to a
 # fake journal's stream socket, so g_log_writer_is_journald() says yes, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-recovery.c — the real quiesced, confined to loop images of its own
  * (engine-fixture.h), SIGKILLed while a prepared session holds ext4, xfs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-service-status.c — the STATUS= line systemd shows (Type=notify)
  * follows the guest's state: "frozen" when the real quiesced freezes a

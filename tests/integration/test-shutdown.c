@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-shutdown.c — the real quiesced stopped by SIGTERM while a loop-mounted
  * ext4 image of this test is frozen. When the thaw succeeds it exits 0 and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-sqlite-writer.c — the SQLite example writer (examples/sqlite-writer)
  * against a real database with a concurrent writer process.

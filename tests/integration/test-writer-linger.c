@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-writer-linger.c — scripts whose background children keep the output
  * pipe: a silent child (the held-output path with nothing in it, which

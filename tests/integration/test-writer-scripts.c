@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-writer-scripts.c — script writers for real: shell scripts written
  * into a temp dir, run through writers.h, checked by what they left behind

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-writer-sockets.c — socket writers for real: `quiesce-writer`
  * processes (the command-line helper) and the client library in a thread,

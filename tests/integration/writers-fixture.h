@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * writers-fixture.h — shared scaffolding of the writers tests: a temp dir
  * with a native and a compat script directory, a WritersConfig pointing

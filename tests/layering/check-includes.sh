@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # check-includes.sh [ROOT] — the layering rules of docs/internals.md, checked
 # on every #include of the source tree at ROOT (default: this checkout):
 #

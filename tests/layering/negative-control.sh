@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # negative-control.sh [ROOT] — shows check-includes.sh can fail: copies the
 # folders it checks to a temp dir, confirms the copy passes, then injects
 # one forbidden #include per rule (one at a time) and expects the checker

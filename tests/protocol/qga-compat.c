@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * qga-compat.c — runs the byte-exact cases of qga-compat.cases against an
  * agent started on a unix socket: quiesced, or Debian's qemu-ga as the

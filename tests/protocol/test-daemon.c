@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-daemon.c — the real quiesced on a unix socket, spoken to in raw bytes:
  * socket permissions, clean SIGTERM exit (even the moment it listens),

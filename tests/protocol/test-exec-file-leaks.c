@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-exec-file-leaks.c — the real quiesced on a unix socket, put through
  * 10,000 guest-file-open/close cycles and 10,000 guest-exec/exec-status

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-fsinfo-compat.c — guest-get-fsinfo from quiesced and from Debian's
  * qemu-ga on this same machine: every filesystem qemu-ga lists must be listed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-info-compat.c — the system-information commands from quiesced and
  * from Debian's qemu-ga, both running side by side on unix sockets on this

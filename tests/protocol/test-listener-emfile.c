@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-listener-emfile.c — the real quiesced out of file descriptors.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-robustness.c — the real daemon on a unix socket against hosts and
  * settings that misbehave: a client that sends nothing while others wait

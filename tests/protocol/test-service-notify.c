@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-service-notify.c — the real daemon under a fake systemd: the
  * notification socket it names in NOTIFY_SOCKET (Type=notify). READY=1

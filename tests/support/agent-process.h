@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * agent-process.h — test helper: start an agent (quiesced or qemu-ga) on a
  * unix socket in a fresh temp dir, talk raw bytes to it, stop it with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fake-kernel.h — test helper: the kernel's side of /dev/vmbus/hv_vss
  * (drivers/hv/hv_snapshot.c over drivers/hv/hv_utils_transport.c), byte for

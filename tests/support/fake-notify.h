@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fake-notify.h — test helper: systemd's side of the notification socket
  * (sd_notify(3)), a SOCK_DGRAM unix socket in the test's own directory,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fifreeze-fail.c — an LD_PRELOAD library that makes FIFREEZE or FITHAW fail
  * with a chosen errno for one filesystem, so the real daemon (or any program,

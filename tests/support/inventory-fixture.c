@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * inventory-fixture.c — loads a fixture (synthesized or recorded) with the
  * same probe the daemon runs, rooted at the fixture instead of "/".

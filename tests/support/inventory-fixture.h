@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * inventory-fixture.h — the inventory of one machine, synthesized or recorded,
  * under tests/fixtures/<name>/ (mountinfo and a sysfs tree), as the unit

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * loopfs.c — loop-mounted test images and the guard every real freeze in
  * the tests passes; see loopfs.h.

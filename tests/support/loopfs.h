@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * loopfs.h — loop-mounted filesystem images for tests that freeze for real.
  *

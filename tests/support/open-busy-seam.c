@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * open-busy-seam.c — LD_PRELOAD library for tests: open(2) of the path in
  * QUIESCE_SEAM_BUSY_PATH fails with EBUSY, as the kernel's hv_vss device

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-run.c — counts the tests that ran and the ones that skipped, so a
  * program that tested nothing exits 77 instead of 0 (test-run.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * check.h — a tiny test harness for the portable protocol core's unit tests.
  *

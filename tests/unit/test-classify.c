@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-classify.c — every fixture mount gets the class an operator expects,
  * with a reason that names what made it so.

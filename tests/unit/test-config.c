@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-config.c — the configuration file: the shipped sample parses and
  * changes nothing, settings apply, and typos or bad values are refused with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-device-stack.c — block device stacks and disk addresses resolved from
  * the sysfs trees of tests/fixtures (synthesized, and one recorded in a QEMU

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-dispatcher.c — the command table and dispatcher over a fake
  * transport: a ProtoSession whose reply callback collects the bytes a host

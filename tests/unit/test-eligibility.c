@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-eligibility.c — verdicts, snapshot method and reason codes, freeze
  * order, strict mode, dynamic disks, exclusions, confinement, running state

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-freeze-parallel.c — fsfreeze/freeze-parallel.c through the
  * FsFreezeOps seam: many targets in random levels with random failures and

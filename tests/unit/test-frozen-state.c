@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-frozen-state.c — the persisted frozen set: file format round trip,
  * atomic replacement, the refusal of a state dir on a target, and restart

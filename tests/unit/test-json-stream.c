@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-json-stream.c — the streaming JSON input against qemu-ga's behaviour.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-json-value.c — the JsonValue model: constructors, number kinds as in
  * QEMU's QNum, strings, arrays, objects (insertion order, replacement in

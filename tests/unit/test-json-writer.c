@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-json-writer.c — the wire form must be byte-identical to qemu-ga's
  * (qobject/json-writer.c, qnum.c, qdict.c order); expected strings come from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-log.c — the agent's log writer (agent/log.h): the journal fields of a
  * normal line, a line of a snapshot session and a line held while frozen;

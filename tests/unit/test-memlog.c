@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-memlog.c — the in-memory log used while filesystems are frozen:
  * order, levels, the byte cap (oldest dropped and counted), truncation of a

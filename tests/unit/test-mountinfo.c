@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-mountinfo.c — the mount table parser and the inventory's view of it:
  * one entry per superblock, aliases, btrfs subvolumes, covered mounts,

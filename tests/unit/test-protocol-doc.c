@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-protocol-doc.c — docs/protocol.md against the sources: every
  * saved-state reason code the agent can send (a `*_REASON_*` string macro

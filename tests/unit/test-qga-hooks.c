@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-qga-hooks.c — qemu-ga's hook directories run only where qemu-ga was
  * set up to run its hook: its configuration file's fsfreeze-hook, Debian's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-set-time.c — guest-set-time's sequence and messages (qemu-ga's
  * qmp_guest_set_time()) through the SetTimeOps seam: a fake clock that

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # lib-libvirt.sh — sourced after lib.sh by the scenarios that drive the
 # guest through libvirt (scenario-libvirt-backend.sh): a private libvirtd
 # started by the test, domains made of the vm-test guest, and their restore.

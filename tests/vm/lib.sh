@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # lib.sh — sourced by the vm scenarios (tests/vm/scenario-*.sh): builds the
 # guest (scripts/vm/build-guest.sh, cached), makes data disks as image files,
 # boots QEMU with the agent channel and QMP on unix sockets, drives backups

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Scenario (e): the agent is SIGKILLed while the guest is frozen (window 30 s,
 # the host connected but silent). The guest init respawns it, like systemd's
 # Restart=always; the new agent finds the frozen state under /run/quiesce and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Scenario (a): a child-VM snapshot of a guest with an ext4 and an xfs data
 # disk while the workload (fsynced records), a buffered writer on each disk
 # (records never fsynced, periodic writeback off) and the example SQLite

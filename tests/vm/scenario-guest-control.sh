@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The guest-control family for real, in one guest with 2 vCPUs: quiesced on
 # the guest-agent port and Debian's qemu-ga on a second port, both driven
 # through their ports like a host (Proxmox's `qm guest passwd`, libvirt's

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Scenario (d): the host vanishes after prepare. The agent's window is 5 s
 # and its host-lost grace 1 s (config file). (1) The host stays connected
 # but never posts: the guest thaws itself by the deadline, the workload

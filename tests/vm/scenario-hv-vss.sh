@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The Hyper-V channel in a real guest (issue 6 item 4): /dev/vmbus/hv_vss is
 # emulated with CUSE (tests/vm/hv-vss-cuse, the kernel's driver modelled on
 # drivers/hv/hv_snapshot.c) and the host plays Hyper-V's part through the

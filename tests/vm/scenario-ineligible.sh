@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Scenario (b): an ineligible guest — a vfat data disk (no freeze support)
 # mounted read-write and being written, beside an ext4 one. prepare must
 # answer saved-state naming /data/vfat, leave nothing frozen (the agent says

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The libvirt backend (`quiesce-backup --connect URI backup DOMAIN...`)
 # against a real libvirtd the test starts (lib-libvirt.sh: private
 # namespace, QEMU driver only), three domains of the vm-test guest booted

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Scenario (g): the exact agent sequence libvirt sends for `virsh
 # snapshot-create --disk-only --quiesce` — guest-sync with a ms-timestamp id,
 # guest-fsfreeze-freeze, the QMP transaction, guest-fsfreeze-thaw (sent

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Scenario (c): no agent runs in the guest. The driver's syncs go unanswered;
 # after --agent-timeout it falls back to a Saved State backup (stop,
 # snapshot, cont), which still holds everything the workload committed.

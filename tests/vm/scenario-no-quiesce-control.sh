@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The negative control of the snapshot checks: vm/child-snapshot, after its
 # real backup, takes the same atomic snapshot of the same running guest with
 # `quiesce-backup --no-quiesce` (no prepare, no freeze, no post: a

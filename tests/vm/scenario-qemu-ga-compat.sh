@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Compatibility in a real guest: quiesced and Debian's qemu-ga (the reference,
 # copied from the host's qemu-guest-agent package) run side by side on two
 # virtio-serial ports of one guest with ext4, xfs and a written vfat disk, and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Scenario (f): a writer hangs in its freeze phase. The agent kills it at its
 # timeout (3 s here), prepare answers saved-state naming the writer, nothing
 # is frozen (the agent says thawed, the workload never stalls like a freeze

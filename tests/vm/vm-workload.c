@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * vm-workload.c — the guest's workload for the vm tests: appends one
  * fixed-size record per interval to a file, fsyncs it, and only then prints

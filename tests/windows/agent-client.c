@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * agent-client.c — see the header. A failure prints what was expected and
  * what came, and exits 1 (ctest shows it).

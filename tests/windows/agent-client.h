@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * agent-client.h — the end-to-end tests' host: starts the test build of
  * quiesced.exe (the fake VSS linked in) on a fresh named pipe, connects as

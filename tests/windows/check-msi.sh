@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # check-msi.sh MSI — the MSI holds what docs/windows.md promises: both
 # files, our service installed and controlled, qemu-ga's stopped, and the
 # provider registered and unregistered by deferred actions.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fake-volumes.c — the probe of the test build. QUIESCE_FAKE_VOLUMES lists
  * volumes separated by ';', each PATH|FSTYPE|FLAGS with flags among

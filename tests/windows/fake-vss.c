@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fake-vss.c — the VSS backend of the test build: follows VSS's documented
  * backup sequence (vsbackup.h's IVssBackupComponents) and refuses any call

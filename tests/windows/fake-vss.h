@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fake-vss.h — the test build's VSS backend and probe (fake-vss.c,
  * fake-volumes.c); scenario strings are described there.

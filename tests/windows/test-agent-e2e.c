@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-agent-e2e.c — quiesced.exe (test build: fake VSS and volumes) on a
  * named pipe under wine, driven as a host drives it: one scenario per run,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * provider-dll.c — the DLL's COM entry points and its registration. The
  * lock count and module handle are DLL-wide state that COM's

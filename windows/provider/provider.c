@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * provider.c — our VSS software provider, in plain C: one COM object with
  * the three interfaces VSS asks a provider for. It takes no shadow copy of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * provider.h — between the provider object (provider.c) and the DLL's
  * COM entry points and registration (provider-dll.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * hv-vss-cuse.c — runs inside the vm-test guest: creates /dev/vmbus/hv_vss
  * with CUSE (the kernel's Hyper-V VSS device, modelled in vss-device.h) and

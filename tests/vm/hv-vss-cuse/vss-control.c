@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * vss-control.c — see the header. Plain read(2)/write(2) on the port: a
  * virtio-serial port reads 0 bytes while the host side is not connected,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * vss-control.h — the host's side of the emulated hv_vss device: a tiny line
  * protocol on a virtio-serial port (org.quiesce.hvvss-ctl.0 in the vm tests),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * vss-device.c — see the header. Threads: libfuse's single-threaded session
  * loop runs the CUSE operations; the control thread runs host transactions.

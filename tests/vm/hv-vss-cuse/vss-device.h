@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * vss-device.h — the kernel's /dev/vmbus/hv_vss, emulated in user space with
  * CUSE for the vm tests: drivers/hv/hv_snapshot.c over
