@@ -13,6 +13,7 @@
 #include "common/quiesce-error.h"
 #include "tests/support/inventory-fixture.h"
 #include "tests/support/test-run.h"
+#include "tests/support/test-tmpdir.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
@@ -387,15 +388,13 @@ static char *write_ext2_image(const char *dir)
 
 static void test_signature_probe(void)
 {
-    g_autoptr(GError) error = NULL;
-    g_autofree char *dir = g_dir_make_tmp("quiesce-sig-XXXXXX", &error);
-    g_autofree char *ext2 = NULL;
-    g_autofree char *zeros = NULL;
-    g_autofree char *missing = NULL;
+    g_autofree char *dir = quiesce_test_make_tmp_dir("quiesce-sig-XXXXXX");
+    g_autofree char *ext2 = write_ext2_image(dir);
+    g_autofree char *zeros = g_build_filename(dir, "zeros.img", NULL);
+    g_autofree char *missing = g_build_filename(dir, "missing.img", NULL);
     g_autoptr(Signature) signature = NULL;
+    g_autoptr(GError) error = NULL;
 
-    g_assert_no_error(error);
-    ext2 = write_ext2_image(dir);
     signature = signature_probe(ext2, &error);
     g_assert_no_error(error);
     g_assert_nonnull(signature);
@@ -404,7 +403,6 @@ static void test_signature_probe(void)
     g_assert_cmpstr(signature->uuid, ==, "01020304-0506-0708-090a-0b0c0d0e0f10");
     g_clear_pointer(&signature, signature_free);
 
-    zeros = g_build_filename(dir, "zeros.img", NULL);
     {
         g_autofree char *blank = g_malloc0(65536);
         g_assert_true(g_file_set_contents(zeros, blank, 65536, NULL));
@@ -413,14 +411,11 @@ static void test_signature_probe(void)
     g_assert_no_error(error);
     g_assert_null(signature);
 
-    missing = g_build_filename(dir, "missing.img", NULL);
     signature = signature_probe(missing, &error);
     g_assert_null(signature);
     g_assert_error(error, QUIESCE_ERROR, QUIESCE_ERROR_FAILED);
 
-    g_unlink(ext2);
-    g_unlink(zeros);
-    g_rmdir(dir);
+    quiesce_test_remove_tree(dir);
 }
 
 static const QuiesceTestFunc tests[] = {

@@ -141,6 +141,28 @@ static void close_fds(int *fds)
     g_free(fds);
 }
 
+/* One run's world: N_TARGETS memfds, the fakes behind them, the items
+ * (each on its fd, level 0) and the ops that reach the fakes. */
+typedef struct {
+    int *fds;
+    Fake fake;
+    FsParallelItem items[N_TARGETS];
+    FsFreezeOps ops;
+} Rig;
+
+static void rig_init(Rig *rig)
+{
+    rig->fds = open_fds();
+    rig->ops = (FsFreezeOps){ fake_freeze, fake_thaw, &rig->fake };
+    fake_init(&rig->fake, rig->fds, rig->items);
+}
+
+static void rig_clear(Rig *rig)
+{
+    fake_clear(&rig->fake);
+    close_fds(rig->fds);
+}
+
 /* Everything a finished FREEZE run must satisfy. Returns how many froze. */
 static guint check_freeze(Fake *fake, const FsParallelItem *items, gboolean ok)
 {
@@ -283,16 +305,15 @@ static void test_random_failures(void)
  * worker thaws it: nothing stays frozen behind the caller's back. */
 static void test_late_freeze_is_undone(void)
 {
-    int *fds = open_fds();
-    Fake fake;
-    FsParallelItem items[N_TARGETS];
-    FsFreezeOps ops = { fake_freeze, fake_thaw, &fake };
+    Rig rig;
+    Fake *fake = &rig.fake;
+    FsParallelItem *items = rig.items;
 
-    fake_init(&fake, fds, items);
-    fake.hang_index = 5;
+    rig_init(&rig);
+    fake->hang_index = 5;
     gint64 start = g_get_monotonic_time();
     gint64 deadline = start + 100 * 1000;
-    gboolean ok = fs_parallel_run(FS_PARALLEL_FREEZE, items, N_TARGETS, &ops, deadline);
+    gboolean ok = fs_parallel_run(FS_PARALLEL_FREEZE, items, N_TARGETS, &rig.ops, deadline);
     gint64 took = g_get_monotonic_time() - start;
     g_assert_false(ok);
     g_assert_cmpint(items[5].result, ==, FS_PARALLEL_LATE);
@@ -304,47 +325,44 @@ static void test_late_freeze_is_undone(void)
             g_assert_cmpint(items[i].result, ==, 0);
         }
     }
-    rollback_and_check(&fake, items);
+    rollback_and_check(fake, items);
 
-    g_mutex_lock(&fake.lock);
-    fake.released = TRUE;
-    g_cond_broadcast(&fake.cond);
-    while (fake.fs[5].thaws == 0) {
-        g_cond_wait(&fake.cond, &fake.lock);
+    g_mutex_lock(&fake->lock);
+    fake->released = TRUE;
+    g_cond_broadcast(&fake->cond);
+    while (fake->fs[5].thaws == 0) {
+        g_cond_wait(&fake->cond, &fake->lock);
     }
-    g_assert_false(fake.fs[5].frozen);
-    g_assert_cmpuint(fake.fs[5].freezes, ==, 1);
-    g_mutex_unlock(&fake.lock);
+    g_assert_false(fake->fs[5].frozen);
+    g_assert_cmpuint(fake->fs[5].freezes, ==, 1);
+    g_mutex_unlock(&fake->lock);
     /* The worker may still hold the fake's lock on its way out. */
     g_usleep(50 * 1000);
-    fake_clear(&fake);
-    close_fds(fds);
+    rig_clear(&rig);
 }
 
 /* The deadline stops new starts: a level above it never begins. */
 static void test_deadline_stops_levels(void)
 {
-    int *fds = open_fds();
-    Fake fake;
-    FsParallelItem items[N_TARGETS];
-    FsFreezeOps ops = { fake_freeze, fake_thaw, &fake };
+    Rig rig;
+    Fake *fake = &rig.fake;
+    FsParallelItem *items = rig.items;
 
-    fake_init(&fake, fds, items);
+    rig_init(&rig);
     for (guint i = 0; i < N_TARGETS; i++) {
         items[i].level = i < 8 ? 0 : 1;
-        fake.fs[i].level = items[i].level;
-        fake.fs[i].delay_us = i < 8 ? 100 * 1000 : 0;
+        fake->fs[i].level = items[i].level;
+        fake->fs[i].delay_us = i < 8 ? 100 * 1000 : 0;
     }
-    gboolean ok = fs_parallel_run(FS_PARALLEL_FREEZE, items, N_TARGETS, &ops,
+    gboolean ok = fs_parallel_run(FS_PARALLEL_FREEZE, items, N_TARGETS, &rig.ops,
                                   g_get_monotonic_time() + 20 * 1000);
     g_assert_false(ok);
     for (guint i = 0; i < N_TARGETS; i++) {
         g_assert_cmpint(items[i].result, ==, i < 8 ? 0 : FS_PARALLEL_NOT_RUN);
     }
-    check_freeze(&fake, items, TRUE);
-    rollback_and_check(&fake, items);
-    fake_clear(&fake);
-    close_fds(fds);
+    check_freeze(fake, items, TRUE);
+    rollback_and_check(fake, items);
+    rig_clear(&rig);
 }
 
 /* SYNC runs everything (real syncfs on memfds), levels ignored. */

@@ -20,6 +20,7 @@
 
 #include "common/quiesce-error.h"
 #include "fsfreeze/frozen-state.h"
+#include "tests/support/test-tmpdir.h"
 
 typedef struct {
     char *dir;       /* temp dir, removed in teardown */
@@ -57,35 +58,35 @@ static int recorder_thaw(int fd, gpointer user_data)
     return 0;
 }
 
+static void recorder_clear(Recorder *recorder)
+{
+    g_clear_pointer(&recorder->thawed_paths, g_ptr_array_unref);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Recorder, recorder_clear)
+
+/* frozen_state_recover() of the fixture's state dir, thawing through @recorder. */
+static gboolean recover(Fixture *fixture, Recorder *recorder, FrozenStateBroken **broken,
+                        GError **error)
+{
+    FsFreezeOps ops = { recorder_freeze, recorder_thaw, recorder };
+    FsFreezeOptions options = { .ops = &ops };
+
+    return frozen_state_recover(fixture->state_dir, &options, NULL, broken, error);
+}
+
 static void fixture_setup(Fixture *fixture, gconstpointer data)
 {
-    g_autoptr(GError) error = NULL;
-    fixture->dir = g_dir_make_tmp("quiesce-frozen-state-XXXXXX", &error);
-    g_assert_no_error(error);
+    fixture->dir = quiesce_test_make_tmp_dir("quiesce-frozen-state-XXXXXX");
     fixture->state_dir = g_build_filename(fixture->dir, "state", NULL);
     struct stat st;
     g_assert_cmpint(stat(fixture->dir, &st), ==, 0);
     fixture->dev = st.st_dev;
 }
 
-static void remove_tree(const char *path)
-{
-    g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-    const char *name;
-    while (dir && (name = g_dir_read_name(dir))) {
-        g_autofree char *child = g_build_filename(path, name, NULL);
-        if (g_file_test(child, G_FILE_TEST_IS_DIR) && !g_file_test(child, G_FILE_TEST_IS_SYMLINK)) {
-            remove_tree(child);
-        } else {
-            g_unlink(child);
-        }
-    }
-    g_rmdir(path);
-}
-
 static void fixture_teardown(Fixture *fixture, gconstpointer data)
 {
-    remove_tree(fixture->dir);
+    quiesce_test_remove_tree(fixture->dir);
     g_free(fixture->dir);
     g_free(fixture->state_dir);
 }
@@ -254,12 +255,10 @@ static void test_recover_thaws_and_marks_broken(Fixture *fixture, gconstpointer 
     g_ptr_array_add(targets, freeze_target_new(gone, fixture->dev, "ext4"));
     write_state(fixture, targets);
 
-    Recorder recorder = { g_ptr_array_new_with_free_func(g_free), "/b", EINVAL };
-    FsFreezeOps ops = { recorder_freeze, recorder_thaw, &recorder };
-    FsFreezeOptions options = { .ops = &ops };
+    g_auto(Recorder) recorder = { g_ptr_array_new_with_free_func(g_free), "/b", EINVAL };
     g_autoptr(FrozenStateBroken) broken = NULL;
     g_autoptr(GError) error = NULL;
-    g_assert_true(frozen_state_recover(fixture->state_dir, &options, NULL, &broken, &error));
+    g_assert_true(recover(fixture, &recorder, &broken, &error));
     g_assert_no_error(error);
 
     /* Reverse order, only the mounts that still match. */
@@ -287,7 +286,7 @@ static void test_recover_thaws_and_marks_broken(Fixture *fixture, gconstpointer 
 
     /* A second start does not thaw again; it reports the same record. */
     g_autoptr(FrozenStateBroken) second = NULL;
-    g_assert_true(frozen_state_recover(fixture->state_dir, &options, NULL, &second, &error));
+    g_assert_true(recover(fixture, &recorder, &second, &error));
     g_assert_cmpuint(recorder.thawed_paths->len, ==, 2);
     g_assert_cmpstr(second->session_id, ==, "session-42");
 
@@ -295,7 +294,6 @@ static void test_recover_thaws_and_marks_broken(Fixture *fixture, gconstpointer 
     g_autoptr(FrozenStateBroken) none = NULL;
     g_assert_true(frozen_state_read_broken(fixture->state_dir, &none, &error));
     g_assert_null(none);
-    g_ptr_array_unref(recorder.thawed_paths);
 }
 
 static void test_recover_thaw_failure(Fixture *fixture, gconstpointer data)
@@ -305,12 +303,10 @@ static void test_recover_thaw_failure(Fixture *fixture, gconstpointer data)
     g_ptr_array_add(targets, make_dir_target(fixture, "b"));
     write_state(fixture, targets);
 
-    Recorder recorder = { g_ptr_array_new_with_free_func(g_free), "/b", EIO };
-    FsFreezeOps ops = { recorder_freeze, recorder_thaw, &recorder };
-    FsFreezeOptions options = { .ops = &ops };
+    g_auto(Recorder) recorder = { g_ptr_array_new_with_free_func(g_free), "/b", EIO };
     g_autoptr(FrozenStateBroken) broken = NULL;
     g_autoptr(GError) error = NULL;
-    g_assert_false(frozen_state_recover(fixture->state_dir, &options, NULL, &broken, &error));
+    g_assert_false(recover(fixture, &recorder, &broken, &error));
     g_assert_error(error, QUIESCE_ERROR, QUIESCE_ERROR_FAILED);
     g_assert_nonnull(strstr(error->message, "/b: Input/output error"));
     /* Every thaw ran although the first failed. */
@@ -324,7 +320,6 @@ static void test_recover_thaw_failure(Fixture *fixture, gconstpointer data)
     g_assert_cmpuint(record->thawed, ==, 1);
     g_assert_cmpuint(g_strv_length(record->notes), ==, 1);
     g_assert_nonnull(strstr(record->notes[0], "failed to thaw"));
-    g_ptr_array_unref(recorder.thawed_paths);
 }
 
 static void test_clear_refuses_live_state(Fixture *fixture, gconstpointer data)

@@ -9,6 +9,7 @@
 
 #include "agent/writers/writer-qga-hooks.h"
 #include "tests/support/test-run.h"
+#include "tests/support/test-tmpdir.h"
 
 typedef struct {
     const char *file; /* under the root */
@@ -18,17 +19,14 @@ typedef struct {
 
 static void check_case(const HookCase *c)
 {
-    g_autoptr(GError) error = NULL;
-    g_autofree char *root = g_dir_make_tmp("quiesce-qga-hooks-XXXXXX", &error);
-    g_autofree char *path = NULL;
-    g_autofree char *parent = NULL;
+    g_autofree char *root = quiesce_test_make_tmp_dir("quiesce-qga-hooks-XXXXXX");
     g_autofree char *source = NULL;
     g_auto(GStrv) dirs = NULL;
 
-    g_assert_no_error(error);
     if (c->file) {
-        path = g_build_filename(root, c->file, NULL);
-        parent = g_path_get_dirname(path);
+        g_autofree char *path = g_build_filename(root, c->file, NULL);
+        g_autofree char *parent = g_path_get_dirname(path);
+
         g_assert_cmpint(g_mkdir_with_parents(parent, 0755), ==, 0);
         g_assert_true(g_file_set_contents(path, c->text, -1, NULL));
     }
@@ -43,15 +41,7 @@ static void check_case(const HookCase *c)
         g_assert_cmpuint(g_strv_length(dirs), ==, 0);
         g_assert_null(source);
     }
-    if (path) {
-        g_unlink(path);
-    }
-    while (parent && g_strcmp0(parent, root) != 0 && g_rmdir(parent) == 0) {
-        char *up = g_path_get_dirname(parent);
-        g_free(parent);
-        parent = up;
-    }
-    g_rmdir(root);
+    quiesce_test_remove_tree(root);
 }
 
 static void test_detect(void)
