@@ -2,7 +2,8 @@
 /*
  * test-config.c — the configuration file: the shipped sample parses and
  * changes nothing, settings apply, and typos or bad values are refused with
- * the file, group and key named (numbers outside their range included).
+ * the file, group and key named (numbers outside their range included):
+ * the refused files and their messages are tests/fixtures/config-errors.
  */
 #include <glib/gstdio.h>
 
@@ -28,6 +29,58 @@ static gboolean load(const char *text, AgentConfig *agent, EngineConfig *engine,
 
     g_unlink(path);
     return ok;
+}
+
+/* A configuration that is refused and the text its message must contain. */
+typedef struct {
+    char *text;
+    char *message;
+} RefusedCase;
+
+static void refused_case_free(RefusedCase *c)
+{
+    g_free(c->text);
+    g_free(c->message);
+    g_free(c);
+}
+
+/* The cases of @stage ("load" or "validate") in tests/fixtures/config-errors,
+ * "stage TAB file text (C-escaped) TAB message part". */
+static GPtrArray *read_refused_cases(const char *stage)
+{
+    g_autofree char *path =
+        g_build_filename(g_getenv("QUIESCE_FIXTURES"), "config-errors", NULL);
+    g_autofree char *contents = NULL;
+    g_autoptr(GError) error = NULL;
+    g_auto(GStrv) lines = NULL;
+    GPtrArray *cases = g_ptr_array_new_with_free_func((GDestroyNotify)refused_case_free);
+
+    g_assert_true(g_file_get_contents(path, &contents, NULL, &error));
+    g_assert_no_error(error);
+    lines = g_strsplit(contents, "\n", -1);
+    for (guint i = 0; lines[i]; i++) {
+        g_auto(GStrv) fields = NULL;
+        RefusedCase *c;
+
+        if (lines[i][0] == '\0' || lines[i][0] == '#') {
+            continue;
+        }
+        fields = g_strsplit(lines[i], "\t", -1);
+        if (g_strv_length(fields) != 3 ||
+            (g_strcmp0(fields[0], "load") != 0 && g_strcmp0(fields[0], "validate") != 0)) {
+            g_error("config-errors:%u: want load or validate, text and message, TAB-separated: %s",
+                    i + 1, lines[i]);
+        }
+        if (g_strcmp0(fields[0], stage) != 0) {
+            continue;
+        }
+        c = g_new0(RefusedCase, 1);
+        c->text = g_strcompress(fields[1]);
+        c->message = g_strdup(fields[2]);
+        g_ptr_array_add(cases, c);
+    }
+    g_assert_cmpuint(cases->len, >, 0);
+    return cases;
 }
 
 static void test_sample_is_all_defaults(void)
@@ -76,50 +129,17 @@ static void test_settings_apply(void)
 
 static void test_errors_name_the_key(void)
 {
-    const struct {
-        const char *text;
-        const char *message;
-    } cases[] = {
-        { "[freeze]\nwindw=5\n", "unknown key 'windw' in [freeze]" },
-        { "[frieze]\nwindow=5\n", "unknown group [frieze]" },
-        /* GKeyFile gave NULL for such a value, which was dereferenced */
-        { "[freeze]\nwindow=5\n[writers]\nsocket=/run/q\xff\n", "line 4 is not valid UTF-8" },
-        { "[freeze]\nwindow=-1\n", "[freeze] window" },
-        { "[freeze]\nwindow=soon\n", "[freeze] window" },
-        { "[eligibility]\nstrict=maybe\n", "[eligibility] strict" },
-        { "[freeze]\nexclude=relative/path\n", "[freeze] exclude" },
-        /* a confinement that names nothing would confine to nothing */
-        { "[freeze]\nconfine=/nonexistent/quiesce-confine\n",
-          "[freeze] confine: the confine directory /nonexistent/quiesce-confine does not exist" },
-        { "[agent]\nmax-request-bytes=10\n", "[agent] max-request-bytes" },
-        /* g_key_file_get_uint64() took "-5" as 2^64 - 5 */
-        { "[agent]\nmax-request-bytes=-5\n", "[agent] max-request-bytes: must be a whole "
-                                              "number from 64 to 67108864, not '-5'" },
-        { "[agent]\nmax-request-bytes=0\n", "[agent] max-request-bytes" },
-        { "[agent]\nmax-request-bytes=67108865\n", "[agent] max-request-bytes" },
-        { "[agent]\nmax-depth=0\n", "[agent] max-depth" },
-        { "[agent]\nmax-depth=-3\n", "[agent] max-depth" },
-        { "[agent]\nmax-depth=1025\n", "[agent] max-depth" },
-        /* the window is bounded: no "0 = never", at most ten minutes */
-        { "[freeze]\nwindow=0\n", "[freeze] window: must be a whole number from 1 to 600, "
-                                   "not '0'" },
-        { "[freeze]\nwindow=601\n", "[freeze] window" },
-        { "[freeze]\nhost-lost-grace=-1\n", "[freeze] host-lost-grace: must be a whole number "
-                                             "from 0 to 600, not '-1'" },
-        { "[freeze]\nhost-lost-grace=601\n", "[freeze] host-lost-grace" },
-        { "[writers]\ntimeout=0\n", "[writers] timeout" },
-        { "[writers]\ntotal-timeout=-1\n", "[writers] total-timeout" },
-        { "not a key file", "" },
-    };
+    g_autoptr(GPtrArray) cases = read_refused_cases("load");
 
-    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+    for (guint i = 0; i < cases->len; i++) {
+        const RefusedCase *c = g_ptr_array_index(cases, i);
         g_auto(AgentConfig) agent = { 0 };
         g_autoptr(EngineConfig) engine = engine_config_new();
         g_autoptr(GError) error = NULL;
 
-        g_assert_false(load(cases[i].text, &agent, engine, &error));
+        g_assert_false(load(c->text, &agent, engine, &error));
         g_assert_nonnull(error);
-        g_assert_nonnull(strstr(error->message, cases[i].message));
+        g_assert_nonnull(strstr(error->message, c->message));
         g_assert_nonnull(strstr(error->message, "quiesce-config-"));
         /* Nothing half-applied that matters: defaults where the error was. */
         g_assert_cmpuint(engine->window_seconds, ==, ENGINE_DEFAULT_WINDOW_SECONDS);
@@ -146,31 +166,19 @@ static void test_numeric_bounds_accepted(void)
  * at start and under --check): each names its key. */
 static void test_validate_names_the_key(void)
 {
-    const struct {
-        const char *text;
-        const char *message;
-    } cases[] = {
-        { "[agent]\nchannels=foo:bar\n", "[agent] channels (or --channel): unknown channel kind" },
-        { "[agent]\nblock-rpcs=guest-nope\n", "[agent] block-rpcs: no command is named "
-                                              "'guest-nope'" },
-        { "[agent]\nallow-rpcs=guest-ping;guest-pnig\n", "[agent] allow-rpcs" },
-        { "[writers]\nsocket-group=no-such-group-quiesce\n", "[writers] socket-group" },
-        { "[writers]\ndirectories=etc/writers.d\n", "[writers] directories" },
-        { "[writers]\ncompat-directories=qemu/hooks\n", "[writers] compat-directories" },
-        { "[writers]\nsocket=writers.sock\n", "[writers] socket" },
-        { "[freeze]\nstate-dir=run/quiesce\n", "[freeze] state-dir" },
-    };
+    g_autoptr(GPtrArray) cases = read_refused_cases("validate");
 
-    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+    for (guint i = 0; i < cases->len; i++) {
+        const RefusedCase *c = g_ptr_array_index(cases, i);
         g_auto(AgentConfig) agent = { .channels = g_strsplit("virtio-serial", "\n", 0) };
         g_autoptr(EngineConfig) engine = engine_config_new();
         g_autoptr(GError) error = NULL;
 
-        g_assert_true(load(cases[i].text, &agent, engine, &error));
+        g_assert_true(load(c->text, &agent, engine, &error));
         g_assert_false(config_validate(&agent, engine, &error));
         g_assert_nonnull(error);
         g_test_message("%s", error->message);
-        g_assert_nonnull(strstr(error->message, cases[i].message));
+        g_assert_nonnull(strstr(error->message, c->message));
     }
     /* A qemu-ga command quiesced lacks may be blocked (a carried-over list). */
     {
