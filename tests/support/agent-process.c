@@ -3,6 +3,7 @@
  * agent-process.c — see the header.
  */
 #include "tests/support/agent-process.h"
+#include "tests/support/test-tmpdir.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -255,22 +256,6 @@ gboolean agent_process_stop(AgentProcess *agent, GError **error)
     return FALSE;
 }
 
-static void remove_tree(const char *dir)
-{
-    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-    const char *name;
-
-    while (d && (name = g_dir_read_name(d))) {
-        g_autofree char *path = g_build_filename(dir, name, NULL);
-        if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
-            remove_tree(path);
-        } else {
-            g_unlink(path);
-        }
-    }
-    g_rmdir(dir);
-}
-
 void agent_process_free(AgentProcess *agent)
 {
     if (!agent) {
@@ -281,7 +266,7 @@ void agent_process_free(AgentProcess *agent)
         waitpid(agent->pid, NULL, 0);
     }
     if (agent->dir) {
-        remove_tree(agent->dir);
+        quiesce_test_remove_tree(agent->dir);
     }
     g_free(agent->socket_path);
     g_free(agent->dir);
