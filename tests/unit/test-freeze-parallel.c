@@ -53,24 +53,36 @@ static FakeFs *fake_find(Fake *fake, int fd)
     return fs;
 }
 
+/*
+ * What a fake FIFREEZE or FITHAW of fs takes: stamps *start, waits while fs
+ * is the one told to hang (freeze only), sleeps delay_us outside the lock
+ * so others run meanwhile, stamps *end and counts the call in *calls.
+ * Returns with fake->lock held.
+ */
+static void fake_call(Fake *fake, FakeFs *fs, guint *start, guint *end, guint *calls,
+                      gulong delay_us, gboolean may_hang)
+{
+    g_mutex_lock(&fake->lock);
+    *start = ++fake->seq;
+    while (may_hang && fake->hang_index >= 0 && fs == &fake->fs[fake->hang_index] &&
+           !fake->released) {
+        g_cond_wait(&fake->cond, &fake->lock);
+    }
+    g_mutex_unlock(&fake->lock);
+    g_usleep(delay_us);
+    g_mutex_lock(&fake->lock);
+    *end = ++fake->seq;
+    (*calls)++;
+}
+
 static int fake_freeze(int fd, gpointer user_data)
 {
     Fake *fake = user_data;
     FakeFs *fs = fake_find(fake, fd);
+    int err;
 
-    g_mutex_lock(&fake->lock);
-    fs->freeze_start = ++fake->seq;
-    if (fake->hang_index >= 0 && fs == &fake->fs[fake->hang_index]) {
-        while (!fake->released) {
-            g_cond_wait(&fake->cond, &fake->lock);
-        }
-    }
-    g_mutex_unlock(&fake->lock);
-    g_usleep(fs->delay_us);
-    g_mutex_lock(&fake->lock);
-    fs->freeze_end = ++fake->seq;
-    fs->freezes++;
-    int err = fs->fail_freeze;
+    fake_call(fake, fs, &fs->freeze_start, &fs->freeze_end, &fs->freezes, fs->delay_us, TRUE);
+    err = fs->fail_freeze;
     if (err == 0) {
         g_assert_false(fs->frozen); /* EBUSY for real: never frozen twice */
         fs->frozen = TRUE;
@@ -84,15 +96,10 @@ static int fake_thaw(int fd, gpointer user_data)
 {
     Fake *fake = user_data;
     FakeFs *fs = fake_find(fake, fd);
+    int err;
 
-    g_mutex_lock(&fake->lock);
-    fs->thaw_start = ++fake->seq;
-    g_mutex_unlock(&fake->lock);
-    g_usleep(fs->delay_us / 2);
-    g_mutex_lock(&fake->lock);
-    fs->thaw_end = ++fake->seq;
-    fs->thaws++;
-    int err = fs->fail_thaw ? fs->fail_thaw : fs->frozen ? 0 : EINVAL;
+    fake_call(fake, fs, &fs->thaw_start, &fs->thaw_end, &fs->thaws, fs->delay_us / 2, FALSE);
+    err = fs->fail_thaw ? fs->fail_thaw : fs->frozen ? 0 : EINVAL;
     if (err == 0) {
         fs->frozen = FALSE;
     }
