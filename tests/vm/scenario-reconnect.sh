@@ -16,6 +16,9 @@
 . "$(dirname "$0")/lib.sh"
 
 count=${VM_RECONNECT_COUNT:-200}
+# TCG by default: the race needs a guest whose driver lags behind the host
+# (under KVM here the unfixed agent lost 0 of 200; under TCG 1-2 of 200).
+export QUIESCE_VM_ACCEL=${QUIESCE_VM_ACCEL:-tcg}
 qemu_ga=$(command -v qemu-ga || echo /usr/sbin/qemu-ga)
 [ -x "${QGA_BENCH:-}" ] || vm_fail "\$QGA_BENCH must name the built bench/qga-bench (run through ctest)"
 with_ref=
