@@ -89,14 +89,22 @@ static void bench_read_lines(int fd, guint lines)
     }
 }
 
+/* Replies to guest-sync-delimited that carried another connection's id:
+ * a stale reply, handed to a host that did not ask (per-command mode). */
+static guint bench_stale;
+
 /* Reads to the `lines`-th newline after the 0xFF that starts the reply to
  * guest-sync-delimited; what came before it is stale, as for Proxmox, which
- * parses what follows the last 0xFF. FALSE when nothing came for timeout_ms
- * (then the reply is counted as missing, not waited for forever). */
-static gboolean bench_read_delimited(int fd, guint lines, int timeout_ms)
+ * parses what follows the last 0xFF. A delimited reply whose id is not
+ * expect_id (when >= 0) is stale too: counted in bench_stale and skipped.
+ * FALSE when nothing came for timeout_ms (then the reply is counted as
+ * missing, not waited for forever). */
+static gboolean bench_read_delimited(int fd, guint lines, int timeout_ms, gint64 expect_id)
 {
     char buf[4096];
     gboolean synced = FALSE;
+    g_autoptr(GString) first = g_string_new(NULL); /* the sync reply's line */
+    guint want = lines;
 
     while (lines > 0) {
         struct pollfd pfd = { .fd = fd, .events = POLLIN };
@@ -113,8 +121,22 @@ static gboolean bench_read_delimited(int fd, guint lines, int timeout_ms)
         for (ssize_t i = 0; i < n && lines > 0; i++) {
             if ((unsigned char)buf[i] == 0xff) {
                 synced = TRUE;
+                lines = want;
+                g_string_truncate(first, 0);
             } else if (synced && buf[i] == '\n') {
+                if (lines == want && expect_id >= 0) {
+                    const char *ret = strstr(first->str, "\"return\": ");
+                    if (!ret || g_ascii_strtoll(ret + 10, NULL, 10) != expect_id) {
+                        fprintf(stderr, "stale reply (wanted id %" G_GINT64_FORMAT "): %s\n",
+                                expect_id, first->str);
+                        bench_stale++;
+                        synced = FALSE;
+                        continue;
+                    }
+                }
                 lines--;
+            } else if (synced && lines == want) {
+                g_string_append_c(first, buf[i]);
             }
         }
     }
@@ -400,7 +422,7 @@ static gint64 per_command_once(const char *path, guint id)
     gboolean answered;
 
     bench_send(fd, req, strlen(req));
-    answered = bench_read_delimited(fd, 2, 5000);
+    answered = bench_read_delimited(fd, 2, 5000, id);
     close(fd);
     return answered ? g_get_monotonic_time() - start : -1;
 }
@@ -427,6 +449,7 @@ static int bench_per_command_agents(int argc, char **argv)
     g_autofree const char **paths = g_new0(const char *, count + 1);
     g_autofree gint64 *samples = g_new(gint64, (gsize)n * (count ? count : 1));
     g_autofree guint *answered = g_new0(guint, count ? count : 1);
+    g_autofree guint *stale = g_new0(guint, count ? count : 1);
 
     if (n == 0 || count == 0) {
         fprintf(stderr, "usage: qga-bench --per-command N NAME=SOCKET [NAME=SOCKET...]\n");
@@ -440,8 +463,10 @@ static int bench_per_command_agents(int argc, char **argv)
     for (guint i = 0; i < n; i++) {
         for (guint k = 0; k < count; k++) {
             guint a = i % 2 ? count - 1 - k : k;
+            guint stale_before = bench_stale;
             gint64 took = per_command_once(paths[a], i);
 
+            stale[a] += bench_stale - stale_before;
             if (took < 0) {
                 fprintf(stderr, "%s: no reply to command %u within 5 s\n", names[a], i);
             } else {
@@ -450,10 +475,8 @@ static int bench_per_command_agents(int argc, char **argv)
         }
     }
     for (guint a = 0; a < count; a++) {
-        if (answered[a] < n) {
-            printf("%-10s per-cmd %u of %u commands unanswered within 5 s\n", names[a],
-                   n - answered[a], n);
-        }
+        printf("%-10s per-cmd %u of %u commands unanswered within 5 s, %u stale replies\n",
+               names[a], n - answered[a], n, stale[a]);
         if (answered[a] > 0) {
             report_ms(names[a], "per-cmd", samples + (gsize)a * n, answered[a]);
         }

@@ -10,6 +10,10 @@
 
 #define FD_STREAM_READ_SIZE 4096
 
+/* Debug-level traces of the rare paths, timestamped (µs, monotonic). */
+#define STREAM_TRACE(fmt, ...) \
+    g_debug("fd-stream %" G_GINT64_FORMAT " us: " fmt, g_get_monotonic_time(), __VA_ARGS__)
+
 struct FdStream {
     int fd;
     guint in_watch;
@@ -28,15 +32,24 @@ static void stream_remove_watches(FdStream *stream)
     g_clear_handle_id(&stream->out_watch, g_source_remove);
 }
 
-static void stream_end(FdStream *stream)
+/* keep_unsent: the peer hung up; what it did not get stays for
+ * fd_stream_take_unsent(). Otherwise (a write error, an overfull queue) it is
+ * dropped. */
+static void stream_end(FdStream *stream, gboolean keep_unsent)
 {
     if (stream->closed) {
         return;
     }
     stream->closed = TRUE;
     stream_remove_watches(stream);
-    g_byte_array_set_size(stream->queue, 0);
-    stream->sent = 0;
+    if (stream->sent < stream->queue->len) {
+        STREAM_TRACE("fd %d ends with %u bytes unsent, %s", stream->fd,
+                     (guint)(stream->queue->len - stream->sent), keep_unsent ? "kept" : "dropped");
+    }
+    if (!keep_unsent) {
+        g_byte_array_set_size(stream->queue, 0);
+        stream->sent = 0;
+    }
     stream->on_closed(stream->opaque);
 }
 
@@ -55,7 +68,7 @@ static gboolean stream_readable(int fd, GIOCondition condition, gpointer user_da
     }
     /* EOF, a read error or a hang-up with nothing left to read. */
     stream->in_watch = 0;
-    stream_end(stream);
+    stream_end(stream, TRUE);
     return G_SOURCE_REMOVE;
 }
 
@@ -73,9 +86,11 @@ static gboolean stream_flush(FdStream *stream)
         } else if (n < 0 && errno == EINTR) {
             continue;
         } else if (n < 0 && errno == EAGAIN) {
+            STREAM_TRACE("fd %d write: EAGAIN, %u bytes queued", stream->fd,
+                         (guint)(stream->queue->len - stream->sent));
             return TRUE;
         } else {
-            stream_end(stream);
+            stream_end(stream, FALSE);
             return FALSE;
         }
     }
@@ -121,7 +136,7 @@ void fd_stream_write(FdStream *stream, const char *bytes, gsize len)
     /* The peer stopped reading: a limit on what a peer controls. One reply
      * alone may be larger (see the header). */
     if (pending > 0 && pending + len > FD_STREAM_MAX_QUEUED) {
-        stream_end(stream);
+        stream_end(stream, FALSE);
         return;
     }
     if (stream->sent > 0) {
@@ -135,6 +150,14 @@ void fd_stream_write(FdStream *stream, const char *bytes, gsize len)
     if (stream->sent < stream->queue->len && !stream->out_watch) {
         stream->out_watch = g_unix_fd_add(stream->fd, G_IO_OUT, stream_writable, stream);
     }
+}
+
+void fd_stream_take_unsent(FdStream *stream, GByteArray *into)
+{
+    g_byte_array_append(into, stream->queue->data + stream->sent,
+                        (guint)(stream->queue->len - stream->sent));
+    g_byte_array_set_size(stream->queue, 0);
+    stream->sent = 0;
 }
 
 void fd_stream_free(FdStream *stream)

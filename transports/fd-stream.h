@@ -5,7 +5,9 @@
  *
  * Reads at most 4096 bytes at a time (qemu-ga's QGA_READ_COUNT_DEFAULT) and
  * hands them on; end of file, a read error or POLLHUP ends the stream through
- * the closed callback. Writes that would block are queued behind a G_IO_OUT
+ * the closed callback. What was queued and not yet written when the peer
+ * hung up stays in the stream for fd_stream_take_unsent() until it is freed
+ * (virtio-serial hands it to the next host, transports/virtio-serial.c). Writes that would block are queued behind a G_IO_OUT
  * watch; a peer that stops reading may queue at most FD_STREAM_MAX_QUEUED
  * bytes before the stream is closed, so it cannot grow our memory. One
  * write alone may exceed it when nothing is queued: a single reply is
@@ -29,6 +31,10 @@ typedef void (*FdStreamClosed)(void *opaque);
 /* fd is borrowed (the transport owns and closes it) and must be O_NONBLOCK. */
 FdStream *fd_stream_new(int fd, FdStreamData data, FdStreamClosed closed, void *opaque);
 void fd_stream_write(FdStream *stream, const char *bytes, gsize len);
+/* Moves the bytes queued but not written (after a hang-up: see above) to the
+ * end of `into`. A stream ended for a write error or an overfull queue keeps
+ * none. */
+void fd_stream_take_unsent(FdStream *stream, GByteArray *into);
 void fd_stream_free(FdStream *stream);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FdStream, fd_stream_free)
