@@ -177,6 +177,22 @@ sd_shutdown() {
   SD_CTL_PID=
 }
 
+# sd_port_plug / sd_port_unplug: the agent port org.qemu.guest_agent.0
+# (chardev qga, id qgaport) hot-plugged and unplugged over QMP. QEMU frees
+# the chardev of an unplugged port a moment after device_del returns (a
+# device_add at once fails with "Device 'qga' is in use"): retry for 5 s.
+sd_port_plug() {
+  local i
+  for i in $(seq 50); do
+    vm_qmp '{"execute":"device_add","arguments":{"driver":"virtserialport","bus":"vser.0","chardev":"qga",
+             "name":"org.qemu.guest_agent.0","id":"qgaport"}}' >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  vm_qmp '{"execute":"device_add","arguments":{"driver":"virtserialport","bus":"vser.0","chardev":"qga",
+           "name":"org.qemu.guest_agent.0","id":"qgaport"}}'
+}
+sd_port_unplug() { vm_qmp '{"execute":"device_del","arguments":{"id":"qgaport"}}' >/dev/null; }
+
 # sd_expect WHAT SCRIPT: SCRIPT must succeed in the guest; its output is
 # shown indented, then "ok: WHAT"; else the scenario fails with WHAT.
 sd_expect() {
