@@ -4,7 +4,7 @@
 # build/vm-cache, ~70 s on a quiet machine when the package list changed)
 # and this tree's .debs (scripts/build-debs.sh with nocheck, into
 # $VM_SD_STATE/debs), rebuilt only when a file the package build copies
-# changed: the stamp is the hash of those files. QUIESCE_VM_DEBS=DIR uses
+# changed (the stamp: commit, diff and new files). QUIESCE_VM_DEBS=DIR uses
 # .debs built elsewhere instead.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sd-lib.sh"
@@ -27,8 +27,11 @@ if [ -n "${QUIESCE_VM_DEBS:-}" ]; then
   cp "$QUIESCE_VM_DEBS"/*.deb "$debs/" || vm_fail "no .debs in QUIESCE_VM_DEBS=$QUIESCE_VM_DEBS"
   vm_log ".debs from $QUIESCE_VM_DEBS"
 else
-  stamp=$(cd "$VM_TOP" && git ls-files -z --cached --others --exclude-standard |
-          xargs -0 sha256sum 2>/dev/null | sha256sum | cut -c1-16)
+  # The commit, what differs from it, and the new files (as build-debs.sh
+  # packs them; symlinks and all). Outside git: always rebuild.
+  stamp=$(cd "$VM_TOP" && { git rev-parse HEAD && git diff HEAD &&
+            { git ls-files -z --others --exclude-standard | xargs -0r sha256sum 2>&1 || true; }; } |
+          sha256sum | cut -c1-16) || stamp=none-$(date +%s)
   if [ -f "$debs/stamp" ] && [ "$(cat "$debs/stamp")" = "$stamp" ] && ls "$debs"/quiesced_*.deb >/dev/null 2>&1; then
     vm_log ".debs up to date ($stamp)"
   else
