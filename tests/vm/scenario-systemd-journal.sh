@@ -7,11 +7,10 @@
 # journalctl -o json, with the driver's report.
 #
 # Passes when the session's lines are there and the lines the agent held
-# while frozen (docs/design.md §7) carry their original time: a field
-# QUIESCE_REALTIME_USEC (microseconds since the epoch, as journald's own
-# __REALTIME_TIMESTAMP) earlier than journald's receipt of the line. Skips (77) while the agent logs to stderr
-# only and no line has a QUIESCE_SESSION field (native journald logging is
-# not in this tree yet).
+# while frozen (docs/design.md §7: QUIESCE_HELD=1) carry their original time
+# in QUIESCE_TIME (RFC 3339, UTC, microseconds) earlier than journald's
+# receipt of the line (__REALTIME_TIMESTAMP). Skips (77) if no line has a
+# QUIESCE_SESSION field (an agent that logs to stderr only).
 . "$(dirname "$0")/lib.sh"
 
 [ -n "${VM_SD_STATE:-}" ] || vm_fail "\$VM_SD_STATE must be set (run through ctest)"
@@ -31,18 +30,22 @@ print(" ".join(sorted(keys)))' "$all")"
 fi
 python3 - "$sess" "$session" <<'PY' || vm_fail "(g) the session's journal"
 import json, sys
+from datetime import datetime, timezone
+def usec(rfc3339):
+    t = datetime.strptime(rfc3339, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    return int(t.timestamp()) * 1000000 + t.microsecond
 lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 if not lines:
     sys.exit(f"journalctl QUIESCE_SESSION={sys.argv[2]} finds nothing")
 held = 0
 for e in lines:
     recv = int(e["__REALTIME_TIMESTAMP"])
-    orig = e.get("QUIESCE_REALTIME_USEC")
-    if orig is not None and int(orig) < recv - 100000:
+    orig = e.get("QUIESCE_TIME")
+    if e.get("QUIESCE_HELD") == "1" and orig is not None and usec(orig) < recv - 100000:
         held += 1
-    print(f"  {e.get('QUIESCE_REALTIME_USEC', '-')} {recv} {e.get('MESSAGE')}")
+    print(f"  {e.get('QUIESCE_HELD', '-')} {orig or '-'} {recv} {e.get('MESSAGE')}")
 if held == 0:
-    sys.exit("no line carries an original time (QUIESCE_REALTIME_USEC) before its receipt: the held lines' times are lost")
+    sys.exit("no held line (QUIESCE_HELD=1) carries an original time (QUIESCE_TIME) before its receipt: the held lines' times are lost")
 print(f"{len(lines)} lines of the session, {held} held while frozen and logged with their original time")
 PY
 vm_log "PASS (g)"
