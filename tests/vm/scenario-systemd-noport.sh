@@ -5,7 +5,7 @@
 # (scripts/vm/build-debian-guest.sh) through a fresh qcow2 overlay in
 # VM_SD_STATE, which vm/systemd-port boots next:
 #
-#   install boot  `apt install ./*.deb` of this tree's packages (built by
+#   install boot  `apt install ./*.deb` of this tree's guest packages (built by
 #                 vm/systemd-setup): apt removes qemu-guest-agent (Conflicts/
 #                 Replaces), quiesced.service is static and not started (no
 #                 port); the test's files go in (vm-workload, hv-vss-cuse, the
@@ -26,7 +26,11 @@ rm -f "$VM_SD_STATE/root.qcow2"
 # What the install boot copies in: the .debs, the test programs, the
 # agent's configuration and the watchdog drop-in.
 mkdir -p "$WORK/debs/files"
-for deb in "$VM_SD_STATE"/debs/*.deb; do case $deb in *-dbgsym_*) ;; *) cp "$deb" "$WORK/debs/" ;; esac; done
+# The guest's packages only: quiesce-host-tools runs on the host and needs
+# libvirt, which the guest image does not carry.
+for deb in "$VM_SD_STATE"/debs/*.deb; do
+  case $deb in *-dbgsym_*|*/quiesce-host-tools_*) ;; *) cp "$deb" "$WORK/debs/" ;; esac
+done
 cp "$VM_WORKLOAD" "$WORK/debs/files/vm-workload"
 [ -x "${VM_HV_VSS_CUSE:-}" ] && cp "$VM_HV_VSS_CUSE" "$WORK/debs/files/hv-vss-cuse"
 # A short freeze window and writer limits keep the agent's busiest request
