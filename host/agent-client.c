@@ -234,3 +234,35 @@ gboolean agent_client_send(AgentClient *client, const char *command, JsonValue *
     json_object_set_string(request, "id", "qb-no-wait");
     return json_channel_send_value(client->channel, request, agent_deadline(1000), error);
 }
+
+char *agent_reply_reasons(const JsonValue *reply)
+{
+    JsonValue *reasons = json_object_get(reply, "reasons");
+    g_autoptr(GString) text = g_string_new(NULL);
+
+    for (size_t i = 0; reasons && i < json_array_length(reasons); i++) {
+        JsonValue *reason = json_array_get(reasons, i);
+        const char *code = json_object_get_string(reason, "code");
+        const char *mountpoint = json_object_get_string(reason, "mountpoint");
+        const char *message = json_object_get_string(reason, "message");
+
+        g_string_append_printf(text, "%s%s%s%s: %s", i ? "; " : "", code ? code : "?",
+                               mountpoint ? " " : "", mountpoint ? mountpoint : "",
+                               message ? message : "");
+    }
+    return g_string_free(g_steal_pointer(&text), FALSE);
+}
+
+char *agent_reply_mountpoints(const JsonValue *array)
+{
+    g_autoptr(GString) text = g_string_new(NULL);
+
+    for (size_t i = 0; array && i < json_array_length(array); i++) {
+        JsonValue *item = json_array_get(array, i);
+        const char *s = json_value_type(item) == JSON_TYPE_STRING
+                            ? json_string_get(item)
+                            : json_object_get_string(item, "mountpoint");
+        g_string_append_printf(text, "%s%s", i ? " " : "", s ? s : "?");
+    }
+    return g_string_free(g_steal_pointer(&text), FALSE);
+}

@@ -56,4 +56,10 @@ JsonValue *agent_client_execute_text(AgentClient *client, const char *command, c
 gboolean agent_client_send(AgentClient *client, const char *command, JsonValue *arguments,
                            GError **error);
 
+/* For reports, from a guest-snapshot-* reply: "code mountpoint: message;
+ * ..." of its "reasons", and "a b c" of an array of mountpoints (strings, or
+ * objects with a "mountpoint"). (transfer full) */
+char *agent_reply_reasons(const JsonValue *reply);
+char *agent_reply_mountpoints(const JsonValue *array);
+
 #endif

@@ -21,40 +21,6 @@
 #include "host/agent-client.h"
 #include "host/backup.h"
 
-/* "code mountpoint: message; ..." from a saved-state reply's reasons. */
-static char *session_reasons(const JsonValue *reply)
-{
-    JsonValue *reasons = json_object_get(reply, "reasons");
-    g_autoptr(GString) text = g_string_new(NULL);
-
-    for (size_t i = 0; reasons && i < json_array_length(reasons); i++) {
-        JsonValue *reason = json_array_get(reasons, i);
-        const char *code = json_object_get_string(reason, "code");
-        const char *mountpoint = json_object_get_string(reason, "mountpoint");
-        const char *message = json_object_get_string(reason, "message");
-
-        g_string_append_printf(text, "%s%s%s%s: %s", i ? "; " : "", code ? code : "?",
-                               mountpoint ? " " : "", mountpoint ? mountpoint : "",
-                               message ? message : "");
-    }
-    return g_string_free(g_steal_pointer(&text), FALSE);
-}
-
-/* "a b c" from an array of strings. */
-static char *session_strings(const JsonValue *array)
-{
-    g_autoptr(GString) text = g_string_new(NULL);
-
-    for (size_t i = 0; array && i < json_array_length(array); i++) {
-        JsonValue *item = json_array_get(array, i);
-        const char *s = json_value_type(item) == JSON_TYPE_STRING
-                            ? json_string_get(item)
-                            : json_object_get_string(item, "mountpoint");
-        g_string_append_printf(text, "%s%s", i ? " " : "", s ? s : "?");
-    }
-    return g_string_free(g_steal_pointer(&text), FALSE);
-}
-
 static void session_check(BackupRun *run, AgentClient *agent)
 {
     g_autoptr(GError) error = NULL;
@@ -70,7 +36,7 @@ static void session_check(BackupRun *run, AgentClient *agent)
         return;
     }
     method = json_object_get_string(check, "method");
-    reasons = session_reasons(check);
+    reasons = agent_reply_reasons(check);
     report_set(run->report, "check-method", "%s", method ? method : "?");
     backup_say(run, "check: %s%s%s (%s ms)", method ? method : "?", *reasons ? ": " : "",
                reasons, report_get(run->report, "check-ms"));
@@ -180,8 +146,8 @@ static JsonValue *session_prepare(BackupRun *run, AgentClient *agent, gint64 *se
         return NULL;
     }
     method = json_object_get_string(prepared, "method");
-    frozen = session_strings(json_object_get(prepared, "frozen"));
-    excluded = session_strings(json_object_get(prepared, "excluded"));
+    frozen = agent_reply_mountpoints(json_object_get(prepared, "frozen"));
+    excluded = agent_reply_mountpoints(json_object_get(prepared, "excluded"));
     report_set(run->report, "prepare-method", "%s", method ? method : "?");
     if (method && strcmp(method, "child-snapshot") == 0) {
         report_set(run->report, "method", "child-snapshot");
@@ -193,7 +159,7 @@ static JsonValue *session_prepare(BackupRun *run, AgentClient *agent, gint64 *se
                    excluded, report_get(run->report, "prepare-ms"));
         return g_steal_pointer(&prepared);
     }
-    reasons = session_reasons(prepared);
+    reasons = agent_reply_reasons(prepared);
     report_set(run->report, "reasons", "%s", reasons);
     *reason = g_strdup_printf("guest: %s", reasons);
     backup_say(run, "prepare: %s (%s ms), frozen [%s]", method ? method : "?",

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "common/quiesce-error.h"
+#include "host/agent-client.h"
 #include "host/virt-backup.h"
 #include "host/virt-domain.h"
 
@@ -40,40 +41,6 @@ static void virt_run_progress(guint64 done, guint64 total, gpointer data)
     VirtRun *run = data;
 
     virt_output_progress(run->out, run->name, done, total);
-}
-
-/* "code mountpoint: message; ..." from a saved-state answer's reasons. */
-static char *virt_reasons(const JsonValue *reply)
-{
-    JsonValue *reasons = json_object_get(reply, "reasons");
-    g_autoptr(GString) text = g_string_new(NULL);
-
-    for (size_t i = 0; reasons && i < json_array_length(reasons); i++) {
-        JsonValue *reason = json_array_get(reasons, i);
-        const char *code = json_object_get_string(reason, "code");
-        const char *mountpoint = json_object_get_string(reason, "mountpoint");
-        const char *message = json_object_get_string(reason, "message");
-
-        g_string_append_printf(text, "%s%s%s%s: %s", i ? "; " : "", code ? code : "?",
-                               mountpoint ? " " : "", mountpoint ? mountpoint : "",
-                               message ? message : "");
-    }
-    return g_string_free(g_steal_pointer(&text), FALSE);
-}
-
-/* "a b c" from an array of strings or of objects with a mountpoint. */
-static char *virt_strings(const JsonValue *array)
-{
-    g_autoptr(GString) text = g_string_new(NULL);
-
-    for (size_t i = 0; array && i < json_array_length(array); i++) {
-        JsonValue *item = json_array_get(array, i);
-        const char *s = json_value_type(item) == JSON_TYPE_STRING
-                            ? json_string_get(item)
-                            : json_object_get_string(item, "mountpoint");
-        g_string_append_printf(text, "%s%s", i ? " " : "", s ? s : "?");
-    }
-    return g_string_free(g_steal_pointer(&text), FALSE);
 }
 
 /* An agent error as the reason to fall back. */
@@ -288,10 +255,10 @@ static JsonValue *virt_prepare(VirtRun *run, gint64 *answered)
         return NULL;
     }
     method = json_object_get_string(prepared, "method");
-    frozen = virt_strings(json_object_get(prepared, "frozen"));
+    frozen = agent_reply_mountpoints(json_object_get(prepared, "frozen"));
     report_set(run->report, "prepare-method", "%s", method ? method : "?");
     if (method && strcmp(method, "child-snapshot") == 0) {
-        g_autofree char *excluded = virt_strings(json_object_get(prepared, "excluded"));
+        g_autofree char *excluded = agent_reply_mountpoints(json_object_get(prepared, "excluded"));
 
         report_set(run->report, "session", "%s", json_object_get_string(prepared, "session"));
         report_set(run->report, "frozen", "%s", frozen);
@@ -300,7 +267,7 @@ static JsonValue *virt_prepare(VirtRun *run, gint64 *answered)
                         report_get(run->report, "prepare-ms"));
         return g_steal_pointer(&prepared);
     }
-    reasons = virt_reasons(prepared);
+    reasons = agent_reply_reasons(prepared);
     report_set(run->report, "reasons", "%s", reasons);
     run->reason = g_strdup_printf("guest: %s", reasons);
     return NULL;
