@@ -62,8 +62,8 @@ flock 9
 # The kernel package linux-image-amd64 points at now: a new Debian kernel
 # makes a new image. Empty when apt has no lists (offline): the key then
 # leaves it out and an image cached earlier is used.
-kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}' || true)
-kver=$(apt-cache policy "$kpkg" 2>/dev/null | awk '/Candidate:/ {print $2; exit}' || true)
+kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ && !n++ {print $2}' || true)
+kver=$(apt-cache policy "$kpkg" 2>/dev/null | awk '/Candidate:/ && !n++ {print $2}' || true)
 key=$({
   printf '%s\n' "${packages[@]}" "${initrd_modules[@]}" "$image_mb"
   sha256sum <"$0" "$control/vm-control.sh" "$control/vm-control.service" | cut -c1-64

@@ -78,8 +78,8 @@ flock 9
 # --- package versions -------------------------------------------------------
 # Which kernel linux-image-amd64 points at, and the candidate versions. An
 # empty answer means apt has no lists yet (fresh machine): update once.
-kernel_pkg() { apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}'; }
-candidate() { apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2; exit}'; }
+kernel_pkg() { apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ && !n++ {print $2}'; }
+candidate() { apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ && !n++ {print $2}'; }
 kpkg=$(kernel_pkg)
 if [ -z "$kpkg" ] || [ "$(candidate busybox-static)" = "" ]; then
   log "apt has no package lists; running apt-get update"
