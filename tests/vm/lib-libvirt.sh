@@ -8,7 +8,11 @@
 # /var/log/libvirt are this test's directories under $WORK/libvirt, so it
 # shares no state, lock or socket with any other libvirtd on the machine; its
 # unix socket is in $WORK/libvirt/sock and the test connects with
-# qemu:///system?socket=... (LV_URI). Only the QEMU connection driver is
+# qemu:///system?socket=... (LV_URI). It also listens on TCP on 127.0.0.1
+# only, port LV_TCP_PORT (free, picked at start), without authentication:
+# LV_REMOTE_URI (qemu+tcp://127.0.0.1:PORT/system) reaches the same daemon
+# through libvirt's remote driver, as a fleet's hosts are reached (qemu+ssh
+# is that driver over another transport). Only the QEMU connection driver is
 # loaded (LIBVIRT_DRIVER_DIR holds just it), so no network is started; no
 # virtlogd (stdio_handler = "file"), no cgroups, no security driver, QEMU runs
 # as root. The daemon and its domains are stopped by lv_stop, and by the
@@ -16,6 +20,8 @@
 
 LV_DIR=
 LV_URI=
+LV_REMOTE_URI=
+LV_TCP_PORT=
 LV_PID=
 LV_DOMAINS=()
 
@@ -25,6 +31,7 @@ lv_start() {
   vm_require_tools libvirtd virsh unshare
   LV_DIR=$WORK/libvirt
   mkdir -p "$LV_DIR"/{etc,lib,cache,log,sock,drivers}
+  LV_TCP_PORT=$(lv_free_port) || vm_fail "no free TCP port on 127.0.0.1 for libvirtd"
   ln -s /usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_qemu.so "$LV_DIR/drivers/" ||
     vm_fail "no libvirt QEMU driver (scripts/install-deps.sh installs libvirt-daemon-driver-qemu)"
   cat >"$LV_DIR/etc/libvirtd.conf" <<EOF
@@ -33,6 +40,11 @@ unix_sock_ro_perms = "0700"
 unix_sock_rw_perms = "0700"
 auth_unix_ro = "none"
 auth_unix_rw = "none"
+listen_tls = 0
+listen_tcp = 1
+listen_addr = "127.0.0.1"
+tcp_port = "$LV_TCP_PORT"
+auth_tcp = "none"
 log_outputs = "2:file:$LV_DIR/libvirtd.log"
 EOF
   cat >"$LV_DIR/etc/qemu.conf" <<EOF
@@ -56,10 +68,11 @@ for p in lib:/var/lib/libvirt cache:/var/cache/libvirt log:/var/log/libvirt etc:
   mount --bind "$d/${p%%:*}" "${p#*:}"
 done
 export LIBVIRT_DRIVER_DIR=$d/drivers
-exec libvirtd -d --config "$d/etc/libvirtd.conf" --pid-file "$d/libvirtd.pid"
+exec libvirtd -d --listen --config "$d/etc/libvirtd.conf" --pid-file "$d/libvirtd.pid"
 EOF
   unshare -m bash "$LV_DIR/start.sh" "$LV_DIR" || vm_fail "libvirtd did not start"
   LV_URI="qemu:///system?socket=$LV_DIR/sock/libvirt-sock"
+  LV_REMOTE_URI="qemu+tcp://127.0.0.1:$LV_TCP_PORT/system"
   local i
   for i in $(seq 100); do
     [ -s "$LV_DIR/libvirtd.pid" ] && lv_virsh list >/dev/null 2>&1 && break
@@ -67,7 +80,20 @@ EOF
   done
   LV_PID=$(cat "$LV_DIR/libvirtd.pid" 2>/dev/null) || vm_fail "libvirtd wrote no pid file"
   lv_virsh list >/dev/null || vm_fail "libvirtd does not answer: $(tail -n 5 "$LV_DIR/libvirtd.log")"
-  vm_log "libvirtd $LV_PID up (private namespace), $LV_URI"
+  vm_log "libvirtd $LV_PID up (private namespace), $LV_URI and $LV_REMOTE_URI"
+}
+
+# lv_free_port: a TCP port no socket uses (/proc/net/tcp*, ports in hex),
+# in the dynamic range, varied by this shell's pid so parallel runs differ.
+lv_free_port() {
+  local port i used hex
+  used=$(for hex in $(awk 'NR > 1 {split($2, a, ":"); print a[2]}' /proc/net/tcp /proc/net/tcp6 2>/dev/null); do
+           echo $(( 16#$hex )); done)
+  for i in $(seq 0 99); do
+    port=$(( 49152 + ($$ * 7 + i * 131) % 16000 ))
+    grep -qx "$port" <<<"$used" || { echo "$port"; return 0; }
+  done
+  return 1
 }
 
 # lv_stop: destroys this test's domains, then stops the daemon it started.
@@ -185,10 +211,11 @@ lv_wait_progress() {
 lv_report() { sed -n "s/^$1\.$2=//p" "$WORK/lv-report"; }
 
 # lv_backup ARGS... DOMAIN...: quiesce-backup --connect into $WORK/backup,
-# report in $WORK/lv-report; sets LV_RC to the exit status.
+# report in $WORK/lv-report; sets LV_RC to the exit status. Through LV_URI,
+# or the URI in LV_BACKUP_URI when set.
 lv_backup() {
   LV_RC=0
-  "$QUIESCE_BACKUP" --connect "$LV_URI" --dest "$WORK/backup" --report "$WORK/lv-report" \
+  "$QUIESCE_BACKUP" --connect "${LV_BACKUP_URI:-$LV_URI}" --dest "$WORK/backup" --report "$WORK/lv-report" \
     backup "$@" || LV_RC=$?
 }
 
