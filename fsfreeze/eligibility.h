@@ -31,9 +31,10 @@
  *                           (a cycle of loop images, or a loop device whose
  *                           image path is unknown)
  *
- * An empty freeze set is not a reason here; a prepare adds its own
- * (nothing-to-freeze, agent/engine/engine.h), because a child snapshot
- * that froze nothing would look like a consistent one.
+ * An empty freeze set is not a reason here; the engine's verdict (check
+ * and prepare) adds its own, nothing-to-freeze (agent/engine/engine.h),
+ * because a child snapshot that froze nothing would look like a consistent
+ * one.
  *
  * The running state is the string systemd reports (`systemctl
  * is-system-running`, or the manager's SystemState property), passed in by

@@ -108,7 +108,7 @@ static bool cmd_check(void *context, const JsonValue *args, JsonValue **result, 
 {
     WinCommandContext *commands = context;
     WinEligibility *report = calloc(1, sizeof(*report));
-    bool ok = win_engine_check(commands->engine, report, error);
+    bool ok = win_engine_verdict(commands->engine, report, error);
 
     if (ok) {
         *result = win_report_eligibility(report, win_engine_window_seconds(commands->engine));

@@ -91,6 +91,20 @@ bool win_engine_check(WinEngine *engine, WinEligibility *out, ProtoError **error
     return win_eligibility_evaluate(engine->probe, out, error);
 }
 
+bool win_engine_verdict(WinEngine *engine, WinEligibility *out, ProtoError **error)
+{
+    if (!win_engine_check(engine, out, error)) {
+        return false;
+    }
+    /* A child snapshot that froze nothing would look like a consistent one. */
+    if (out->n_reasons == 0 && out->n_freeze == 0) {
+        win_eligibility_add_reason(out, "nothing-to-freeze", NULL,
+                                   "no volume can be frozen: a child snapshot would capture "
+                                   "nothing made consistent");
+    }
+    return true;
+}
+
 static void format_utc(ULONGLONG in_ms, char out[40])
 {
     FILETIME now;
@@ -150,19 +164,12 @@ bool win_engine_prepare(WinEngine *engine, int channel, WinEligibility *report, 
                         "snapshot session %s is already active", engine->session.id);
         return false;
     }
-    if (!win_engine_check(engine, report, error)) {
+    if (!win_engine_verdict(engine, report, error)) {
         return false;
     }
     engine->has_ended = false;
     if (report->n_reasons > 0) {
         failure->code = NULL;
-        return true;
-    }
-    if (report->n_freeze == 0) {
-        failure->code = "nothing-to-freeze";
-        snprintf(failure->message, sizeof(failure->message),
-                 "no volume can be frozen: a child snapshot would capture nothing made "
-                 "consistent");
         return true;
     }
     *child = engine_begin(engine, report, report->freeze, report->n_freeze, channel, failure);

@@ -57,7 +57,12 @@ void win_engine_free(WinEngine *engine);
 
 /* The window a session gets: the configured one, bounded by VSS's hold. */
 unsigned win_engine_window_seconds(const WinEngine *engine);
+/* Every volume classified, without a verdict on the whole (fsinfo, freeze). */
 bool win_engine_check(WinEngine *engine, WinEligibility *out, ProtoError **error);
+/* The snapshot verdict (check, prepare): as win_engine_check, plus the
+ * reason nothing-to-freeze when nothing else blocks and no volume would be
+ * frozen. */
+bool win_engine_verdict(WinEngine *engine, WinEligibility *out, ProtoError **error);
 
 /* A prepare: true with *child set (the session is active), or with
  * *child false and *failure set when only a fallback is possible (the

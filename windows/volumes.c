@@ -105,8 +105,8 @@ static void classify(const WinVolume *v, WinVolumeReport *r)
     }
 }
 
-static void add_reason(WinEligibility *out, const char *code, const char *mountpoint,
-                       const char *message)
+void win_eligibility_add_reason(WinEligibility *out, const char *code, const char *mountpoint,
+                                const char *message)
 {
     WinReason *reason = &out->reasons[out->n_reasons++];
 
@@ -127,13 +127,14 @@ bool win_eligibility_evaluate(WinProbe probe, WinEligibility *out, ProtoError **
                  "the system is not running normally (%s): a snapshot now would catch it "
                  "half-way",
                  out->system.running_state);
-        add_reason(out, "not-running", NULL, message);
+        win_eligibility_add_reason(out, "not-running", NULL, message);
     }
     for (size_t i = 0; i < out->system.n_volumes; i++) {
         WinVolumeReport *r = &out->volumes[i];
         classify(&out->system.volumes[i], r);
         if (r->verdict == WIN_VERDICT_BLOCKS) {
-            add_reason(out, r->reason_code, win_volume_label(r->volume), r->reason);
+            win_eligibility_add_reason(out, r->reason_code, win_volume_label(r->volume),
+                                       r->reason);
         } else if (r->verdict == WIN_VERDICT_FREEZE) {
             out->freeze[out->n_freeze++] = i;
         }

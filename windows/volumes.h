@@ -91,6 +91,9 @@ typedef struct {
 
 /* Reads the system through probe and classifies every volume. */
 bool win_eligibility_evaluate(WinProbe probe, WinEligibility *out, ProtoError **error);
+/* Appends a reason that blocks the child snapshot (mountpoint may be NULL). */
+void win_eligibility_add_reason(WinEligibility *out, const char *code, const char *mountpoint,
+                                const char *message);
 
 /* What a volume is called to the host: its first path, else its name. */
 const char *win_volume_label(const WinVolume *volume);

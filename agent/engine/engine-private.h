@@ -67,8 +67,9 @@ static inline gboolean engine_rollback_failed(const Engine *engine)
     return engine->session && g_strcmp0(engine->failure_code, ENGINE_REASON_ROLLBACK_FAILED) == 0;
 }
 
-/* with_state: ask the running-state command (guest-fsfreeze-freeze does
- * not: it makes no eligibility verdict). cache: NULL = probe everything
+/* with_state: the snapshot verdict — ask the running-state command and
+ * block with nothing-to-freeze when the snapshot set is empty
+ * (guest-fsfreeze-freeze does neither: it makes no verdict). cache: NULL = probe everything
  * now; out_cached (optional): whether the cached inventory was reused.
  * (transfer full) */
 EligibilityReport *engine_probe(const EngineConfig *config, Writers *writers,

@@ -107,6 +107,21 @@ static void engine_check_writers(Writers *writers, EligibilityReport *report)
     }
 }
 
+/* A child snapshot that froze nothing would look like a consistent one: a
+ * verdict says there is nothing to make consistent instead. */
+static void engine_check_targets(EligibilityReport *report)
+{
+    if (report->method != SNAPSHOT_METHOD_CHILD_SNAPSHOT || report->targets->len > 0) {
+        return;
+    }
+    eligibility_report_block(report, ENGINE_REASON_NOTHING_TO_FREEZE, NULL,
+                             report->confine
+                                 ? "nothing to freeze: no writable filesystem on the host's disks "
+                                   "is mounted in the confinement, or every one is excluded"
+                                 : "nothing to freeze: no writable filesystem on the host's disks "
+                                   "is mounted, or every one is excluded");
+}
+
 EligibilityReport *engine_probe(const EngineConfig *config, Writers *writers,
                                 EngineInventoryCache *cache, gboolean with_state,
                                 gboolean *out_cached, GError **error)
@@ -125,6 +140,9 @@ EligibilityReport *engine_probe(const EngineConfig *config, Writers *writers,
     state = with_state ? engine_running_state(config) : NULL;
     report = eligibility_evaluate(inventory, config->policy, state);
     engine_check_writers(writers, report);
+    if (with_state) {
+        engine_check_targets(report);
+    }
     return report;
 }
 

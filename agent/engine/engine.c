@@ -319,17 +319,6 @@ gboolean engine_prepare(Engine *engine, EligibilityReport **out_report, GError *
     if (!report) {
         return FALSE;
     }
-    if (report->method == SNAPSHOT_METHOD_CHILD_SNAPSHOT && report->targets->len == 0) {
-        /* A child snapshot that froze nothing would look like a consistent
-         * one; the host is better told there is nothing to make consistent. */
-        eligibility_report_block(report, ENGINE_REASON_NOTHING_TO_FREEZE, NULL,
-                                 report->confine
-                                     ? "nothing to freeze: no writable filesystem on the host's "
-                                       "disks is mounted in the confinement, or every one is "
-                                       "excluded"
-                                     : "nothing to freeze: no writable filesystem on the host's "
-                                       "disks is mounted, or every one is excluded");
-    }
     if (report->method == SNAPSHOT_METHOD_CHILD_SNAPSHOT) {
         g_autoptr(GError) failure = NULL;
         if (!engine_session_start(engine, report->targets, TRUE, &failure)) {

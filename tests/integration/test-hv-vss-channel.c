@@ -144,12 +144,18 @@ static void test_handshake(Fixture *f, gconstpointer data)
     g_assert_cmpstr(status, ==, "{\"return\": \"thawed\"}\n");
 }
 
-/* Nothing in the confinement dir stands in the way: eligible. */
-static void test_hot_backup_eligible(Fixture *f, gconstpointer data)
+/* The confinement dir holds no mount: a production checkpoint would freeze
+ * nothing, so the host is told to fall back (the eligible verdict, with
+ * filesystems to freeze, is hv-vss-freeze's, which mounts them). FREEZE
+ * follows the same verdict. */
+static void test_hot_backup_nothing_to_freeze(Fixture *f, gconstpointer data)
 {
     start_registered(f, NULL);
-    assert_transact(f, FAKE_OP_HOT_BACKUP, reply_s_ok);
-    g_assert_true(hv_vss_agent_wait_log(f->agent, "HOT_BACKUP: eligible", WAIT_MS));
+    assert_transact(f, FAKE_OP_HOT_BACKUP, reply_e_fail);
+    g_assert_true(hv_vss_agent_wait_log(f->agent, "HOT_BACKUP: not eligible (nothing-to-freeze",
+                                        WAIT_MS));
+    assert_transact(f, FAKE_OP_FREEZE, reply_e_fail);
+    g_assert_true(hv_vss_agent_wait_log(f->agent, "FREEZE: saved-state", 1000));
 }
 
 /* A guest still starting up is not eligible: the host must fall back. */
@@ -172,7 +178,7 @@ static void test_unknown_operation(Fixture *f, gconstpointer data)
     g_assert_true(hv_vss_agent_wait_log(f->agent, "unknown operation 0 (CREATE)", 1000));
     g_assert_true(hv_vss_agent_wait_log(f->agent, "unknown operation 42 (not in linux/hyperv.h)",
                                         1000));
-    assert_transact(f, FAKE_OP_HOT_BACKUP, reply_s_ok);
+    assert_transact(f, FAKE_OP_HOT_BACKUP, reply_e_fail);
 }
 
 /* hibernation's fake THAW (when idle) or a THAW after a refused FREEZE. */
@@ -216,7 +222,7 @@ static void test_rejected_reply_reregisters(Fixture *f, gconstpointer data)
     g_assert_true(fake_kernel_accept(f->kernel, WAIT_MS, NULL, &error));
     g_assert_no_error(error);
     g_assert_true(hv_vss_agent_wait_log(f->agent, "the kernel rejected our reply", 1000));
-    assert_transact(f, FAKE_OP_HOT_BACKUP, reply_s_ok);
+    assert_transact(f, FAKE_OP_HOT_BACKUP, reply_e_fail);
     g_assert_cmpint(kill(hv_vss_agent_pid(f->agent), 0), ==, 0);
 }
 
@@ -239,7 +245,7 @@ static void test_device_vanishes_and_returns(Fixture *f, gconstpointer data)
     g_assert_no_error(error);
     /* Backoff is capped at 5 s. */
     g_assert_cmpint(g_get_monotonic_time() - back, <, 5500000);
-    assert_transact(f, FAKE_OP_HOT_BACKUP, reply_s_ok);
+    assert_transact(f, FAKE_OP_HOT_BACKUP, reply_e_fail);
     g_assert_true(hv_vss_agent_stop(f->agent, &error));
     g_assert_no_error(error);
 }
@@ -255,7 +261,7 @@ int main(int argc, char **argv)
     quiesce_test_add_func("/hv-vss/wire-format", test_wire_format);
 #define ADD(path, fn) QUIESCE_TEST_ADD(path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
     ADD("/hv-vss/handshake", test_handshake);
-    ADD("/hv-vss/hot-backup-eligible", test_hot_backup_eligible);
+    ADD("/hv-vss/hot-backup-nothing-to-freeze", test_hot_backup_nothing_to_freeze);
     ADD("/hv-vss/hot-backup-not-running", test_hot_backup_not_running);
     ADD("/hv-vss/unknown-operation", test_unknown_operation);
     ADD("/hv-vss/thaw-without-freeze", test_thaw_without_freeze);

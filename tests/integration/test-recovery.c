@@ -315,16 +315,40 @@ static void test_state_file_left_after_post(Fixture *f, gconstpointer data)
     assert_all_writable(f);
 }
 
+/* check says it before prepare does (issue 12): the host learns there is
+ * nothing to make consistent without asking for a freeze. */
 static void assert_nothing_to_freeze(AgentProcess *agent)
 {
+    g_autofree char *check = ask(agent, "{\"execute\":\"guest-snapshot-check\"}");
     g_autofree char *prepare = ask(agent, "{\"execute\":\"guest-snapshot-prepare\"}");
     g_autofree char *status = ask(agent, "{\"execute\":\"guest-snapshot-status\"}");
 
+    g_test_message("check: %s", check);
+    g_assert_nonnull(strstr(check, "\"method\": \"saved-state\""));
+    g_assert_nonnull(strstr(check, "\"code\": \"nothing-to-freeze\""));
     g_test_message("prepare: %s", prepare);
     g_assert_nonnull(strstr(prepare, "\"method\": \"saved-state\""));
     g_assert_nonnull(strstr(prepare, "\"code\": \"nothing-to-freeze\""));
     g_assert_nonnull(strstr(prepare, "\"frozen\": []"));
     g_assert_nonnull(strstr(status, "\"state\": \"idle\""));
+}
+
+/* quiesced --check confined to an empty directory: exit 1, the reason
+ * printed. */
+static void assert_check_nothing_to_freeze(Fixture *f, const char *empty)
+{
+    g_autofree char *confine = g_strdup_printf("--confine=%s", empty);
+    g_autofree char *state = g_strdup_printf("--state-dir=%s/state-check", f->dir);
+    g_autofree char *out = NULL;
+    int status = 0;
+    const char *argv[] = { engine_fixture_quiesced, confine, state, "--check", "--json", NULL };
+
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                               NULL, &out, NULL, &status, NULL));
+    g_test_message("quiesced --check --confine=%s: %s", empty, out);
+    g_assert_true(WIFEXITED(status));
+    g_assert_cmpint(WEXITSTATUS(status), ==, 1);
+    g_assert_nonnull(strstr(out, "\"code\": \"nothing-to-freeze\""));
 }
 
 /* Item 4: every mount excluded, or an empty confinement: saved-state. */
@@ -347,6 +371,7 @@ static void test_nothing_to_freeze(Fixture *f, gconstpointer data)
     if (confined) {
         assert_nothing_to_freeze(confined);
     }
+    assert_check_nothing_to_freeze(f, empty);
     assert_all_writable(f);
 }
 
