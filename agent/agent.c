@@ -29,16 +29,36 @@ struct Agent {
     gboolean session_lost;   /* that connection is gone; grace running */
     char *session_id;        /* owned; the session bound to it, or NULL */
     guint flush_idle;        /* writes the writers' held log soon */
+    guint release_idle;      /* writes the log held while frozen, after the
+                              * thaw's reply */
 };
 
 static void agent_bind_session(gpointer owner, const char *session_id);
+
+/* Low priority: runs once the thaw's reply has been written, so a slow
+ * console (a serial port under emulation) does not delay it. */
+static gboolean agent_release_idle(gpointer user_data)
+{
+    Agent *agent = user_data;
+
+    agent->release_idle = 0;
+    agent_log_hold(agent->log, FALSE);
+    return G_SOURCE_REMOVE;
+}
 
 static void agent_frozen_changed(gboolean frozen, gpointer user_data)
 {
     Agent *agent = user_data;
 
-    if (agent->log) {
-        agent_log_hold(agent->log, frozen);
+    if (agent->log && frozen) {
+        g_clear_handle_id(&agent->release_idle, g_source_remove);
+        agent_log_hold(agent->log, TRUE);
+    } else if (agent->log) {
+        agent_log_thawed(agent->log);
+        if (!agent->release_idle) {
+            agent->release_idle =
+                g_idle_add_full(G_PRIORITY_LOW, agent_release_idle, agent, NULL);
+        }
     }
     if (agent->notify) {
         service_notify_status(agent->notify, frozen ? AGENT_STATUS_FROZEN : AGENT_STATUS_THAWED);
@@ -305,6 +325,7 @@ void agent_free(Agent *agent)
     dispatcher_free(agent->dispatcher);
     engine_free(agent->engine);
     g_clear_handle_id(&agent->flush_idle, g_source_remove);
+    g_clear_handle_id(&agent->release_idle, g_source_remove);
     g_main_loop_unref(agent->loop);
     agent_config_clear(&agent->config);
     g_free(agent->session_id);

@@ -173,17 +173,39 @@ void agent_log_set_session(AgentLog *log, const char *session_id)
 static void log_flush_line(GLogLevelFlags level, const char *message, const char *session_id,
                            gint64 real_time_us, gpointer user_data)
 {
-    log_emit(user_data, level, message, session_id, real_time_us, NULL, 0);
+    const AgentLog *log = user_data;
+    /* Logged after the thaw, only queued: not a held line (one logged in
+     * the thaw's microsecond counts as held). */
+    gboolean after_thaw = log->thawed_us && real_time_us > log->thawed_us;
+
+    log_emit(log, level, message, session_id, after_thaw ? 0 : real_time_us, NULL, 0);
+}
+
+static void log_flush_held(AgentLog *log)
+{
+    MemLog *held = g_steal_pointer(&log->held);
+
+    memlog_flush_tagged(held, log_flush_line, log);
+    memlog_free(held);
+    log->thawed_us = 0;
 }
 
 void agent_log_hold(AgentLog *log, gboolean hold)
 {
+    if (hold && log->held && log->thawed_us) {
+        log_flush_held(log);
+    }
     if (hold && !log->held) {
         log->held = memlog_new(AGENT_LOG_HOLD_BYTES);
     } else if (!hold && log->held) {
-        MemLog *held = g_steal_pointer(&log->held);
-        memlog_flush_tagged(held, log_flush_line, log);
-        memlog_free(held);
+        log_flush_held(log);
+    }
+}
+
+void agent_log_thawed(AgentLog *log)
+{
+    if (log->held && !log->thawed_us) {
+        log->thawed_us = g_get_real_time();
     }
 }
 
@@ -231,7 +253,7 @@ gboolean agent_log_save_held(AgentLog *log, const char *path, GError **error)
 
 void agent_log_release(AgentLog *log, const char *path)
 {
-    if (log->held && path && agent_log_save_held(log, path, NULL)) {
+    if (log->held && !log->thawed_us && path && agent_log_save_held(log, path, NULL)) {
         g_clear_pointer(&log->held, memlog_free);
     }
     agent_log_hold(log, FALSE);

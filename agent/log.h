@@ -32,6 +32,8 @@ typedef struct {
     GLogWriterFunc journal_writer;
     gpointer journal_writer_data;
     MemLog *held;     /* non-NULL while holding lines */
+    gint64 thawed_us; /* real time of the thaw while the held lines wait for
+                       * agent_log_hold(FALSE); 0 while frozen */
     char session[MEMLOG_TAG_MAX + 1]; /* the active session's id, or "" */
 } AgentLog;
 
@@ -45,6 +47,17 @@ GLogWriterOutput agent_log_write(GLogLevelFlags level, const GLogField *fields, 
                                  gpointer user_data);
 /* Starts holding lines in memory, or stops and writes what was held. */
 void agent_log_hold(AgentLog *log, gboolean hold);
+/* The filesystems are thawed, but the held lines are written later (the
+ * caller's agent_log_hold(FALSE)), so the thaw's reply does not wait for a
+ * slow console. Lines logged until then queue behind the held ones and are
+ * written as ordinary lines. Holding again first writes them. */
+void agent_log_thawed(AgentLog *log);
+/* Lines are held because filesystems are frozen (not only queued after a
+ * thaw). */
+static inline gboolean agent_log_holding_frozen(const AgentLog *log)
+{
+    return log->held && !log->thawed_us;
+}
 /* Lines logged from now on belong to this snapshot session (NULL: none);
  * copied. A held line keeps the session it was logged in. */
 void agent_log_set_session(AgentLog *log, const char *session_id);

@@ -268,7 +268,7 @@ static int main_stop_frozen(AgentLog *log, Agent **agent, const GError *error)
     gboolean still_frozen;
 
     g_clear_pointer(agent, agent_free);
-    still_frozen = log->held != NULL; /* the thaw ends holding */
+    still_frozen = agent_log_holding_frozen(log); /* the thaw ends holding */
     agent_log_release(log, path);
     fprintf(stderr, "quiesced: %s; %s\n", error->message,
             still_frozen ? "they are still frozen" : "a last attempt at exit thawed them");

@@ -240,12 +240,61 @@ static void test_stderr_lines(void)
                               "<3>[logged while frozen at *] stream held\n");
 }
 
+/* After the thaw the held lines wait for agent_log_hold(FALSE) (the agent
+ * writes them once the thaw's reply is out); what is logged meanwhile goes
+ * out behind them as an ordinary line, and holding again first writes them
+ * all. */
+static void test_journal_after_thaw(void)
+{
+    Journal journal = { g_ptr_array_new_with_free_func(g_free), G_LOG_WRITER_HANDLED };
+    AgentLog log = { .journal = TRUE, .journal_writer = journal_capture,
+                     .journal_writer_data = &journal };
+
+    agent_log_hold(&log, TRUE);
+    write_line(&log, G_LOG_LEVEL_WARNING, "frozen line");
+    g_assert_true(agent_log_holding_frozen(&log));
+    g_usleep(1000); /* times to the µs: a line in the thaw's µs is held */
+    agent_log_thawed(&log);
+    g_assert_false(agent_log_holding_frozen(&log));
+    g_usleep(1000);
+    write_line(&log, G_LOG_LEVEL_INFO, "thawed line");
+    g_assert_cmpuint(journal.entries->len, ==, 0);
+    agent_log_hold(&log, FALSE);
+    g_assert_cmpuint(journal.entries->len, ==, 2);
+    g_assert_true(g_str_has_prefix(entry_at(&journal, 0), "MESSAGE=[logged while frozen at "));
+    g_assert_nonnull(strstr(entry_at(&journal, 0), "QUIESCE_HELD=1\n"));
+    g_assert_cmpstr(entry_at(&journal, 1), ==,
+                    "MESSAGE=thawed line\nPRIORITY=6\nSYSLOG_IDENTIFIER=quiesced\n");
+    g_assert_null(log.held);
+    g_assert_cmpint(log.thawed_us, ==, 0);
+
+    /* Frozen again before the queued lines went out: they go out first. */
+    agent_log_hold(&log, TRUE);
+    write_line(&log, G_LOG_LEVEL_WARNING, "first");
+    g_usleep(1000);
+    agent_log_thawed(&log);
+    g_usleep(1000);
+    write_line(&log, G_LOG_LEVEL_INFO, "between");
+    agent_log_hold(&log, TRUE);
+    g_assert_cmpuint(journal.entries->len, ==, 4);
+    g_assert_nonnull(strstr(entry_at(&journal, 2), "] first\n"));
+    g_assert_cmpstr(entry_at(&journal, 3), ==,
+                    "MESSAGE=between\nPRIORITY=6\nSYSLOG_IDENTIFIER=quiesced\n");
+    g_assert_true(agent_log_holding_frozen(&log));
+    write_line(&log, G_LOG_LEVEL_WARNING, "second");
+    agent_log_hold(&log, FALSE);
+    g_assert_cmpuint(journal.entries->len, ==, 5);
+    g_assert_nonnull(strstr(entry_at(&journal, 4), "QUIESCE_HELD=1\n"));
+    g_ptr_array_unref(journal.entries);
+}
+
 static const QuiesceTestFunc tests[] = {
     { "/log/fields/normal", test_fields_normal },
     { "/log/fields/session", test_fields_session },
     { "/log/fields/held", test_fields_held },
     { "/log/fields/bounded", test_fields_bounded },
     { "/log/journal-lines", test_journal_lines },
+    { "/log/journal-after-thaw", test_journal_after_thaw },
     { "/log/stderr-lines", test_stderr_lines },
 };
 
