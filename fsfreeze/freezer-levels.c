@@ -33,16 +33,27 @@ static guint count_levels(GPtrArray *entries)
     return levels;
 }
 
+/* Whether another pass is worth it after one that took pass_us (the one
+ * before took previous_us, 0 for none); freezer.h says why. */
+static gboolean presync_again(guint passes, gint64 pass_us, gint64 previous_us)
+{
+    return passes < FS_PRESYNC_MAX_PASSES && pass_us >= FS_PRESYNC_SHORT_US &&
+           (previous_us == 0 || pass_us * 3 <= previous_us * 2);
+}
+
 /*
- * syncfs() of every opened target at once, before anything is frozen. Only
- * a syncfs still running at the limit fails: the FIFREEZE of that
- * filesystem would block as long, with the others already frozen.
+ * syncfs() of every opened target at once, before anything is frozen, in
+ * passes (freezer.h). Only a syncfs still running at the limit fails: the
+ * FIFREEZE of that filesystem would block as long, with the others already
+ * frozen.
  */
 gboolean freezer_presync(FsFrozenSet *set, GPtrArray *opened,
                                 const FsFreezeOptions *options, GError **error)
 {
     gint64 start = g_get_monotonic_time();
     gint64 limit = start + options->presync_timeout_us;
+    gint64 previous_us = 0;
+    gint64 pass_us;
     g_autofree FsParallelItem *items = NULL;
 
     if (options->presync_timeout_us <= 0 || opened->len == 0) {
@@ -52,7 +63,21 @@ gboolean freezer_presync(FsFrozenSet *set, GPtrArray *opened,
         limit = MIN(limit, options->deadline);
     }
     items = freezer_items_of(opened);
-    fs_parallel_run(FS_PARALLEL_SYNC, items, opened->len, NULL, limit);
+    for (;;) {
+        gint64 pass_start = g_get_monotonic_time();
+        gboolean late = FALSE;
+
+        fs_parallel_run(FS_PARALLEL_SYNC, items, opened->len, NULL, limit);
+        pass_us = g_get_monotonic_time() - pass_start;
+        set->timings.presync_passes++;
+        for (guint i = 0; i < opened->len; i++) {
+            late |= items[i].result == FS_PARALLEL_LATE || items[i].result == FS_PARALLEL_NOT_RUN;
+        }
+        if (late || !presync_again(set->timings.presync_passes, pass_us, previous_us)) {
+            break;
+        }
+        previous_us = pass_us;
+    }
     set->timings.presync_us = g_get_monotonic_time() - start;
     for (guint i = 0; i < opened->len; i++) {
         if (items[i].result == FS_PARALLEL_LATE || items[i].result == FS_PARALLEL_NOT_RUN) {

@@ -125,9 +125,12 @@ char *fs_frozen_set_describe_timings(const FsFrozenSet *set)
     const FsFreezeTimings *t = &set->timings;
     GString *text = g_string_new(NULL);
 
-    g_string_append_printf(text, "open %.1f ms, pre-sync %.1f ms, FIFREEZE %.1f ms in %u level%s",
-                           t->open_us / 1000.0, t->presync_us / 1000.0, t->freeze_us / 1000.0,
-                           t->levels, t->levels == 1 ? "" : "s");
+    g_string_append_printf(text,
+                           "open %.1f ms, pre-sync %.1f ms in %u pass%s, FIFREEZE %.1f ms in %u "
+                           "level%s",
+                           t->open_us / 1000.0, t->presync_us / 1000.0, t->presync_passes,
+                           t->presync_passes == 1 ? "" : "es", t->freeze_us / 1000.0, t->levels,
+                           t->levels == 1 ? "" : "s");
     for (guint i = 0; i < set->entries->len; i++) {
         const FsFrozenEntry *entry = g_ptr_array_index(set->entries, i);
         g_string_append_printf(text, "%s%s %.1f", i == 0 ? " (" : ", ",

@@ -60,14 +60,24 @@ typedef struct {
      * frozen (TIMED_OUT), since its FIFREEZE would hang the same way with
      * the others already frozen. A syncfs error (a past writeback error)
      * is not a failure: FIFREEZE does not report it either.
+     * A long pass is followed by another (FS_PRESYNC_MAX_PASSES at most, all
+     * within the same limit): what applications dirtied while the first
+     * one flushed would otherwise be left for FIFREEZE. Passes stop once
+     * one takes under FS_PRESYNC_SHORT_US, or is not at least a third
+     * shorter than the one before (the applications dirty as fast as the
+     * disks flush: more passes would not help).
      */
     gint64 presync_timeout_us;
 } FsFreezeOptions;
 
+#define FS_PRESYNC_MAX_PASSES 3
+#define FS_PRESYNC_SHORT_US (20 * 1000)
+
 /* Where a freeze's time went, for the agent's log (all µs). */
 typedef struct {
     gint64 open_us;    /* validate, open and check every mountpoint */
-    gint64 presync_us; /* the syncfs() pass, 0 without one */
+    gint64 presync_us; /* the syncfs() passes, 0 without one */
+    guint presync_passes;
     gint64 freeze_us;  /* first FIFREEZE start to last FIFREEZE end */
     guint levels;      /* dependency levels frozen one after another */
     gint64 thaw_us;    /* the last fs_freezer_thaw() of the set */

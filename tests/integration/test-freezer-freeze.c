@@ -108,6 +108,8 @@ static void test_three_in_parallel(Fixture *fixture, gconstpointer data)
     g_autofree char *timings = fs_frozen_set_describe_timings(frozen);
     g_test_message("froze ext4+xfs+btrfs concurrently: %s", timings);
     g_assert_cmpuint(fs_frozen_set_get_timings(frozen)->levels, ==, 1);
+    g_assert_cmpuint(fs_frozen_set_get_timings(frozen)->presync_passes, >=, 1);
+    g_assert_cmpuint(fs_frozen_set_get_timings(frozen)->presync_passes, <=, FS_PRESYNC_MAX_PASSES);
     g_assert_cmpuint(fs_frozen_set_get_length(frozen), ==, 3);
     for (guint i = 0; i < G_N_ELEMENTS(all); i++) {
         g_assert_true(probe_frozen(fixture, all[i]));
