@@ -203,17 +203,25 @@ static gboolean policy_excludes(const EligibilityPolicy *policy, const Inventory
     return FALSE;
 }
 
+/* Strictly below the directory, as the freezer's own guard wants it
+ * (freezer.h confine_dir): a filesystem mounted on the directory itself
+ * is outside. */
+static gboolean policy_path_confined(const char *confine, const char *path)
+{
+    return mountinfo_path_contains(confine, path) && !g_str_equal(confine, path);
+}
+
 /* Inside confinement only when every mountpoint of the superblock is. */
 static gboolean policy_confines(const EligibilityPolicy *policy, const InventoryMount *mount)
 {
     if (!policy->confine) {
         return TRUE;
     }
-    if (!mountinfo_path_contains(policy->confine, mount->mountpoint)) {
+    if (!policy_path_confined(policy->confine, mount->mountpoint)) {
         return FALSE;
     }
     for (guint i = 0; i < mount->aliases->len; i++) {
-        if (!mountinfo_path_contains(policy->confine, mount->aliases->pdata[i])) {
+        if (!policy_path_confined(policy->confine, mount->aliases->pdata[i])) {
             return FALSE;
         }
     }

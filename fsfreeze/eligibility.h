@@ -42,7 +42,7 @@
  * also means systemd is not the running init.
  *
  * Confinement (policy.confine) restricts everything to filesystems all of
- * whose mountpoints are at or under one directory; the others are left out
+ * whose mountpoints are strictly under one directory; the others are left out
  * of the report entirely. A superblock also mounted outside the directory is
  * left out too, because freezing it would freeze the outside as well: this
  * is what keeps host-side tests from freezing the machine they run on.

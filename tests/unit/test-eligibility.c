@@ -307,12 +307,21 @@ static void test_confinement(void)
     g_autoptr(EligibilityPolicy) policy = eligibility_policy_new();
     g_autoptr(EligibilityReport) report = NULL;
 
-    g_assert_true(eligibility_policy_set_confine(policy, "/data/img/", NULL));
+    g_assert_true(eligibility_policy_set_confine(policy, "/data/", NULL));
     report = evaluate("loop-in-loop", policy, "running");
     g_assert_cmpuint(report->mounts->len, ==, 2);
     g_assert_null(eligibility_report_find_mount(report, "/"));
     g_assert_null(eligibility_report_find_mount(report, "/data"));
     assert_targets(report->targets, "/data/img/inner /data/img:1");
+    g_clear_pointer(&report, eligibility_report_free);
+
+    /* Strictly below: the filesystem mounted on the directory is outside,
+     * as the freezer's guard (freezer.h) wants it. */
+    g_assert_true(eligibility_policy_set_confine(policy, "/data/img", NULL));
+    report = evaluate("loop-in-loop", policy, "running");
+    g_assert_cmpuint(report->mounts->len, ==, 1);
+    g_assert_null(eligibility_report_find_mount(report, "/data/img"));
+    assert_targets(report->targets, "/data/img/inner");
     g_clear_pointer(&report, eligibility_report_free);
 
     /* A filesystem also mounted outside the directory stays out entirely. */
