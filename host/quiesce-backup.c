@@ -11,9 +11,11 @@
  *
  *   quiesce-backup --connect URI backup DOMAIN... --dest DIR [-j N] [--json]
  *
- * Exit status: 0 done, 1 failed (no backup), 2 usage; with --connect, 0
- * every domain by child snapshot, 3 every domain backed up but some by the
- * saved-state fallback, 1 some domain has no backup (virt-backup.h).
+ * Exit status (virt-backup.h): 0 backed up by child snapshot (or without
+ * quiescing, --no-quiesce), 3 backed up by the saved-state fallback, 1 no
+ * backup, 2 usage; with --connect, 0 every domain by child snapshot, 3
+ * every domain backed up but some by saved state, 1 some domain has no
+ * backup.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,7 +185,8 @@ static gboolean main_qmp_command(const char *text, GError **error)
     return result != NULL;
 }
 
-static gboolean main_backup(GError **error)
+/* *saved_state: backed up, but by the saved-state fallback (exit 3). */
+static gboolean main_backup(gboolean *saved_state, GError **error)
 {
     BackupOptions options = {
         .qmp_path = opt_qmp,
@@ -231,6 +234,7 @@ static gboolean main_backup(GError **error)
     }
     printf("%s\n", ok ? "backup done:" : "NO BACKUP:");
     report_print(report, stdout);
+    *saved_state = ok && g_strcmp0(report_get(report, "method"), "saved-state") == 0;
     if (opt_report && !report_write(report, opt_report, &write_error)) {
         fprintf(stderr, "quiesce-backup: %s\n", write_error->message);
     }
@@ -283,6 +287,7 @@ int main(int argc, char **argv)
         "backup [DOMAIN...] | agent JSON | qmp JSON - back up a VM through its agent");
     g_autoptr(GError) error = NULL;
     gboolean ok;
+    gboolean saved_state = FALSE;
 
     g_option_context_add_main_entries(context, main_options, NULL);
     g_option_context_set_description(context, main_description);
@@ -302,7 +307,7 @@ int main(int argc, char **argv)
         return main_virt_backup(argv + 2);
     }
     if (strcmp(argv[1], "backup") == 0 && argc == 2) {
-        ok = main_backup(&error);
+        ok = main_backup(&saved_state, &error);
     } else if (strcmp(argv[1], "agent") == 0 && argc == 3) {
         ok = main_agent_command(argv[2], &error);
     } else if (strcmp(argv[1], "qmp") == 0 && argc == 3) {
@@ -315,5 +320,5 @@ int main(int argc, char **argv)
         fprintf(stderr, "quiesce-backup: %s\n", error->message);
         return g_error_matches(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT) ? 2 : 1;
     }
-    return 0;
+    return saved_state ? VIRT_EXIT_SAVED_STATE : VIRT_EXIT_CHILD_SNAPSHOT;
 }

@@ -364,6 +364,14 @@ vm_backup() {
   return $rc
 }
 
+# vm_backup_saved_state ARGS...: vm_backup that must end in the saved-state
+# fallback: exit status 3 (quiesce-backup(1)), anything else fails the test.
+vm_backup_saved_state() {
+  local rc=0
+  vm_backup "$@" || rc=$?
+  [ "$rc" = 3 ] || vm_fail "the fallback backup exited $rc, expected 3 (backed up by saved state)"
+}
+
 vm_report() { sed -n "s/^$1=//p" "$WORK/report"; }
 
 # --- checking snapshot images (copies only) ------------------------------------

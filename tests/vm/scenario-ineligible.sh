@@ -23,7 +23,7 @@ vm_wait_progress ext4 5 30 && vm_wait_progress vfat 3 30 || vm_fail "the workloa
 committed=$(vm_committed ext4)
 offset=$(vm_console_size)
 
-vm_backup || vm_fail "the fallback backup failed"
+vm_backup_saved_state
 [ "$(vm_report prepare-method)" = saved-state ] ||
   vm_fail "prepare answered $(vm_report prepare-method), expected saved-state"
 reasons=$(vm_report reasons)

