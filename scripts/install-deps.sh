@@ -18,6 +18,7 @@ packages=(
   scdoc systemd udev python3
   debhelper dpkg-dev lintian git
   libvirt-dev libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu
+  dropbear-bin openssh-client
 )
 
 missing=()

@@ -8,11 +8,11 @@
 # /var/log/libvirt are this test's directories under $WORK/libvirt, so it
 # shares no state, lock or socket with any other libvirtd on the machine; its
 # unix socket is in $WORK/libvirt/sock and the test connects with
-# qemu:///system?socket=... (LV_URI). It also listens on TCP on 127.0.0.1
-# only, port LV_TCP_PORT (free, picked at start), without authentication:
-# LV_REMOTE_URI (qemu+tcp://127.0.0.1:PORT/system) reaches the same daemon
-# through libvirt's remote driver, as a fleet's hosts are reached (qemu+ssh
-# is that driver over another transport). Only the QEMU connection driver is
+# qemu:///system?socket=... (LV_URI). lv_start_ssh adds the way a fleet's
+# hosts are reached: libvirt's remote driver over ssh (LV_SSH_URI,
+# qemu+ssh://root@127.0.0.1:PORT/system), served by a dropbear of the
+# test's own (package dropbear-bin: binaries only, no service) inside the
+# daemon's namespace. Only the QEMU connection driver is
 # loaded (LIBVIRT_DRIVER_DIR holds just it), so no network is started; no
 # virtlogd (stdio_handler = "file"), no cgroups, no security driver, QEMU runs
 # as root. The daemon and its domains are stopped by lv_stop, and by the
@@ -20,8 +20,8 @@
 
 LV_DIR=
 LV_URI=
-LV_REMOTE_URI=
-LV_TCP_PORT=
+LV_SSH_URI=
+LV_SSH_PID=
 LV_PID=
 LV_DOMAINS=()
 
@@ -31,7 +31,6 @@ lv_start() {
   vm_require_tools libvirtd virsh unshare
   LV_DIR=$WORK/libvirt
   mkdir -p "$LV_DIR"/{etc,lib,cache,log,sock,drivers}
-  LV_TCP_PORT=$(lv_free_port) || vm_fail "no free TCP port on 127.0.0.1 for libvirtd"
   ln -s /usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_qemu.so "$LV_DIR/drivers/" ||
     vm_fail "no libvirt QEMU driver (scripts/install-deps.sh installs libvirt-daemon-driver-qemu)"
   cat >"$LV_DIR/etc/libvirtd.conf" <<EOF
@@ -40,11 +39,6 @@ unix_sock_ro_perms = "0700"
 unix_sock_rw_perms = "0700"
 auth_unix_ro = "none"
 auth_unix_rw = "none"
-listen_tls = 0
-listen_tcp = 1
-listen_addr = "127.0.0.1"
-tcp_port = "$LV_TCP_PORT"
-auth_tcp = "none"
 log_outputs = "2:file:$LV_DIR/libvirtd.log"
 EOF
   cat >"$LV_DIR/etc/qemu.conf" <<EOF
@@ -68,11 +62,10 @@ for p in lib:/var/lib/libvirt cache:/var/cache/libvirt log:/var/log/libvirt etc:
   mount --bind "$d/${p%%:*}" "${p#*:}"
 done
 export LIBVIRT_DRIVER_DIR=$d/drivers
-exec libvirtd -d --listen --config "$d/etc/libvirtd.conf" --pid-file "$d/libvirtd.pid"
+exec libvirtd -d --config "$d/etc/libvirtd.conf" --pid-file "$d/libvirtd.pid"
 EOF
   unshare -m bash "$LV_DIR/start.sh" "$LV_DIR" || vm_fail "libvirtd did not start"
   LV_URI="qemu:///system?socket=$LV_DIR/sock/libvirt-sock"
-  LV_REMOTE_URI="qemu+tcp://127.0.0.1:$LV_TCP_PORT/system"
   local i
   for i in $(seq 100); do
     [ -s "$LV_DIR/libvirtd.pid" ] && lv_virsh list >/dev/null 2>&1 && break
@@ -80,7 +73,41 @@ EOF
   done
   LV_PID=$(cat "$LV_DIR/libvirtd.pid" 2>/dev/null) || vm_fail "libvirtd wrote no pid file"
   lv_virsh list >/dev/null || vm_fail "libvirtd does not answer: $(tail -n 5 "$LV_DIR/libvirtd.log")"
-  vm_log "libvirtd $LV_PID up (private namespace), $LV_URI and $LV_REMOTE_URI"
+  vm_log "libvirtd $LV_PID up (private namespace), $LV_URI"
+}
+
+# lv_start_ssh: an ssh server for LV_SSH_URI. dropbear runs in a mount
+# namespace nested in the daemon's, where /root is this test's directory
+# (its .ssh/authorized_keys holds a key made here; the machine's /root is
+# not touched) and /run/libvirt is the daemon's socket directory, so the
+# virt-ssh-helper that libvirt's client starts over ssh finds
+# qemu:///system's socket where it looks. The client's ssh (the URI's
+# command=, a wrapper) uses the key and keeps no known_hosts.
+lv_start_ssh() {
+  vm_require_tools dropbear dropbearkey ssh ssh-keygen virt-ssh-helper nsenter
+  local d=$LV_DIR/ssh port i
+  mkdir -p "$d/root/.ssh"
+  chmod 700 "$d/root" "$d/root/.ssh"
+  ssh-keygen -q -t ed25519 -N '' -C quiesce-vm-test -f "$d/id" || vm_fail "ssh-keygen failed"
+  install -m 0600 "$d/id.pub" "$d/root/.ssh/authorized_keys"
+  dropbearkey -t ed25519 -f "$d/hostkey" >/dev/null 2>&1 || vm_fail "dropbearkey failed"
+  printf '%s\n' '#!/bin/sh' \
+    'exec ssh -o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no -o LogLevel=ERROR -o BatchMode=yes "$@"' \
+    >"$d/ssh"
+  chmod 0755 "$d/ssh"
+  port=$(lv_free_port) || vm_fail "no free TCP port on 127.0.0.1 for dropbear"
+  nsenter -t "$LV_PID" -m unshare -m sh -c \
+    "mount --bind '$d/root' /root && mkdir -p /run/libvirt && mount --bind '$LV_DIR/sock' /run/libvirt &&
+     exec dropbear -F -E -s -p '127.0.0.1:$port' -r '$d/hostkey'" >"$d/dropbear.log" 2>&1 &
+  LV_SSH_PID=$!
+  LV_SSH_URI="qemu+ssh://root@127.0.0.1:$port/system?keyfile=$d/id&command=$d/ssh&no_tty=1"
+  for i in $(seq 50); do
+    virsh -q -c "$LV_SSH_URI" list >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  virsh -q -c "$LV_SSH_URI" list >/dev/null ||
+    vm_fail "libvirtd does not answer over ssh: $(tail -n 5 "$d/dropbear.log")"
+  vm_log "ssh server $LV_SSH_PID up: $LV_SSH_URI"
 }
 
 # lv_free_port: a TCP port no socket uses (/proc/net/tcp*, ports in hex),
@@ -98,6 +125,7 @@ lv_free_port() {
 
 # lv_stop: destroys this test's domains, then stops the daemon it started.
 lv_stop() {
+  if [ -n "$LV_SSH_PID" ]; then kill "$LV_SSH_PID" 2>/dev/null || true; LV_SSH_PID=; fi
   [ -n "$LV_PID" ] || return 0
   local d i
   for d in $(lv_virsh list --name 2>/dev/null); do lv_virsh destroy "$d" >/dev/null 2>&1 || true; done

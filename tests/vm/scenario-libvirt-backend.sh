@@ -9,8 +9,9 @@
 #       1. child snapshot: the backup job begins while frozen; the copy is
 #          one only a freeze makes (vm_fs_quiesced, buffered records,
 #          vm_check_stall; lib.sh) and passes fsck; exit 0.
-#       2. the same through libvirt's remote driver (qemu+tcp to the same
-#          daemon on 127.0.0.1): child snapshot, the copy frozen, exit 0.
+#       2. the same through libvirt's remote driver over ssh (qemu+ssh to
+#          the same daemon, lib-libvirt.sh's lv_start_ssh): child snapshot,
+#          the copy frozen, exit 0.
 #       3. post after the window (--hold-frozen 40, twice the 20 s window: a loaded TCG guest's clock runs slow): the copy is
 #          discarded, the saved-state fallback taken; exit 3.
 #  lvv  ext4 + a written vfat disk: prepare answers saved-state naming it.
@@ -27,6 +28,7 @@
 vm_setup
 trap lv_cleanup EXIT
 lv_start
+lv_start_ssh
 
 lv_disk lvc data-ext4 ext4 128
 lv_disk lvc data-xfs xfs 320
@@ -119,12 +121,12 @@ vm_log "lvc copy: $q_ext4; $q_xfs; records ext4 1..${have[ext4]}, xfs 1..${have[
 
 # --- lvc: child snapshot through the remote driver ------------------------------
 # The daemon is the same; what differs is the connection: libvirt's remote
-# driver over TCP, so quiesce-backup treats libvirtd's files as another
-# host's (it never deletes them itself).
+# driver over ssh, as a fleet's hosts are reached, so quiesce-backup treats
+# libvirtd's files as another host's (it never deletes them itself).
 mkdir -p "$WORK/backup"
-LV_BACKUP_URI=$LV_REMOTE_URI lv_backup --hold-frozen 1 lvc >"$WORK/remote.out"
+LV_BACKUP_URI=$LV_SSH_URI lv_backup --hold-frozen 1 lvc >"$WORK/remote.out"
 cat "$WORK/remote.out"
-[ "$LV_RC" = 0 ] || vm_fail "child snapshot over $LV_REMOTE_URI: exit $LV_RC, expected 0"
+[ "$LV_RC" = 0 ] || vm_fail "child snapshot over $LV_SSH_URI: exit $LV_RC, expected 0"
 [ "$(lv_report lvc method)" = child-snapshot ] || vm_fail "lvc remote: method $(lv_report lvc method)"
 frozen=$(lv_report lvc frozen)
 for m in /data/ext4 /data/xfs; do
@@ -210,7 +212,7 @@ vm[$VM_NAME]: PASS libvirt backend ($VM_ACCEL, libvirtd $(libvirtd --version | a
                                  frozen $(r child lvc frozen-ms) ms by the agent (1 s held), pause 0 ms
                                  $(r child lvc bytes) bytes copied in $(r child lvc copy-ms) ms after the thaw; total $(r child lvc total-ms) ms
                                  copy: $q_ext4; $q_xfs; stalls ${gap[ext4]}/${gap[xfs]} ms
-  lvc child snapshot, remote      $LV_REMOTE_URI: exit 0, frozen $(r remote lvc frozen-ms) ms, prepare $(r remote lvc prepare-ms) ms, total $(r remote lvc total-ms) ms
+  lvc child snapshot, qemu+ssh    exit 0, frozen $(r remote lvc frozen-ms) ms, prepare $(r remote lvc prepare-ms) ms, total $(r remote lvc total-ms) ms
                                  copy: $rq_ext4; $rq_xfs
   lvc post after the window      exit 3; $(r expired lvc fallback-reason)
                                  pause $(r expired lvc pause-ms) ms (memory $(r expired lvc memory-save-ms) ms), $(r expired lvc bytes) bytes in $(r expired lvc copy-ms) ms; total $(r expired lvc total-ms) ms
