@@ -334,6 +334,9 @@ int main(int argc, char **argv)
     if (!agent_run(agent, &error)) {
         return main_stop_frozen(&log, &agent, error);
     }
+    /* The thaw at stop left the held lines queued for a main loop that no
+     * longer runs (agent/log.h). */
+    agent_log_release(&log, NULL);
     g_info("stopped");
     return 0;
 }
