@@ -7,7 +7,10 @@
 # target: executions, exec/s, libFuzzer's coverage (cov: edges, ft: features),
 # corpus size and findings (crash, leak, timeout or oom files written under
 # build/fuzz/tests/fuzz/artifacts/; libFuzzer stops a target at its first).
-# The engine the fuzzers reach cannot freeze anything (tests/fuzz/fuzz-support.h).
+# The engine the fuzzers reach freezes only synthetic machines through fake
+# ioctls (tests/fuzz/fuzz-support.h); the whole-path targets also print how
+# many of their inputs froze something (the "froze" column: inputs that
+# froze / all inputs of the run).
 # usage: bench/fuzz.sh [SECONDS] [TARGET...]   (default 600, all targets)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,7 +54,7 @@ for t in "${targets[@]}"; do
 done
 wait
 
-printf '%-18s %10s %8s %7s %7s %7s  %s\n' target execs exec/s cov ft corpus findings
+printf '%-18s %10s %8s %7s %7s %7s %19s  %s\n' target execs exec/s cov ft corpus froze findings
 for t in "${targets[@]}"; do
   log=$logs/$t.log
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
@@ -62,8 +65,9 @@ for t in "${targets[@]}"; do
   corp=$(sed -n 's/.* corp: \([0-9]*\)\/.*/\1/p' <<<"$last")
   finding=$(sed -n "s/.*Test unit written to \(.*\)/\1/p" "$log" | tail -1)
   summary=$(grep -m1 -E 'SUMMARY|ERROR: libFuzzer' "$log" || true)
-  printf '%-18s %10s %8s %7s %7s %7s  %s\n' "$t" "${execs:-?}" "${rate:-?}" "${cov:-?}" \
-    "${ft:-?}" "${corp:-?}" "${finding:+$finding ($summary)}"
+  froze=$(sed -n 's/^fuzz: \([0-9]*\) of \([0-9]*\) inputs froze.*/\1\/\2/p' "$log" | tail -1)
+  printf '%-18s %10s %8s %7s %7s %7s %19s  %s\n' "$t" "${execs:-?}" "${rate:-?}" "${cov:-?}" \
+    "${ft:-?}" "${corp:-?}" "${froze:--}" "${finding:+$finding ($summary)}"
   [ -n "$finding" ] || [ -n "$execs" ] || echo "  (no statistics: see $log)"
 done
 echo "logs: $logs"
