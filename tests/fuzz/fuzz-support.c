@@ -323,32 +323,17 @@ const char *fuzz_support_dir(void)
 
 /* ---- The fakes. ---- */
 
-/* The fakes never call ioctl(), but a fd reaching them must still be below
- * the confinement dir (the freezer checked it): anything else is a bug
- * worth stopping for, since with the real ops it would have been frozen. */
-static void fuzz_check_fd(int fd)
+static char *fuzz_fd_path(int fd)
 {
     g_autofree char *link = g_strdup_printf("/proc/self/fd/%d", fd);
-    g_autofree char *target = g_file_read_link(link, NULL);
-
-    if (!target || !g_str_has_prefix(target, fuzz_confine) ||
-        target[strlen(fuzz_confine)] != '/') {
-        fprintf(stderr, "fuzz: FIFREEZE/FITHAW/syncfs reached fd %d (%s) outside %s\n", fd,
-                target ? target : "?", fuzz_confine);
-        abort();
-    }
+    return g_file_read_link(link, NULL);
 }
 
-/* FsFreezeOps.fd_dev: below the machine, the device of the mount the
- * kernel would show at the fd's path; elsewhere fstat()'s. */
-static int fuzz_fake_fd_dev(int fd, dev_t *out_dev, gpointer user_data)
+/* The mount the kernel would show at path on the machine: the last of the
+ * longest mountpoints holding it; NULL outside the machine. */
+static const MountEntry *fuzz_machine_mount_at(const FuzzMachine *machine, const char *path)
 {
-    const FuzzFreezeCounts *counts = user_data;
-    const FuzzMachine *machine = counts->machine;
-    g_autofree char *link = g_strdup_printf("/proc/self/fd/%d", fd);
-    g_autofree char *path = g_file_read_link(link, NULL);
     const MountEntry *found = NULL;
-    struct stat st;
 
     for (guint i = 0; path && i < machine->entries->len; i++) {
         const MountEntry *entry = g_ptr_array_index(machine->entries, i);
@@ -357,8 +342,20 @@ static int fuzz_fake_fd_dev(int fd, dev_t *out_dev, gpointer user_data)
             found = entry;
         }
     }
-    if (found) {
-        *out_dev = found->dev;
+    return found;
+}
+
+/* FsFreezeOps.fd_dev: below the machine, the device of its mount there;
+ * elsewhere fstat()'s. */
+static int fuzz_fake_fd_dev(int fd, dev_t *out_dev, gpointer user_data)
+{
+    const FuzzFreezeCounts *counts = user_data;
+    g_autofree char *path = fuzz_fd_path(fd);
+    const MountEntry *mount = fuzz_machine_mount_at(counts->machine, path);
+    struct stat st;
+
+    if (mount) {
+        *out_dev = mount->dev;
         return 0;
     }
     if (fstat(fd, &st) != 0) {
@@ -368,15 +365,22 @@ static int fuzz_fake_fd_dev(int fd, dev_t *out_dev, gpointer user_data)
     return 0;
 }
 
-static dev_t fuzz_fd_dev(int fd, FuzzFreezeCounts *counts)
+/* The synthetic device an fd given to a fake ioctl stands for. The fakes
+ * never call ioctl(), but that fd must still be below the confinement dir
+ * (the freezer checked it) and on the machine: anything else is a bug
+ * worth stopping for, since with the real ops it would have been frozen. */
+static dev_t fuzz_checked_dev(int fd, const FuzzFreezeCounts *counts)
 {
-    dev_t dev = 0;
-    int err = fuzz_fake_fd_dev(fd, &dev, counts);
+    g_autofree char *path = fuzz_fd_path(fd);
+    const MountEntry *mount = fuzz_machine_mount_at(counts->machine, path);
 
-    if (err != 0) {
-        fuzz_die("fstat of a frozen fd failed", g_strerror(err));
+    if (!path || !g_str_has_prefix(path, fuzz_confine) || path[strlen(fuzz_confine)] != '/' ||
+        !mount) {
+        fprintf(stderr, "fuzz: FIFREEZE/FITHAW/syncfs reached fd %d (%s) outside %s\n", fd,
+                path ? path : "?", counts->machine->prefix);
+        abort();
     }
-    return dev;
+    return mount->dev;
 }
 
 static gboolean fuzz_frozen_has(const FuzzFreezeCounts *counts, dev_t dev, guint *at)
@@ -397,8 +401,7 @@ static int fuzz_fake_freeze(int fd, gpointer user_data)
     guint at;
     int err = 0;
 
-    fuzz_check_fd(fd);
-    dev = fuzz_fd_dev(fd, counts);
+    dev = fuzz_checked_dev(fd, counts);
     g_mutex_lock(&fuzz_lock);
     if (counts->freeze_fails && dev == counts->machine->fault_dev) {
         counts->faults++;
@@ -421,8 +424,7 @@ static int fuzz_fake_thaw(int fd, gpointer user_data)
     guint at;
     int err = 0;
 
-    fuzz_check_fd(fd);
-    dev = fuzz_fd_dev(fd, counts);
+    dev = fuzz_checked_dev(fd, counts);
     g_mutex_lock(&fuzz_lock);
     if (!fuzz_frozen_has(counts, dev, &at)) {
         counts->thaws_not_frozen++;
@@ -437,7 +439,7 @@ static int fuzz_fake_thaw(int fd, gpointer user_data)
 
 static int fuzz_fake_sync(int fd, gpointer user_data)
 {
-    fuzz_check_fd(fd);
+    fuzz_checked_dev(fd, user_data);
     return 0;
 }
 
