@@ -20,8 +20,11 @@
  * below there with the device of the mount the kernel would show at that
  * path (the last of the longest mountpoints holding it); the fakes keep the
  * kernel's userspace-freeze state per device: FIFREEZE of a frozen device
- * fails EBUSY, FITHAW of a thawed one EINVAL. No writers, no running-state
- * command: nothing is spawned.
+ * fails EBUSY, FITHAW of a thawed one EINVAL. The machines keep their
+ * fixtures' major:minor numbers, so on a host whose own disk holding the
+ * temp dir has one of them the confinement guard would refuse that mount:
+ * fuzz_support_init() aborts saying so rather than fuzz a machine that
+ * cannot freeze. No writers, no running-state command: nothing is spawned.
  *
  * At exit each process prints how many of its inputs froze something, and
  * with $QUIESCE_FUZZ_EXPECT_FROZEN=N exits 1 when fewer than N did: a run
@@ -67,6 +70,7 @@ typedef struct {
     guint faults;           /* FIFREEZE failed on purpose (freeze_fails) */
     guint notified_frozen;  /* EngineFrozenChanged(TRUE) */
     guint notified_thawed;  /* EngineFrozenChanged(FALSE) */
+    guint threads_before;   /* the process's threads when the input began */
 } FuzzFreezeCounts;
 
 /* Once per process: logs below critical are dropped, critical aborts (a

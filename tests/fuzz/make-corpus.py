@@ -53,8 +53,7 @@ def req(execute, args=None, rid=None):
 
 
 SESSIONS = {
-    # Frozen until the agent stops; short, for the negative control
-    # (CMakeLists.txt), whose mutations must reach the option byte.
+    # Frozen until the agent stops (engine_shutdown() thaws).
     "freeze": req("guest-fsfreeze-freeze"),
     "snapshot-cycle": req("guest-snapshot-check") + req("guest-snapshot-prepare")
     + req("guest-snapshot-status") + req("guest-fsfreeze-status")
