@@ -14,8 +14,9 @@
 # usage: bench/fuzz.sh [SECONDS] [TARGET...]   (default 600, all targets)
 # SECONDS 0 = no time limit; QUIESCE_FUZZ_RUNS=N stops each target after N
 # executions instead (issue 15's 10 M run of fuzz-qga-session:
-# QUIESCE_FUZZ_RUNS=10000000 bench/fuzz.sh 0 fuzz-qga-session; at the
-# ~400-700 executions per CPU-second it runs with ASan, about 4-7 hours).
+# QUIESCE_FUZZ_RUNS=10000000 bench/fuzz.sh 0 fuzz-qga-session; measured
+# at 290-470 executions per CPU-second with ASan, that is 6-10 hours of one
+# idle core).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
