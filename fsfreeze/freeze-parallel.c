@@ -57,6 +57,9 @@ static int batch_call(const FsParallelBatch *batch, int fd)
 {
     switch (batch->op) {
     case FS_PARALLEL_SYNC:
+        if (batch->ops.sync) {
+            return batch->ops.sync(fd, batch->ops.user_data);
+        }
         return syncfs(fd) == 0 ? 0 : errno;
     case FS_PARALLEL_FREEZE:
         return batch->ops.freeze(fd, batch->ops.user_data);

@@ -65,8 +65,9 @@ typedef struct {
 
 /*
  * Runs @op over @items (sorted by level). @ops: the seam (NULL = real
- * ioctls; SYNC always calls syncfs()). @deadline: g_get_monotonic_time() by
- * which FREEZE and SYNC stop starting items (0 = none; ignored by THAW).
+ * ioctls and syncfs(); SYNC calls ops->sync, or syncfs() when that is
+ * NULL). @deadline: g_get_monotonic_time() by which FREEZE and SYNC stop
+ * starting items (0 = none; ignored by THAW).
  * Returns: TRUE when every item ran and returned 0.
  */
 gboolean fs_parallel_run(FsParallelOp op, FsParallelItem *items, guint n_items,

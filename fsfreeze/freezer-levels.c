@@ -67,7 +67,7 @@ gboolean freezer_presync(FsFrozenSet *set, GPtrArray *opened,
         gint64 pass_start = g_get_monotonic_time();
         gboolean late = FALSE;
 
-        fs_parallel_run(FS_PARALLEL_SYNC, items, opened->len, NULL, limit);
+        fs_parallel_run(FS_PARALLEL_SYNC, items, opened->len, &set->ops, limit);
         pass_us = g_get_monotonic_time() - pass_start;
         set->timings.presync_passes++;
         for (guint i = 0; i < opened->len; i++) {

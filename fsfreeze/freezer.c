@@ -72,8 +72,37 @@ static int fs_thaw_real(int fd, gpointer user_data)
 
 const FsFreezeOps *fs_freeze_ops_default(void)
 {
-    static const FsFreezeOps real = { fs_freeze_real, fs_thaw_real, NULL };
+    static const FsFreezeOps real = { .freeze = fs_freeze_real, .thaw = fs_thaw_real };
     return &real;
+}
+
+/* The rule of freezer.h: a synthetic machine (mount_root, fd_dev) only
+ * with fake ioctls. */
+static gboolean ops_check(const FsFreezeOps *ops, GError **error)
+{
+    if (ops && (ops->mount_root || ops->fd_dev) &&
+        (!ops->freeze || !ops->thaw || ops->freeze == fs_freeze_real ||
+         ops->thaw == fs_thaw_real)) {
+        g_set_error_literal(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
+                            "refusing a synthetic mount table with the real FIFREEZE/FITHAW");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* The device of an opened mountpoint: fstat(), or the seam's. */
+static int ops_fd_dev(const FsFreezeOps *ops, int fd, dev_t *out_dev)
+{
+    struct stat st;
+
+    if (ops && ops->fd_dev) {
+        return ops->fd_dev(fd, out_dev, ops->user_data);
+    }
+    if (fstat(fd, &st) != 0) {
+        return errno;
+    }
+    *out_dev = st.st_dev;
+    return 0;
 }
 
 static FsFrozenSet *fs_frozen_set_new(const FsFreezeOps *ops)
@@ -205,7 +234,7 @@ static gboolean validate_targets(GPtrArray *targets, const Confinement *confinem
  * Returns: (transfer full) an entry holding the fd, or NULL.
  */
 static FsFrozenEntry *open_target(const FreezeTarget *target, const Confinement *confinement,
-                                  GError **error)
+                                  const FsFreezeOps *ops, GError **error)
 {
     /* O_DIRECTORY: a mountpoint is a directory; anything else was swapped in. */
     int fd = open(target->mountpoint, O_RDONLY | O_CLOEXEC | O_DIRECTORY);
@@ -219,21 +248,21 @@ static FsFrozenEntry *open_target(const FreezeTarget *target, const Confinement 
     entry->fd = fd;
     entry->target = freeze_target_copy(target);
 
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int saved = errno;
+    dev_t dev = 0;
+    int err = ops_fd_dev(ops, fd, &dev);
+    if (err != 0) {
         g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_FAILED, "failed to stat %s: %s",
-                    target->mountpoint, g_strerror(saved));
+                    target->mountpoint, g_strerror(err));
         return NULL;
     }
-    if (st.st_dev != target->dev) {
+    if (dev != target->dev) {
         g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_NOT_FOUND,
                     "%s is no longer the probed mount (device %u:%u, expected %u:%u)",
-                    target->mountpoint, major(st.st_dev), minor(st.st_dev),
+                    target->mountpoint, major(dev), minor(dev),
                     major(target->dev), minor(target->dev));
         return NULL;
     }
-    if (confinement && !confinement_check_fd(confinement, fd, target->mountpoint, st.st_dev,
+    if (confinement && !confinement_check_fd(confinement, fd, target->mountpoint, dev,
                                              error)) {
         return NULL;
     }
@@ -241,12 +270,13 @@ static FsFrozenEntry *open_target(const FreezeTarget *target, const Confinement 
 }
 
 static GPtrArray *open_targets(GPtrArray *targets, const Confinement *confinement,
-                               GError **error)
+                               const FsFreezeOps *ops, GError **error)
 {
     g_autoptr(GPtrArray) opened =
         g_ptr_array_new_with_free_func((GDestroyNotify)fs_frozen_entry_free);
     for (guint i = 0; i < targets->len; i++) {
-        FsFrozenEntry *entry = open_target(g_ptr_array_index(targets, i), confinement, error);
+        FsFrozenEntry *entry = open_target(g_ptr_array_index(targets, i), confinement, ops,
+                                           error);
         if (!entry) {
             return NULL;
         }
@@ -303,6 +333,10 @@ gboolean fs_freezer_freeze(GPtrArray *targets, const FsFreezeOptions *options,
 
     g_autoptr(FsFrozenSet) set = fs_frozen_set_new(options->ops);
     g_autoptr(Confinement) confinement = NULL;
+    if (!ops_check(options->ops, error)) {
+        *out_frozen = g_steal_pointer(&set);
+        return FALSE;
+    }
     if (options->confine_dir) {
         confinement = confinement_new(options->confine_dir, error);
         if (!confinement) {
@@ -314,7 +348,7 @@ gboolean fs_freezer_freeze(GPtrArray *targets, const FsFreezeOptions *options,
     g_autoptr(GPtrArray) opened = NULL;
     gint64 start = g_get_monotonic_time();
     if (!validate_targets(targets, confinement, error) ||
-        !(opened = open_targets(targets, confinement, error))) {
+        !(opened = open_targets(targets, confinement, &set->ops, error))) {
         *out_frozen = g_steal_pointer(&set);
         return FALSE;
     }
@@ -418,7 +452,8 @@ gboolean fs_freezer_thaw(FsFrozenSet *frozen, guint *out_thawed, GStrv *out_note
  */
 static FsFrozenEntry *open_target_for_thaw(const FreezeTarget *target,
                                            const Confinement *confinement,
-                                           GPtrArray *notes, GString *failures)
+                                           const FsFreezeOps *ops, GPtrArray *notes,
+                                           GString *failures)
 {
     g_autoptr(GError) local = NULL;
     if (confinement && !confinement_check_path(confinement, target->mountpoint, &local)) {
@@ -426,7 +461,7 @@ static FsFrozenEntry *open_target_for_thaw(const FreezeTarget *target,
                                local->message);
         return NULL;
     }
-    FsFrozenEntry *entry = open_target(target, confinement, &local);
+    FsFrozenEntry *entry = open_target(target, confinement, ops, &local);
     if (!entry) {
         if (g_error_matches(local, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT)) {
             g_string_append_printf(failures, "%s%s", failures->len > 0 ? "; " : "",
@@ -449,13 +484,14 @@ gboolean fs_freezer_thaw_targets(GPtrArray *targets, const FsFreezeOptions *opti
     g_autoptr(GString) failures = g_string_new(NULL);
     g_autoptr(FsFrozenSet) set = fs_frozen_set_new(options->ops);
     g_autoptr(Confinement) confinement = NULL;
-    if (options->confine_dir && !(confinement = confinement_new(options->confine_dir, error))) {
+    if (!ops_check(options->ops, error) ||
+        (options->confine_dir && !(confinement = confinement_new(options->confine_dir, error)))) {
         finish_thaw(0, notes, failures, out_thawed, out_notes, NULL);
         return FALSE;
     }
     for (guint i = 0; i < targets->len; i++) {
         FsFrozenEntry *entry = open_target_for_thaw(g_ptr_array_index(targets, i),
-                                                    confinement, notes, failures);
+                                                    confinement, &set->ops, notes, failures);
         if (entry) {
             g_ptr_array_add(set->entries, entry);
         }
@@ -471,9 +507,12 @@ gboolean fs_freezer_thaw_targets(GPtrArray *targets, const FsFreezeOptions *opti
 /* Whether @target may still be mounted, unreachable through its path:
  * the path is a mountpoint more than once (a later mount covers it) or
  * one entry there has the target's device. */
-static gboolean target_still_mounted(const FreezeTarget *target)
+static gboolean target_still_mounted(const FreezeTarget *target, const FsFreezeOps *ops)
 {
-    g_autoptr(GPtrArray) entries = mountinfo_read("/proc/self/mountinfo", NULL);
+    g_autofree char *path = ops->mount_root
+                                ? g_build_filename(ops->mount_root, "mountinfo", NULL)
+                                : g_strdup("/proc/self/mountinfo");
+    g_autoptr(GPtrArray) entries = mountinfo_read(path, NULL);
     g_autofree char *canonical = g_canonicalize_filename(target->mountpoint, "/");
     guint at_path = 0;
 
@@ -499,19 +538,20 @@ FsThawOutcome fs_freezer_thaw_target(const FreezeTarget *target, const FsFreezeO
     FsFreezeOps ops = options->ops ? *options->ops : *fs_freeze_ops_default();
     int err;
 
-    if (options->confine_dir &&
-        (!(confinement = confinement_new(options->confine_dir, &local)) ||
-         !confinement_check_path(confinement, target->mountpoint, &local))) {
+    if (!ops_check(options->ops, &local) ||
+        (options->confine_dir &&
+         (!(confinement = confinement_new(options->confine_dir, &local)) ||
+          !confinement_check_path(confinement, target->mountpoint, &local)))) {
         *out_message = g_strdup(local->message);
         return FS_THAW_REFUSED;
     }
-    entry = open_target(target, confinement, &local);
+    entry = open_target(target, confinement, &ops, &local);
     if (!entry) {
         if (g_error_matches(local, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT)) {
             *out_message = g_strdup(local->message);
             return FS_THAW_REFUSED;
         }
-        if (target_still_mounted(target)) {
+        if (target_still_mounted(target, &ops)) {
             *out_message = g_strdup_printf("cannot reach %s yet (covered by another mount?): %s",
                                            target->mountpoint, local->message);
             return FS_THAW_COVERED;

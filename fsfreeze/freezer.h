@@ -23,17 +23,40 @@
 #define QUIESCE_FSFREEZE_FREEZER_H
 
 #include <glib.h>
+#include <sys/types.h>
 
 #include "fsfreeze/freeze-target.h"
 
 /*
- * The two ioctls. Each returns 0 on success or an errno value (not -1).
+ * The two ioctls, and for the fuzzers a whole machine of their own. Each
+ * function returns 0 on success or an errno value (not -1).
  * @user_data: FsFreezeOps.user_data.
+ *
+ * The last three members are a test seam and nothing else: production code
+ * never sets them (EngineConfig.ops is set by tests only, never from the
+ * configuration). With mount_root set, every mount table, sysfs and /dev the
+ * agent's freeze path reads (the engine's probes, the freezer's recovery
+ * check, guest-get-fsinfo) is the fixture-shaped tree below it instead of
+ * this machine's, and fd_dev says which of its synthetic filesystems an
+ * opened mountpoint is on. A seam that fakes the machine must fake the
+ * ioctls too: the freezer refuses (INVALID_ARGUMENT, before opening
+ * anything) ops that set mount_root or fd_dev with a missing ioctl or
+ * fs_freeze_ops_default()'s, so a synthetic mount table does not meet the
+ * real FIFREEZE by mistake.
  */
 typedef struct {
     int (*freeze)(int fd, gpointer user_data); /* ioctl(fd, FIFREEZE, 0) */
     int (*thaw)(int fd, gpointer user_data);   /* ioctl(fd, FITHAW, 0) */
     gpointer user_data;
+    int (*sync)(int fd, gpointer user_data);   /* NULL = syncfs(fd) (the pre-sync) */
+    /* NULL = fstat(fd)'s st_dev: the device of an opened mountpoint, which
+     * the freezer compares with the probed one and the confinement guard
+     * with the devices holding the confinement directory */
+    int (*fd_dev)(int fd, dev_t *out_dev, gpointer user_data);
+    /* NULL = this machine (/proc/self/mountinfo, /sys, /dev); else a
+     * directory laid out as tests/fixtures/<name>/: mountinfo, sys/, dev/
+     * (inventory_options_new_for_root()) */
+    const char *mount_root;
 } FsFreezeOps;
 
 /* (transfer none) The real ioctls; static, lives forever. */

@@ -147,7 +147,9 @@ static const InventoryMount *fsinfo_superblock(const Inventory *inventory, dev_t
 static bool cmd_get_fsinfo(void *context, const JsonValue *args, JsonValue **result,
                            ProtoError **error)
 {
-    g_autoptr(InventoryOptions) options = inventory_options_new();
+    const CommandContext *commands = context;
+    g_autoptr(InventoryOptions) options =
+        engine_config_inventory_options(engine_get_config(commands->engine));
     g_autoptr(GError) gerror = NULL;
     g_autoptr(Inventory) inventory = inventory_probe(options, &gerror);
     g_autoptr(GPtrArray) entries = NULL;

@@ -27,6 +27,14 @@ EngineConfig *engine_config_new(void)
     return config;
 }
 
+InventoryOptions *engine_config_inventory_options(const EngineConfig *config)
+{
+    if (config->ops && config->ops->mount_root) {
+        return inventory_options_new_for_root(config->ops->mount_root);
+    }
+    return inventory_options_new();
+}
+
 void engine_config_free(EngineConfig *config)
 {
     if (!config) {

@@ -27,15 +27,14 @@
 
 #include "fsfreeze/mountinfo.h"
 
-#define MOUNTINFO_PATH "/proc/self/mountinfo"
-
 struct EngineInventoryCache {
+    InventoryOptions *options; /* where the mounts are read (the tests' seam) */
     Inventory *inventory; /* NULL until the first probe, or invalidated */
     char *mountinfo;      /* the text it was built from */
     int uevent_fd;        /* -1: no uevents, nothing is reused */
 };
 
-EngineInventoryCache *engine_inventory_cache_new(void)
+EngineInventoryCache *engine_inventory_cache_new(const EngineConfig *config)
 {
     EngineInventoryCache *cache = g_new0(EngineInventoryCache, 1);
     struct sockaddr_nl addr = { .nl_family = AF_NETLINK, .nl_groups = 1 /* kernel events */ };
@@ -47,6 +46,7 @@ EngineInventoryCache *engine_inventory_cache_new(void)
         fd = -1;
     }
     cache->uevent_fd = fd;
+    cache->options = engine_config_inventory_options(config);
     return cache;
 }
 
@@ -59,6 +59,7 @@ void engine_inventory_cache_free(EngineInventoryCache *cache)
         close(cache->uevent_fd);
     }
     g_clear_pointer(&cache->inventory, inventory_unref);
+    inventory_options_free(cache->options);
     g_free(cache->mountinfo);
     g_free(cache);
 }
@@ -97,19 +98,15 @@ static gboolean uevents_changed_block(EngineInventoryCache *cache)
 Inventory *engine_inventory_get(EngineInventoryCache *cache, gboolean *out_cached,
                                 GError **error)
 {
-    g_autoptr(InventoryOptions) options = inventory_options_new();
     g_autofree char *text = NULL;
     GPtrArray *entries;
     gboolean changed;
 
     *out_cached = FALSE;
-    if (!cache) {
-        return inventory_probe(options, error);
-    }
     /* Drained before reading the mount table: an event that comes in
      * between is seen next time, never lost behind a stale table. */
     changed = cache->uevent_fd < 0 || uevents_changed_block(cache);
-    if (!g_file_get_contents(MOUNTINFO_PATH, &text, NULL, error)) {
+    if (!g_file_get_contents(cache->options->mountinfo_path, &text, NULL, error)) {
         return NULL;
     }
     if (!changed && cache->inventory && g_str_equal(text, cache->mountinfo)) {
@@ -122,7 +119,7 @@ Inventory *engine_inventory_get(EngineInventoryCache *cache, gboolean *out_cache
     if (!entries) {
         return NULL;
     }
-    cache->inventory = inventory_new_from_entries(options, entries);
+    cache->inventory = inventory_new_from_entries(cache->options, entries);
     cache->mountinfo = g_steal_pointer(&text);
     return inventory_ref(cache->inventory);
 }

@@ -76,12 +76,13 @@ EligibilityReport *engine_probe(const EngineConfig *config, Writers *writers,
                                 EngineInventoryCache *cache, gboolean with_state,
                                 gboolean *out_cached, GError **error);
 
-/* The kept inventory (engine-inventory.c): opens the uevent socket. */
-EngineInventoryCache *engine_inventory_cache_new(void);
+/* The kept inventory (engine-inventory.c) of the mounts config reads
+ * (engine_config_inventory_options()): opens the uevent socket. */
+EngineInventoryCache *engine_inventory_cache_new(const EngineConfig *config);
 void engine_inventory_cache_free(EngineInventoryCache *cache);
 /* The inventory: the kept one when the mount table is byte for byte the
  * same and no block uevent came since, else a fresh probe (kept for next
- * time). cache NULL: always a fresh probe. (transfer full) */
+ * time). (transfer full) */
 Inventory *engine_inventory_get(EngineInventoryCache *cache, gboolean *out_cached,
                                 GError **error);
 void engine_inventory_invalidate(EngineInventoryCache *cache);

@@ -127,7 +127,9 @@ EligibilityReport *engine_probe(const EngineConfig *config, Writers *writers,
                                 gboolean *out_cached, GError **error)
 {
     gboolean cached = FALSE;
-    g_autoptr(Inventory) inventory = engine_inventory_get(cache, &cached, error);
+    g_autoptr(InventoryOptions) options = cache ? NULL : engine_config_inventory_options(config);
+    g_autoptr(Inventory) inventory = cache ? engine_inventory_get(cache, &cached, error)
+                                           : inventory_probe(options, error);
     g_autofree char *state = NULL;
     EligibilityReport *report;
 
@@ -173,7 +175,7 @@ static gboolean engine_recovery_confines(const char *confine, const InventoryMou
 
 GPtrArray *engine_probe_recovery_targets(const EngineConfig *config, GError **error)
 {
-    g_autoptr(InventoryOptions) options = inventory_options_new();
+    g_autoptr(InventoryOptions) options = engine_config_inventory_options(config);
     g_autoptr(Inventory) inventory = inventory_probe(options, error);
     g_autoptr(GPtrArray) mounts = g_ptr_array_new();
     g_autoptr(GError) order_error = NULL;

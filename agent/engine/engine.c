@@ -55,7 +55,7 @@ Engine *engine_new(EngineConfig *config, Writers *writers, EngineFrozenChanged f
     engine->writers = writers;
     engine->frozen_changed = frozen_changed;
     engine->user_data = user_data;
-    engine->inventory_cache = engine_inventory_cache_new();
+    engine->inventory_cache = engine_inventory_cache_new(config);
     engine_recover(engine, recovery_error);
     return engine;
 }

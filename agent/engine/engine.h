@@ -38,7 +38,8 @@ typedef struct {
     guint host_lost_grace_seconds; /* engine_host_lost(); 0 = the window only */
     EligibilityPolicy *policy;   /* owned */
     char *running_state_command; /* owned; "" = do not ask (no systemd) */
-    const FsFreezeOps *ops;      /* NULL = the real ioctls */
+    const FsFreezeOps *ops;      /* NULL = the real ioctls and this machine's
+                                  * mounts; set by tests only (freezer.h) */
     WritersConfig writers;       /* owned: script directories, socket, timeouts */
 } EngineConfig;
 
@@ -54,6 +55,9 @@ typedef struct {
 
 /* Defaults as above. (transfer full) */
 EngineConfig *engine_config_new(void);
+/* Where the engine (and guest-get-fsinfo) reads mounts and devices: this
+ * machine, or the tests' tree of ops->mount_root. (transfer full) */
+InventoryOptions *engine_config_inventory_options(const EngineConfig *config);
 void engine_config_free(EngineConfig *config);
 /*
  * Takes the state directory's lock (flock on STATE_DIR/lock, created with

@@ -11,7 +11,10 @@
  * 12-byte struct hv_vss_msg the kernel forwards. Control bit 0: the device
  * is lost first (the kernel closes; the transport registers again on its
  * own); bit 1: the kernel gives up on this request, so our reply is
- * refused (as after its timeout, or hibernation's fake THAW).
+ * refused (as after its timeout, or hibernation's fake THAW). The first
+ * record's bit 2 picks the synthetic machine (fuzz-support.h: the loops one
+ * instead of the stacks one) and bit 3 makes FIFREEZE fail on one of its
+ * devices.
  *
  * Checks: every request gets exactly one reply of exactly 12 bytes, its
  * error member HV_S_OK or HV_E_FAIL and its other bytes the request's;
@@ -170,6 +173,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const ChannelEvents no_events = { 0 };
     FuzzFreezeCounts counts;
+    FuzzEngineOptions options = {
+        .machine = size > 0 && (data[0] & 4) ? FUZZ_MACHINE_LOOPS : FUZZ_MACHINE_STACKS,
+        .freeze_fails = size > 0 && (data[0] & 8),
+    };
     g_autoptr(GError) error = NULL;
     g_autofree char *spec = NULL;
     Engine *engine;
@@ -179,7 +186,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     fuzz_listen();
     spec = g_strdup_printf("hv-vss:%s", fuzz_device);
-    engine = fuzz_engine_new(&counts, 0, 0);
+    engine = fuzz_engine_new(&counts, &options);
     context = (ChannelContext){ .engine = engine, .events = &no_events };
     channel = channel_new(spec, &context, &error);
     if (!channel || !channel_open(channel, &error)) {

@@ -3,8 +3,8 @@
  * fuzz-qga-session.c — libFuzzer target for the whole QGA path: bytes ->
  * the streaming parser -> the dispatcher -> the real command tables
  * (agent/commands/) -> the engine, built in-process as agent.c builds them
- * but without channels, and with an engine that cannot freeze anything
- * (fuzz-support.h: fake FIFREEZE, confined to an empty dir).
+ * but without channels, and with an engine that freezes a synthetic
+ * machine through fake ioctls, never this one (fuzz-support.h).
  *
  * Checks, per input: every reply is one line — an optional 0xFF only
  * before a guest-sync-delimited success, one compact JSON object, "\n" —
@@ -12,10 +12,13 @@
  * {"error": {"class", "desc"}} (and "id" when echoed); exactly one reply per
  * value or error the stream emits (no command of ours is
  * success-response: false); and, after the host leaves and the agent
- * stops, nothing is frozen and every fake FIFREEZE had its FITHAW.
+ * stops, nothing is frozen and every fake FIFREEZE had its FITHAW
+ * (fuzz_engine_finish()).
  *
- * The first byte picks the transport's chunk size, small stream limits now
- * and then, the freeze window and the host-lost grace; the rest is what the
+ * The first byte picks the transport's chunk size (bits 0-2), small stream
+ * limits (bit 3), a 1 s freeze window (bit 4) and host-lost grace (bit 5),
+ * the synthetic machine (bit 6: the loops one, else the stacks one) and a
+ * FIFREEZE that fails on one of its devices (bit 7); the rest is what the
  * host sends.
  */
 #include <math.h>
@@ -133,6 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     FuzzQga qga = { 0 };
     FuzzFreezeCounts counts;
+    FuzzEngineOptions options;
     JsonStreamLimits limits = { 4096, 4096, 64 };
     Engine *engine;
     CommandContext commands;
@@ -148,7 +152,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (data[0] & 8) {
         limits = (JsonStreamLimits){ 64, 32, 4 };
     }
-    engine = fuzz_engine_new(&counts, (data[0] & 16) ? 1 : 0, (data[0] & 32) ? 1 : 0);
+    options = (FuzzEngineOptions){
+        .window_seconds = (data[0] & 16) ? 1 : 0,
+        .host_lost_grace_seconds = (data[0] & 32) ? 1 : 0,
+        .machine = (data[0] & 64) ? FUZZ_MACHINE_LOOPS : FUZZ_MACHINE_STACKS,
+        .freeze_fails = (data[0] & 128) != 0,
+    };
+    engine = fuzz_engine_new(&counts, &options);
     commands = (CommandContext){
         .engine = engine,
         .bind_session = fuzz_bind_session,

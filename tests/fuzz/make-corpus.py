@@ -53,6 +53,8 @@ def req(execute, args=None, rid=None):
 
 
 SESSIONS = {
+    # Frozen until the agent stops (engine_shutdown() thaws).
+    "freeze": req("guest-fsfreeze-freeze"),
     "snapshot-cycle": req("guest-snapshot-check") + req("guest-snapshot-prepare")
     + req("guest-snapshot-status") + req("guest-fsfreeze-status")
     + req("guest-snapshot-post", '{"session":"x"}')
@@ -113,8 +115,19 @@ def main():
     for name, sent in SESSIONS.items():
         write("fuzz-qga-session", "session-" + name, b"\x07" + sent)
         write("fuzz-qga-session", "session-" + name + "-bytewise-window", bytes([0x30]) + sent)
+    # Option bits 6 and 7: the loops machine, a FIFREEZE that fails (rollback).
+    for name in ("snapshot-cycle", "freeze-thaw", "prepare-twice", "info-fsinfo"):
+        write("fuzz-qga-session", "session-" + name + "-loops", bytes([0x47]) + SESSIONS[name])
+    for name in ("snapshot-cycle", "freeze-thaw"):
+        write("fuzz-qga-session", "session-" + name + "-freeze-fails", bytes([0x87])
+              + SESSIONS[name])
+        write("fuzz-qga-session", "session-" + name + "-loops-freeze-fails", bytes([0xc7])
+              + SESSIONS[name])
     for name, data in HV.items():
         write("fuzz-hv-vss", name, data)
+    # The first record's control bits 2 and 3 (fuzz-hv-vss.c).
+    write("fuzz-hv-vss", "backup-loops", bytes([4]) + HV["backup"][1:])
+    write("fuzz-hv-vss", "backup-freeze-fails", bytes([8]) + HV["backup"][1:])
     for name, (phase, hello, answer) in WRITER.items():
         write("fuzz-writer-conn", name, bytes([phase]) + hello + b"\0" + answer)
     sample = open(os.path.join(TOP, "systemd", "quiesced.conf"), "rb").read()

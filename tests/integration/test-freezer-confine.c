@@ -39,7 +39,7 @@ static void assert_refused(Fixture *fixture, const char *mountpoint, dev_t dev,
                            const char *message_part)
 {
     Counter counter = { 0, 0 };
-    FsFreezeOps ops = { counter_freeze, counter_thaw, &counter };
+    FsFreezeOps ops = { .freeze = counter_freeze, .thaw = counter_thaw, .user_data = &counter };
     FsFreezeOptions options = { .confine_dir = fixture->dir, .ops = &ops };
     g_autoptr(GPtrArray) targets = freeze_target_array_new();
     g_ptr_array_add(targets, freeze_target_new(mountpoint, dev, "ext4"));

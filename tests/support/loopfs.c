@@ -409,7 +409,7 @@ static int guard_thaw(int fd, gpointer user_data)
 LoopFsGuard *loopfs_guard_new(void)
 {
     LoopFsGuard *guard = g_new0(LoopFsGuard, 1);
-    guard->ops = (FsFreezeOps){ guard_freeze, guard_thaw, guard };
+    guard->ops = (FsFreezeOps){ .freeze = guard_freeze, .thaw = guard_thaw, .user_data = guard };
     g_mutex_init(&guard->lock);
     guard->filesystems = g_ptr_array_new();
     guard->events = g_ptr_array_new_with_free_func(g_free);

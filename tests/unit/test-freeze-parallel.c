@@ -160,7 +160,7 @@ typedef struct {
 static void rig_init(Rig *rig)
 {
     rig->fds = open_fds();
-    rig->ops = (FsFreezeOps){ fake_freeze, fake_thaw, &rig->fake };
+    rig->ops = (FsFreezeOps){ .freeze = fake_freeze, .thaw = fake_thaw, .user_data = &rig->fake };
     fake_init(&rig->fake, rig->fds, rig->items);
 }
 
@@ -223,8 +223,8 @@ static void rollback_and_check(Fake *fake, const FsParallelItem *items)
             thaw[n++] = (FsParallelItem){ .fd = items[i].fd, .level = items[i].level };
         }
     }
-    gboolean ok = fs_parallel_run(FS_PARALLEL_THAW, thaw, n, &(FsFreezeOps){ fake_freeze,
-                                  fake_thaw, fake }, 0);
+    gboolean ok = fs_parallel_run(FS_PARALLEL_THAW, thaw, n, &(FsFreezeOps){ .freeze = fake_freeze,
+                                  .thaw = fake_thaw, .user_data = fake }, 0);
     gboolean any_fail = FALSE;
     for (guint k = 0; k < n; k++) {
         const FakeFs *fs = &fake->fs[index[k]];
@@ -255,7 +255,7 @@ static void test_random_failures(void)
     for (guint round = 0; round < rounds; round++) {
         Fake fake;
         FsParallelItem items[N_TARGETS];
-        FsFreezeOps ops = { fake_freeze, fake_thaw, &fake };
+        FsFreezeOps ops = { .freeze = fake_freeze, .thaw = fake_thaw, .user_data = &fake };
         guint levels = (guint)g_test_rand_int_range(1, 5);
         /* A third of the rounds have no failure at all. */
         gdouble fail_rate = round % 3 == 0 ? 0.0 : g_test_rand_double_range(0.0, 0.08);

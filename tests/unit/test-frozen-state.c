@@ -69,7 +69,7 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Recorder, recorder_clear)
 static gboolean recover(Fixture *fixture, Recorder *recorder, FrozenStateBroken **broken,
                         GError **error)
 {
-    FsFreezeOps ops = { recorder_freeze, recorder_thaw, recorder };
+    FsFreezeOps ops = { .freeze = recorder_freeze, .thaw = recorder_thaw, .user_data = recorder };
     FsFreezeOptions options = { .ops = &ops };
 
     return frozen_state_recover(fixture->state_dir, &options, NULL, broken, error);
