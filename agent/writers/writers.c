@@ -426,8 +426,8 @@ void writers_release_orphaned(Writers *writers, const WriterContext *given)
                         writers->config.trusted_uid, &scripts, &problems);
     for (guint i = 0; i < problems->len; i++) {
         const WriterProblem *problem = problems->pdata[i];
-        memlog_append(writers->log, G_LOG_LEVEL_WARNING, "writer %s refused: %s",
-                      problem->path, problem->reason);
+        memlog_append(writers->log, G_LOG_LEVEL_WARNING, "writer %s refused: %s", problem->path,
+                      problem->reason);
     }
     if (!writers_context_validate(&safe, NULL)) {
         safe.session_id = NULL; /* read from a state file, not trusted */
@@ -441,8 +441,8 @@ void writers_release_orphaned(Writers *writers, const WriterContext *given)
     }
     memlog_append(writers->log, G_LOG_LEVEL_MESSAGE,
                   "releasing %u script writer(s) a previous run may have left frozen "
-                  "(session %s)", entries->len,
-                  context->session_id ? context->session_id : "unknown");
+                  "(session %s)",
+                  entries->len, context->session_id ? context->session_id : "unknown");
     /* Failures are logged by writers_release(); nobody is left to tell. */
     g_ptr_array_unref(writers_release(writers, entries, WRITER_PHASE_FREEZE_FAIL, context));
 }

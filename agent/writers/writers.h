@@ -168,7 +168,7 @@ void writers_freeze_fail(Writers *writers, const WriterContext *context);
  * writers that run froze died with it, so every trusted script gets
  * freeze-fail (qemu-ga's scripts: thaw), in reverse order, as if all had
  * frozen. Socket writers released when their connection dropped
- * (quiesce-writers(7)). Failures and untrusted scripts go to the held log.
+ * (docs/design.md §7). Failures and untrusted scripts go to the held log.
  * A session id that is not valid for writers is left out (unset).
  */
 void writers_release_orphaned(Writers *writers, const WriterContext *context);

@@ -35,8 +35,8 @@ static int compare_gint64(gconstpointer a, gconstpointer b)
  * prints p50 and max of each. */
 static gint64 probe(const char *socket_path)
 {
-    static const char *const names[] = { "guest-ping", "guest-sync-delimited",
-                                         "guest-fsfreeze-status", "guest-snapshot-status" };
+    static const char *const names[] = {"guest-ping", "guest-sync-delimited",
+                                        "guest-fsfreeze-status", "guest-snapshot-status"};
     GArray *times[G_N_ELEMENTS(names)];
     int fd = agent_process_connect(socket_path);
     gint64 end = g_get_monotonic_time() + PROBE_SECONDS * G_USEC_PER_SEC;
@@ -51,7 +51,8 @@ static gint64 probe(const char *socket_path)
         for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
             g_autofree char *request =
                 i == 1 ? g_strdup_printf("\xff{\"execute\":\"guest-sync-delimited\","
-                                         "\"arguments\":{\"id\":%u}}\n", ++round)
+                                         "\"arguments\":{\"id\":%u}}\n",
+                                         ++round)
                        : g_strdup_printf("{\"execute\":\"%s\"}\n", names[i]);
             gint64 t0 = g_get_monotonic_time();
             g_autofree char *reply = NULL;
@@ -79,8 +80,8 @@ static gint64 probe(const char *socket_path)
     close(fd);
     for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
         g_array_sort(times[i], compare_gint64);
-        g_test_message("%s: n=%u p50=%" G_GINT64_FORMAT " ms max=%" G_GINT64_FORMAT " ms",
-                       names[i], times[i]->len,
+        g_test_message("%s: n=%u p50=%" G_GINT64_FORMAT " ms max=%" G_GINT64_FORMAT " ms", names[i],
+                       times[i]->len,
                        times[i]->len ? g_array_index(times[i], gint64, times[i]->len / 2) : -1,
                        times[i]->len ? g_array_index(times[i], gint64, times[i]->len - 1) : -1);
         g_array_unref(times[i]);
@@ -144,8 +145,7 @@ static void run(Fixture *f, gboolean control)
         g_assert_cmpint(waitpid(stopper, &status, 0), ==, stopper);
     }
     g_test_message("%s: slowest answer %" G_GINT64_FORMAT " ms (limit %d ms)",
-                   control ? "agent SIGSTOPped 1.5 s" : "frozen, writer running", worst,
-                   LIMIT_MS);
+                   control ? "agent SIGSTOPped 1.5 s" : "frozen, writer running", worst, LIMIT_MS);
     if (control) {
         g_assert_cmpint(worst, >, LIMIT_MS); /* the check catches a stopped loop */
     } else {
