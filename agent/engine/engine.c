@@ -13,26 +13,55 @@
 #include "fsfreeze/frozen-state.h"
 
 
+/* The script writers of a session the previous run left behind get
+ * freeze-fail once its filesystems are thawed (writers.h says why all of
+ * them). @live: its state file, NULL when that could not be read. */
+static void engine_release_orphaned_writers(Engine *engine, const FrozenState *live)
+{
+    g_autoptr(GPtrArray) mounts = g_ptr_array_new();
+    WriterContext context = { 0 };
+
+    if (!engine->writers) {
+        return;
+    }
+    for (guint i = 0; live && i < live->targets->len; i++) {
+        g_ptr_array_add(mounts, ((FreezeTarget *)g_ptr_array_index(live->targets, i))->mountpoint);
+    }
+    g_ptr_array_add(mounts, NULL);
+    context.mountpoints = (const char *const *)mounts->pdata;
+    context.session_id = live && *live->session_id ? live->session_id : NULL;
+    writers_release_orphaned(engine->writers, &context);
+    engine_flush_logs(engine);
+}
+
 /* A previous run's state: thawed now, remembered as broken for the host's
- * late post. The probe runs only when the state dir says there is
- * something to recover (and is needed only when the file cannot be
- * trusted). */
+ * late post; its writers released. The probe runs only when the state dir
+ * says there is something to recover (and is needed only when the file
+ * cannot be trusted). */
 static void engine_recover(Engine *engine, GError **error)
 {
     g_autoptr(FrozenStateBroken) broken = NULL;
     g_autoptr(GPtrArray) sweep = NULL;
     g_autoptr(GError) probe_error = NULL;
+    g_autoptr(FrozenState) live = NULL;
     g_autofree char *pending = NULL;
     g_autofree char *who = NULL;
+    gboolean orphans;
 
     if (!frozen_state_exists(engine->config->state_dir)) {
         return;
     }
+    /* A live file (or one that cannot be read) is a session the previous
+     * run did not end; a broken record was handled by an earlier start. */
+    orphans = !frozen_state_read(engine->config->state_dir, &live, NULL) || live;
     sweep = engine_probe_recovery_targets(engine->config, &probe_error);
     if (!sweep) {
         g_warning("recovery: cannot list the filesystems to thaw: %s", probe_error->message);
     }
     broken = engine_recovery_start(engine, sweep, error);
+    if (orphans) {
+        engine_release_orphaned_writers(engine, live);
+    }
     if (!broken) {
         return;
     }

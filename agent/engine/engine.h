@@ -115,7 +115,8 @@ typedef struct Engine Engine;
 /*
  * Takes config and writers (both transfer full; writers may be NULL: no
  * writers). Recovers first: a state file left by an agent that died while
- * frozen is thawed at once and its session recorded as broken. A failed
+ * frozen is thawed at once and its session recorded as broken; then every
+ * script writer gets freeze-fail (writers_release_orphaned()). A failed
  * recovery is logged by the caller from *recovery_error (may be NULL) and
  * does not stop the engine.
  */

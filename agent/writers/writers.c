@@ -414,6 +414,39 @@ void writers_freeze_fail(Writers *writers, const WriterContext *context)
     g_ptr_array_unref(writers_release(writers, frozen, WRITER_PHASE_FREEZE_FAIL, context));
 }
 
+void writers_release_orphaned(Writers *writers, const WriterContext *given)
+{
+    WriterContext safe = *given;
+    const WriterContext *context = &safe;
+    g_autoptr(GPtrArray) scripts = NULL;
+    g_autoptr(GPtrArray) problems = NULL;
+    g_autoptr(GPtrArray) entries = writer_entry_array_new();
+    writer_scripts_scan((const char *const *)writers->config.script_dirs,
+                        (const char *const *)writers->config.compat_script_dirs,
+                        writers->config.trusted_uid, &scripts, &problems);
+    for (guint i = 0; i < problems->len; i++) {
+        const WriterProblem *problem = problems->pdata[i];
+        memlog_append(writers->log, G_LOG_LEVEL_WARNING, "writer %s refused: %s", problem->path,
+                      problem->reason);
+    }
+    if (!writers_context_validate(&safe, NULL)) {
+        safe.session_id = NULL; /* read from a state file, not trusted */
+    }
+    /* The trusted ones: writers_run_script() checks each again. */
+    for (guint i = 0; i < scripts->len; i++) {
+        WriterEntry *entry = g_new0(WriterEntry, 1);
+        entry->kind = WRITER_KIND_SCRIPT;
+        entry->script = writer_script_copy(scripts->pdata[i]);
+        g_ptr_array_add(entries, entry);
+    }
+    memlog_append(writers->log, G_LOG_LEVEL_MESSAGE,
+                  "releasing %u script writer(s) a previous run may have left frozen "
+                  "(session %s)",
+                  entries->len, context->session_id ? context->session_id : "unknown");
+    /* Failures are logged by writers_release(); nobody is left to tell. */
+    g_ptr_array_unref(writers_release(writers, entries, WRITER_PHASE_FREEZE_FAIL, context));
+}
+
 gboolean writers_is_frozen(Writers *writers)
 {
     return writers->frozen != NULL;

@@ -162,6 +162,17 @@ gboolean writers_freeze(Writers *writers, const WriterContext *context,
  * nothing is frozen. */
 void writers_freeze_fail(Writers *writers, const WriterContext *context);
 
+/*
+ * The agent started and found the state of a session its previous run did
+ * not end (killed, OOM-killed, ended by the service watchdog): which
+ * writers that run froze died with it, so every trusted script gets
+ * freeze-fail (qemu-ga's scripts: thaw), in reverse order, as if all had
+ * frozen. Socket writers released when their connection dropped
+ * (docs/design.md §7). Failures and untrusted scripts go to the held log.
+ * A session id that is not valid for writers is left out (unset).
+ */
+void writers_release_orphaned(Writers *writers, const WriterContext *context);
+
 /* TRUE while a session's writers are frozen (freeze done, no thaw yet). */
 gboolean writers_is_frozen(Writers *writers);
 

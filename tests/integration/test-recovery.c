@@ -392,6 +392,76 @@ static void test_confine_must_exist(Fixture *f, gconstpointer data)
     g_assert_nonnull(strstr(err, "does not exist"));
 }
 
+/* Issue 18: the script writers of a session whose agent was SIGKILLed
+ * while frozen are released by the successor (freeze-fail, with the
+ * session id and its mountpoints) after it thawed the filesystems; a
+ * second restart (the broken record only) and a restart after a good post
+ * release nothing: the control that the phases log does not simply grow at
+ * every start. */
+static void test_writers_released_after_kill(Fixture *f, gconstpointer data)
+{
+    g_autofree char *state = g_build_filename(f->dir, "state", NULL);
+    g_autofree char *phases = g_build_filename(f->dir, "phases", NULL);
+    g_autofree char *body = g_strdup_printf(
+        "echo \"$1 ${QUIESCE_SESSION_ID:-none} $(printf '%%s' \"$QUIESCE_MOUNTPOINTS\" | "
+        "wc -l)\" >>%s; exit 0",
+        phases);
+    g_autofree char *config = writers_config(f, body, 5);
+    g_autofree char *prepare = NULL;
+    g_autofree char *session = NULL;
+    g_autofree char *post_request = NULL;
+    g_autofree char *post = NULL;
+    g_autofree char *text = NULL;
+    g_autofree char *expected = NULL;
+    g_autofree char *after_second = NULL;
+    g_autofree char *prepare2 = NULL;
+    g_autofree char *post2_request = NULL;
+    g_autofree char *post2 = NULL;
+    g_autofree char *after_post = NULL;
+    g_autoptr(AgentProcess) successor = NULL;
+    g_autoptr(AgentProcess) third = NULL;
+    g_autoptr(AgentProcess) fourth = NULL;
+
+    f->agent = start_agent(f, state, config, NULL);
+    prepare = ask(f->agent, "{\"execute\":\"guest-snapshot-prepare\"}");
+    g_assert_nonnull(strstr(prepare, "\"method\": \"child-snapshot\""));
+    session = reply_string(prepare, "session");
+    post_request = post_request_for(prepare);
+    kill(agent_process_pid(f->agent), SIGKILL);
+    g_assert_true(g_file_get_contents(phases, &text, NULL, NULL));
+    expected = g_strdup_printf("freeze %s 2\n", session); /* 3 superblocks, 2 newlines */
+    g_assert_cmpstr(text, ==, expected);
+    g_clear_pointer(&text, g_free);
+    g_clear_pointer(&expected, g_free);
+
+    successor = start_agent(f, state, config, NULL);
+    assert_all_writable(f);
+    g_assert_true(g_file_get_contents(phases, &text, NULL, NULL));
+    expected = g_strdup_printf("freeze %s 2\nfreeze-fail %s 2\n", session, session);
+    g_assert_cmpstr(text, ==, expected);
+    post = ask(successor, post_request);
+    g_assert_nonnull(strstr(post, "must be discarded"));
+
+    /* Control: a restart with the broken record only, and one after a
+     * good post, run no writer. */
+    kill(agent_process_pid(successor), SIGKILL);
+    third = start_agent(f, state, config, NULL);
+    prepare2 = ask(third, "{\"execute\":\"guest-snapshot-prepare\"}");
+    g_assert_nonnull(strstr(prepare2, "\"method\": \"child-snapshot\""));
+    post2_request = post_request_for(prepare2);
+    post2 = ask(third, post2_request);
+    g_assert_nonnull(strstr(post2, "\"thawed\": 3"));
+    g_assert_true(g_file_get_contents(phases, &after_second, NULL, NULL));
+    g_assert_true(g_str_has_prefix(after_second, expected));
+    g_assert_cmpuint(strlen(after_second) - strlen(expected), ==,
+                     strlen("freeze  2\nthaw  2\n") + 2 * 36);
+    kill(agent_process_pid(third), SIGKILL);
+    fourth = start_agent(f, state, config, NULL);
+    g_assert_true(g_file_get_contents(phases, &after_post, NULL, NULL));
+    g_assert_cmpstr(after_post, ==, after_second);
+    assert_all_writable(f);
+}
+
 int main(int argc, char **argv)
 {
     static const Damage variants[] = {
@@ -426,5 +496,6 @@ int main(int argc, char **argv)
     ENGINE_FIXTURE_ADD("/recovery/state-file-left-after-post", test_state_file_left_after_post);
     ENGINE_FIXTURE_ADD("/recovery/nothing-to-freeze", test_nothing_to_freeze);
     ENGINE_FIXTURE_ADD("/recovery/confine-must-exist", test_confine_must_exist);
+    ENGINE_FIXTURE_ADD("/recovery/writers-released-after-kill", test_writers_released_after_kill);
     return g_test_run();
 }

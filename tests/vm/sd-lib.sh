@@ -87,7 +87,8 @@ sd_choose_accel() {
 }
 
 # sd_boot PORT [NAME]: boots the guest from the overlay $VM_SD_STATE/root.qcow2
-# (created over the cached image when missing). PORT yes: the agent port
+# (created over the cached image when missing), or from SD_OVERLAY when set
+# (a scenario's own overlay over that one, which it then leaves unchanged). PORT yes: the agent port
 # org.qemu.guest_agent.0 is there from the start; no: only its chardev
 # (qga), for a later device_add. Always: the control port, QMP, the data
 # disks of VM_DRIVES, and the disk "debs" (read-only, so the backup leaves it
@@ -112,7 +113,7 @@ sd_boot() {
   qemu-system-x86_64 -accel "$VM_ACCEL" "${cpu[@]}" -m 1024 -smp 2 -nodefaults -display none \
     -no-reboot -kernel "$SD_GUEST/vmlinux" -initrd "$SD_GUEST/initrd.img" \
     -append "root=/dev/vda rw console=ttyS0 panic=-1 loglevel=4 systemd.show_status=1" \
-    -drive "file=$VM_SD_STATE/root.qcow2,format=qcow2,if=none,id=root,cache=writeback" \
+    -drive "file=${SD_OVERLAY:-$VM_SD_STATE/root.qcow2},format=qcow2,if=none,id=root,cache=writeback" \
     -device virtio-blk-pci,drive=root,serial=root \
     -chardev "file,id=con,path=$WORK/console.log" -serial chardev:con \
     -device virtio-serial-pci,id=vser \
@@ -164,13 +165,17 @@ sd_sh() {
 # sd_shutdown: powers the guest off (systemd's shutdown, so the overlay is
 # clean for the next scenario) and waits for QEMU to exit.
 sd_shutdown() {
-  local i
   sd_sh 'systemctl --no-block poweroff' >/dev/null || true
-  for i in $(seq 600); do kill -0 "$VM_QEMU_PID" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$VM_QEMU_PID" 2>/dev/null; then
-    vm_log "the guest did not power off in 60 s; stopping QEMU"
-    vm_stop
-  fi
+  sd_gone 60 || { vm_log "the guest did not power off in 60 s; stopping QEMU"; vm_stop; sd_gone 1; }
+}
+
+# sd_gone SECONDS: waits that long for QEMU to exit (a power-off, or a
+# reboot: QEMU runs with -no-reboot), then closes the control connection.
+# Fails, leaving everything as it is, when QEMU still runs.
+sd_gone() {
+  local i
+  for i in $(seq $(( $1 * 10 ))); do kill -0 "$VM_QEMU_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$VM_QEMU_PID" 2>/dev/null && return 1
   wait "$VM_QEMU_PID" 2>/dev/null || true
   VM_QEMU_PID=
   kill "$SD_CTL_PID" 2>/dev/null || true

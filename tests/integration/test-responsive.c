@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * test-responsive.c — issue 18 point 2 on the host: while a prepared
+ * session holds the loop images frozen, with a script writer's background
+ * child writing into its output pipe (drained by the agent's main loop) and
+ * an application blocked writing into a frozen filesystem, a second client
+ * gets guest-ping, guest-sync-delimited, guest-fsfreeze-status and
+ * guest-snapshot-status answered within 1 s, every one, for 4 s. The
+ * negative control runs the same check while the agent is SIGSTOPped for
+ * 1.5 s (its main loop cannot run): the check must fail.
+ *
+ * Root only, on the engine fixture's loop images (engine-fixture.h); the
+ * agent is confined to them.
+ */
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/integration/engine-fixture.h"
+
+#define PROBE_SECONDS 4
+#define LIMIT_MS 1000
+
+static int compare_gint64(gconstpointer a, gconstpointer b)
+{
+    gint64 x = *(const gint64 *)a;
+    gint64 y = *(const gint64 *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* Every command of the probe in turn on one connection for PROBE_SECONDS;
+ * returns the slowest answer in ms (G_MAXINT64 when one never came) and
+ * prints p50 and max of each. */
+static gint64 probe(const char *socket_path)
+{
+    static const char *const names[] = {"guest-ping", "guest-sync-delimited",
+                                        "guest-fsfreeze-status", "guest-snapshot-status"};
+    GArray *times[G_N_ELEMENTS(names)];
+    int fd = agent_process_connect(socket_path);
+    gint64 end = g_get_monotonic_time() + PROBE_SECONDS * G_USEC_PER_SEC;
+    gint64 worst = 0;
+    guint round = 0;
+
+    for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
+        times[i] = g_array_new(FALSE, FALSE, sizeof(gint64));
+    }
+    while (g_get_monotonic_time() < end) {
+        g_usleep(10000); /* a host polling, not a flood */
+        for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
+            g_autofree char *request =
+                i == 1 ? g_strdup_printf("\xff{\"execute\":\"guest-sync-delimited\","
+                                         "\"arguments\":{\"id\":%u}}\n",
+                                         ++round)
+                       : g_strdup_printf("{\"execute\":\"%s\"}\n", names[i]);
+            gint64 t0 = g_get_monotonic_time();
+            g_autofree char *reply = NULL;
+            gint64 ms;
+
+            agent_process_send(fd, request);
+            reply = agent_process_read_line(fd, 10000);
+            if (i == 1 && reply && strstr(reply, "stray") && !strstr(reply, "\"return\"")) {
+                /* qemu-ga's answer to the 0xFF (a parse error) comes first;
+                 * the host skips to the 0xFF before the sync's reply */
+                g_free(reply);
+                reply = agent_process_read_line(fd, 10000);
+            }
+            if (!reply || !strstr(reply, "\"return\"")) {
+                g_test_message("%s: %s", names[i], reply ? reply : "no answer in 10 s");
+                worst = G_MAXINT64;
+                end = 0;
+                break;
+            }
+            ms = (g_get_monotonic_time() - t0) / 1000;
+            g_array_append_val(times[i], ms);
+            worst = MAX(worst, ms);
+        }
+    }
+    close(fd);
+    for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
+        g_array_sort(times[i], compare_gint64);
+        g_test_message("%s: n=%u p50=%" G_GINT64_FORMAT " ms max=%" G_GINT64_FORMAT " ms", names[i],
+                       times[i]->len,
+                       times[i]->len ? g_array_index(times[i], gint64, times[i]->len / 2) : -1,
+                       times[i]->len ? g_array_index(times[i], gint64, times[i]->len - 1) : -1);
+        g_array_unref(times[i]);
+    }
+    return worst;
+}
+
+/* SIGSTOP pid after delay_ms, SIGCONT stop_ms later, from a child process
+ * (the test's thread is busy probing). */
+static GPid stop_later(GPid pid, guint delay_ms, guint stop_ms)
+{
+    GPid child = fork();
+
+    g_assert_cmpint(child, >=, 0);
+    if (child == 0) {
+        g_usleep(delay_ms * 1000);
+        kill(pid, SIGSTOP);
+        g_usleep(stop_ms * 1000);
+        kill(pid, SIGCONT);
+        _exit(0);
+    }
+    return child;
+}
+
+/* Prepares on a connection kept open (the session's host), checks the
+ * probe, posts. control: the agent is stopped 1.5 s inside the probe. */
+static void run(Fixture *f, gboolean control)
+{
+    /* freeze: a background child that writes a line every 50 ms for 6 s
+     * into the script's output, which the agent drains from its loop */
+    g_autofree char *config = writers_config(
+        f,
+        "[ \"$1\" = freeze ] || exit 0\n"
+        "( i=0; while [ $i -lt 120 ]; do echo \"noisy $i\"; i=$((i + 1)); sleep 0.05; done ) &\n"
+        "exit 0",
+        5);
+    g_autofree char *prepare = NULL;
+    g_autofree char *post_request = NULL;
+    g_autofree char *post_line = NULL;
+    g_autofree char *post = NULL;
+    GPid blocked;
+    GPid stopper = 0;
+    gint64 worst;
+    int host;
+    int status;
+
+    f->agent = start_agent(f, NULL, config, NULL);
+    host = agent_process_connect(agent_process_socket(f->agent));
+    agent_process_send(host, "{\"execute\":\"guest-snapshot-prepare\"}\n");
+    prepare = agent_process_read_line(host, 30000);
+    g_assert_nonnull(prepare);
+    g_assert_nonnull(strstr(prepare, "\"method\": \"child-snapshot\""));
+    blocked = loopfs_start_write(f->ext4);
+    g_assert_false(loopfs_wait_write(blocked, 300)); /* frozen: it blocks */
+
+    if (control) {
+        stopper = stop_later(agent_process_pid(f->agent), 1000, 1500);
+    }
+    worst = probe(agent_process_socket(f->agent));
+    if (stopper) {
+        g_assert_cmpint(waitpid(stopper, &status, 0), ==, stopper);
+    }
+    g_test_message("%s: slowest answer %" G_GINT64_FORMAT " ms (limit %d ms)",
+                   control ? "agent SIGSTOPped 1.5 s" : "frozen, writer running", worst, LIMIT_MS);
+    if (control) {
+        g_assert_cmpint(worst, >, LIMIT_MS); /* the check catches a stopped loop */
+    } else {
+        g_assert_cmpint(worst, <=, LIMIT_MS);
+    }
+
+    post_request = post_request_for(prepare);
+    post_line = g_strdup_printf("%s\n", post_request);
+    agent_process_send(host, post_line);
+    post = agent_process_read_line(host, 30000);
+    g_assert_nonnull(post);
+    g_assert_nonnull(strstr(post, "\"thawed\": 3"));
+    close(host);
+    g_assert_true(loopfs_wait_write(blocked, 5000));
+    assert_all_writable(f);
+}
+
+static void test_frozen(Fixture *f, gconstpointer data)
+{
+    run(f, FALSE);
+}
+
+static void test_control_stopped(Fixture *f, gconstpointer data)
+{
+    run(f, TRUE);
+}
+
+int main(int argc, char **argv)
+{
+    int skip = engine_fixture_init(&argc, &argv);
+
+    if (skip) {
+        return skip;
+    }
+    ENGINE_FIXTURE_ADD("/responsive/frozen-with-writers", test_frozen);
+    ENGINE_FIXTURE_ADD("/responsive/control-agent-stopped", test_control_stopped);
+    return g_test_run();
+}
