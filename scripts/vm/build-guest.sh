@@ -78,8 +78,10 @@ flock 9
 # --- package versions -------------------------------------------------------
 # Which kernel linux-image-amd64 points at, and the candidate versions. An
 # empty answer means apt has no lists yet (fresh machine): update once.
-kernel_pkg() { apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}'; }
-candidate() { apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2; exit}'; }
+# (awk reads to the end: an early exit would kill apt-cache with SIGPIPE,
+# which pipefail turns into this script's failure.)
+kernel_pkg() { apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ && !k {k = $2} END {print k}'; }
+candidate() { apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ && !c {c = $2} END {print c}'; }
 kpkg=$(kernel_pkg)
 if [ -z "$kpkg" ] || [ "$(candidate busybox-static)" = "" ]; then
   log "apt has no package lists; running apt-get update"
