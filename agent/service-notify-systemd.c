@@ -1,27 +1,81 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * service-notify-systemd.c — service-notify.h over libsystemd's sd_notify();
- * built when libsystemd is found (service-notify-none.c otherwise).
+ * service-notify-systemd.c — service-notify.h: systemd's notification
+ * protocol spoken directly (docs/design.md §7, "The service manager's
+ * watchdog"), one datagram per message on the unix socket NOTIFY_SOCKET
+ * names, as sd_notify(3) sends it. Not linking libsystemd for this keeps
+ * libsystemd and what it loads (libgcrypt, liblzma, libzstd, liblz4,
+ * libcap) out of the agent's memory.
  */
 #include "agent/service-notify.h"
 
-#include <systemd/sd-daemon.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 struct ServiceNotify {
-    gboolean enabled;   /* NOTIFY_SOCKET was set */
+    gboolean enabled;   /* NOTIFY_SOCKET names a socket we can address */
+    struct sockaddr_un address;
+    socklen_t address_len;
     guint64 watchdog_usec;
     guint watchdog;     /* the ping's timeout source, or 0 */
 };
 
+/* NOTIFY_SOCKET: a path, or "@name" for the abstract namespace. */
+static gboolean service_notify_address(ServiceNotify *notify, const char *socket_name)
+{
+    size_t len = strlen(socket_name);
+
+    if ((socket_name[0] != '/' && socket_name[0] != '@') || len < 2 ||
+        len >= sizeof(notify->address.sun_path)) {
+        g_debug("NOTIFY_SOCKET=%s: not a unix socket address, not notifying", socket_name);
+        return FALSE;
+    }
+    notify->address.sun_family = AF_UNIX;
+    memcpy(notify->address.sun_path, socket_name, len);
+    if (socket_name[0] == '@') {
+        notify->address.sun_path[0] = '\0';
+        notify->address_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
+    } else {
+        notify->address_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + 1);
+    }
+    return TRUE;
+}
+
+/* WATCHDOG_USEC, when set to a positive number and WATCHDOG_PID, if set,
+ * names this process; else 0. */
+static guint64 service_notify_watchdog_usec(void)
+{
+    const char *usec = g_getenv("WATCHDOG_USEC");
+    const char *pid = g_getenv("WATCHDOG_PID");
+    guint64 value = 0;
+
+    if (!usec || !g_ascii_string_to_unsigned(usec, 10, 1, G_MAXUINT64, &value, NULL)) {
+        return 0;
+    }
+    if (pid) {
+        guint64 owner = 0;
+
+        if (!g_ascii_string_to_unsigned(pid, 10, 1, G_MAXINT, &owner, NULL) ||
+            owner != (guint64)getpid()) {
+            return 0;
+        }
+    }
+    return value;
+}
+
 ServiceNotify *service_notify_new(void)
 {
     ServiceNotify *notify = g_new0(ServiceNotify, 1);
-    uint64_t usec = 0;
+    const char *socket_name = g_getenv("NOTIFY_SOCKET");
 
-    notify->enabled = g_getenv("NOTIFY_SOCKET") != NULL;
-    /* > 0 only when WATCHDOG_USEC is set and WATCHDOG_PID, if set, is us. */
-    if (notify->enabled && sd_watchdog_enabled(0, &usec) > 0) {
-        notify->watchdog_usec = usec;
+    notify->enabled = socket_name && service_notify_address(notify, socket_name);
+    if (notify->enabled) {
+        notify->watchdog_usec = service_notify_watchdog_usec();
     }
     return notify;
 }
@@ -35,16 +89,22 @@ void service_notify_free(ServiceNotify *notify)
     g_free(notify);
 }
 
+/* One datagram, as sd_notify() sends it; a failure is only logged (the
+ * agent works the same without its service manager). */
 static void service_notify_send(ServiceNotify *notify, const char *state)
 {
-    int r;
+    int fd;
 
     if (!notify->enabled) {
         return;
     }
-    r = sd_notify(0, state);
-    if (r < 0) {
-        g_debug("sd_notify: %s", g_strerror(-r));
+    fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || sendto(fd, state, strlen(state), MSG_NOSIGNAL,
+                         (const struct sockaddr *)&notify->address, notify->address_len) < 0) {
+        g_debug("notifying the service manager: %s", g_strerror(errno));
+    }
+    if (fd >= 0) {
+        close(fd);
     }
 }
 

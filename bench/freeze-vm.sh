@@ -22,12 +22,8 @@ n=${1:-20}
 m=${2:-100}
 build=$top/build/main
 
-"$top/scripts/install-deps.sh" >&2
-cmake -S "$top" -B "$build" >/dev/null
-cmake --build "$build" -j2 --target quiesced quiesce-backup vm-workload qga-bench >/dev/null
-export QUIESCED=$build/agent/quiesced QUIESCE_BACKUP=$build/host/quiesce-backup
-export VM_WORKLOAD=$build/tests/vm/vm-workload VM_NAME=freeze-bench
-qemu_ga=$(command -v qemu-ga || echo /usr/sbin/qemu-ga)
+. "$top/bench/lib-vm-bench.sh"
+bench_vm_build freeze-bench qga-bench
 export VM_EXTRA_BINS=$qemu_ga
 
 . "$top/tests/vm/lib.sh"

@@ -34,9 +34,14 @@ control=$top/tests/vm/systemd-guest
 
 # The packages on top of minbase. The kernel's initramfs-tools comes with
 # linux-image-amd64; e2fsprogs and xfsprogs for the data disks; libglib2.0-0,
-# libblkid1 and libfuse3-3 are what the .debs and hv-vss-cuse link.
+# libblkid1 and libfuse3-3 are what the .debs and hv-vss-cuse link;
+# util-linux-extra has hwclock, which guest-set-time runs (without it both
+# agents answer Unsupported, and virsh domtime --sync cannot be tested);
+# dbus, for systemd-logind: the agents' `shutdown -h -P +0` is scheduled
+# through logind, and fails without it (minbase leaves out Recommends).
 packages=(systemd systemd-sysv udev linux-image-amd64 e2fsprogs xfsprogs
-          libglib2.0-0 libblkid1 libfuse3-3 qemu-guest-agent hyperv-daemons)
+          libglib2.0-0 libblkid1 libfuse3-3 qemu-guest-agent hyperv-daemons
+          util-linux-extra dbus)
 # The root's modules for initramfs-tools (MODULES=list).
 initrd_modules=(virtio_pci virtio_blk ext4 crc32c_generic)
 image_mb=2048

@@ -191,10 +191,16 @@ EOF
 EOF
     i=$((i + 1))
   done
+  lv_xml_tail "$WORK/$name.console" "$WORK/$name-ctl.sock"
+}
+
+# lv_xml_tail CONSOLE CONTROL_SOCKET: the end of a domain's XML: the console
+# in a file, the agent's channel (libvirt's own socket), the control port.
+lv_xml_tail() {
   cat <<EOF
-    <serial type='file'><source path='$WORK/$name.console'/><target port='0'/></serial>
+    <serial type='file'><source path='$1'/><target port='0'/></serial>
     <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>
-    <channel type='unix'><source mode='bind' path='$WORK/$name-ctl.sock'/>
+    <channel type='unix'><source mode='bind' path='$2'/>
       <target type='virtio' name='org.quiesce.control.0'/></channel>
     <controller type='usb' model='none'/>
     <memballoon model='none'/>
@@ -267,4 +273,41 @@ lv_restore() {
   lv_virsh destroy "$name" >/dev/null || vm_fail "virsh destroy $name"
   lv_virsh restore "$WORK/backup/$name.memory" --xml "$xml" --running >/dev/null ||
     vm_fail "virsh restore $name failed: $(tail -n 3 "$LV_DIR/libvirtd.log")"
+}
+
+# lv_sd_create DOMAIN OVERLAY: starts the systemd guest (sd-lib.sh,
+# SD_GUEST) as a transient domain on the qcow2 OVERLAY (discard passed
+# through, for guest-fstrim), with 2 vCPUs (one can go offline), a user-mode
+# NIC (slirp: DHCP gives the guest 10.0.2.15; with only the QEMU driver
+# loaded no libvirt network is needed), ACPI (without it libvirt starts
+# QEMU with -no-acpi: a poweroff only halts the CPU and libvirt refuses any
+# suspend, "Domain does not have suspend support"), the agent's channel
+# org.qemu.guest_agent.0 (libvirt's own socket: libvirt is the agent's host),
+# the control port on $WORK/ctl.sock (sd_attach) and the console in
+# $WORK/console.log.
+lv_sd_create() {
+  local name=$1 type=qemu cpu="<cpu mode='maximum'/>"
+  [ "$VM_ACCEL" = kvm ] && { type=kvm; cpu="<cpu mode='host-passthrough'/>"; }
+  cat >"$WORK/$name.xml" <<XML
+<domain type='$type'>
+  <name>$name</name>
+  <memory unit='MiB'>1024</memory>
+  <vcpu>2</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>$SD_GUEST/vmlinux</kernel><initrd>$SD_GUEST/initrd.img</initrd>
+    <cmdline>root=/dev/vda rw console=ttyS0 panic=-1 loglevel=4 systemd.show_status=1</cmdline></os>
+  $cpu
+  <features><acpi/><apic/></features>
+  <clock offset='utc'/>
+  <on_poweroff>destroy</on_poweroff><on_reboot>destroy</on_reboot><on_crash>destroy</on_crash>
+  <devices>
+    <emulator>$(command -v qemu-system-x86_64)</emulator>
+    <disk type='file' device='disk'><driver name='qemu' type='qcow2' cache='writeback' discard='unmap'/>
+      <source file='$2'/><target dev='vda' bus='virtio'/><serial>root</serial></disk>
+    <interface type='user'><model type='virtio'/></interface>
+XML
+  lv_xml_tail "$WORK/console.log" "$WORK/ctl.sock" >>"$WORK/$name.xml"
+  rm -f "$WORK/console.log" "$WORK/ctl.sock"
+  lv_virsh create "$WORK/$name.xml" >/dev/null || vm_fail "virsh create $name failed: $(tail -n 3 "$LV_DIR/libvirtd.log")"
+  LV_DOMAINS+=("$name")
 }

@@ -123,9 +123,19 @@ sd_boot() {
     -qmp "unix:$WORK/qmp.sock,server=on,wait=off" \
     "${VM_DRIVES[@]}" ${VM_QEMU_EXTRA:+"${VM_QEMU_EXTRA[@]}"} >"$WORK/qemu.log" 2>&1 &
   VM_QEMU_PID=$!
-  for i in $(seq $limit); do
+  sd_attach "$start" "$limit" 'kill -0 "$VM_QEMU_PID" 2>/dev/null'
+}
+
+# sd_attach START_MS LIMIT ALIVE: waits (LIMIT tenths of a second) for
+# vm-control's ready line in $WORK/console.log while the shell test ALIVE
+# holds (the guest's QEMU runs), connects to its port on $WORK/ctl.sock and
+# waits for the end of the boot. sd_boot's second half; a guest started
+# otherwise (by libvirt, lib-libvirt.sh) uses it alone.
+sd_attach() {
+  local start=$1 limit=$2 i
+  for i in $(seq "$limit"); do
     grep -q 'vm-control: ready' "$WORK/console.log" 2>/dev/null && break
-    kill -0 "$VM_QEMU_PID" 2>/dev/null || vm_fail "QEMU exited during boot"
+    eval "$3" || vm_fail "QEMU exited during boot"
     sleep 0.1
   done
   grep -q 'vm-control: ready' "$WORK/console.log" || vm_fail "the guest did not boot in $((limit / 10)) s"
@@ -178,6 +188,12 @@ sd_gone() {
   kill -0 "$VM_QEMU_PID" 2>/dev/null && return 1
   wait "$VM_QEMU_PID" 2>/dev/null || true
   VM_QEMU_PID=
+  sd_detach
+}
+
+# sd_detach: closes the connection to vm-control that sd_attach opened.
+sd_detach() {
+  [ -n "$SD_CTL_PID" ] || return 0
   kill "$SD_CTL_PID" 2>/dev/null || true
   exec {SD_CTL_W}>&- {SD_CTL_R}<&-
   SD_CTL_PID=
