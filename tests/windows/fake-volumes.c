@@ -3,7 +3,7 @@
  * fake-volumes.c — the probe of the test build. QUIESCE_FAKE_VOLUMES lists
  * volumes separated by ';', each PATH|FSTYPE|FLAGS with flags among
  * dynamic, iscsi, usb, network, ro, data, nopath; QUIESCE_FAKE_STATE sets
- * the running state. Default: one NTFS C:\ on a host disk.
+ * the running state (both through fake_setting()). Default: one NTFS C:\ on a host disk.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,8 +38,8 @@ static void parse_volume(const char *spec, size_t index, WinVolume *v)
 
 static bool fake_read(void *self, WinSystem *system, ProtoError **error)
 {
-    const char *spec = getenv("QUIESCE_FAKE_VOLUMES");
-    const char *state = getenv("QUIESCE_FAKE_STATE");
+    const char *spec = fake_setting("QUIESCE_FAKE_VOLUMES");
+    const char *state = fake_setting("QUIESCE_FAKE_STATE");
 
     snprintf(system->running_state, sizeof(system->running_state), "%s",
              state ? state : "running");
