@@ -14,7 +14,8 @@
 
 static const char usage[] =
     "usage: quiesced [--foreground] [--channel KIND[:ADDRESS]]... [--window S]\n"
-    "                [--host-lost-grace S] [--full-backup] [--debug]\n"
+    "                [--host-lost-grace S] [--full-backup] [--strict] [--allow-dynamic]\n"
+    "                [--debug]\n"
     "       quiesced --install [OPTION]... | --uninstall | --install-provider |\n"
     "                --uninstall-provider\n"
     "--install's options (--channel, --window ...) go on the service's command line.\n"
@@ -125,6 +126,10 @@ int main(int argc, char **argv)
             foreground = true;
         } else if (strcmp(arg, "--service") == 0) {
             foreground = false;
+        } else if (strcmp(arg, "--strict") == 0) {
+            config.engine.policy.strict = true;
+        } else if (strcmp(arg, "--allow-dynamic") == 0) {
+            config.engine.policy.allow_dynamic = true;
         } else if (strcmp(arg, "--full-backup") == 0) {
             config.engine.full_backup = true;
         } else if (strcmp(arg, "--debug") == 0) {

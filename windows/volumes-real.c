@@ -62,6 +62,8 @@ static void read_disk(const wchar_t *name, WinVolume *v)
             v->bus = WIN_BUS_ISCSI;
         } else if (descriptor.BusType == BusTypeUsb) {
             v->bus = WIN_BUS_USB;
+        } else if (descriptor.BusType == BusTypeFileBackedVirtual) {
+            v->file_backed = true; /* a VHD/VHDX attached inside the guest */
         }
     }
     CloseHandle(h);

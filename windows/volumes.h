@@ -34,6 +34,7 @@ typedef struct {
     char fstype[16];                      /* NTFS, ReFS, FAT32, exFAT, ... */
     WinVolumeBus bus;
     bool dynamic;   /* on a dynamic disk, or spanning several disks */
+    bool file_backed; /* on a VHD/VHDX attached inside the guest (a loop image) */
     bool read_only; /* or removable media that is not writable (CD) */
     bool has_data;  /* a FAT volume with files on it */
     uint64_t total_bytes, used_bytes;
@@ -66,6 +67,15 @@ typedef enum {
     WIN_VERDICT_BLOCKS,
 } WinVerdict;
 
+/* The operator's eligibility policy, as on Linux (docs/design.md §5):
+ * strict is Hyper-V's rule, basic disks only (a dynamic volume blocks with
+ * dynamic-disk, a VHD attached in the guest with not-basic-disk);
+ * allow_dynamic freezes dynamic volumes instead of blocking (strict wins). */
+typedef struct {
+    bool strict;
+    bool allow_dynamic;
+} WinPolicy;
+
 typedef struct {
     const WinVolume *volume;
     const char *klass;       /* basic, dynamic, not-host-visible, ... */
@@ -81,6 +91,7 @@ typedef struct {
 } WinReason;
 
 typedef struct {
+    WinPolicy policy; /* the one applied, for the report */
     WinSystem system;
     WinVolumeReport volumes[WIN_VOLUME_MAX];
     WinReason reasons[WIN_VOLUME_MAX + 2];
@@ -89,8 +100,9 @@ typedef struct {
     size_t n_freeze;
 } WinEligibility;
 
-/* Reads the system through probe and classifies every volume. */
-bool win_eligibility_evaluate(WinProbe probe, WinEligibility *out, ProtoError **error);
+/* Reads the system through probe and classifies every volume under policy. */
+bool win_eligibility_evaluate(WinProbe probe, const WinPolicy *policy, WinEligibility *out,
+                              ProtoError **error);
 /* Appends a reason that blocks the child snapshot (mountpoint may be NULL). */
 void win_eligibility_add_reason(WinEligibility *out, const char *code, const char *mountpoint,
                                 const char *message);

@@ -2,7 +2,7 @@
 /*
  * fake-volumes.c — the probe of the test build. QUIESCE_FAKE_VOLUMES lists
  * volumes separated by ';', each PATH|FSTYPE|FLAGS with flags among
- * dynamic, iscsi, usb, network, ro, data, nopath; QUIESCE_FAKE_STATE sets
+ * dynamic, vhd, iscsi, usb, network, ro, data, nopath; QUIESCE_FAKE_STATE sets
  * the running state (both through fake_setting()). Default: one NTFS C:\ on a host disk.
  */
 #include <stdio.h>
@@ -26,6 +26,7 @@ static void parse_volume(const char *spec, size_t index, WinVolume *v)
     snprintf(v->fstype, sizeof(v->fstype), "%s", fstype);
     snprintf(v->disk, sizeof(v->disk), "PhysicalDrive%zu", index);
     v->dynamic = strstr(flags, "dynamic") != NULL;
+    v->file_backed = strstr(flags, "vhd") != NULL;
     v->read_only = strstr(flags, "ro") != NULL;
     v->has_data = strstr(flags, "data") != NULL;
     v->bus = strstr(flags, "iscsi")     ? WIN_BUS_ISCSI
