@@ -19,6 +19,18 @@
 
 #define WIN_VOLUME_MAX 64
 #define WIN_VOLUME_PATHS 4
+#define WIN_VOLUME_DISKS 4
+
+/* One disk under a volume, as qemu-ga's GuestDiskAddress reports it on
+ * Windows (qga/commands-win32.c; docs/windows.md "guest-get-fsinfo"): -1
+ * for what is not known. */
+typedef struct {
+    char dev[32];       /* \\.\PhysicalDriveN */
+    char bus_type[24];  /* qemu's GuestDiskBusType name: scsi, ide, sata, ... */
+    int pci_domain, pci_bus, pci_slot, pci_function;
+    int bus, target, unit; /* SCSI address (scsi, ide, raid, sas), else 0 */
+    char serial[64];    /* "" when the device has none */
+} WinDisk;
 
 typedef enum {
     WIN_BUS_HOST,    /* virtio, SCSI, SATA/IDE, NVMe: a disk the host provides */
@@ -39,6 +51,8 @@ typedef struct {
     bool has_data;  /* a FAT volume with files on it */
     uint64_t total_bytes, used_bytes;
     char disk[32];  /* PhysicalDriveN, or "" */
+    WinDisk disks[WIN_VOLUME_DISKS]; /* one per disk of its extents */
+    size_t n_disks;
 } WinVolume;
 
 typedef struct {

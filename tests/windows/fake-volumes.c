@@ -33,6 +33,26 @@ static void parse_volume(const char *spec, size_t index, WinVolume *v)
              : strstr(flags, "usb")     ? WIN_BUS_USB
              : strstr(flags, "network") ? WIN_BUS_NETWORK
                                         : WIN_BUS_HOST;
+    /* The disks as qemu-ga would describe a virtio-scsi disk (or the bus
+     * the flags name); a dynamic volume spans two. */
+    v->n_disks = v->dynamic ? 2 : 1;
+    for (size_t d = 0; d < v->n_disks; d++) {
+        WinDisk *disk = &v->disks[d];
+        unsigned number = (unsigned)(index + d * 10);
+        snprintf(disk->dev, sizeof(disk->dev), "\\\\.\\PhysicalDrive%u", number);
+        snprintf(disk->bus_type, sizeof(disk->bus_type), "%s",
+                 v->bus == WIN_BUS_ISCSI ? "iscsi"
+                 : v->bus == WIN_BUS_USB ? "usb"
+                 : v->file_backed        ? "file-backed-virtual"
+                                         : "scsi");
+        disk->pci_domain = disk->pci_bus = disk->pci_slot = disk->pci_function = -1;
+        if (strcmp(disk->bus_type, "scsi") == 0) {
+            disk->pci_domain = 0;
+            disk->pci_slot = 5;
+            disk->unit = (int)number;
+            snprintf(disk->serial, sizeof(disk->serial), "QM%05u", number);
+        }
+    }
     v->total_bytes = 1ULL << 34;
     v->used_bytes = 1ULL << 32;
 }

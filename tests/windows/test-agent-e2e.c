@@ -127,6 +127,37 @@ static void policy_strict(TestAgent *a)
     test_expect(reply, "\"frozen\": []");
 }
 
+static size_t count_of(const char *text, const char *what)
+{
+    size_t n = 0;
+
+    for (const char *at = strstr(text, what); at; at = strstr(at + 1, what)) {
+        n++;
+    }
+    return n;
+}
+
+/* guest-get-fsinfo's disk list, as qemu-ga fills it on Windows, from the
+ * fake probe: C:\ on one virtio-scsi disk, F:\ dynamic over two, Z:\ iSCSI. */
+static void fsinfo_disks(TestAgent *a)
+{
+    const char *reply = test_agent_request(a, "{\"execute\":\"guest-get-fsinfo\"}");
+
+    test_expect(reply, "\"dev\": \"\\\\\\\\.\\\\PhysicalDrive0\"");
+    test_expect(reply, "\"serial\": \"QM00000\"");
+    test_expect(reply, "\"pci-controller\": {");
+    test_expect(reply, "\"slot\": 5");
+    test_expect(reply, "\"dev\": \"\\\\\\\\.\\\\PhysicalDrive1\"");
+    test_expect(reply, "\"dev\": \"\\\\\\\\.\\\\PhysicalDrive11\"");
+    test_expect(reply, "\"serial\": \"QM00011\"");
+    test_expect(reply, "\"bus-type\": \"iscsi\"");
+    if (count_of(reply, "\"bus-type\":") != 4 || count_of(reply, "\"bus-type\": \"scsi\"") != 3 ||
+        count_of(reply, "\"serial\":") != 3 || count_of(reply, "\"target\": 0") != 4 ||
+        count_of(reply, "\"domain\": -1") != 1) {
+        test_expect(reply, "4 disks: 3 scsi with serials, 1 iscsi with no PCI address");
+    }
+}
+
 static void not_running(TestAgent *a)
 {
     const char *reply = test_agent_request(a, PREPARE);
@@ -233,6 +264,8 @@ static const struct {
       NULL, saved_state },
     { "not-running", "QUIESCE_FAKE_STATE=setup", NULL, not_running },
     { "policy-default", POLICY_VOLUMES, NULL, policy_default },
+    { "fsinfo-disks", "QUIESCE_FAKE_VOLUMES=C:\\|NTFS|;F:\\|NTFS|dynamic;Z:\\|NTFS|iscsi", NULL,
+      fsinfo_disks },
     { "policy-allow-dynamic", POLICY_VOLUMES, "--allow-dynamic", policy_allow_dynamic },
     { "policy-strict", POLICY_VOLUMES, "--strict --allow-dynamic", policy_strict },
     { "abort", NULL, NULL, abort_session },
