@@ -1,9 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The isa-serial channel (COM1) under wine, on a pty pair: wine maps COMn to
-# the host device $WINEPREFIX/dosdevices/comN links to (docs/windows.md), so
-# com1 points at one end of a socat pty pair and this script is the host on
-# the other. Checked: requests and replies, guest-sync-delimited's 0xFF,
+# the host device $WINEPREFIX/dosdevices/comN links to (docs/testing.md
+# §5), so com1 points at one end of a socat pty pair and this script is the
+# host on the other. Wine rewrites that link to /dev/ttyS0 whenever its
+# services start in the prefix, unless HKLM\Software\Wine\Ports names the
+# device: both are set, and both undone at exit. Checked: requests and replies, guest-sync-delimited's 0xFF,
 # a prepare/post session, the host closing and reopening its end (a serial
 # line has no connection: the agent just goes on), and the device going
 # away and coming back (socat killed and restarted: the agent's read
@@ -21,6 +23,7 @@ cleanup() {
   exec 3>&- 2>/dev/null
   [ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null && wait "$agent_pid" 2>/dev/null
   [ -n "$socat_pid" ] && kill "$socat_pid" 2>/dev/null && wait "$socat_pid" 2>/dev/null
+  "$run" reg delete 'HKLM\Software\Wine\Ports' /v COM1 /f >/dev/null 2>&1
   if [ -n "$old_link" ]; then ln -sfn "$old_link" "$prefix/dosdevices/com1"
   else rm -f "$prefix/dosdevices/com1"; fi
   rm -rf "$dir"
@@ -53,6 +56,8 @@ expect() { [[ "$reply" == *"$1"* ]] || fail "expected '$1' in: $reply"; }
 [ -d "$prefix/dosdevices" ] || fail "no wine prefix at $prefix"
 old_link=$(readlink "$prefix/dosdevices/com1")
 start_socat
+"$run" reg add 'HKLM\Software\Wine\Ports' /v COM1 /d "$dir/guest" /f >/dev/null 2>&1 ||
+  fail "cannot name COM1's device in the registry"
 ln -sfn "$dir/guest" "$prefix/dosdevices/com1"
 "$run" "$exe" --foreground --debug --channel isa-serial 2>"$dir/agent.log" &
 agent_pid=$!
