@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "windows/agent.h"
+#include "windows/channel.h"
 #include "windows/service.h"
 
 static const char usage[] =
@@ -155,6 +156,12 @@ int main(int argc, char **argv)
     }
     if (install_from) {
         char options[1024];
+        for (size_t i = 0; i < config.n_channels; i++) {
+            if (!win_channel_kind_of(config.channels[i], &error)) {
+                finish(false, &error);
+                return 2;
+            }
+        }
         if (!service_options(argc, argv, install_from, options, sizeof(options))) {
             return 2;
         }
