@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-service.c — quiesced.exe (test build) under wine's service control
- * manager: --install registers it (QueryServiceConfig, what `sc qc` shows;
+ * manager: --install refuses bad options and registers nothing, and
+ * registers it otherwise (QueryServiceConfig, what `sc qc` shows;
  * `sc query`), `sc start` runs it on the named pipe given to --install, a
  * host freezes through it, `sc stop` makes it thaw and abort the backup
  * before it stops (the fake VSS's call log, written by the service
@@ -226,6 +227,14 @@ int main(void)
     atexit(cleanup);
     DeleteFileA(vss_log);
     set_setting("QUIESCE_FAKE_VSS_LOG", vss_log);
+
+    /* Bad options: a clear error, nothing registered. */
+    snprintf(command, sizeof(command), "\"%s\\quiesced-fake.exe\" --install --channel bogus",
+             exe_dir);
+    if (run(command) != 2 || service_state(NULL) != 0) {
+        fail("--install with an unknown channel did not refuse, or registered", output);
+    }
+    test_expect(output, "unknown channel 'bogus'");
 
     /* --install: the service, with the options on its command line. Wine
      * has no VSS, so registering the provider fails (REGDB_E_CLASSNOTREG)
