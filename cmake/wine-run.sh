@@ -11,7 +11,10 @@
 # a lock: it creates the prefix (wineboot) and waits for its wineserver to
 # exit; the programs after it find the prefix and its directory in place.
 : "${WINEPREFIX:=${TMPDIR:-/tmp}/quiesce-wineprefix}"
-export WINEPREFIX WINEDEBUG=-all
+# QUIESCE_WINEDEBUG replaces the quiet default for a test that reads a
+# channel (tests/windows/check-event-log.sh).
+WINEDEBUG=${QUIESCE_WINEDEBUG:--all}
+export WINEPREFIX WINEDEBUG
 wine=/usr/lib/wine/wine64
 
 wine_ready() {

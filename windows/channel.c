@@ -122,13 +122,11 @@ void win_channel_retry(WinChannel *channel)
     channel_start(channel);
 }
 
-WinChannel *win_channel_new(const char *spec, int index, const WinChannelEvents *events,
-                            void *owner, ProtoError **error)
+const WinChannelOps *win_channel_kind_of(const char *spec, ProtoError **error)
 {
     const char *colon = strchr(spec, ':');
     char *kind = proto_xstrndup(spec, colon ? (size_t)(colon - spec) : strlen(spec));
     const WinChannelOps *ops = win_channel_ops_lookup(kind);
-    WinChannel *channel;
 
     free(kind);
     if (!ops) {
@@ -136,6 +134,18 @@ WinChannel *win_channel_new(const char *spec, int index, const WinChannelEvents 
                         "unknown channel '%s': use virtio-serial, isa-serial or pipe, optionally "
                         "with :ADDRESS",
                         spec);
+    }
+    return ops;
+}
+
+WinChannel *win_channel_new(const char *spec, int index, const WinChannelEvents *events,
+                            void *owner, ProtoError **error)
+{
+    const char *colon = strchr(spec, ':');
+    const WinChannelOps *ops = win_channel_kind_of(spec, error);
+    WinChannel *channel;
+
+    if (!ops) {
         return NULL;
     }
     channel = proto_xcalloc(1, sizeof(*channel));

@@ -35,6 +35,9 @@ typedef struct WinChannelOps WinChannelOps;
 /* spec is KIND:ADDRESS (virtio-serial, isa-serial, pipe) or KIND alone for
  * the default address; index is the owner's number for it. Opening is
  * attempted at once and retried later if the device is absent. */
+/* The kind of a spec, or NULL with *error naming the kinds (for checking
+ * options before anything is opened, e.g. --install's). */
+const WinChannelOps *win_channel_kind_of(const char *spec, ProtoError **error);
 WinChannel *win_channel_new(const char *spec, int index, const WinChannelEvents *events,
                             void *owner, ProtoError **error);
 void win_channel_free(WinChannel *channel);

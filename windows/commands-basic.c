@@ -100,6 +100,31 @@ static bool cmd_thaw(void *context, const JsonValue *args, JsonValue **result, P
     return true;
 }
 
+/* qemu-ga's GuestDiskAddress (qga/qapi-schema.json): pci-controller,
+ * bus-type, bus, target, unit always; serial and dev when known. */
+static JsonValue *disk_address(const WinDisk *d)
+{
+    JsonValue *item = json_object_new();
+    JsonValue *pci = json_object_new();
+
+    json_object_set_int(pci, "domain", d->pci_domain);
+    json_object_set_int(pci, "bus", d->pci_bus);
+    json_object_set_int(pci, "slot", d->pci_slot);
+    json_object_set_int(pci, "function", d->pci_function);
+    json_object_set(item, "pci-controller", pci);
+    json_object_set_string(item, "bus-type", d->bus_type);
+    json_object_set_int(item, "bus", d->bus);
+    json_object_set_int(item, "target", d->target);
+    json_object_set_int(item, "unit", d->unit);
+    if (d->serial[0]) {
+        json_object_set_string(item, "serial", d->serial);
+    }
+    if (d->dev[0]) {
+        json_object_set_string(item, "dev", d->dev);
+    }
+    return item;
+}
+
 /* qemu-ga's GuestFilesystemInfo for each volume with a path. */
 static bool cmd_fsinfo(void *context, const JsonValue *args, JsonValue **result, ProtoError **error)
 {
@@ -122,7 +147,11 @@ static bool cmd_fsinfo(void *context, const JsonValue *args, JsonValue **result,
             json_object_set(item, "total-bytes", json_uint_new(v->total_bytes));
             json_object_set(item, "used-bytes", json_uint_new(v->used_bytes));
         }
-        json_object_set(item, "disk", json_array_new());
+        JsonValue *disks = json_array_new();
+        for (size_t d = 0; d < v->n_disks; d++) {
+            json_array_append(disks, disk_address(&v->disks[d]));
+        }
+        json_object_set(item, "disk", disks);
         json_array_append(list, item);
     }
     free(report);

@@ -96,8 +96,8 @@ JsonValue *win_report_eligibility(const WinEligibility *report, unsigned window_
                            report->n_reasons ? "saved-state" : "child-snapshot");
     json_object_set(object, "reasons", win_report_reasons(report, NULL));
     json_object_set_string(object, "running-state", report->system.running_state);
-    json_object_set_bool(object, "strict", false);
-    json_object_set_bool(object, "allow-dynamic", false);
+    json_object_set_bool(object, "strict", report->policy.strict);
+    json_object_set_bool(object, "allow-dynamic", report->policy.allow_dynamic);
     json_object_set(object, "mounts", mounts);
     json_object_set(object, "freeze-order", order);
     json_object_set_int(object, "window-seconds", window_seconds);

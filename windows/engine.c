@@ -88,7 +88,7 @@ const WinEnded *win_engine_ended(const WinEngine *engine)
 
 bool win_engine_check(WinEngine *engine, WinEligibility *out, ProtoError **error)
 {
-    return win_eligibility_evaluate(engine->probe, out, error);
+    return win_eligibility_evaluate(engine->probe, &engine->config.policy, out, error);
 }
 
 bool win_engine_verdict(WinEngine *engine, WinEligibility *out, ProtoError **error)

@@ -22,6 +22,7 @@ typedef struct {
     unsigned window_seconds;  /* 1-600; the hold is further bounded by VSS */
     unsigned host_lost_grace; /* seconds, 0 leaves it to the window */
     bool full_backup;         /* VSS_BT_FULL instead of copy-only */
+    WinPolicy policy;         /* --strict, --allow-dynamic */
 } WinEngineConfig;
 
 typedef enum {

@@ -10,12 +10,16 @@
 #include <string.h>
 
 #include "windows/agent.h"
+#include "windows/channel.h"
 #include "windows/service.h"
 
 static const char usage[] =
     "usage: quiesced [--foreground] [--channel KIND[:ADDRESS]]... [--window S]\n"
-    "                [--host-lost-grace S] [--full-backup] [--debug]\n"
-    "       quiesced --install | --uninstall | --install-provider | --uninstall-provider\n"
+    "                [--host-lost-grace S] [--full-backup] [--strict] [--allow-dynamic]\n"
+    "                [--debug]\n"
+    "       quiesced --install [OPTION]... | --uninstall | --install-provider |\n"
+    "                --uninstall-provider\n"
+    "--install's options (--channel, --window ...) go on the service's command line.\n"
     "KIND: virtio-serial (default), isa-serial, pipe (pipe:\\\\.\\pipe\\NAME)\n";
 
 static WinAgent *console_agent; /* for the console handler, which has no context */
@@ -64,8 +68,12 @@ static int run_foreground(const WinAgentConfig *config)
     return 0;
 }
 
-static int finish(bool ok, ProtoError *error)
+/* Takes the error's address, not its value: C leaves the order of a call's
+ * arguments open, so finish(f(&error), error) may read error before f. */
+static int finish(bool ok, ProtoError **errorp)
 {
+    ProtoError *error = *errorp;
+
     if (!ok) {
         fprintf(stderr, "quiesced: %s\n", error->desc);
         proto_error_free(error);
@@ -73,27 +81,56 @@ static int finish(bool ok, ProtoError *error)
     return ok ? 0 : 1;
 }
 
+/* The options after --install, each quoted, for the service's command line
+ * (its ImagePath); false when one cannot be quoted or does not fit. */
+static bool service_options(int argc, char **argv, int first, char *out, size_t size)
+{
+    size_t used = 0;
+
+    out[0] = '\0';
+    for (int i = first; i < argc; i++) {
+        int n;
+        if (strchr(argv[i], '"') || strcmp(argv[i], "--foreground") == 0 ||
+            strcmp(argv[i], "--service") == 0) {
+            fprintf(stderr, "quiesced: --install cannot pass '%s' to the service\n", argv[i]);
+            return false;
+        }
+        n = snprintf(out + used, size - used, " \"%s\"", argv[i]);
+        if (n < 0 || (size_t)n >= size - used) {
+            fputs("quiesced: --install's options are too long\n", stderr);
+            return false;
+        }
+        used += (size_t)n;
+    }
+    return true;
+}
+
 int main(int argc, char **argv)
 {
     WinAgentConfig config = { .engine = { .window_seconds = 60, .host_lost_grace = 10 } };
     bool foreground = false;
+    int install_from = 0; /* argv index of --install's first option */
     ProtoError *error = NULL;
 
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(arg, "--install") == 0) {
-            return finish(win_service_install(&error), error);
+        if (strcmp(arg, "--install") == 0 && i == 1) {
+            install_from = 2; /* the options are checked below, then passed on */
         } else if (strcmp(arg, "--uninstall") == 0) {
-            return finish(win_service_uninstall(&error), error);
+            return finish(win_service_uninstall(&error), &error);
         } else if (strcmp(arg, "--install-provider") == 0) {
-            return finish(win_service_provider(true, &error), error);
+            return finish(win_service_provider(true, &error), &error);
         } else if (strcmp(arg, "--uninstall-provider") == 0) {
-            return finish(win_service_provider(false, &error), error);
+            return finish(win_service_provider(false, &error), &error);
         } else if (strcmp(arg, "--foreground") == 0) {
             foreground = true;
         } else if (strcmp(arg, "--service") == 0) {
             foreground = false;
+        } else if (strcmp(arg, "--strict") == 0) {
+            config.engine.policy.strict = true;
+        } else if (strcmp(arg, "--allow-dynamic") == 0) {
+            config.engine.policy.allow_dynamic = true;
         } else if (strcmp(arg, "--full-backup") == 0) {
             config.engine.full_backup = true;
         } else if (strcmp(arg, "--debug") == 0) {
@@ -117,11 +154,24 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (install_from) {
+        char options[1024];
+        for (size_t i = 0; i < config.n_channels; i++) {
+            if (!win_channel_kind_of(config.channels[i], &error)) {
+                finish(false, &error);
+                return 2;
+            }
+        }
+        if (!service_options(argc, argv, install_from, options, sizeof(options))) {
+            return 2;
+        }
+        return finish(win_service_install(options, &error), &error);
+    }
     if (config.n_channels == 0) {
         config.channels[config.n_channels++] = "virtio-serial";
     }
     if (foreground) {
         return run_foreground(&config);
     }
-    return finish(win_service_run(&config, &error), error);
+    return finish(win_service_run(&config, &error), &error);
 }

@@ -10,6 +10,7 @@
  * stopped and disabled, never deleted, so uninstalling us can give them back.
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "windows/service.h"
 #include "windows/win-error.h"
@@ -62,9 +63,10 @@ static bool provider_call(const char *entry, ProtoError **error)
     return true;
 }
 
-bool win_service_install(ProtoError **error)
+bool win_service_install(const char *options, ProtoError **error)
 {
-    wchar_t path[MAX_PATH + 16];
+    wchar_t path[MAX_PATH + 1100];
+    wchar_t *wide_options;
     wchar_t exe[MAX_PATH];
     SERVICE_DESCRIPTIONW description = {
         (LPWSTR)L"Makes host-triggered VM snapshots application-consistent (VSS)"
@@ -80,7 +82,10 @@ bool win_service_install(ProtoError **error)
         stop_and_disable(manager, rival_services[i]);
     }
     GetModuleFileNameW(NULL, exe, MAX_PATH);
-    _snwprintf(path, sizeof(path) / sizeof(path[0]), L"\"%ls\" --service", exe);
+    wide_options = win_wide_from_utf8(options);
+    _snwprintf(path, sizeof(path) / sizeof(path[0]), L"\"%ls\" --service%ls", exe,
+               wide_options);
+    free(wide_options);
     service = CreateServiceW(manager, WIN_SERVICE_NAME, L"quiesce guest agent",
                              SERVICE_ALL_ACCESS, SERVICE_WIN32_OWN_PROCESS, SERVICE_AUTO_START,
                              SERVICE_ERROR_NORMAL, path, NULL, NULL, NULL, NULL, NULL);

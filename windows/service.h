@@ -17,7 +17,9 @@
 
 /* Blocks until the SCM stops the service; false when not started by it. */
 bool win_service_run(const WinAgentConfig *config, ProtoError **error);
-bool win_service_install(ProtoError **error);
+/* options: appended to the service's command line after --service (each
+ * already quoted; "" for none). */
+bool win_service_install(const char *options, ProtoError **error);
 bool win_service_uninstall(ProtoError **error);
 /* Only the provider (the MSI registers the service itself). */
 bool win_service_provider(bool install, ProtoError **error);

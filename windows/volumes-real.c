@@ -5,11 +5,18 @@
  * dynamic or spanned volume) and bus (iSCSI, USB), and whether the system
  * is up: setup in progress (HKLM\SYSTEM\Setup\SystemSetupInProgress) or
  * a shutdown pending (SM_SHUTTINGDOWN). Probed before anything freezes.
+ *
+ * Each disk of a volume's extents is described as qemu-ga does for
+ * guest-get-fsinfo (qga/commands-win32.c): bus type and serial from the
+ * disk's storage descriptor, the SCSI address for SCSI, IDE, RAID and SAS
+ * disks. The PCI address of the controller (qemu-ga walks SetupAPI for
+ * it) is not read: it is reported as -1, "unknown" in qemu-ga's terms.
  */
 #include <stdio.h>
 #include <string.h>
 #include <windows.h>
 #include <winioctl.h>
+#include <ntddscsi.h>
 
 #include "windows/volumes.h"
 #include "windows/win-error.h"
@@ -29,6 +36,84 @@ static void read_paths(const wchar_t *name, WinVolume *v)
     }
 }
 
+/* qemu's GuestDiskBusType names by STORAGE_BUS_TYPE (its win2qemu table). */
+static const char *bus_type_name(STORAGE_BUS_TYPE type)
+{
+    switch ((int)type) {
+    case BusTypeScsi:
+        return "scsi";
+    case BusTypeAtapi:
+    case BusTypeAta:
+        return "ide";
+    case BusType1394:
+        return "ieee1394";
+    case BusTypeSsa:
+    case BusTypeFibre:
+        return "ssa"; /* as qemu-ga maps Fibre */
+    case BusTypeUsb:
+        return "usb";
+    case BusTypeRAID:
+        return "raid";
+    case BusTypeiScsi:
+        return "iscsi";
+    case BusTypeSas:
+        return "sas";
+    case BusTypeSata:
+        return "sata";
+    case BusTypeSd:
+        return "sd";
+    case BusTypeMmc:
+        return "mmc";
+    case BusTypeVirtual:
+        return "virtual";
+    case BusTypeFileBackedVirtual:
+        return "file-backed-virtual";
+    default:
+        return "unknown";
+    }
+}
+
+static void read_disk_address(DWORD number, WinDisk *d)
+{
+    wchar_t path[32];
+    union {
+        STORAGE_DEVICE_DESCRIPTOR descriptor;
+        char bytes[1024];
+    } buffer;
+    STORAGE_PROPERTY_QUERY query = { StorageDeviceProperty, PropertyStandardQuery, { 0 } };
+    SCSI_ADDRESS address;
+    DWORD n;
+    HANDLE h;
+
+    memset(d, 0, sizeof(*d));
+    d->pci_domain = d->pci_bus = d->pci_slot = d->pci_function = -1;
+    snprintf(d->dev, sizeof(d->dev), "\\\\.\\PhysicalDrive%lu", (unsigned long)number);
+    snprintf(d->bus_type, sizeof(d->bus_type), "unknown");
+    _snwprintf(path, 32, L"\\\\.\\PhysicalDrive%lu", (unsigned long)number);
+    h = CreateFileW(path, 0, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_EXISTING, 0, NULL);
+    if (h == INVALID_HANDLE_VALUE) {
+        return;
+    }
+    memset(&buffer, 0, sizeof(buffer));
+    if (DeviceIoControl(h, IOCTL_STORAGE_QUERY_PROPERTY, &query, sizeof(query), &buffer,
+                        sizeof(buffer), &n, NULL)) {
+        DWORD at = buffer.descriptor.SerialNumberOffset;
+        snprintf(d->bus_type, sizeof(d->bus_type), "%s", bus_type_name(buffer.descriptor.BusType));
+        if (at > 0 && at < n) {
+            snprintf(d->serial, sizeof(d->serial), "%.*s", (int)(n - at), buffer.bytes + at);
+        }
+    }
+    if ((strcmp(d->bus_type, "scsi") == 0 || strcmp(d->bus_type, "ide") == 0 ||
+         strcmp(d->bus_type, "raid") == 0 || strcmp(d->bus_type, "sas") == 0) &&
+        DeviceIoControl(h, IOCTL_SCSI_GET_ADDRESS, NULL, 0, &address, sizeof(address), &n,
+                        NULL)) {
+        d->bus = address.PathId;
+        d->target = address.TargetId;
+        d->unit = address.Lun;
+    }
+    CloseHandle(h);
+}
+
 /* Extents and bus through the volume's device (\\.\Volume{...}). */
 static void read_disk(const wchar_t *name, WinVolume *v)
 {
@@ -36,7 +121,10 @@ static void read_disk(const wchar_t *name, WinVolume *v)
     size_t len = wcslen(name);
     HANDLE h;
     DWORD n;
-    VOLUME_DISK_EXTENTS extents;
+    union {
+        VOLUME_DISK_EXTENTS extents;
+        char bytes[sizeof(VOLUME_DISK_EXTENTS) + (WIN_VOLUME_DISKS - 1) * sizeof(DISK_EXTENT)];
+    } buffer;
     STORAGE_PROPERTY_QUERY query = { StorageDeviceProperty, PropertyStandardQuery, { 0 } };
     STORAGE_DEVICE_DESCRIPTOR descriptor;
 
@@ -49,12 +137,18 @@ static void read_disk(const wchar_t *name, WinVolume *v)
     if (h == INVALID_HANDLE_VALUE) {
         return;
     }
-    if (DeviceIoControl(h, IOCTL_VOLUME_GET_VOLUME_DISK_EXTENTS, NULL, 0, &extents,
-                        sizeof(extents), &n, NULL)) {
+    if (DeviceIoControl(h, IOCTL_VOLUME_GET_VOLUME_DISK_EXTENTS, NULL, 0, &buffer,
+                        sizeof(buffer), &n, NULL)) {
+        const VOLUME_DISK_EXTENTS *extents = &buffer.extents;
         snprintf(v->disk, sizeof(v->disk), "PhysicalDrive%lu",
-                 (unsigned long)extents.Extents[0].DiskNumber);
+                 (unsigned long)extents->Extents[0].DiskNumber);
+        /* several extents: spanned, striped or mirrored */
+        v->dynamic = extents->NumberOfDiskExtents > 1;
+        for (DWORD i = 0; i < extents->NumberOfDiskExtents && i < WIN_VOLUME_DISKS; i++) {
+            read_disk_address(extents->Extents[i].DiskNumber, &v->disks[v->n_disks++]);
+        }
     } else if (GetLastError() == ERROR_MORE_DATA) {
-        v->dynamic = true; /* several extents: spanned, striped or mirrored */
+        v->dynamic = true; /* more extents than we describe */
     }
     if (DeviceIoControl(h, IOCTL_STORAGE_QUERY_PROPERTY, &query, sizeof(query), &descriptor,
                         sizeof(descriptor), &n, NULL)) {
@@ -62,6 +156,8 @@ static void read_disk(const wchar_t *name, WinVolume *v)
             v->bus = WIN_BUS_ISCSI;
         } else if (descriptor.BusType == BusTypeUsb) {
             v->bus = WIN_BUS_USB;
+        } else if (descriptor.BusType == BusTypeFileBackedVirtual) {
+            v->file_backed = true; /* a VHD/VHDX attached inside the guest */
         }
     }
     CloseHandle(h);

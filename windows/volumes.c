@@ -4,7 +4,10 @@
  * the same vocabulary as Linux (docs/design.md §5):
  *
  *   NTFS/ReFS on a basic disk the host provides      basic            freeze
- *   a volume of a dynamic disk, or spanning disks    dynamic          blocks (dynamic-disk)
+ *   on a VHD attached inside the guest               loop-backed      freeze; strict: blocks
+ *                                                                     (not-basic-disk)
+ *   a volume of a dynamic disk, or spanning disks    dynamic          blocks (dynamic-disk);
+ *                                                                     allow-dynamic: freeze
  *   FAT/exFAT holding data                           unsupported-fs   blocks (VSS cannot
  *                                                                     snapshot FAT)
  *   an empty FAT volume, or FAT without a path       read-only        skip
@@ -60,7 +63,7 @@ static const char *bus_name(WinVolumeBus bus)
     return "unknown";
 }
 
-static void classify(const WinVolume *v, WinVolumeReport *r)
+static void classify(const WinVolume *v, const WinPolicy *policy, WinVolumeReport *r)
 {
     const char *label = win_volume_label(v);
 
@@ -76,13 +79,26 @@ static void classify(const WinVolume *v, WinVolumeReport *r)
         r->klass = "read-only";
         r->verdict = WIN_VERDICT_SKIP;
         snprintf(r->reason, sizeof(r->reason), "%s is read-only", label);
+    } else if (v->dynamic && policy->allow_dynamic && !policy->strict) {
+        r->klass = "dynamic";
+        r->verdict = WIN_VERDICT_FREEZE;
+        snprintf(r->reason, sizeof(r->reason),
+                 "%s is on a dynamic disk or spans several disks: frozen (allow-dynamic)", label);
     } else if (v->dynamic) {
         r->klass = "dynamic";
         r->verdict = WIN_VERDICT_BLOCKS;
         r->reason_code = "dynamic-disk";
         snprintf(r->reason, sizeof(r->reason),
-                 "%s is on a dynamic disk or spans several disks: the host cannot snapshot "
-                 "its parts at one instant",
+                 "%s is on a dynamic disk or spans several disks: %s", label,
+                 policy->strict ? "strict mode allows basic disks only"
+                                : "the host cannot snapshot its parts at one instant "
+                                  "(allow-dynamic freezes it)");
+    } else if (v->file_backed && policy->strict) {
+        r->klass = "loop-backed";
+        r->verdict = WIN_VERDICT_BLOCKS;
+        r->reason_code = "not-basic-disk";
+        snprintf(r->reason, sizeof(r->reason),
+                 "%s is on a VHD attached inside the guest: strict mode allows basic disks only",
                  label);
     } else if (is_fat(v->fstype) && v->has_data && v->n_paths > 0) {
         r->klass = "unsupported-filesystem";
@@ -97,6 +113,11 @@ static void classify(const WinVolume *v, WinVolumeReport *r)
         r->verdict = WIN_VERDICT_SKIP;
         snprintf(r->reason, sizeof(r->reason), "%s (%s) %s", label, v->fstype,
                  v->n_paths ? "holds no data" : "has no drive letter or folder: nothing writes to it");
+    } else if (v->file_backed) {
+        r->klass = "loop-backed";
+        r->verdict = WIN_VERDICT_FREEZE;
+        snprintf(r->reason, sizeof(r->reason), "%s volume on a VHD attached inside the guest",
+                 v->fstype);
     } else {
         r->klass = "basic";
         r->verdict = WIN_VERDICT_FREEZE;
@@ -115,9 +136,11 @@ void win_eligibility_add_reason(WinEligibility *out, const char *code, const cha
     snprintf(reason->message, sizeof(reason->message), "%s", message);
 }
 
-bool win_eligibility_evaluate(WinProbe probe, WinEligibility *out, ProtoError **error)
+bool win_eligibility_evaluate(WinProbe probe, const WinPolicy *policy, WinEligibility *out,
+                              ProtoError **error)
 {
     memset(out, 0, sizeof(*out));
+    out->policy = *policy;
     if (!probe.ops->read(probe.self, &out->system, error)) {
         return false;
     }
@@ -131,7 +154,7 @@ bool win_eligibility_evaluate(WinProbe probe, WinEligibility *out, ProtoError **
     }
     for (size_t i = 0; i < out->system.n_volumes; i++) {
         WinVolumeReport *r = &out->volumes[i];
-        classify(&out->system.volumes[i], r);
+        classify(&out->system.volumes[i], policy, r);
         if (r->verdict == WIN_VERDICT_BLOCKS) {
             win_eligibility_add_reason(out, r->reason_code, win_volume_label(r->volume),
                                        r->reason);

@@ -19,6 +19,18 @@
 
 #define WIN_VOLUME_MAX 64
 #define WIN_VOLUME_PATHS 4
+#define WIN_VOLUME_DISKS 4
+
+/* One disk under a volume, as qemu-ga's GuestDiskAddress reports it on
+ * Windows (qga/commands-win32.c; docs/windows.md "guest-get-fsinfo"): -1
+ * for what is not known. */
+typedef struct {
+    char dev[32];       /* \\.\PhysicalDriveN */
+    char bus_type[24];  /* qemu's GuestDiskBusType name: scsi, ide, sata, ... */
+    int pci_domain, pci_bus, pci_slot, pci_function;
+    int bus, target, unit; /* SCSI address (scsi, ide, raid, sas), else 0 */
+    char serial[64];    /* "" when the device has none */
+} WinDisk;
 
 typedef enum {
     WIN_BUS_HOST,    /* virtio, SCSI, SATA/IDE, NVMe: a disk the host provides */
@@ -34,10 +46,13 @@ typedef struct {
     char fstype[16];                      /* NTFS, ReFS, FAT32, exFAT, ... */
     WinVolumeBus bus;
     bool dynamic;   /* on a dynamic disk, or spanning several disks */
+    bool file_backed; /* on a VHD/VHDX attached inside the guest (a loop image) */
     bool read_only; /* or removable media that is not writable (CD) */
     bool has_data;  /* a FAT volume with files on it */
     uint64_t total_bytes, used_bytes;
     char disk[32];  /* PhysicalDriveN, or "" */
+    WinDisk disks[WIN_VOLUME_DISKS]; /* one per disk of its extents */
+    size_t n_disks;
 } WinVolume;
 
 typedef struct {
@@ -66,6 +81,15 @@ typedef enum {
     WIN_VERDICT_BLOCKS,
 } WinVerdict;
 
+/* The operator's eligibility policy, as on Linux (docs/design.md §5):
+ * strict is Hyper-V's rule, basic disks only (a dynamic volume blocks with
+ * dynamic-disk, a VHD attached in the guest with not-basic-disk);
+ * allow_dynamic freezes dynamic volumes instead of blocking (strict wins). */
+typedef struct {
+    bool strict;
+    bool allow_dynamic;
+} WinPolicy;
+
 typedef struct {
     const WinVolume *volume;
     const char *klass;       /* basic, dynamic, not-host-visible, ... */
@@ -81,6 +105,7 @@ typedef struct {
 } WinReason;
 
 typedef struct {
+    WinPolicy policy; /* the one applied, for the report */
     WinSystem system;
     WinVolumeReport volumes[WIN_VOLUME_MAX];
     WinReason reasons[WIN_VOLUME_MAX + 2];
@@ -89,8 +114,9 @@ typedef struct {
     size_t n_freeze;
 } WinEligibility;
 
-/* Reads the system through probe and classifies every volume. */
-bool win_eligibility_evaluate(WinProbe probe, WinEligibility *out, ProtoError **error);
+/* Reads the system through probe and classifies every volume under policy. */
+bool win_eligibility_evaluate(WinProbe probe, const WinPolicy *policy, WinEligibility *out,
+                              ProtoError **error);
 /* Appends a reason that blocks the child snapshot (mountpoint may be NULL). */
 void win_eligibility_add_reason(WinEligibility *out, const char *code, const char *mountpoint,
                                 const char *message);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * win-log.c — see the header. The event source is registered by --install
- * (service-install.c); without it the event log still records the lines,
- * with a note that the source is unknown.
+ * win-log.c — see the header. Nothing registers the source "quiesced"
+ * under the EventLog key (we ship no message file): Windows still records
+ * the lines, with a note that the source's descriptions are missing.
  */
 #include "windows/win-log.h"
 

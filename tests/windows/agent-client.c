@@ -10,11 +10,40 @@
 #include <string.h>
 
 static char reply_line[65536];
+static TestAgent *running; /* ended at exit, so a failing test does not wait for it */
 
 static void fail(const char *what, const char *detail)
 {
     fprintf(stderr, "FAIL: %s\n  %s\n", what, detail);
     exit(1);
+}
+
+static void end_running(void)
+{
+    if (running) {
+        TerminateProcess(running->process.hProcess, 1);
+        WaitForSingleObject(running->process.hProcess, 5000);
+    }
+}
+
+void test_expect_mount(const char *reply, const char *mountpoint, const char *want)
+{
+    char key[300];
+    const char *at, *start, *end;
+
+    snprintf(key, sizeof(key), "\"mountpoint\": \"%s\"", mountpoint);
+    at = strstr(reply, key);
+    if (!at) {
+        fail("no mounts entry for", key);
+    }
+    for (start = at; start > reply && *start != '{'; start--) {
+    }
+    end = strchr(at, '}');
+    if (!end || !strstr(start, want) || strstr(start, want) > end) {
+        fprintf(stderr, "FAIL: expected '%s' in the entry of %s in\n  %s\n", want, mountpoint,
+                reply);
+        exit(1);
+    }
 }
 
 void test_expect(const char *reply, const char *want)
@@ -80,6 +109,10 @@ void test_agent_start(TestAgent *agent, const char *env, const char *args)
         fail("cannot start", command);
     }
     CloseHandle(log);
+    if (!running) {
+        atexit(end_running);
+    }
+    running = agent;
     test_agent_connect(agent);
 }
 
@@ -93,6 +126,7 @@ void test_agent_stop(TestAgent *agent)
         test_agent_disconnect(agent);
     }
     TerminateProcess(agent->process.hProcess, 0);
+    running = NULL;
     WaitForSingleObject(agent->process.hProcess, 5000);
     CloseHandle(agent->process.hProcess);
     CloseHandle(agent->process.hThread);

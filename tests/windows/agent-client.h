@@ -28,6 +28,9 @@ void test_agent_disconnect(TestAgent *agent);
 const char *test_agent_request(TestAgent *agent, const char *request);
 /* Fails the test unless reply contains want. */
 void test_expect(const char *reply, const char *want);
+/* Fails the test unless the mounts entry of reply whose mountpoint is the
+ * JSON text mountpoint (escaped as on the wire) contains want. */
+void test_expect_mount(const char *reply, const char *mountpoint, const char *want);
 /* Copies the "session" member's value of reply into out[37]. */
 void test_session_of(const char *reply, char out[37]);
 

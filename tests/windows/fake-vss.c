@@ -12,6 +12,11 @@
  *   writer-fail-freeze=NAME  a writer that fails its Freeze in DoSnapshotSet
  *   hold-ms=N              the hold limit (VSS's 10 s by default)
  *   prepare-fails          PrepareForBackup fails with VSS_E_WRITER_INFRASTRUCTURE
+ *
+ * QUIESCE_FAKE_VSS_LOG names a file the fake appends its calls to (one
+ * "pid NAME" line each), so a test can see what a process it does not
+ * watch did, e.g. the service thawing before it stopped.
+ * Both are read through fake_setting() (environment, else the registry).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,8 +51,23 @@ typedef struct {
     VSS_WRITER_STATE freeze_writer_state;
 } Fake;
 
+static void trace(const char *call)
+{
+    const char *path = fake_setting("QUIESCE_FAKE_VSS_LOG");
+    FILE *log = path ? fopen(path, "ab") : NULL;
+
+    if (log) {
+        fprintf(log, "%lu %s\n", GetCurrentProcessId(), call);
+        fclose(log);
+    }
+}
+
 static HRESULT violation(Fake *f, const char *call)
 {
+    char line[160];
+
+    snprintf(line, sizeof(line), "VIOLATION %s", call);
+    trace(line);
     fprintf(stderr, "FAKE-VSS VIOLATION: %s in state %d\n", call, (int)f->state);
     fflush(stderr);
     return VSS_E_BAD_STATE;
@@ -84,7 +104,7 @@ static HRESULT fake_set_backup_state(VssBackend *b, VSS_BACKUP_TYPE type)
     Fake *f = (Fake *)b;
     REQUIRE(f->state == FAKE_INITIALIZED && f->context_set, "SetBackupState");
     /* Copy-only unless configured: a full backup lets writers truncate logs. */
-    REQUIRE(type == VSS_BT_COPY || getenv("QUIESCE_FAKE_EXPECT_FULL"), "SetBackupState(type)");
+    REQUIRE(type == VSS_BT_COPY || fake_setting("QUIESCE_FAKE_EXPECT_FULL"), "SetBackupState(type)");
     f->backup_state_set = true;
     return S_OK;
 }
@@ -174,6 +194,7 @@ static HRESULT fake_do_snapshot(VssBackend *b)
     REQUIRE(f->state == FAKE_PREPARED, "DoSnapshotSet");
     f->state = FAKE_SNAPSHOTTING;
     f->status = VSS_S_ASYNC_PENDING;
+    trace("DoSnapshotSet");
     f->thread = CreateThread(NULL, 0, snapshot_thread, f, 0, NULL);
     return S_OK;
 }
@@ -191,6 +212,7 @@ static bool fake_wait_frozen(VssBackend *b, DWORD ms)
 
 static void fake_release(VssBackend *b)
 {
+    trace("thaw");
     SetEvent(((Fake *)b)->thaw);
 }
 
@@ -216,6 +238,7 @@ static HRESULT fake_complete(VssBackend *b)
 {
     Fake *f = (Fake *)b;
     REQUIRE(f->state == FAKE_SNAPSHOT_DONE && f->status == VSS_S_ASYNC_FINISHED, "BackupComplete");
+    trace("BackupComplete");
     f->state = FAKE_ENDED;
     return S_OK;
 }
@@ -227,6 +250,7 @@ static HRESULT fake_abort(VssBackend *b)
     /* Aborting while the provider holds is a requester bug: it must let go first. */
     REQUIRE(f->state != FAKE_SNAPSHOTTING || f->status != VSS_S_ASYNC_PENDING,
             "AbortBackup(while holding)");
+    trace("AbortBackup");
     f->state = FAKE_ENDED;
     return S_OK;
 }
@@ -287,5 +311,31 @@ VssBackend *fake_vss_new(const char *scenario)
 
 VssBackend *vss_backend_new(ProtoError **error)
 {
-    return fake_vss_new(getenv("QUIESCE_FAKE_VSS"));
+    return fake_vss_new(fake_setting("QUIESCE_FAKE_VSS"));
+}
+
+const char *fake_setting(const char *name)
+{
+    static char values[8][512]; /* a few settings, each read into its own slot */
+    static const char *names[8];
+    const char *value = getenv(name);
+    size_t slot = 0;
+    DWORD size;
+
+    if (value) {
+        return value;
+    }
+    while (slot < 8 && names[slot] && strcmp(names[slot], name) != 0) {
+        slot++;
+    }
+    if (slot == 8) {
+        return NULL;
+    }
+    names[slot] = name;
+    size = sizeof(values[slot]);
+    if (RegGetValueA(HKEY_LOCAL_MACHINE, "Software\\quiesce-test", name, RRF_RT_REG_SZ, NULL,
+                     values[slot], &size) != ERROR_SUCCESS) {
+        return NULL;
+    }
+    return values[slot];
 }

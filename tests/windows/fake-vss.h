@@ -11,4 +11,10 @@
 
 VssBackend *fake_vss_new(const char *scenario);
 
+/* A setting of the test build: the environment variable NAME, else the
+ * string value NAME under HKLM\Software\quiesce-test (for the service
+ * test: a service process does not get the test's environment), else NULL.
+ * The shipped exe links neither this nor the fakes that read it. */
+const char *fake_setting(const char *name);
+
 #endif

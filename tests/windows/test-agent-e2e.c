@@ -70,6 +70,94 @@ static void saved_state(TestAgent *a)
     test_expect(test_agent_request(a, "{\"execute\":\"guest-fsfreeze-status\"}"), "thawed");
 }
 
+#define CHECK "{\"execute\":\"guest-snapshot-check\"}"
+
+/* C:\ basic, F:\ dynamic, V:\ on a VHD: the policies of docs/design.md §5. */
+#define POLICY_VOLUMES "QUIESCE_FAKE_VOLUMES=C:\\|NTFS|;F:\\|NTFS|dynamic;V:\\|NTFS|vhd"
+
+static void policy_default(TestAgent *a)
+{
+    const char *reply = test_agent_request(a, CHECK);
+
+    test_expect(reply, "\"strict\": false");
+    test_expect(reply, "\"allow-dynamic\": false");
+    test_expect(reply, "\"method\": \"saved-state\"");
+    test_expect(reply, "\"code\": \"dynamic-disk\"");
+    test_expect_mount(reply, "V:\\\\", "\"class\": \"loop-backed\"");
+    test_expect_mount(reply, "V:\\\\", "\"verdict\": \"freeze\"");
+    test_expect_mount(reply, "F:\\\\", "\"verdict\": \"blocks-child-snapshot\"");
+    if (strstr(reply, "not-basic-disk")) {
+        test_expect(reply, "no not-basic-disk without --strict");
+    }
+    test_expect(test_agent_request(a, PREPARE), "\"frozen\": []");
+}
+
+static void policy_allow_dynamic(TestAgent *a)
+{
+    char session[37];
+    const char *reply = test_agent_request(a, CHECK);
+
+    test_expect(reply, "\"strict\": false");
+    test_expect(reply, "\"allow-dynamic\": true");
+    test_expect(reply, "\"method\": \"child-snapshot\"");
+    test_expect_mount(reply, "F:\\\\", "\"class\": \"dynamic\"");
+    test_expect_mount(reply, "F:\\\\", "\"verdict\": \"freeze\"");
+    test_expect(reply, "\"freeze-order\": [\"C:\\\\\", \"F:\\\\\", \"V:\\\\\"]");
+    reply = test_agent_request(a, PREPARE);
+    test_expect(reply, "\"frozen\": [\"C:\\\\\", \"F:\\\\\", \"V:\\\\\"]");
+    test_session_of(reply, session);
+    test_expect(test_agent_request(a, post(session)), "\"thawed\": 3");
+}
+
+static void policy_strict(TestAgent *a)
+{
+    const char *reply = test_agent_request(a, CHECK);
+
+    test_expect(reply, "\"strict\": true");
+    test_expect(reply, "\"allow-dynamic\": true"); /* configured, but strict wins */
+    test_expect(reply, "\"method\": \"saved-state\"");
+    test_expect_mount(reply, "V:\\\\", "\"reason-code\": \"not-basic-disk\"");
+    test_expect_mount(reply, "F:\\\\", "\"reason-code\": \"dynamic-disk\"");
+    test_expect(reply, "F:\\\\ is on a dynamic disk or spans several disks: strict mode allows "
+                       "basic disks only");
+    test_expect(reply, "V:\\\\ is on a VHD attached inside the guest: strict mode");
+    test_expect(reply, "\"freeze-order\": [\"C:\\\\\"]");
+    reply = test_agent_request(a, PREPARE);
+    test_expect(reply, "\"method\": \"saved-state\"");
+    test_expect(reply, "\"frozen\": []");
+}
+
+static size_t count_of(const char *text, const char *what)
+{
+    size_t n = 0;
+
+    for (const char *at = strstr(text, what); at; at = strstr(at + 1, what)) {
+        n++;
+    }
+    return n;
+}
+
+/* guest-get-fsinfo's disk list, as qemu-ga fills it on Windows, from the
+ * fake probe: C:\ on one virtio-scsi disk, F:\ dynamic over two, Z:\ iSCSI. */
+static void fsinfo_disks(TestAgent *a)
+{
+    const char *reply = test_agent_request(a, "{\"execute\":\"guest-get-fsinfo\"}");
+
+    test_expect(reply, "\"dev\": \"\\\\\\\\.\\\\PhysicalDrive0\"");
+    test_expect(reply, "\"serial\": \"QM00000\"");
+    test_expect(reply, "\"pci-controller\": {");
+    test_expect(reply, "\"slot\": 5");
+    test_expect(reply, "\"dev\": \"\\\\\\\\.\\\\PhysicalDrive1\"");
+    test_expect(reply, "\"dev\": \"\\\\\\\\.\\\\PhysicalDrive11\"");
+    test_expect(reply, "\"serial\": \"QM00011\"");
+    test_expect(reply, "\"bus-type\": \"iscsi\"");
+    if (count_of(reply, "\"bus-type\":") != 4 || count_of(reply, "\"bus-type\": \"scsi\"") != 3 ||
+        count_of(reply, "\"serial\":") != 3 || count_of(reply, "\"target\": 0") != 4 ||
+        count_of(reply, "\"domain\": -1") != 1) {
+        test_expect(reply, "4 disks: 3 scsi with serials, 1 iscsi with no PCI address");
+    }
+}
+
 static void not_running(TestAgent *a)
 {
     const char *reply = test_agent_request(a, PREPARE);
@@ -175,6 +263,11 @@ static const struct {
     { "saved-state", "QUIESCE_FAKE_VOLUMES=C:\\|NTFS|;E:\\|FAT32|data;F:\\|NTFS|dynamic;Z:\\|NTFS|iscsi",
       NULL, saved_state },
     { "not-running", "QUIESCE_FAKE_STATE=setup", NULL, not_running },
+    { "policy-default", POLICY_VOLUMES, NULL, policy_default },
+    { "fsinfo-disks", "QUIESCE_FAKE_VOLUMES=C:\\|NTFS|;F:\\|NTFS|dynamic;Z:\\|NTFS|iscsi", NULL,
+      fsinfo_disks },
+    { "policy-allow-dynamic", POLICY_VOLUMES, "--allow-dynamic", policy_allow_dynamic },
+    { "policy-strict", POLICY_VOLUMES, "--strict --allow-dynamic", policy_strict },
     { "abort", NULL, NULL, abort_session },
     { "window-expiry", NULL, "--window 1", window },
     { "host-lost", NULL, "--host-lost-grace 1", host_lost },

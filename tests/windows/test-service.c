@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * test-service.c — quiesced.exe (test build) under wine's service control
+ * manager: --install refuses bad options and registers nothing, and
+ * registers it otherwise (QueryServiceConfig, what `sc qc` shows;
+ * `sc query`), `sc start` runs it on the named pipe given to --install, a
+ * host freezes through it, `sc stop` makes it thaw and abort the backup
+ * before it stops (the fake VSS's call log, written by the service
+ * process), and --uninstall removes it. Negative control: a service killed
+ * while frozen leaves a log without the thaw, and the same check says so.
+ *
+ * The fake reads its settings from HKLM\Software\quiesce-test when the
+ * environment has none (fake_setting()): a service does not inherit ours.
+ * The service and that key are removed before the test and at every exit,
+ * so a failure or an earlier killed run leaves nothing installed; ctest's
+ * timeout bounds the whole, and every wait here is bounded too.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/windows/agent-client.h"
+
+#define SERVICE L"quiesced"
+#define TEST_KEY "Software\\quiesce-test"
+
+static char exe_dir[MAX_PATH];
+static char vss_log[MAX_PATH];
+static char output[8192];
+static DWORD started; /* GetTickCount() at the start, for the timings printed */
+
+static void fail(const char *what, const char *detail)
+{
+    fprintf(stderr, "FAIL: %s\n  %s\n", what, detail);
+    exit(1); /* the atexit cleanup removes the service */
+}
+
+/* Runs command with its output into output[]; returns its exit code. */
+static DWORD run(const char *command)
+{
+    char line[1024];
+    char path[MAX_PATH];
+    STARTUPINFOA startup = { .cb = sizeof(startup) };
+    SECURITY_ATTRIBUTES inherit = { sizeof(inherit), NULL, TRUE };
+    PROCESS_INFORMATION process;
+    DWORD code = 255;
+    HANDLE out;
+    FILE *file;
+    size_t len;
+
+    snprintf(path, sizeof(path), "%s\\test-service-%lu.out", exe_dir, GetCurrentProcessId());
+    out = CreateFileA(path, GENERIC_WRITE, FILE_SHARE_READ, &inherit, CREATE_ALWAYS, 0, NULL);
+    snprintf(line, sizeof(line), "%s", command);
+    startup.dwFlags = STARTF_USESTDHANDLES;
+    startup.hStdOutput = out;
+    startup.hStdError = out;
+    startup.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
+    if (!CreateProcessA(NULL, line, NULL, NULL, TRUE, 0, NULL, exe_dir, &startup, &process)) {
+        CloseHandle(out);
+        fail("cannot run", command);
+    }
+    CloseHandle(out);
+    if (WaitForSingleObject(process.hProcess, 60000) != WAIT_OBJECT_0) {
+        TerminateProcess(process.hProcess, 255);
+    }
+    GetExitCodeProcess(process.hProcess, &code);
+    CloseHandle(process.hProcess);
+    CloseHandle(process.hThread);
+    file = fopen(path, "rb");
+    len = file ? fread(output, 1, sizeof(output) - 1, file) : 0;
+    output[len] = '\0';
+    if (file) {
+        fclose(file);
+    }
+    DeleteFileA(path);
+    printf("[%lu ms] $ %s\n%s(exit %lu)\n", GetTickCount() - started, command, output, code);
+    fflush(stdout);
+    return code;
+}
+
+/* The service's state, or 0 when it is not installed. */
+static DWORD service_state(DWORD *pid)
+{
+    SC_HANDLE manager = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT);
+    SC_HANDLE service = manager ? OpenServiceW(manager, SERVICE, SERVICE_QUERY_STATUS) : NULL;
+    SERVICE_STATUS_PROCESS status = { 0 };
+    DWORD size;
+
+    if (service) {
+        QueryServiceStatusEx(service, SC_STATUS_PROCESS_INFO, (BYTE *)&status, sizeof(status),
+                             &size);
+        CloseServiceHandle(service);
+    }
+    if (manager) {
+        CloseServiceHandle(manager);
+    }
+    if (pid) {
+        *pid = status.dwProcessId;
+    }
+    return service ? status.dwCurrentState : 0;
+}
+
+static bool wait_state(DWORD want, DWORD ms)
+{
+    for (DWORD waited = 0; waited < ms; waited += 100) {
+        if (service_state(NULL) == want) {
+            return true;
+        }
+        Sleep(100);
+    }
+    return service_state(NULL) == want;
+}
+
+/* Stops and deletes the service if it is there, and the fake's settings. */
+static void cleanup(void)
+{
+    SC_HANDLE manager = OpenSCManagerW(NULL, NULL, SC_MANAGER_ALL_ACCESS);
+    SC_HANDLE service = manager ? OpenServiceW(manager, SERVICE, SERVICE_ALL_ACCESS) : NULL;
+    SERVICE_STATUS status;
+    DWORD pid = 0;
+
+    if (service) {
+        ControlService(service, SERVICE_CONTROL_STOP, &status);
+        if (!wait_state(SERVICE_STOPPED, 20000) && service_state(&pid) && pid) {
+            HANDLE process = OpenProcess(PROCESS_TERMINATE, FALSE, pid);
+            if (process) {
+                TerminateProcess(process, 1);
+                CloseHandle(process);
+            }
+        }
+        DeleteService(service);
+        CloseServiceHandle(service);
+    }
+    if (manager) {
+        CloseServiceHandle(manager);
+    }
+    RegDeleteKeyA(HKEY_LOCAL_MACHINE, TEST_KEY);
+}
+
+static void set_setting(const char *name, const char *value)
+{
+    HKEY key;
+
+    if (RegCreateKeyExA(HKEY_LOCAL_MACHINE, TEST_KEY, 0, NULL, 0, KEY_SET_VALUE, NULL, &key,
+                        NULL) != ERROR_SUCCESS ||
+        RegSetValueExA(key, name, 0, REG_SZ, (const BYTE *)value, (DWORD)strlen(value) + 1) !=
+            ERROR_SUCCESS) {
+        fail("cannot write the test's settings", TEST_KEY);
+    }
+    RegCloseKey(key);
+}
+
+static void read_log(char *out, size_t size)
+{
+    FILE *file = fopen(vss_log, "rb");
+    size_t len = file ? fread(out, 1, size - 1, file) : 0;
+
+    out[len] = '\0';
+    if (file) {
+        fclose(file);
+    }
+}
+
+/* NULL when the log shows a freeze that ended properly: DoSnapshotSet,
+ * then the provider let go (thaw), then AbortBackup; else what is wrong. */
+static const char *thawed_before_exit(const char *log)
+{
+    const char *frozen = strstr(log, " DoSnapshotSet\n");
+    const char *thaw = frozen ? strstr(frozen, " thaw\n") : NULL;
+    const char *aborted = thaw ? strstr(thaw, " AbortBackup\n") : NULL;
+
+    if (strstr(log, "VIOLATION")) {
+        return "the service called VSS out of order";
+    }
+    if (!frozen) {
+        return "the service never froze";
+    }
+    if (!thaw) {
+        return "no thaw after the freeze";
+    }
+    if (!aborted) {
+        return "no AbortBackup after the thaw";
+    }
+    return NULL;
+}
+
+static void start_and_freeze(TestAgent *agent)
+{
+    char session[37];
+
+    if (run("sc.exe start quiesced") != 0) {
+        fail("sc start failed", output);
+    }
+    if (!wait_state(SERVICE_RUNNING, 20000)) {
+        fail("the service is not running", "after sc start");
+    }
+    run("sc.exe query quiesced");
+    test_expect(output, "RUNNING");
+    test_agent_connect(agent);
+    test_expect(test_agent_request(agent, "{\"execute\":\"guest-ping\"}"), "{\"return\": {}}");
+    test_session_of(test_agent_request(agent, "{\"execute\":\"guest-snapshot-prepare\"}"),
+                    session);
+    test_expect(test_agent_request(agent, "{\"execute\":\"guest-snapshot-status\"}"),
+                "\"state\": \"active\"");
+}
+
+int main(void)
+{
+    TestAgent agent = { .host = INVALID_HANDLE_VALUE };
+    char command[1024];
+    char log[4096];
+    const char *wrong;
+    SC_HANDLE manager, service;
+    QUERY_SERVICE_CONFIGW *config = malloc(8192);
+    DWORD size, pid = 0, code;
+    char path[1024];
+    HANDLE process;
+
+    started = GetTickCount();
+    GetModuleFileNameA(NULL, exe_dir, MAX_PATH);
+    *strrchr(exe_dir, '\\') = '\0';
+    snprintf(vss_log, sizeof(vss_log), "%s\\test-service-%lu.vss", exe_dir,
+             GetCurrentProcessId());
+    snprintf(agent.pipe, sizeof(agent.pipe), "\\\\.\\pipe\\quiesce-service-test-%lu",
+             GetCurrentProcessId());
+    cleanup(); /* a run killed by ctest's timeout may have left it */
+    atexit(cleanup);
+    DeleteFileA(vss_log);
+    set_setting("QUIESCE_FAKE_VSS_LOG", vss_log);
+
+    /* Bad options: a clear error, nothing registered. */
+    snprintf(command, sizeof(command), "\"%s\\quiesced-fake.exe\" --install --channel bogus",
+             exe_dir);
+    if (run(command) != 2 || service_state(NULL) != 0) {
+        fail("--install with an unknown channel did not refuse, or registered", output);
+    }
+    test_expect(output, "unknown channel 'bogus'");
+
+    /* --install: the service, with the options on its command line. Wine
+     * has no VSS, so registering the provider fails (REGDB_E_CLASSNOTREG)
+     * after the service is created; that part is unproven here. */
+    snprintf(command, sizeof(command),
+             "\"%s\\quiesced-fake.exe\" --install --channel pipe:%s --debug", exe_dir,
+             agent.pipe);
+    code = run(command);
+    if (code != 0) {
+        test_expect(output, "DllRegisterServer of the VSS provider failed");
+    }
+    manager = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT);
+    service = manager ? OpenServiceW(manager, SERVICE, SERVICE_QUERY_CONFIG) : NULL;
+    if (!service || !QueryServiceConfigW(service, config, 8192, &size)) {
+        fail("--install did not register the service", "QueryServiceConfigW");
+    }
+    snprintf(path, sizeof(path), "%ls", config->lpBinaryPathName);
+    printf("service: type %#lx start %lu path %s\n", config->dwServiceType, config->dwStartType,
+           path);
+    if (config->dwServiceType != SERVICE_WIN32_OWN_PROCESS ||
+        config->dwStartType != SERVICE_AUTO_START) {
+        fail("the service is not an auto-start own-process service", path);
+    }
+    test_expect(path, "quiesced-fake.exe\" --service \"--channel\"");
+    test_expect(path, agent.pipe);
+    CloseServiceHandle(service);
+    CloseServiceHandle(manager);
+    run("sc.exe query quiesced");
+    test_expect(output, "STOPPED");
+
+    /* Started by the SCM, frozen by a host, stopped by the SCM: it thaws
+     * and aborts the backup before it is gone. */
+    start_and_freeze(&agent);
+    if (run("sc.exe stop quiesced") != 0) {
+        fail("sc stop failed", output);
+    }
+    if (!wait_state(SERVICE_STOPPED, 20000)) {
+        fail("the service did not stop", "after sc stop");
+    }
+    test_agent_disconnect(&agent);
+    read_log(log, sizeof(log));
+    printf("fake VSS calls of the service:\n%s", log);
+    wrong = thawed_before_exit(log);
+    if (wrong) {
+        fail(wrong, log);
+    }
+
+    /* Negative control: killed while frozen, the log has no thaw and the
+     * check above says so. */
+    DeleteFileA(vss_log);
+    start_and_freeze(&agent);
+    service_state(&pid);
+    process = pid ? OpenProcess(PROCESS_TERMINATE | SYNCHRONIZE, FALSE, pid) : NULL;
+    if (!process) {
+        fail("cannot open the service's process", "negative control");
+    }
+    TerminateProcess(process, 1);
+    WaitForSingleObject(process, 10000);
+    CloseHandle(process);
+    test_agent_disconnect(&agent);
+    read_log(log, sizeof(log));
+    wrong = thawed_before_exit(log);
+    if (!wrong) {
+        fail("the check passed for a service killed while frozen", log);
+    }
+    printf("[%lu ms] negative control: killed while frozen -> \"%s\"\n",
+           GetTickCount() - started, wrong);
+
+    /* --uninstall removes it (the provider's DllUnregisterServer fails
+     * under wine as its registration did). */
+    snprintf(command, sizeof(command), "\"%s\\quiesced-fake.exe\" --uninstall", exe_dir);
+    run(command);
+    if (service_state(NULL) != 0) {
+        fail("--uninstall left the service registered", "OpenServiceW");
+    }
+    if (run("sc.exe query quiesced") == 0) {
+        fail("sc query still finds the service", output);
+    }
+    DeleteFileA(vss_log);
+    free(config);
+    printf("ok: service\n");
+    return 0;
+}
