@@ -43,6 +43,24 @@ static gboolean has_block_device(const InventoryMount *mount)
     return major(mount->sb_dev) != 0 || mount->block_dev != 0 || mount->stack_error;
 }
 
+/* Whether a network mount's source names this guest over loopback
+ * ("127.0.0.1:/srv/export", "localhost:/x", "[::1]:/x", "//127.0.0.1/share"):
+ * an export of the guest's own filesystem mounted back, whose data is on that
+ * filesystem. */
+static gboolean network_source_is_loopback(const char *source)
+{
+    const char *host = source;
+
+    if (!source) {
+        return FALSE;
+    }
+    if (g_str_has_prefix(host, "//")) {
+        host += 2;
+    }
+    return g_str_has_prefix(host, "127.") || g_str_has_prefix(host, "localhost:") ||
+           g_str_has_prefix(host, "localhost/") || g_str_has_prefix(host, "[::1]");
+}
+
 /* Decided by the filesystem type alone: pseudo, stacked, network. */
 static gboolean classify_by_type(const InventoryMount *mount, MountClass *klass, char **reason)
 {
@@ -58,6 +76,12 @@ static gboolean classify_by_type(const InventoryMount *mount, MountClass *klass,
         return TRUE;
     case FS_TYPE_KIND_NETWORK:
         *klass = MOUNT_CLASS_NOT_HOST_VISIBLE;
+        if (!g_str_has_prefix(mount->fstype, "fuse") && network_source_is_loopback(mount->source)) {
+            *reason = g_strdup_printf("%s is served by this guest itself (%s): not frozen; its "
+                                      "data is on the exported filesystem, which is classified "
+                                      "on its own", mount->fstype, mount->source);
+            return TRUE;
+        }
         *reason = g_strdup_printf("%s is a %s (%s), not on a host disk; back it up from inside "
                                   "the guest", mount->fstype,
                                   g_str_has_prefix(mount->fstype, "fuse")

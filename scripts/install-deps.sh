@@ -13,7 +13,7 @@ packages=(
   gcc-mingw-w64-x86-64 wine wine64 msitools wixl
   e2fsprogs xfsprogs btrfs-progs dosfstools util-linux mount
   qemu-system-x86 cpio kmod xz-utils sqlite3
-  mmdebstrap qemu-utils python3
+  mmdebstrap qemu-utils python3 jq thin-provisioning-tools
   libfuse3-dev hyperv-daemons
   scdoc systemd udev python3
   debhelper dpkg-dev lintian git

@@ -38,10 +38,17 @@ control=$top/tests/vm/systemd-guest
 # util-linux-extra has hwclock, which guest-set-time runs (without it both
 # agents answer Unsupported, and virsh domtime --sync cannot be tested);
 # dbus, for systemd-logind: the agents' `shutdown -h -P +0` is scheduled
-# through logind, and fails without it (minbase leaves out Recommends).
+# through logind, and fails without it (minbase leaves out Recommends). The
+# mount zoo of vm/systemd-mounts: lvm2 and thin-provisioning-tools (a thin
+# volume; lvm runs thin_check when it activates the pool), btrfs-progs,
+# squashfs-tools (snap-like images), dosfstools (an EFI partition),
+# nfs-kernel-server (an export mounted over loopback) and squashfuse with
+# fuse3 (a FUSE mount).
 packages=(systemd systemd-sysv udev linux-image-amd64 e2fsprogs xfsprogs
           libglib2.0-0 libblkid1 libfuse3-3 qemu-guest-agent hyperv-daemons
-          util-linux-extra dbus)
+          util-linux-extra dbus
+          lvm2 thin-provisioning-tools btrfs-progs squashfs-tools dosfstools
+          nfs-kernel-server squashfuse fuse3)
 # The root's modules for initramfs-tools (MODULES=list).
 initrd_modules=(virtio_pci virtio_blk ext4 crc32c_generic)
 image_mb=2048
@@ -90,7 +97,9 @@ log "mmdebstrap bookworm (minbase + ${packages[*]}) into $tmp/root"
 # list before the kernel's postinst builds the initrd. Customize: the
 # control service, fstab, no root password (console debugging), apt's
 # timers masked (their runs would take apt's lock under the test's
-# `apt install`), the qemu-guest-agent .deb kept for dpkg-deb -x.
+# `apt install`), the NFS server and client units disabled (started by
+# vm/systemd-mounts when it needs them, not at every boot), the
+# qemu-guest-agent .deb kept for dpkg-deb -x.
 mmdebstrap --variant=minbase --include="$(IFS=,; echo "${packages[*]}")" \
   --setup-hook='mkdir -p "$1/etc/initramfs-tools/conf.d" "$1/usr/share/initramfs-tools/modules.d"' \
   --setup-hook='echo MODULES=list >"$1/etc/initramfs-tools/conf.d/quiesce-vm.conf"' \
@@ -100,6 +109,7 @@ mmdebstrap --variant=minbase --include="$(IFS=,; echo "${packages[*]}")" \
   --customize-hook="install -m 0644 '$control/vm-control.service' \"\$1/etc/systemd/system/vm-control.service\"" \
   --customize-hook='chroot "$1" systemctl enable vm-control.service' \
   --customize-hook='chroot "$1" systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service' \
+  --customize-hook='chroot "$1" systemctl disable nfs-server.service nfs-client.target rpcbind.service rpcbind.socket' \
   --customize-hook='echo "/dev/vda / ext4 rw 0 0" >"$1/etc/fstab"; echo sdguest >"$1/etc/hostname"' \
   --customize-hook='chroot "$1" passwd -d root >/dev/null' \
   bookworm "$tmp/root" >&2
