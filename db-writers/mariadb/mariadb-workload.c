@@ -4,15 +4,21 @@
  * MariaDB database, to show what a snapshot captured and what a freeze
  * window costs its clients (the tests, the vm scenario and bench/ use it).
  *
- *   quiesce-mariadb-workload --database NAME [--socket PATH]
- *       [--defaults-file PATH] [--user NAME] [--create] [--interval-ms N]
- *       [--count N]
+ *   quiesce-mariadb-workload --database NAME [--table T] [--engine E]
+ *       [--socket PATH] [--defaults-file PATH] [--user NAME] [--create]
+ *       [--interval-ms N] [--count N] [--tag TAG]
  *
- * Inserts one row per transaction (autocommit) into NAME.rows (id BIGINT
- * PRIMARY KEY, written_ns BIGINT, payload VARCHAR(64), InnoDB), ids counting
- * on from the table's largest, and after each INSERT returns prints
+ * Inserts one row per transaction (autocommit) into NAME.T (default rows:
+ * id BIGINT PRIMARY KEY, written_ns BIGINT, payload VARCHAR(64), engine E,
+ * default InnoDB), ids counting on from the table's largest, and after each
+ * INSERT returns prints
  *
  *   committed ID REALTIME_NS STALL_NS
+ *
+ * or, with --tag, the line of tests/vm/vm-workload.c that tests/vm/lib.sh
+ * reads from the guest's console,
+ *
+ *   committed TAG ID START_REALTIME_NS STALL_US
  *
  * on stdout (flushed): the server acknowledged the commit at that moment,
  * so a consistent snapshot taken later holds every id printed before it.
@@ -57,10 +63,10 @@ static int run(MYSQL *conn, const char *sql)
     return 0;
 }
 
-static long long next_id(MYSQL *conn, const char *database)
+static long long next_id(MYSQL *conn, const char *database, const char *table)
 {
     char sql[256];
-    snprintf(sql, sizeof sql, "SELECT COALESCE(MAX(id), 0) FROM `%s`.rows", database);
+    snprintf(sql, sizeof sql, "SELECT COALESCE(MAX(id), 0) FROM `%s`.`%s`", database, table);
     if (mysql_query(conn, sql) != 0) {
         fprintf(stderr, "quiesce-mariadb-workload: %s: %s\n", sql, mysql_error(conn));
         return -1;
@@ -82,9 +88,13 @@ int main(int argc, char **argv)
         { "create", no_argument, NULL, 'c' },
         { "interval-ms", required_argument, NULL, 'i' },
         { "count", required_argument, NULL, 'n' },
+        { "table", required_argument, NULL, 't' },
+        { "engine", required_argument, NULL, 'e' },
+        { "tag", required_argument, NULL, 'T' },
         { NULL, 0, NULL, 0 },
     };
     const char *database = NULL, *socket = NULL, *defaults = NULL, *user = NULL;
+    const char *table = "rows", *engine = "InnoDB", *tag = NULL;
     int create = 0, interval_ms = 10;
     long long count = 0;
     int c;
@@ -97,15 +107,22 @@ int main(int argc, char **argv)
         case 'c': create = 1; break;
         case 'i': interval_ms = atoi(optarg); break;
         case 'n': count = atoll(optarg); break;
+        case 't': table = optarg; break;
+        case 'e': engine = optarg; break;
+        case 'T': tag = optarg; break;
         default:
             fprintf(stderr, "usage: quiesce-mariadb-workload --database NAME [--socket PATH] "
                             "[--defaults-file PATH] [--user NAME] [--create] "
-                            "[--interval-ms N] [--count N]\n");
+                            "[--interval-ms N] [--count N] [--table T] [--engine E] "
+                            "[--tag TAG]\n");
             return 2;
         }
     }
-    if (!database || strchr(database, '`') || interval_ms < 0) {
-        fprintf(stderr, "quiesce-mariadb-workload: --database NAME is required\n");
+    if (!database || strchr(database, '`') || strchr(table, '`') ||
+        strspn(engine, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") != strlen(engine) ||
+        interval_ms < 0) {
+        fprintf(stderr, "quiesce-mariadb-workload: --database NAME is required (and names "
+                        "without backquotes)\n");
         return 2;
     }
     signal(SIGTERM, on_signal);
@@ -126,9 +143,9 @@ int main(int argc, char **argv)
             return 1;
         }
         snprintf(sql, sizeof sql,
-                 "CREATE TABLE IF NOT EXISTS `%s`.rows (id BIGINT PRIMARY KEY, "
-                 "written_ns BIGINT NOT NULL, payload VARCHAR(64) NOT NULL) ENGINE=InnoDB",
-                 database);
+                 "CREATE TABLE IF NOT EXISTS `%s`.`%s` (id BIGINT PRIMARY KEY, "
+                 "written_ns BIGINT NOT NULL, payload VARCHAR(64) NOT NULL) ENGINE=%s",
+                 database, table, engine);
         if (run(conn, sql) < 0) {
             return 1;
         }
@@ -136,20 +153,26 @@ int main(int argc, char **argv)
     if (run(conn, "SET SESSION lock_wait_timeout=3600, autocommit=1") < 0) {
         return 1;
     }
-    long long id = next_id(conn, database);
+    long long id = next_id(conn, database, table);
     if (id < 0) {
         return 1;
     }
     for (long long done = 0; !stop_requested && (count == 0 || done < count); done++, id++) {
         long long start = clock_ns(CLOCK_MONOTONIC);
+        long long start_real = clock_ns(CLOCK_REALTIME);
         snprintf(sql, sizeof sql,
-                 "INSERT INTO `%s`.rows (id, written_ns, payload) VALUES (%lld, %lld, 'row %lld of the workload')",
-                 database, id, clock_ns(CLOCK_REALTIME), id);
+                 "INSERT INTO `%s`.`%s` (id, written_ns, payload) "
+                 "VALUES (%lld, %lld, 'row %lld of the workload')",
+                 database, table, id, start_real, id);
         if (run(conn, sql) < 0) {
             return 1;
         }
-        long long end = clock_ns(CLOCK_MONOTONIC);
-        printf("committed %lld %lld %lld\n", id, clock_ns(CLOCK_REALTIME), end - start);
+        long long stall = clock_ns(CLOCK_MONOTONIC) - start;
+        if (tag) {
+            printf("committed %s %lld %lld %lld\n", tag, id, start_real, stall / 1000);
+        } else {
+            printf("committed %lld %lld %lld\n", id, clock_ns(CLOCK_REALTIME), stall);
+        }
         fflush(stdout);
         if (interval_ms > 0) {
             struct timespec pause = { interval_ms / 1000, (long)(interval_ms % 1000) * 1000000L };

@@ -34,9 +34,13 @@ control=$top/tests/vm/systemd-guest
 
 # The packages on top of minbase. The kernel's initramfs-tools comes with
 # linux-image-amd64; e2fsprogs and xfsprogs for the data disks; libglib2.0-0,
-# libblkid1 and libfuse3-3 are what the .debs and hv-vss-cuse link.
+# libblkid1 and libfuse3-3 are what the .debs and hv-vss-cuse link;
+# mariadb-server for the MariaDB writer's scenario (its unit is disabled
+# below: the other scenarios boot without a database), libmariadb3 what
+# quiesce-writer-mariadb links.
 packages=(systemd systemd-sysv udev linux-image-amd64 e2fsprogs xfsprogs
-          libglib2.0-0 libblkid1 libfuse3-3 qemu-guest-agent hyperv-daemons)
+          libglib2.0-0 libblkid1 libfuse3-3 qemu-guest-agent hyperv-daemons
+          mariadb-server libmariadb3)
 # The root's modules for initramfs-tools (MODULES=list).
 initrd_modules=(virtio_pci virtio_blk ext4 crc32c_generic)
 image_mb=2048
@@ -85,7 +89,8 @@ log "mmdebstrap bookworm (minbase + ${packages[*]}) into $tmp/root"
 # list before the kernel's postinst builds the initrd. Customize: the
 # control service, fstab, no root password (console debugging), apt's
 # timers masked (their runs would take apt's lock under the test's
-# `apt install`), the qemu-guest-agent .deb kept for dpkg-deb -x.
+# `apt install`), mariadb.service disabled (a scenario starts it on its own
+# data disk), the qemu-guest-agent .deb kept for dpkg-deb -x.
 mmdebstrap --variant=minbase --include="$(IFS=,; echo "${packages[*]}")" \
   --setup-hook='mkdir -p "$1/etc/initramfs-tools/conf.d" "$1/usr/share/initramfs-tools/modules.d"' \
   --setup-hook='echo MODULES=list >"$1/etc/initramfs-tools/conf.d/quiesce-vm.conf"' \
@@ -94,6 +99,7 @@ mmdebstrap --variant=minbase --include="$(IFS=,; echo "${packages[*]}")" \
   --customize-hook="install -m 0755 '$control/vm-control.sh' \"\$1/usr/local/sbin/vm-control\"" \
   --customize-hook="install -m 0644 '$control/vm-control.service' \"\$1/etc/systemd/system/vm-control.service\"" \
   --customize-hook='chroot "$1" systemctl enable vm-control.service' \
+  --customize-hook='chroot "$1" systemctl disable mariadb.service' \
   --customize-hook='chroot "$1" systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service' \
   --customize-hook='echo "/dev/vda / ext4 rw 0 0" >"$1/etc/fstab"; echo sdguest >"$1/etc/hostname"' \
   --customize-hook='chroot "$1" passwd -d root >/dev/null' \
