@@ -102,7 +102,7 @@ static int writer_handle(Writer *writer, const QuiesceWriterEvent *event, char *
     if (strcmp(phase, "freeze") == 0) {
         MariadbStageResult rc = mariadb_stage_freeze(writer->stage, reason, size);
         if (rc == MARIADB_STAGE_OK) {
-            note(writer, "freeze: BACKUP STAGE BLOCK_COMMIT held, engine logs flushed");
+            note(writer, "freeze: BACKUP STAGE BLOCK_COMMIT held, redo log on disk");
         }
         return writer_result(writer, phase, rc, reason);
     }
@@ -172,7 +172,7 @@ static void usage(FILE *out)
             "  --user NAME              MariaDB user (default: option files, else login)\n"
             "  --connect-timeout S      (default 5)\n"
             "  --prepare-timeout S      START and FLUSH (default 10)\n"
-            "  --freeze-timeout S       BLOCK_DDL, BLOCK_COMMIT, FLUSH ENGINE LOGS (default 10)\n"
+            "  --freeze-timeout S       BLOCK_DDL, BLOCK_COMMIT, the redo wait (default 10)\n"
             "  --release-timeout S      END (default 5)\n"
             "  --prepare-hold S         end prepare's stage when no freeze follows (default 30)\n"
             "  --once                   exit when the agent hangs up\n",

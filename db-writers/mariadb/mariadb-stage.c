@@ -156,9 +156,11 @@ static int stage_run(MariadbStage *stage, const char *sql, double deadline, char
 
 /* Runs @steps in order from a fresh START when nothing is held. On a failure
  * the stage is ended, so nothing stays held. */
+typedef int (*StageAfter)(MariadbStage *stage, double deadline, char *reason, size_t size);
+
 static MariadbStageResult stage_run_steps(MariadbStage *stage, const char *const *steps,
-                                          MariadbHeld reached, unsigned timeout_s,
-                                          char *reason, size_t size)
+                                          StageAfter after, MariadbHeld reached,
+                                          unsigned timeout_s, char *reason, size_t size)
 {
     double deadline = monotonic_s() + timeout_s;
     for (int attempt = 0; attempt < 2; attempt++) {
@@ -170,6 +172,10 @@ static MariadbStageResult stage_run_steps(MariadbStage *stage, const char *const
         int failed = 0;
         for (const char *const *step = steps; *step && !failed; step++) {
             failed = stage_run(stage, *step, deadline, reason, size, &gone) < 0;
+        }
+        if (!failed && after) {
+            failed = after(stage, deadline, reason, size) < 0;
+            gone = failed && error_is_gone(mysql_errno(stage->conn));
         }
         if (!failed) {
             stage->held = reached;
@@ -202,9 +208,65 @@ static const char *const freeze_steps[] = {
     "BACKUP STAGE FLUSH",
     "BACKUP STAGE BLOCK_DDL",
     "BACKUP STAGE BLOCK_COMMIT",
-    "FLUSH ENGINE LOGS",
     NULL,
 };
+
+/* The first column of the first row of @sql as a number, or -1 (reason set). */
+static long long stage_number(MariadbStage *stage, const char *sql, char *reason, size_t size)
+{
+    if (mysql_query(stage->conn, sql) != 0) {
+        snprintf(reason, size, "MariaDB %s: %s (%u)", sql, mysql_error(stage->conn),
+                 mysql_errno(stage->conn));
+        return -1;
+    }
+    MYSQL_RES *result = mysql_store_result(stage->conn);
+    MYSQL_ROW row = result ? mysql_fetch_row(result) : NULL;
+    long long value = row && row[0] ? strtoll(row[0], NULL, 10) : -1;
+    mysql_free_result(result);
+    if (value < 0) {
+        snprintf(reason, size, "MariaDB %s: no number", sql);
+    }
+    return value;
+}
+
+#define LSN_STATUS(name)                                                                           \
+    "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME='" name "'"
+
+/*
+ * With innodb_flush_log_at_trx_commit=0 a commit is acknowledged before its
+ * redo is written; InnoDB writes the log buffer once per
+ * innodb_flush_log_at_timeout. Commits are blocked now, so wait until the
+ * redo log on disk reaches the current LSN (docs/mariadb.md §5). With 1
+ * or 2 each acknowledged commit was written at commit: nothing to wait for.
+ */
+static int stage_wait_redo(MariadbStage *stage, double deadline, char *reason, size_t size)
+{
+    long long mode = stage_number(stage, "SELECT @@innodb_flush_log_at_trx_commit", reason, size);
+    if (mode != 0) {
+        return mode < 0 ? -1 : 0;
+    }
+    long long current = stage_number(stage, LSN_STATUS("INNODB_LSN_CURRENT"), reason, size);
+    if (current < 0) {
+        return -1;
+    }
+    for (;;) {
+        long long flushed = stage_number(stage, LSN_STATUS("INNODB_LSN_FLUSHED"), reason, size);
+        if (flushed < 0) {
+            return -1;
+        }
+        if (flushed >= current) {
+            return 0;
+        }
+        if (monotonic_s() >= deadline) {
+            snprintf(reason, size, "MariaDB: InnoDB's redo log was not written up to the last "
+                     "commit in time (LSN %lld flushed, %lld needed; "
+                     "innodb_flush_log_at_trx_commit=0)", flushed, current);
+            return -1;
+        }
+        struct timespec pause = { 0, 20 * 1000 * 1000 };
+        nanosleep(&pause, NULL);
+    }
+}
 
 MariadbStageResult mariadb_stage_prepare(MariadbStage *stage, char *reason, size_t size)
 {
@@ -212,7 +274,7 @@ MariadbStageResult mariadb_stage_prepare(MariadbStage *stage, char *reason, size
         char ignored[256];
         mariadb_stage_release(stage, ignored, sizeof ignored); /* a stale one */
     }
-    return stage_run_steps(stage, prepare_steps, MARIADB_HELD_FLUSH,
+    return stage_run_steps(stage, prepare_steps, NULL, MARIADB_HELD_FLUSH,
                            stage->options->prepare_timeout_s, reason, size);
 }
 
@@ -224,11 +286,12 @@ MariadbStageResult mariadb_stage_freeze(MariadbStage *stage, char *reason, size_
     } else if (stage->held == MARIADB_HELD_BLOCK_COMMIT) {
         return MARIADB_STAGE_OK; /* a second freeze without thaw */
     }
-    MariadbStageResult rc = stage_run_steps(stage, steps, MARIADB_HELD_BLOCK_COMMIT,
+    MariadbStageResult rc = stage_run_steps(stage, steps, stage_wait_redo,
+                                            MARIADB_HELD_BLOCK_COMMIT,
                                             stage->options->freeze_timeout_s, reason, size);
     if (rc == MARIADB_STAGE_FAILED && steps != freeze_steps && stage->conn == NULL) {
         /* The server went away between prepare and freeze: from START. */
-        rc = stage_run_steps(stage, freeze_steps, MARIADB_HELD_BLOCK_COMMIT,
+        rc = stage_run_steps(stage, freeze_steps, stage_wait_redo, MARIADB_HELD_BLOCK_COMMIT,
                              stage->options->freeze_timeout_s, reason, size);
     }
     return rc;

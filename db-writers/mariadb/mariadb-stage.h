@@ -8,9 +8,10 @@
  *                outside the window. Held until freeze, for at most the
  *                prepare hold (the caller ends it when no freeze comes).
  *   freeze       BACKUP STAGE BLOCK_DDL, BACKUP STAGE BLOCK_COMMIT (from
- *                START if prepare did not run), then FLUSH ENGINE LOGS so
- *                every commit acknowledged so far is in InnoDB's redo log
- *                on disk, whatever innodb_flush_log_at_trx_commit says.
+ *                START if prepare did not run); then, when
+ *                innodb_flush_log_at_trx_commit=0, waits until InnoDB's
+ *                redo log on disk reaches the LSN of that moment, so every
+ *                commit acknowledged so far is in it.
  *   release      BACKUP STAGE END; when that fails, the connection is
  *                closed, which ends the backup stage in the server too.
  *

@@ -85,6 +85,14 @@ void mariadb_server_start(MariadbServer *server)
         g_assert_not_reached();
     }
 
+    mariadb_server_restart(server);
+}
+
+void mariadb_server_restart(MariadbServer *server)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *datadir = g_build_filename(server->dir, "data", NULL);
+    g_autofree char *datadir_arg = g_strconcat("--datadir=", datadir, NULL);
     g_autofree char *socket_arg = g_strconcat("--socket=", server->socket_path, NULL);
     g_autofree char *log_arg = g_strconcat("--log-error=", server->error_log, NULL);
     g_autofree char *pid_arg = g_strconcat("--pid-file=", server->dir, "/mysqld.pid", NULL);
@@ -107,6 +115,14 @@ void mariadb_server_start(MariadbServer *server)
         g_assert_cmpint(g_get_monotonic_time(), <, deadline);
         g_usleep(100 * 1000);
     }
+}
+
+void mariadb_server_kill(MariadbServer *server)
+{
+    g_assert_cmpint(server->pid, >, 0);
+    kill(server->pid, SIGKILL);
+    waitpid(server->pid, NULL, 0);
+    server->pid = 0;
 }
 
 void mariadb_server_stop(MariadbServer *server)

@@ -30,6 +30,10 @@ char *mariadb_server_missing(void);
 /* Creates the datadir and starts the server; asserts it answers within
  * 60 s. */
 void mariadb_server_start(MariadbServer *server);
+/* SIGKILLs the server (a crash: what it had not written is lost). */
+void mariadb_server_kill(MariadbServer *server);
+/* Starts it again on the same datadir (asserts it answers within 60 s). */
+void mariadb_server_restart(MariadbServer *server);
 /* SIGTERM, waits for it to exit, removes the temp dir. */
 void mariadb_server_stop(MariadbServer *server);
 

@@ -68,6 +68,8 @@ sd_expect "MariaDB on the data disk, the writer installed and registered" '
   mount -t ext4 /dev/disk/by-id/virtio-data-mariadb /srv/mariadb
   install -m 0644 /mnt/debs/files/90-quiesce-vm.cnf /etc/mysql/mariadb.conf.d/
   install -m 0755 /mnt/debs/files/quiesce-mariadb-workload /usr/local/bin/
+  # mariadb-install-db looks the host name up; the image has no /etc/hosts.
+  printf "127.0.0.1 localhost\n127.0.1.1 sdguest\n" >/etc/hosts
   t0=$(date +%s%N)
   mariadb-install-db --user=mysql --datadir=/srv/mariadb/data >/run/install-db.log 2>&1 ||
     { tail /run/install-db.log; exit 1; }

@@ -92,9 +92,9 @@ sd_choose_accel() {
 # (a scenario's own overlay over that one, which it then leaves as it was).
 # PORT yes: the agent port org.qemu.guest_agent.0 is there from the start;
 # no: only its chardev (qga), for a later device_add. Always: the control
-# port, QMP, the data disks of VM_DRIVES, and the disk "debs" (read-only, so the backup leaves it
-# out) with everything in $WORK/debs. Waits for vm-control's ready line and
-# connects to it.
+# port, QMP, the data disks of VM_DRIVES, and the disk "debs" (read-only, so
+# the backup leaves it out) with everything in $WORK/debs. Waits for
+# vm-control's ready line and connects to it.
 sd_boot() {
   local start i limit=2400 agent_port=()
   start=$(vm_now_ms)
