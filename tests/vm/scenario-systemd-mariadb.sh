@@ -29,103 +29,14 @@
 #       the lock is gone nobody holds a backup stage.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sd-lib.sh"
+. "$(dirname "$0")/mariadb-lib.sh"
 
-[ -n "${MARIADB_WORKLOAD:-}" ] || vm_fail "\$MARIADB_WORKLOAD must be set (run through ctest)"
-export PATH=$PATH:/usr/sbin
-for tool in mariadbd myisamchk mariadb; do
-  command -v "$tool" >/dev/null || vm_fail "$tool is missing (scripts/install-deps.sh installs mariadb-server)"
-done
 sd_setup
-shared=$VM_SD_STATE
-[ -f "$shared/root.qcow2" ] || vm_fail "no installed overlay in $shared (vm/systemd-noport)"
-writer_deb=$(ls "$shared"/debs/quiesce-writer-mariadb_*.deb 2>/dev/null | head -n 1)
-[ -n "$writer_deb" ] || vm_fail "no quiesce-writer-mariadb .deb in $shared/debs (vm/systemd-setup)"
-# An overlay of our own over the installed one, which stays as it was.
-SD_OVERLAY=$WORK/root.qcow2
-qemu-img create -q -f qcow2 -F qcow2 -b "$shared/root.qcow2" "$SD_OVERLAY"
-chmod 0711 "$WORK" # the host's mariadbd runs as nobody on extracted snapshots below
-
-mkdir -p "$WORK/debs/files"
-cp "$writer_deb" "$WORK/debs/"
-cp "$MARIADB_WORKLOAD" "$WORK/debs/files/quiesce-mariadb-workload"
-# innodb settings shared by the guest's server and the host's check.
-innodb=(--innodb-buffer-pool-size=64M --innodb-log-file-size=16M)
-cat >"$WORK/debs/files/90-quiesce-vm.cnf" <<EOF
-[mysqld]
-datadir=/srv/mariadb/data
-innodb_buffer_pool_size=64M
-innodb_log_file_size=16M
-innodb_flush_log_at_trx_commit=0
-EOF
-vm_disk data-mariadb ext4 256
+mdb_setup 0
 sd_boot yes
-
-# --- set-up -----------------------------------------------------------------
-sd_expect "MariaDB on the data disk, the writer installed and registered" '
-  set -e
-  mkdir -p /mnt/debs /srv/mariadb
-  mount -o ro,noload /dev/disk/by-id/virtio-debs /mnt/debs
-  mount -t ext4 /dev/disk/by-id/virtio-data-mariadb /srv/mariadb
-  install -m 0644 /mnt/debs/files/90-quiesce-vm.cnf /etc/mysql/mariadb.conf.d/
-  install -m 0755 /mnt/debs/files/quiesce-mariadb-workload /usr/local/bin/
-  # mariadb-install-db looks the host name up; the image has no /etc/hosts.
-  printf "127.0.0.1 localhost\n127.0.1.1 sdguest\n" >/etc/hosts
-  t0=$(date +%s%N)
-  mariadb-install-db --user=mysql --datadir=/srv/mariadb/data >/run/install-db.log 2>&1 ||
-    { tail /run/install-db.log; exit 1; }
-  systemctl start mariadb.service
-  echo "mariadb-install-db and start: $(( ($(date +%s%N) - t0) / 1000000 )) ms; $(mariadb -N -e "SELECT VERSION()")"
-  mariadb -N -e "SELECT @@datadir, @@innodb_flush_log_at_trx_commit"
-  DEBIAN_FRONTEND=noninteractive dpkg -i /mnt/debs/quiesce-writer-mariadb_*.deb | tail -n 2
-  umount /mnt/debs
-  end=$((SECONDS + 30)); while [ $SECONDS -lt $end ]; do
-    journalctl -b -u quiesce-writer-mariadb -o cat | grep -q "registered with the agent" && break; sleep 0.2; done
-  echo "quiesce-writer-mariadb.service: $(systemctl is-enabled quiesce-writer-mariadb) $(systemctl is-active quiesce-writer-mariadb)"
-  journalctl -b -u quiesce-writer-mariadb -o cat | tail -n 2
-  journalctl -b -u quiesce-writer-mariadb -o cat | grep -q "registered with the agent"'
-sd_expect "the workloads commit" '
-  set -e
-  w=/usr/local/bin/quiesce-mariadb-workload
-  $w --user root --database app --create --count 1 >/dev/null
-  $w --user root --database app --table wl_myisam --engine MyISAM --create --count 1 >/dev/null
-  systemd-run -q --unit=wl-innodb -p StandardOutput=file:/dev/ttyS0 $w --user root --database app --interval-ms 20 --tag innodb
-  systemd-run -q --unit=wl-myisam -p StandardOutput=file:/dev/ttyS0 $w --user root --database app --table wl_myisam --interval-ms 50 --tag myisam'
-for w in innodb myisam; do vm_wait_progress "$w" 10 60 || vm_fail "the workload $w does not commit"; done
-
-# mdb_check LABEL BACKUP_DIR BEFORE: the snapshot's data disk, extracted;
-# sets MDB_MYISAM (the MyISAM header's status), MDB_RECOVERY (yes/no), MDB_N
-# (the InnoDB table holds 1..N; "" when not), MDB_GAP (check_stall's output),
-# MDB_GAP_OK (0/1).
-mdb_check() {
-  local label=$1 dir=$WORK/snap-$1 data pid i count max
-  vm_extract "$2/data-mariadb.img" ext4 "$dir" || vm_fail "$label: reading the snapshot failed"
-  data=$dir/data
-  chmod 0755 "$dir"; chown -R nobody:nogroup "$data"
-  MDB_MYISAM=$(myisamchk -dv "$data/app/wl_myisam.MYI" | sed -n 's/^Status: *//p')
-  mariadbd --no-defaults --user=nobody --datadir="$data" --socket="$dir/mysqld.sock" \
-    --pid-file="$dir/mysqld.pid" --skip-networking --log-error="$dir/error.log" "${innodb[@]}" >/dev/null 2>&1 &
-  pid=$!
-  for i in $(seq 600); do
-    mariadb --no-defaults -S "$dir/mysqld.sock" -u root -e 'SELECT 1' >/dev/null 2>&1 && break
-    kill -0 $pid 2>/dev/null || { cat "$dir/error.log"; vm_fail "$label: mariadbd did not start on the snapshot"; }
-    sleep 0.1
-  done
-  read -r count max < <(mariadb --no-defaults -S "$dir/mysqld.sock" -u root -N -e \
-    'SELECT COUNT(*), COALESCE(MAX(id), 0) FROM app.rows') || vm_fail "$label: reading app.rows failed"
-  kill $pid; wait $pid 2>/dev/null || true
-  MDB_RECOVERY=no
-  grep -q 'Starting crash recovery' "$dir/error.log" && MDB_RECOVERY=yes
-  grep -E 'InnoDB: (Starting crash recovery|.*recovery|Completed initialization)|ERROR' "$dir/error.log" |
-    sed 's/^/    mariadbd: /' | head -n 8
-  MDB_N=
-  [ "$count" = "$max" ] && [ "$max" -ge "$3" ] && MDB_N=$max
-  vm_log "$label: InnoDB rows $count, max id $max (>= $3 acknowledged before prepare), crash recovery $MDB_RECOVERY," \
-         "MyISAM header status: $MDB_MYISAM"
-  MDB_GAP_OK=0
-  MDB_GAP=$(vm_check_stall innodb "$max" "$(vm_report window-inner-ms)") && MDB_GAP_OK=1
-  vm_log "$label: commit $((max + 1)) against the window: $MDB_GAP"
-  rm -rf "$dir"
-}
+mdb_install
+mdb_workload innodb 20
+mdb_workload myisam 50 --table wl_myisam --engine MyISAM
 
 # --- (a) the writer on ----------------------------------------------------------
 before=$(vm_committed innodb)
