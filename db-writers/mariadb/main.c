@@ -175,7 +175,8 @@ static void usage(FILE *out)
             "  --freeze-timeout S       BLOCK_DDL, BLOCK_COMMIT, the redo wait (default 10)\n"
             "  --release-timeout S      END (default 5)\n"
             "  --prepare-hold S         end prepare's stage when no freeze follows (default 30)\n"
-            "  --once                   exit when the agent hangs up\n",
+            "  --once                   exit when the agent hangs up\n"
+            "  --version                print the version\n",
             QUIESCE_WRITER_DEFAULT_SOCKET);
 }
 
@@ -195,6 +196,7 @@ static int writer_parse(int argc, char **argv, Writer *writer)
         { "prepare-hold", required_argument, NULL, 'H' },
         { "once", no_argument, NULL, 'o' },
         { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
     };
     int c;
@@ -214,6 +216,7 @@ static int writer_parse(int argc, char **argv, Writer *writer)
         case 'H': bad |= parse_seconds(optarg, "--prepare-hold", &writer->prepare_hold_s); break;
         case 'o': writer->once = 1; break;
         case 'h': usage(stdout); exit(0);
+        case 'V': printf("quiesce-writer-mariadb %s\n", QUIESCE_VERSION); exit(0);
         default: usage(stderr); return -1;
         }
     }
