@@ -172,6 +172,9 @@ static MariadbStageResult stage_run_steps(MariadbStage *stage, const char *const
         int failed = 0;
         for (const char *const *step = steps; *step && !failed; step++) {
             failed = stage_run(stage, *step, deadline, reason, size, &gone) < 0;
+            if (!failed && stage->held == MARIADB_HELD_NOTHING) {
+                stage->held = MARIADB_HELD_PARTIAL; /* so a failure below ENDs it */
+            }
         }
         if (!failed && after) {
             failed = after(stage, deadline, reason, size) < 0;

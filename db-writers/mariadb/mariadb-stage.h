@@ -40,6 +40,7 @@ typedef struct {
 
 typedef enum {
     MARIADB_HELD_NOTHING,
+    MARIADB_HELD_PARTIAL,      /* a phase's first stages, while it runs */
     MARIADB_HELD_FLUSH,        /* after prepare: START and FLUSH */
     MARIADB_HELD_BLOCK_COMMIT, /* after freeze */
 } MariadbHeld;

@@ -346,6 +346,34 @@ static void test_freeze_lock_timeout(Fixture *fixture, gconstpointer data)
     mysql_close(conn);
 }
 
+/* The same from a freeze with no prepare before it (guest-fsfreeze-freeze):
+ * START and FLUSH succeed in the freeze, BLOCK_DDL times out, and the
+ * stages taken on the way are ended too. */
+static void test_freeze_alone_lock_timeout(Fixture *fixture, gconstpointer data)
+{
+    const MariadbServer *server = data;
+    g_autofree char *database = create_database(server);
+    const char *extra[] = { "--freeze-timeout", "2", NULL };
+    start_writer(fixture, server, extra);
+    MYSQL *conn = mariadb_server_connect(server);
+    g_autofree char *create = g_strdup_printf("CREATE TABLE `%s`.m (v INT) ENGINE=MyISAM",
+                                              database);
+    mariadb_server_exec(conn, create);
+    Blocker blocker = { server, g_strdup_printf("INSERT INTO `%s`.m SELECT SLEEP(6)", database) };
+    GThread *thread = g_thread_new("blocker", blocker_run, &blocker);
+    g_usleep(500 * 1000);
+    g_autoptr(GError) error = NULL;
+    WriterContext context = { NULL, NULL };
+    g_assert_false(writers_freeze(fixture->writers, &context, NULL, &error));
+    g_assert_nonnull(error);
+    g_test_message("freeze alone failed: %s", error->message);
+    g_assert_nonnull(strstr(error->message, "MariaDB BACKUP STAGE BLOCK_DDL: Lock wait timeout"));
+    g_assert_true(mariadb_server_backup_stage_free(server));
+    g_thread_join(thread);
+    g_free(blocker.sql);
+    mysql_close(conn);
+}
+
 /* The agent gives up on the writer before MariaDB's limit: it disconnects
  * the writer, which must still end up holding nothing. */
 static void test_writer_timeout_releases(Fixture *fixture, gconstpointer data)
@@ -493,6 +521,7 @@ int main(int argc, char **argv)
     ADD("/writers/mariadb/writer-timeout-releases", test_writer_timeout_releases);
     ADD("/writers/mariadb/prepare-lock-timeout", test_prepare_lock_timeout);
     ADD("/writers/mariadb/freeze-lock-timeout", test_freeze_lock_timeout);
+    ADD("/writers/mariadb/freeze-alone-lock-timeout", test_freeze_alone_lock_timeout);
     ADD("/writers/mariadb/not-running", test_not_running);
     /* Last: it crashes and restarts the server. */
     ADD("/writers/mariadb/redo-on-disk", test_redo_on_disk);
