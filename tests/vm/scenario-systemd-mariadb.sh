@@ -87,9 +87,13 @@ status=$(vm_agent '{"execute":"guest-fsfreeze-status"}') || vm_fail "(c) status:
 [ "$status" = '"thawed"' ] || vm_fail "(c) guest-fsfreeze-status: $status"
 c_stall=$(vm_max_latency_ms innodb "$offset")
 [ "$c_stall" -lt 2000 ] || vm_fail "(c) the InnoDB workload stalled $c_stall ms: something was held or frozen"
+# The locker's connection is killed in the server: a client killed during
+# SLEEP() leaves its server thread, and its lock, until the sleep ends.
 sd_expect "(c) the lock gone, nobody holds a backup stage" '
-  systemctl stop locker.service
-  mariadb -e "SET STATEMENT lock_wait_timeout=1 FOR BACKUP STAGE START; BACKUP STAGE END" && echo "our BACKUP STAGE START got through"'
+  id=$(mariadb -N -e "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE \"SELECT SLEEP(600)%\"")
+  mariadb -e "KILL $id"; systemctl stop locker.service
+  mariadb -e "SET STATEMENT lock_wait_timeout=1 FOR BACKUP STAGE START; BACKUP STAGE END" 2>&1 &&
+    echo "our BACKUP STAGE START got through"'
 sd_sh 'systemctl stop wl-innodb wl-myisam' >/dev/null
 sd_shutdown
 cat <<EOF
