@@ -15,7 +15,8 @@
  *   - freeze-fail, the agent hanging up, the agent timing the writer out,
  *     and the writer SIGKILLed: each leaves no backup stage held and the
  *     workload running again (the last shows the server ends the stage of
- *     a connection that closes);
+ *     a connection that closes); a prepare that no freeze follows is ended
+ *     after the prepare hold;
  *   - a lock the writer cannot get in time: LOCK TABLES ... WRITE held by
  *     another connection fails prepare, a long write to a MyISAM table
  *     fails freeze, each within its limit with MariaDB's own error as the
@@ -246,6 +247,23 @@ static void test_hangup_releases(Fixture *fixture, gconstpointer data)
     g_test_message("writer: %s", log);
     g_assert_nonnull(strstr(log, "agent hung up: BACKUP STAGE END"));
     workload_clear(&workload);
+}
+
+/* A prepare that no freeze follows (the host gave up, another writer
+ * failed): the writer ends the stage itself after the prepare hold. */
+static void test_prepare_hold_expires(Fixture *fixture, gconstpointer data)
+{
+    const MariadbServer *server = data;
+    const char *extra[] = { "--prepare-hold", "1", NULL };
+    start_writer(fixture, server, extra);
+    g_autoptr(GError) error = NULL;
+    WriterContext context = { "mariadb-hold", NULL };
+    g_assert_true(writers_prepare(fixture->writers, &context, NULL, &error));
+    g_assert_false(mariadb_server_backup_stage_free(server));
+    g_usleep(2000 * 1000);
+    g_assert_true(mariadb_server_backup_stage_free(server));
+    g_autofree char *log = writer_log(fixture);
+    g_assert_nonnull(strstr(log, "no freeze followed prepare in time: BACKUP STAGE END"));
 }
 
 /* The writer dies while frozen: the server ends the stage of the closed
@@ -518,6 +536,7 @@ int main(int argc, char **argv)
     ADD("/writers/mariadb/freeze-fail-releases", test_freeze_fail_releases);
     ADD("/writers/mariadb/hangup-releases", test_hangup_releases);
     ADD("/writers/mariadb/writer-killed-releases", test_writer_killed_releases);
+    ADD("/writers/mariadb/prepare-hold-expires", test_prepare_hold_expires);
     ADD("/writers/mariadb/writer-timeout-releases", test_writer_timeout_releases);
     ADD("/writers/mariadb/prepare-lock-timeout", test_prepare_lock_timeout);
     ADD("/writers/mariadb/freeze-lock-timeout", test_freeze_lock_timeout);
