@@ -254,13 +254,15 @@ static void test_hangup_releases(Fixture *fixture, gconstpointer data)
 static void test_prepare_hold_expires(Fixture *fixture, gconstpointer data)
 {
     const MariadbServer *server = data;
-    const char *extra[] = { "--prepare-hold", "1", NULL };
+    /* 3 s: long enough that the probe (up to 1 s of lock wait) sees the
+     * stage held on a loaded machine. */
+    const char *extra[] = { "--prepare-hold", "3", NULL };
     start_writer(fixture, server, extra);
     g_autoptr(GError) error = NULL;
     WriterContext context = { "mariadb-hold", NULL };
     g_assert_true(writers_prepare(fixture->writers, &context, NULL, &error));
     g_assert_false(mariadb_server_backup_stage_free(server));
-    g_usleep(2000 * 1000);
+    g_usleep(3000 * 1000);
     g_assert_true(mariadb_server_backup_stage_free(server));
     g_autofree char *log = writer_log(fixture);
     g_assert_nonnull(strstr(log, "no freeze followed prepare in time: BACKUP STAGE END"));
