@@ -19,6 +19,7 @@ packages=(
   debhelper dpkg-dev lintian git
   libvirt-dev libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu
   dropbear-bin openssh-client
+  libmariadb-dev mariadb-server mariadb-client
 )
 
 missing=()
@@ -35,5 +36,17 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# mariadb-server's maintainer scripts would start the system's MariaDB; the
+# tests run their own mariadbd as an unprivileged user in a temp dir and must
+# never meet a system instance. A policy-rc.d that forbids every start is put
+# in place for the install when there is none (containers usually have one).
+policy=/usr/sbin/policy-rc.d
+own_policy=
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy"
+  chmod 755 "$policy"
+  own_policy=1
+fi
+trap '[ -z "$own_policy" ] || rm -f "$policy"' EXIT
 apt-get update
 apt-get install -y --no-install-recommends "${missing[@]}"

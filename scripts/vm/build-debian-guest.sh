@@ -43,12 +43,15 @@ control=$top/tests/vm/systemd-guest
 # volume; lvm runs thin_check when it activates the pool), btrfs-progs,
 # squashfs-tools (snap-like images), dosfstools (an EFI partition),
 # nfs-kernel-server (an export mounted over loopback) and squashfuse with
-# fuse3 (a FUSE mount).
+# fuse3 (a FUSE mount). mariadb-server for the MariaDB writer's scenario
+# (its unit is disabled below: the other scenarios boot without a
+# database), libmariadb3 what quiesce-writer-mariadb links.
 packages=(systemd systemd-sysv udev linux-image-amd64 e2fsprogs xfsprogs
           libglib2.0-0 libblkid1 libfuse3-3 qemu-guest-agent hyperv-daemons
           util-linux-extra dbus
           lvm2 thin-provisioning-tools btrfs-progs squashfs-tools dosfstools
-          nfs-kernel-server squashfuse fuse3)
+          nfs-kernel-server squashfuse fuse3
+          mariadb-server libmariadb3)
 # The root's modules for initramfs-tools (MODULES=list).
 initrd_modules=(virtio_pci virtio_blk ext4 crc32c_generic)
 image_mb=2048
@@ -98,7 +101,8 @@ log "mmdebstrap bookworm (minbase + ${packages[*]}) into $tmp/root"
 # control service, fstab, no root password (console debugging), apt's
 # timers masked (their runs would take apt's lock under the test's
 # `apt install`), the NFS server and client units disabled (started by
-# vm/systemd-mounts when it needs them, not at every boot), the
+# vm/systemd-mounts when it needs them, not at every boot), mariadb.service
+# disabled (a scenario starts it on its own data disk), the
 # qemu-guest-agent .deb kept for dpkg-deb -x.
 mmdebstrap --variant=minbase --include="$(IFS=,; echo "${packages[*]}")" \
   --setup-hook='mkdir -p "$1/etc/initramfs-tools/conf.d" "$1/usr/share/initramfs-tools/modules.d"' \
@@ -108,6 +112,7 @@ mmdebstrap --variant=minbase --include="$(IFS=,; echo "${packages[*]}")" \
   --customize-hook="install -m 0755 '$control/vm-control.sh' \"\$1/usr/local/sbin/vm-control\"" \
   --customize-hook="install -m 0644 '$control/vm-control.service' \"\$1/etc/systemd/system/vm-control.service\"" \
   --customize-hook='chroot "$1" systemctl enable vm-control.service' \
+  --customize-hook='chroot "$1" systemctl disable mariadb.service' \
   --customize-hook='chroot "$1" systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service' \
   --customize-hook='chroot "$1" systemctl disable nfs-server.service nfs-client.target rpcbind.service rpcbind.socket' \
   --customize-hook='echo "/dev/vda / ext4 rw 0 0" >"$1/etc/fstab"; echo sdguest >"$1/etc/hostname"' \

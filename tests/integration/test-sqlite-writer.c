@@ -18,7 +18,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
-#include <poll.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -26,56 +25,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tests/integration/workload-reader.h"
 #include "tests/integration/writers-fixture.h"
 #include "tests/support/test-run.h"
-
-typedef struct {
-    int fd;              /* the workload's stdout */
-    GString *pending;    /* partial line */
-    gint64 last_id;      /* last id reported committed */
-    gint64 max_stall_ns; /* longest single transaction seen */
-    guint lines;
-} Workload;
-
-/* Reads the workload's reports for @ms milliseconds. */
-static void workload_read(Workload *workload, guint ms)
-{
-    gint64 deadline = g_get_monotonic_time() + (gint64)ms * 1000;
-    for (;;) {
-        gint64 left_ms = (deadline - g_get_monotonic_time()) / 1000;
-        struct pollfd pfd = { .fd = workload->fd, .events = POLLIN };
-        if (left_ms <= 0 || poll(&pfd, 1, (int)left_ms) <= 0) {
-            return;
-        }
-        char buf[4096];
-        ssize_t n = read(workload->fd, buf, sizeof buf);
-        if (n <= 0) {
-            return;
-        }
-        g_string_append_len(workload->pending, buf, n);
-        char *nl;
-        while ((nl = strchr(workload->pending->str, '\n'))) {
-            long long id = 0, real_ns = 0, stall_ns = 0;
-            if (sscanf(workload->pending->str, "committed %lld %lld %lld", &id, &real_ns,
-                       &stall_ns) == 3) {
-                workload->last_id = id;
-                workload->max_stall_ns = MAX(workload->max_stall_ns, stall_ns);
-                workload->lines++;
-            }
-            g_string_erase(workload->pending, 0, nl - workload->pending->str + 1);
-        }
-    }
-}
-
-/* Reads until the last id reaches @id or @ms pass; returns the last id. */
-static gint64 workload_wait_for(Workload *workload, gint64 id, guint ms)
-{
-    gint64 deadline = g_get_monotonic_time() + (gint64)ms * 1000;
-    while (workload->last_id < id && g_get_monotonic_time() < deadline) {
-        workload_read(workload, 20);
-    }
-    return workload->last_id;
-}
 
 static char *file_sha256(const char *path)
 {
@@ -134,7 +86,6 @@ static GPid spawn_workload(Fixture *fixture, const char *db_path, Workload *work
                              &pid, NULL, &workload->fd, NULL, &error);
     g_assert_no_error(error);
     g_array_append_val(fixture->children, pid);
-    workload->pending = g_string_new(NULL);
     return pid;
 }
 
@@ -214,8 +165,7 @@ static void test_window_holds_database(Fixture *fixture, gconstpointer data)
     g_autofree char *held = fixture_flush_log(fixture);
     g_assert_nonnull(strstr(held, "writer socket writer app-db: freeze ok"));
     g_assert_nonnull(strstr(held, "writer socket writer app-db: thaw ok"));
-    close(workload.fd);
-    g_string_free(workload.pending, TRUE);
+    workload_clear(&workload);
 }
 
 static void test_freeze_fail_releases(Fixture *fixture, gconstpointer data)
@@ -247,8 +197,7 @@ static void test_freeze_fail_releases(Fixture *fixture, gconstpointer data)
     g_assert_cmpint(workload.last_id, ==, held_at);
     writers_freeze_fail(fixture->writers, &context);
     g_assert_cmpint(workload_wait_for(&workload, held_at + 10, 3000), >=, held_at + 10);
-    close(workload.fd);
-    g_string_free(workload.pending, TRUE);
+    workload_clear(&workload);
 }
 
 int main(int argc, char **argv)

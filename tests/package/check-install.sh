@@ -5,7 +5,8 @@
 # programs, the units' ExecStart= and Documentation= targets, --version,
 # the library through pkg-config, systemd-analyze verify. Environment (from
 # tests/package/CMakeLists.txt): BUILD_DIR VERSION BINDIR SBINDIR LIBDIR
-# UNITDIR MANDIR.
+# UNITDIR MANDIR, and DB_WRITERS (the db-writers/ programs this build has,
+# each with a unit of the same name).
 set -euo pipefail
 dest=$(mktemp -d)
 trap 'rm -rf "$dest"' EXIT
@@ -15,9 +16,11 @@ fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 DESTDIR=$dest cmake --install "$BUILD_DIR" >/dev/null
 
 # Programs: these and nothing else (no test or example program).
+db_writers=${DB_WRITERS:-}
 programs=$(cd "$dest" && ls "./$BINDIR" "./$SBINDIR" 2>/dev/null | grep -v -e '^$' -e ':$' | sort | tr '\n' ' ')
-[ "$programs" = "quiesce-backup quiesce-writer quiesced " ] ||
-  fail "installed programs are '$programs', not 'quiesce-backup quiesce-writer quiesced'"
+expected=$(printf '%s\n' quiesce-backup quiesce-writer quiesced $db_writers | sort | tr '\n' ' ')
+[ "$programs" = "$expected" ] ||
+  fail "installed programs are '$programs', not '$expected'"
 
 # Every unit runs a program that is installed and names docs that are.
 for unit in "$dest$UNITDIR"/*.service; do
@@ -37,7 +40,8 @@ done
 [ -f "$dest/etc/quiesce/quiesced.conf" ] || fail "/etc/quiesce/quiesced.conf is not installed"
 
 # --version: "NAME VERSION", the library found where it was installed.
-for program in "$SBINDIR/quiesced" "$BINDIR/quiesce-writer" "$BINDIR/quiesce-backup"; do
+for program in "$SBINDIR/quiesced" "$BINDIR/quiesce-writer" "$BINDIR/quiesce-backup" \
+               $(for w in $db_writers; do echo "$SBINDIR/$w"; done); do
   got=$(LD_LIBRARY_PATH="$dest$LIBDIR" "$dest$program" --version 2>&1 || true)
   [ "$got" = "$(basename "$program") $VERSION" ] ||
     fail "$program --version printed '$got', not '$(basename "$program") $VERSION'"
@@ -65,7 +69,8 @@ if command -v systemd-analyze >/dev/null && [ -e /lib/systemd/system/sysinit.tar
   cp -a "$dest/." "$root/" 2>/dev/null || true
   mkdir -p "$root$UNITDIR" && cp -rn /lib/systemd/system/. "$root$UNITDIR/"
   if ! out=$(MANPATH="$dest$MANDIR:" systemd-analyze verify --root="$root" \
-             "$UNITDIR"/quiesced.service "$UNITDIR"/quiesced-hv-vss.service 2>&1) || [ -n "$out" ]; then
+             "$UNITDIR"/quiesced.service "$UNITDIR"/quiesced-hv-vss.service \
+             $(for w in $db_writers; do echo "$UNITDIR/$w.service"; done) 2>&1) || [ -n "$out" ]; then
     fail "systemd-analyze verify: $out"
   fi
 else

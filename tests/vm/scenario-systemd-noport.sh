@@ -27,9 +27,14 @@ rm -f "$VM_SD_STATE/root.qcow2"
 # agent's configuration and the watchdog drop-in.
 mkdir -p "$WORK/debs/files"
 # The guest's packages only: quiesce-host-tools runs on the host and needs
-# libvirt, which the guest image does not carry.
+# libvirt, which the guest image does not carry. quiesce-writer-mariadb is
+# installed by vm/systemd-mariadb in an overlay of its own: its enabled unit
+# would show in (b)'s systemd-analyze.
 for deb in "$VM_SD_STATE"/debs/*.deb; do
-  case $deb in *-dbgsym_*|*/quiesce-host-tools_*) ;; *) cp "$deb" "$WORK/debs/" ;; esac
+  case $deb in
+    *-dbgsym_*|*/quiesce-host-tools_*|*/quiesce-writer-mariadb_*) ;;
+    *) cp "$deb" "$WORK/debs/" ;;
+  esac
 done
 cp "$VM_WORKLOAD" "$WORK/debs/files/vm-workload"
 [ -x "${VM_HV_VSS_CUSE:-}" ] && cp "$VM_HV_VSS_CUSE" "$WORK/debs/files/hv-vss-cuse"

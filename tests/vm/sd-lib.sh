@@ -13,6 +13,7 @@
 # scenarios hand on: overlay, .debs, journal export) and VM_HV_VSS_CUSE.
 
 SD_GUEST=
+SD_OVERLAY=
 SD_CTL_W=
 SD_CTL_R=
 SD_CTL_PID=
@@ -87,19 +88,20 @@ sd_choose_accel() {
 }
 
 # sd_boot PORT [NAME]: boots the guest from the overlay $VM_SD_STATE/root.qcow2
-# (created over the cached image when missing), or from SD_OVERLAY when set
-# (a scenario's own overlay over that one, which it then leaves unchanged). PORT yes: the agent port
-# org.qemu.guest_agent.0 is there from the start; no: only its chardev
-# (qga), for a later device_add. Always: the control port, QMP, the data
-# disks of VM_DRIVES, and the disk "debs" (read-only, so the backup leaves it
-# out) with everything in $WORK/debs. Waits for vm-control's ready line and
-# connects to it.
+# (created over the cached image when missing), or from $SD_OVERLAY when set
+# (a scenario's own overlay over that one, which it then leaves as it was).
+# PORT yes: the agent port org.qemu.guest_agent.0 is there from the start;
+# no: only its chardev (qga), for a later device_add. Always: the control
+# port, QMP, the data disks of VM_DRIVES, and the disk "debs" (read-only, so
+# the backup leaves it out) with everything in $WORK/debs. Waits for
+# vm-control's ready line and connects to it.
 sd_boot() {
   local start i limit=2400 agent_port=()
   start=$(vm_now_ms)
   [ "$VM_ACCEL" = kvm ] && limit=600
-  [ -f "$VM_SD_STATE/root.qcow2" ] ||
-    qemu-img create -q -f qcow2 -F raw -b "$SD_GUEST/root.img" "$VM_SD_STATE/root.qcow2"
+  local overlay=${SD_OVERLAY:-$VM_SD_STATE/root.qcow2}
+  [ -f "$overlay" ] ||
+    qemu-img create -q -f qcow2 -F raw -b "$SD_GUEST/root.img" "$overlay"
   if [ -d "$WORK/debs" ]; then
     truncate -s 64M "$WORK/debs.img"
     mkfs.ext4 -q -F -L debs -d "$WORK/debs" "$WORK/debs.img"
@@ -113,7 +115,7 @@ sd_boot() {
   qemu-system-x86_64 -accel "$VM_ACCEL" "${cpu[@]}" -m 1024 -smp 2 -nodefaults -display none \
     -no-reboot -kernel "$SD_GUEST/vmlinux" -initrd "$SD_GUEST/initrd.img" \
     -append "root=/dev/vda rw console=ttyS0 panic=-1 loglevel=4 systemd.show_status=1" \
-    -drive "file=${SD_OVERLAY:-$VM_SD_STATE/root.qcow2},format=qcow2,if=none,id=root,cache=writeback" \
+    -drive "file=$overlay,format=qcow2,if=none,id=root,cache=writeback" \
     -device virtio-blk-pci,drive=root,serial=root \
     -chardev "file,id=con,path=$WORK/console.log" -serial chardev:con \
     -device virtio-serial-pci,id=vser \
@@ -215,11 +217,12 @@ sd_port_plug() {
 }
 sd_port_unplug() { vm_qmp '{"execute":"device_del","arguments":{"id":"qgaport"}}' >/dev/null; }
 
-# sd_expect WHAT SCRIPT: SCRIPT must succeed in the guest; its output is
-# shown indented, then "ok: WHAT"; else the scenario fails with WHAT.
+# sd_expect WHAT SCRIPT [SECONDS]: SCRIPT must succeed in the guest (within
+# SECONDS, default sd_sh's 120); its output is shown indented, then
+# "ok: WHAT"; else the scenario fails with WHAT.
 sd_expect() {
   local out
-  out=$(sd_sh "$2") || { printf '%s\n' "$out"; vm_fail "$1"; }
+  out=$(sd_sh "$2" "${3:-120}") || { printf '%s\n' "$out"; vm_fail "$1"; }
   [ -z "$out" ] || printf '%s\n' "$out" | sed 's/^/    /'
   vm_log "ok: $1"
 }
