@@ -34,9 +34,11 @@ control=$top/tests/vm/systemd-guest
 
 # The packages on top of minbase. The kernel's initramfs-tools comes with
 # linux-image-amd64; e2fsprogs and xfsprogs for the data disks; libglib2.0-0,
-# libblkid1 and libfuse3-3 are what the .debs and hv-vss-cuse link.
+# libblkid1 and libfuse3-3 are what the .debs and hv-vss-cuse link;
+# postgresql-15 (its server, psql, libpq5) for vm/systemd-postgresql.
 packages=(systemd systemd-sysv udev linux-image-amd64 e2fsprogs xfsprogs
-          libglib2.0-0 libblkid1 libfuse3-3 qemu-guest-agent hyperv-daemons)
+          libglib2.0-0 libblkid1 libfuse3-3 qemu-guest-agent hyperv-daemons
+          postgresql-15)
 # The root's modules for initramfs-tools (MODULES=list).
 initrd_modules=(virtio_pci virtio_blk ext4 crc32c_generic)
 image_mb=2048
