@@ -4,7 +4,9 @@
  * non-blocking API is used (PQconnectStartParams/PQconnectPoll,
  * PQsendQuery/PQconsumeInput), as libpq's documentation describes it
  * ("Connection Control Functions", "Asynchronous Command Processing"), with
- * poll() on PQsocket() in between. See docs/postgresql.md.
+ * poll() on PQsocket() in between. Host names are resolved by
+ * PQconnectStartParams() itself, which may block: a unix socket directory
+ * or an IP address (hostaddr) avoids that. See docs/postgresql.md.
  */
 #include "db-writers/postgresql/pg-bounded.h"
 
@@ -138,23 +140,15 @@ static void pg_bounded_result_error(const PGresult *res, char *err, size_t err_s
     pg_bounded_one_line(err, err_size, "", text);
 }
 
-/* Cancels what @conn runs; PQcancel() is a short blocking exchange with
- * the postmaster, which answers even when the backend does not. */
-static void pg_bounded_cancel(PGconn *conn)
+/* The deadline passed with the statement still running. No PQcancel():
+ * in libpq 15 it waits, without a limit, for the postmaster to close the
+ * cancel connection, and a postmaster that does not answer is why we are
+ * here. Closing the connection is enough: the caller set the session's
+ * statement_timeout under the deadline and client_connection_check_interval,
+ * so the server ends the statement on its own (docs/postgresql.md). */
+static PgBoundedStatus pg_bounded_timed_out(const char *sql, char *err, size_t err_size)
 {
-    PGcancel *cancel = PQgetCancel(conn);
-    if (cancel) {
-        char buf[256];
-        PQcancel(cancel, buf, sizeof buf);
-        PQfreeCancel(cancel);
-    }
-}
-
-static PgBoundedStatus pg_bounded_timed_out(PGconn *conn, const char *sql, char *err,
-                                            size_t err_size)
-{
-    pg_bounded_cancel(conn);
-    snprintf(err, err_size, "%s: no answer from the server before the deadline (cancelled)", sql);
+    snprintf(err, err_size, "%s: no answer from the server before the deadline", sql);
     return PG_BOUNDED_TIMED_OUT;
 }
 
@@ -172,7 +166,7 @@ PgBoundedStatus pg_bounded_exec(PGconn *conn, const char *sql, int64_t deadline_
     int flushed;
     while ((flushed = PQflush(conn)) == 1) {
         if (pg_bounded_wait(conn, POLLOUT | POLLIN, deadline_ms) <= 0) {
-            return pg_bounded_timed_out(conn, sql, err, err_size);
+            return pg_bounded_timed_out(sql, err, err_size);
         }
         if (!PQconsumeInput(conn)) {
             break;
@@ -183,7 +177,7 @@ PgBoundedStatus pg_bounded_exec(PGconn *conn, const char *sql, int64_t deadline_
         while (PQisBusy(conn)) {
             int ready = pg_bounded_wait(conn, POLLIN, deadline_ms);
             if (ready <= 0) {
-                return pg_bounded_timed_out(conn, sql, err, err_size);
+                return pg_bounded_timed_out(sql, err, err_size);
             }
             if (!PQconsumeInput(conn)) {
                 pg_bounded_one_line(err, err_size, "", PQerrorMessage(conn));

@@ -5,8 +5,9 @@
  * (client/quiesce-writer.h); libpq's blocking calls have no such limit
  * (connect_timeout is whole seconds and covers the connection only), so
  * every call here is libpq's non-blocking form driven by poll() against one
- * monotonic deadline. A statement that outlives it is cancelled and its
- * connection closed, so the server is left running nothing of ours.
+ * monotonic deadline. At the deadline the caller closes the connection;
+ * ending the statement is left to the server (statement_timeout and
+ * client_connection_check_interval, which the caller sets).
  */
 #ifndef QUIESCE_DB_WRITERS_PG_BOUNDED_H
 #define QUIESCE_DB_WRITERS_PG_BOUNDED_H
@@ -42,8 +43,7 @@ PgBoundedStatus pg_bounded_connect(const char *conninfo, const char *app_name,
  * Runs @sql (one statement) on @conn before @deadline_ms. On failure @err
  * holds the server's own error ("ERROR: canceling statement due to
  * statement timeout (SQLSTATE 57014)") or libpq's. On PG_BOUNDED_TIMED_OUT
- * the statement was cancelled and @conn must be closed (its state is
- * unknown). When @value is not NULL, the first column of the first row is
+ * @conn must be closed (a statement may still be running on it). When @value is not NULL, the first column of the first row is
  * copied there ("" when none).
  */
 PgBoundedStatus pg_bounded_exec(PGconn *conn, const char *sql, int64_t deadline_ms,

@@ -96,8 +96,12 @@ static int pg_writer_checkpoint(const PgWriter *writer, const char *phase, long 
         snprintf(reason, size, "%s: %s", server, err);
         return -1;
     }
-    char set[64];
-    snprintf(set, sizeof set, "SET statement_timeout = %ld",
+    /* The server ends the statement itself: at statement_timeout, with
+     * its own error, or within a second of our hanging up at the deadline. */
+    char set[160];
+    snprintf(set, sizeof set,
+             "SELECT set_config('statement_timeout', '%ld', false), "
+             "set_config('client_connection_check_interval', '1000', false)",
              pg_writer_statement_timeout(deadline, timeout_ms));
     status = pg_bounded_exec(conn, set, deadline, NULL, 0, err, sizeof err);
     if (status == PG_BOUNDED_OK) {

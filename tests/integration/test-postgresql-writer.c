@@ -19,7 +19,10 @@
  *   not-running      server stopped: every phase answers ok
  *   stuck-checkpoint the checkpointer stopped (SIGSTOP): freeze fails within
  *                    its limit with PostgreSQL's statement-timeout error
- *                    naming the server; nothing of ours left running
+ *                    naming the server; nothing of ours left running. Then
+ *                    the writer's own session stopped as well: the writer
+ *                    gives up at its limit and the server ends the session
+ *                    once it runs again
  *   no-answer        the postmaster stopped: the connection gets no answer;
  *                    the writer gives up at its own limit; and with a
  *                    shorter agent limit the agent times the writer out
@@ -340,6 +343,30 @@ static char *pg_freeze_fails(PgFixture *pg, guint max_ms, WriterFailure **failur
     return g_strdup(error->message);
 }
 
+typedef struct {
+    PgFixture *pg;
+    pid_t pid; /* the writer's session, stopped; 0 if never seen */
+} StopWriterSession;
+
+/* Thread: SIGSTOPs the writer's session once it runs CHECKPOINT (within 1 s). */
+static gpointer pg_stop_writer_session(gpointer data)
+{
+    StopWriterSession *stopper = data;
+    PGconn *conn = pg_connect(stopper->pg, NULL);
+    for (int i = 0; i < 200 && stopper->pid == 0; i++) {
+        PGresult *res = PQexec(conn, "SELECT pid FROM pg_stat_activity WHERE application_name = "
+                                     "'quiesce-writer-postgresql' AND query = 'CHECKPOINT'");
+        if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+            stopper->pid = (pid_t)atoi(PQgetvalue(res, 0, 0));
+            kill(stopper->pid, SIGSTOP);
+        }
+        PQclear(res);
+        g_usleep(5000);
+    }
+    PQfinish(conn);
+    return NULL;
+}
+
 static void test_stuck_checkpoint(PgFixture *pg, gconstpointer data)
 {
     pg_writer_spawn(pg, NULL, "1500");
@@ -352,6 +379,23 @@ static void test_stuck_checkpoint(PgFixture *pg, gconstpointer data)
     g_assert_nonnull(strstr(message, where));
     /* The cancelled CHECKPOINT's session is gone: nothing of ours runs. */
     g_assert_cmpint(pg_writer_sessions(pg), ==, 0);
+
+    /* Again, and this time the writer's own session is stopped too as soon
+     * as it runs its CHECKPOINT, so statement_timeout cannot answer: the
+     * writer gives up at its own limit and hangs up; once the session runs
+     * again, the server ends it (nothing of ours stays). */
+    StopWriterSession stopper = { .pg = pg };
+    GThread *thread = g_thread_new("stopper", pg_stop_writer_session, &stopper);
+    g_autofree char *no_answer = pg_freeze_fails(pg, 2500, NULL);
+    g_thread_join(thread);
+    g_assert_cmpint(stopper.pid, >, 0);
+    g_assert_nonnull(strstr(no_answer, "CHECKPOINT: no answer from the server before the deadline"));
+    g_assert_cmpint(kill(stopper.pid, SIGCONT), ==, 0);
+    for (int i = 0; i < 100 && pg_writer_sessions(pg) > 0; i++) {
+        g_usleep(50000);
+    }
+    g_assert_cmpint(pg_writer_sessions(pg), ==, 0);
+
     g_assert_cmpint(kill(checkpointer, SIGCONT), ==, 0);
     /* The checkpoint requested before still runs; then the writer works. */
     g_autoptr(GError) error = NULL;
