@@ -215,22 +215,27 @@ pg_check() {
   echo "$max"
 }
 
-pg_offline writer "$WORK/backup-writer-$rounds/pgdata.img"
-w_max=$(pg_check writer "$W_BEFORE") || vm_fail "$w_max"
-pg_offline_stop
-vm_log "(w) snapshot: state '$STATE', checkpoint REDO $REDO (WAL before the backup $W_LSN), replayed $REPLAYED bytes, rows 1..$W_BEFORE present (max $w_max)"
-[ "$(lsn "$REDO")" -ge "$(lsn "$W_LSN")" ] ||
-  vm_fail "(w) the snapshot's checkpoint ($REDO) is older than the WAL written before the backup ($W_LSN)"
-[ "$REPLAYED" -lt 1048576 ] || vm_fail "(w) recovery replayed $REPLAYED bytes, expected < 1 MiB"
-W_REPLAYED=$REPLAYED
+# pg_snapshot MODE BEFORE LSN: the snapshot of the last round of MODE
+# started offline and its rows checked; then STATE, REDO, REPLAYED as
+# pg_offline set them.
+pg_snapshot() {
+  local max
+  pg_offline "$1" "$WORK/backup-$1-$rounds/pgdata.img"
+  max=$(pg_check "$1" "$2") || vm_fail "$max"
+  pg_offline_stop
+  vm_log "($1) snapshot: state '$STATE', checkpoint REDO $REDO (WAL before the backup $3)," \
+         "replayed $REPLAYED bytes, rows 1..$2 present (max $max)"
+}
 
-pg_offline nowriter "$WORK/backup-nowriter-$rounds/pgdata.img"
-n_max=$(pg_check nowriter "$N_BEFORE") || vm_fail "$n_max"
-pg_offline_stop
-vm_log "(n) snapshot: state '$STATE', checkpoint REDO $REDO (WAL before the backup $N_LSN), replayed $REPLAYED bytes, rows 1..$N_BEFORE present (max $n_max)"
+pg_snapshot writer "$W_BEFORE" "$W_LSN"
+[ "$(lsn "$REDO")" -ge "$(lsn "$W_LSN")" ] ||
+  vm_fail "(writer) the snapshot's checkpoint ($REDO) is older than the WAL written before the backup ($W_LSN)"
+[ "$REPLAYED" -lt 1048576 ] || vm_fail "(writer) recovery replayed $REPLAYED bytes, expected < 1 MiB"
+W_REPLAYED=$REPLAYED
+pg_snapshot nowriter "$N_BEFORE" "$N_LSN"
 [ "$(lsn "$REDO")" -lt "$(lsn "$N_LSN")" ] ||
-  vm_fail "(n) without the writer the snapshot's checkpoint should predate the bulk write"
-[ "$REPLAYED" -ge 8388608 ] || vm_fail "(n) recovery replayed only $REPLAYED bytes, expected >= 8 MiB"
+  vm_fail "(nowriter) without the writer the snapshot's checkpoint should predate the bulk write"
+[ "$REPLAYED" -ge 8388608 ] || vm_fail "(nowriter) recovery replayed only $REPLAYED bytes, expected >= 8 MiB"
 vm_log "ok: recovery of the snapshot replays $W_REPLAYED bytes with the writer, $REPLAYED bytes without"
 
 read -r wp50 wmax wn < <(p50_max "$WORK/lat-writer")
