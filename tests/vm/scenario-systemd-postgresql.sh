@@ -11,7 +11,7 @@
 #            pg_checkpoint, the unit enabled as the manual says; a workload
 #            (pg-workload.c) commits one row per 50 ms and reports each
 #            commit on the console;
-#   (w)      with the writer: ~9 MB of WAL written (a bulk INSERT), then a
+#   (w)      with the writer: ~13 MB of WAL written (a bulk INSERT), then a
 #            child-snapshot backup through quiesce-backup;
 #   (n)      the negative control: the writer stopped, the same bulk write
 #            and the same backup;
@@ -64,9 +64,11 @@ sd_expect "set-up: the cluster on /srv/pg, the writer's role, the unit enabled, 
   install -m 0755 /mnt/debs/files/pg-workload /usr/local/bin/pg-workload
   umount /mnt/debs
   mkdir -p /srv/pg && mount /dev/disk/by-id/virtio-pgdata /srv/pg && chown postgres: /srv/pg
-  pg_dropcluster --stop 15 main
-  pg_createcluster -q 15 main -d /srv/pg/15/main -o checkpoint_timeout=30min >/dev/null
+  if pg_lsclusters -h | grep -q "^15 *main "; then pg_dropcluster --stop 15 main; fi
+  pg_createcluster 15 main -d /srv/pg/15/main >/dev/null
+  echo "checkpoint_timeout = 30min" >/etc/postgresql/15/main/conf.d/vm-test.conf
   pg_ctlcluster 15 main start
+  pg_lsclusters -h
   runuser -u postgres -- createuser root
   runuser -u postgres -- psql -X -qc "GRANT pg_checkpoint TO root"
   runuser -u postgres -- createdb wl
@@ -105,7 +107,7 @@ p50_max() {
 backup() {
   local dir=$WORK/backup-$1-$2 off end
   sd_sh "$psql_wl \"CREATE TABLE IF NOT EXISTS bulk (id int, pad text);
-         INSERT INTO bulk SELECT g, repeat(md5(g::text), 32) FROM generate_series(1, 8000) g\"" >/dev/null ||
+         INSERT INTO bulk SELECT g, repeat(md5(g::text), 32) FROM generate_series(1, 12000) g\"" >/dev/null ||
     vm_fail "($1) the bulk write failed"
   LSN_BEFORE=$(sd_sh "$psql_wl 'SELECT pg_current_wal_insert_lsn()'") || vm_fail "($1) reading the WAL position"
   BEFORE=$(vm_committed pg)
@@ -160,7 +162,7 @@ sd_expect "(f) nothing frozen, nothing of the writer in the server, the workload
 vm_wait_progress pg "$n_before" 10 || vm_fail "(f) the workload stopped committing"
 vm_log "ok: (f) prepare -> saved-state in $f_ms ms, writer-failed with PostgreSQL's statement timeout; nothing frozen or held"
 
-sd_expect "clean-up: the guest as vm/systemd-port left it" '
+sd_expect "clean-up: workload stopped, writer disabled, no cluster, the agent's configuration back" '
   systemctl stop pgwl; systemctl disable -q --now quiesce-writer-postgresql
   pg_dropcluster --stop 15 main; umount /srv/pg
   mv /etc/quiesce/quiesced.conf.vm-test /etc/quiesce/quiesced.conf'
