@@ -28,9 +28,11 @@ rm -f "$state/postgresql-stall.txt"
 env_lines=$(cd "$build" && ctest -R '^vm/systemd-postgresql$' --show-only=json-v1 | python3 -c '
 import json, sys
 for test in json.load(sys.stdin)["tests"]:
+    if test["name"] != sys.argv[1]:
+        continue
     for prop in test.get("properties", []):
         if prop["name"] == "ENVIRONMENT":
-            print("\n".join(prop["value"]))')
+            print("\n".join(prop["value"]))' vm/systemd-postgresql)
 while IFS= read -r line; do export "$line"; done <<<"$env_lines"
 PG_ROUNDS=$rounds VM_NAME=db-writer-stall bash "$top/tests/vm/scenario-systemd-postgresql.sh" |
   grep -E 'round|commit latency|snapshot:|PASS|FAIL' >&2

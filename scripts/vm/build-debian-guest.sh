@@ -87,7 +87,9 @@ log "mmdebstrap bookworm (minbase + ${packages[*]}) into $tmp/root"
 # list before the kernel's postinst builds the initrd. Customize: the
 # control service, fstab, no root password (console debugging), apt's
 # timers masked (their runs would take apt's lock under the test's
-# `apt install`), the qemu-guest-agent .deb kept for dpkg-deb -x.
+# `apt install`), the qemu-guest-agent .deb kept for dpkg-deb -x, and no
+# PostgreSQL cluster nor its start at boot (vm/systemd-postgresql makes its
+# own on a data disk; the other scenarios boot as fast as without it).
 mmdebstrap --variant=minbase --include="$(IFS=,; echo "${packages[*]}")" \
   --setup-hook='mkdir -p "$1/etc/initramfs-tools/conf.d" "$1/usr/share/initramfs-tools/modules.d"' \
   --setup-hook='echo MODULES=list >"$1/etc/initramfs-tools/conf.d/quiesce-vm.conf"' \
@@ -99,6 +101,8 @@ mmdebstrap --variant=minbase --include="$(IFS=,; echo "${packages[*]}")" \
   --customize-hook='chroot "$1" systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service' \
   --customize-hook='echo "/dev/vda / ext4 rw 0 0" >"$1/etc/fstab"; echo sdguest >"$1/etc/hostname"' \
   --customize-hook='chroot "$1" passwd -d root >/dev/null' \
+  --customize-hook='chroot "$1" pg_dropcluster 15 main' \
+  --customize-hook='chroot "$1" systemctl disable -q postgresql.service' \
   bookworm "$tmp/root" >&2
 
 mkdir -p "$tmp/out"
