@@ -68,7 +68,7 @@ kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-im
 kver=$(apt-cache policy "$kpkg" 2>/dev/null | awk '/Candidate:/ {print $2; exit}' || true)
 key=$({
   printf '%s\n' "${packages[@]}" "${initrd_modules[@]}" "$image_mb"
-  sha256sum <"$0" "$control/vm-control.sh" "$control/vm-control.service" | cut -c1-64
+  sha256sum "$0" "$control/vm-control.sh" "$control/vm-control.service" | cut -c1-64
 } | sha256sum | cut -c1-16)
 dir=$cache/debian-guest-$key
 if [ -f "$dir/done" ] && grep -qxF "kernel $kpkg $kver" "$dir/manifest.txt"; then
