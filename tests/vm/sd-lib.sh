@@ -194,11 +194,12 @@ sd_port_plug() {
 }
 sd_port_unplug() { vm_qmp '{"execute":"device_del","arguments":{"id":"qgaport"}}' >/dev/null; }
 
-# sd_expect WHAT SCRIPT: SCRIPT must succeed in the guest; its output is
-# shown indented, then "ok: WHAT"; else the scenario fails with WHAT.
+# sd_expect WHAT SCRIPT [SECONDS]: SCRIPT must succeed in the guest (within
+# SECONDS, default sd_sh's); its output is shown indented, then "ok: WHAT";
+# else the scenario fails with WHAT.
 sd_expect() {
   local out
-  out=$(sd_sh "$2") || { printf '%s\n' "$out"; vm_fail "$1"; }
+  out=$(sd_sh "$2" "${3:-120}") || { printf '%s\n' "$out"; vm_fail "$1"; }
   [ -z "$out" ] || printf '%s\n' "$out" | sed 's/^/    /'
   vm_log "ok: $1"
 }
