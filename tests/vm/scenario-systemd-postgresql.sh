@@ -46,6 +46,7 @@ rounds=${PG_ROUNDS:-1}
 PG_OFFLINE_PID=
 pg_cleanup() {
   local rc=$?
+  set +e # or `(exit $rc)` below would end the trap before sd_cleanup
   if [ -n "$PG_OFFLINE_PID" ]; then kill -INT "$PG_OFFLINE_PID" 2>/dev/null; wait "$PG_OFFLINE_PID" 2>/dev/null; fi
   (exit $rc)
   sd_cleanup
