@@ -9,6 +9,7 @@ packages=(
   clang libclang-rt-14-dev
   libglib2.0-dev libblkid-dev libsystemd-dev
   libsqlite3-dev
+  libpq-dev postgresql-15
   qemu-guest-agent socat
   gcc-mingw-w64-x86-64 wine wine64 msitools wixl
   e2fsprogs xfsprogs btrfs-progs dosfstools util-linux mount

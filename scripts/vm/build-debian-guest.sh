@@ -45,13 +45,14 @@ control=$top/tests/vm/systemd-guest
 # nfs-kernel-server (an export mounted over loopback) and squashfuse with
 # fuse3 (a FUSE mount). mariadb-server for the MariaDB writer's scenario
 # (its unit is disabled below: the other scenarios boot without a
-# database), libmariadb3 what quiesce-writer-mariadb links.
+# database), libmariadb3 what quiesce-writer-mariadb links; postgresql-15
+# (its server, psql, libpq5) for vm/systemd-postgresql.
 packages=(systemd systemd-sysv udev linux-image-amd64 e2fsprogs xfsprogs
           libglib2.0-0 libblkid1 libfuse3-3 qemu-guest-agent hyperv-daemons
           util-linux-extra dbus
           lvm2 thin-provisioning-tools btrfs-progs squashfs-tools dosfstools
           nfs-kernel-server squashfuse fuse3
-          mariadb-server libmariadb3)
+          mariadb-server libmariadb3 postgresql-15)
 # The root's modules for initramfs-tools (MODULES=list).
 initrd_modules=(virtio_pci virtio_blk ext4 crc32c_generic)
 image_mb=2048
@@ -81,7 +82,7 @@ kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-im
 kver=$(apt-cache policy "$kpkg" 2>/dev/null | awk '/Candidate:/ && !n++ {print $2}' || true)
 key=$({
   printf '%s\n' "${packages[@]}" "${initrd_modules[@]}" "$image_mb"
-  sha256sum <"$0" "$control/vm-control.sh" "$control/vm-control.service" | cut -c1-64
+  sha256sum "$0" "$control/vm-control.sh" "$control/vm-control.service" | cut -c1-64
 } | sha256sum | cut -c1-16)
 dir=$cache/debian-guest-$key
 if [ -f "$dir/done" ] && grep -qxF "kernel $kpkg $kver" "$dir/manifest.txt"; then
@@ -103,7 +104,9 @@ log "mmdebstrap bookworm (minbase + ${packages[*]}) into $tmp/root"
 # `apt install`), the NFS server and client units disabled (started by
 # vm/systemd-mounts when it needs them, not at every boot), mariadb.service
 # disabled (a scenario starts it on its own data disk), the
-# qemu-guest-agent .deb kept for dpkg-deb -x.
+# qemu-guest-agent .deb kept for dpkg-deb -x, and no PostgreSQL cluster
+# nor its start at boot (vm/systemd-postgresql makes its own on a data
+# disk; the other scenarios boot as fast as without it).
 mmdebstrap --variant=minbase --include="$(IFS=,; echo "${packages[*]}")" \
   --setup-hook='mkdir -p "$1/etc/initramfs-tools/conf.d" "$1/usr/share/initramfs-tools/modules.d"' \
   --setup-hook='echo MODULES=list >"$1/etc/initramfs-tools/conf.d/quiesce-vm.conf"' \
@@ -117,6 +120,8 @@ mmdebstrap --variant=minbase --include="$(IFS=,; echo "${packages[*]}")" \
   --customize-hook='chroot "$1" systemctl disable nfs-server.service nfs-client.target rpcbind.service rpcbind.socket' \
   --customize-hook='echo "/dev/vda / ext4 rw 0 0" >"$1/etc/fstab"; echo sdguest >"$1/etc/hostname"' \
   --customize-hook='chroot "$1" passwd -d root >/dev/null' \
+  --customize-hook='chroot "$1" pg_dropcluster 15 main' \
+  --customize-hook='chroot "$1" systemctl disable -q postgresql.service' \
   bookworm "$tmp/root" >&2
 
 mkdir -p "$tmp/out"

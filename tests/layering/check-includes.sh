@@ -9,6 +9,7 @@
 #   fsfreeze/, transports/   nothing from agent/ or host/
 #   host/       nothing from agent/, fsfreeze/, transports/
 #   client/     the LGPL writer client: nothing of ours outside client/, no GLib
+#   db-writers/ database writers: only client/ and db-writers/ of ours, no GLib
 #   windows/    (when it exists) only protocol/ and windows/ of ours
 #
 # Prints each violation as `file:line: <folder> must not include <header>`
@@ -58,6 +59,10 @@ rule() {
       if [[ $kind == angle ]]; then is_glib "$header" && echo "GLib"
       elif [[ $top != client ]]; then echo "a header outside client/"
       fi ;;
+    db-writers)
+      if [[ $kind == angle ]]; then is_glib "$header" && echo "GLib"
+      elif [[ ! $top =~ ^(client|db-writers)$ ]]; then echo "a header outside client/ and db-writers/"
+      fi ;;
     windows)
       [[ $kind == quote && ! $top =~ ^(protocol|windows)$ ]] && echo "a header outside protocol/ and windows/" ;;
   esac
@@ -67,7 +72,7 @@ rule() {
 include_re='^[[:space:]]*#[[:space:]]*include[[:space:]]*([<"])([^>"]+)[>"]'
 violations=0
 files=0
-for folder in protocol common fsfreeze transports host client windows; do
+for folder in protocol common fsfreeze transports host client db-writers windows; do
   [[ -d $root/$folder ]] || continue
   while IFS= read -r -d '' file; do
     files=$((files + 1))

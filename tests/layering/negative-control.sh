@@ -10,7 +10,7 @@ root=$(cd "${1:-$here/../..}" && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/quiesce-layering-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-for folder in protocol common fsfreeze transports agent host client windows; do
+for folder in protocol common fsfreeze transports agent host client db-writers windows; do
   if [[ -d $root/$folder ]]; then
     cp -r "$root/$folder" "$work/"
   fi
@@ -45,6 +45,8 @@ cases=(
   'host|"transports/transport.h"'
   'client|"common/quiesce-error.h"'
   'client|<glib.h>'
+  'db-writers|"common/quiesce-error.h"'
+  'db-writers|<glib.h>'
   'windows|"common/quiesce-error.h"'
 )
 passed=0
