@@ -139,7 +139,7 @@ static void pg_writer_usage(FILE *out)
 {
     fprintf(out,
             "Usage: " PG_WRITER_PROGRAM " [--conninfo STR] [--name NAME] [--socket PATH]\n"
-            "         [--prepare-timeout MS] [--freeze-timeout MS] [--once]\n"
+            "         [--prepare-timeout MS] [--freeze-timeout MS] [--once] | --version\n"
             "Checkpoints a PostgreSQL cluster before quiesced freezes the guest\n"
             "(man quiesce-writers). Defaults come from the environment:\n"
             "QUIESCE_PG_CONNINFO (libpq's defaults and PG* variables when empty),\n"
@@ -179,6 +179,7 @@ static int pg_writer_parse(int argc, char **argv, PgWriter *writer)
         { "freeze-timeout", required_argument, NULL, 'f' },
         { "once", no_argument, NULL, 'o' },
         { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
     };
     writer->conninfo = env_or("QUIESCE_PG_CONNINFO", "");
@@ -196,6 +197,7 @@ static int pg_writer_parse(int argc, char **argv, PgWriter *writer)
         case 'f': freeze = optarg; break;
         case 'o': writer->once = 1; break;
         case 'h': pg_writer_usage(stdout); exit(0);
+        case 'V': printf(PG_WRITER_PROGRAM " %s\n", QUIESCE_VERSION); exit(0);
         default: pg_writer_usage(stderr); return -1;
         }
     }

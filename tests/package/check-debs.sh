@@ -25,7 +25,7 @@ if ! "$source_dir/scripts/build-debs.sh" --lintian "$out" >"$out/build-debs.log"
 fi
 sed -n '/^=== lintian/,$p' "$out/build-debs.log"
 for package in quiesced libquiesce-writer1 libquiesce-writer-dev quiesce-writer \
-               quiesce-host-tools quiesce-writer-mariadb; do
+               quiesce-host-tools quiesce-writer-mariadb quiesce-writer-postgresql; do
   ls "$out/${package}"_*.deb >/dev/null || { echo "FAIL: no $package .deb"; exit 1; }
 done
-echo "PASS: 6 packages built, lintian clean"
+echo "PASS: 7 packages built, lintian clean"
