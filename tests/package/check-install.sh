@@ -9,7 +9,8 @@
 # each with a unit of the same name).
 set -euo pipefail
 dest=$(mktemp -d)
-trap 'rm -rf "$dest"' EXIT
+root=$(mktemp -d) # systemd-analyze's root: a copy of dest beside it, never inside
+trap 'rm -rf "$dest" "$root"' EXIT
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
@@ -64,9 +65,7 @@ fi
 # systemd's own check, against a root that holds the system's units and
 # ours (without --root it would look for the programs on this machine).
 if command -v systemd-analyze >/dev/null && [ -e /lib/systemd/system/sysinit.target ]; then
-  root="$dest/verify-root"
-  mkdir -p "$root"
-  cp -a "$dest/." "$root/" 2>/dev/null || true
+  cp -a "$dest/." "$root/" || fail "copying the installed tree for systemd-analyze failed"
   mkdir -p "$root$UNITDIR" && cp -rn /lib/systemd/system/. "$root$UNITDIR/"
   if ! out=$(MANPATH="$dest$MANDIR:" systemd-analyze verify --root="$root" \
              "$UNITDIR"/quiesced.service "$UNITDIR"/quiesced-hv-vss.service \
