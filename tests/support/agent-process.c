@@ -228,10 +228,13 @@ GByteArray *agent_process_exchange_lines(const char *socket_path, const guint8 *
     return exchange(socket_path, input, len, 0, lines, timeout_ms, error);
 }
 
+/* 20 s: what is checked is a clean exit, not its speed; on a loaded CI
+ * machine (a guest image being built beside the tests) an exit once took
+ * more than the 5 s this waited before. */
 gboolean agent_process_terminate(AgentProcess *agent, int *wait_status, GError **error)
 {
     kill(agent->pid, SIGTERM);
-    for (int i = 0; i < 200; i++) {
+    for (int i = 0; i < 800; i++) {
         if (waitpid(agent->pid, wait_status, WNOHANG) == agent->pid) {
             agent->reaped = TRUE;
             return TRUE;
