@@ -44,3 +44,6 @@ else
   fi
 fi
 ls "$debs"/*.deb | sed 's|.*/|  |'
+# The image and the .debs are gigabytes of writeback: let it finish here,
+# alone (PROCESSORS 2), not under the tests that run next (docs/testing.md §8).
+sync
