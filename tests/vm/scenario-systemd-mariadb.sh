@@ -61,8 +61,11 @@ before=$(vm_committed innodb)
 VM_BACKUP_DIR=$WORK/backup-none vm_backup --hold-frozen 1 >"$WORK/backup-b.out" 2>&1 ||
   { cat "$WORK/backup-b.out"; vm_fail "(b) the backup failed"; }
 [ "$(vm_report method)" = child-snapshot ] || vm_fail "(b) method $(vm_report method)"
-mdb_check no-writer "$WORK/backup-none" "$before"
-[ -n "$MDB_N" ] || vm_fail "(b) the InnoDB table is not 1..N with N >= $before"
+# Without the writer, flush_log_at_trx_commit=0 may lose up to a second of
+# commits acknowledged before prepare too (seen: 27 of 141): only the rows'
+# contiguity is required here; the loss is what the next checks expect.
+mdb_check no-writer "$WORK/backup-none" 0
+[ -n "$MDB_N" ] || vm_fail "(b) the InnoDB table is not 1..N"
 case ",$MDB_MYISAM," in *,open,*) ;; *) vm_fail "(b) without the writer the MyISAM table was closed too: the check cannot tell" ;; esac
 [ "$MDB_GAP_OK" = 0 ] || vm_fail "(b) without the writer no acknowledged commit was lost: the check cannot tell ($MDB_GAP)"
 b_recovery=$MDB_RECOVERY b_n=$MDB_N b_gap=$MDB_GAP b_myisam=$MDB_MYISAM
