@@ -9,15 +9,23 @@
  * Each disk of a volume's extents is described as qemu-ga does for
  * guest-get-fsinfo (qga/commands-win32.c): bus type and serial from the
  * disk's storage descriptor, the SCSI address for SCSI, IDE, RAID and SAS
- * disks. The PCI address of the controller (qemu-ga walks SetupAPI for
- * it) is not read: it is reported as -1, "unknown" in qemu-ga's terms.
+ * disks, the PCI address of the storage controller (disk-pci-real.c).
+ *
+ * Dynamic disks: a volume is dynamic when it has several extents (spanned,
+ * striped, mirrored) or when one of its extents lies in space the Logical
+ * Disk Manager owns, read from its disk's partition table
+ * (IOCTL_DISK_GET_DRIVE_LAYOUT_EX; the rule is disk-layout.c's): a simple
+ * volume on a dynamic disk has one extent like a basic partition.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <windows.h>
 #include <winioctl.h>
 #include <ntddscsi.h>
 
+#include "windows/disk-layout.h"
+#include "windows/pci-address.h"
 #include "windows/volumes.h"
 #include "windows/win-error.h"
 
@@ -73,8 +81,55 @@ static const char *bus_type_name(STORAGE_BUS_TYPE type)
     }
 }
 
-static void read_disk_address(DWORD number, WinDisk *d)
+/* The partition table of an open disk, malloc'ed, *size its length; NULL
+ * when it cannot be read. The table has no fixed size: the buffer grows
+ * while the IOCTL says it is too small, up to a bound (LDM's 2,000
+ * partitions fit). */
+static DRIVE_LAYOUT_INFORMATION_EX *read_layout(HANDLE disk, size_t *size)
 {
+    for (DWORD bytes = 4096; bytes <= 1024 * 1024; bytes *= 4) {
+        DRIVE_LAYOUT_INFORMATION_EX *layout = malloc(bytes);
+        DWORD n = 0;
+        if (!layout) {
+            return NULL;
+        }
+        if (DeviceIoControl(disk, IOCTL_DISK_GET_DRIVE_LAYOUT_EX, NULL, 0, layout, bytes, &n,
+                            NULL)) {
+            *size = n;
+            return layout;
+        }
+        free(layout);
+        if (GetLastError() != ERROR_INSUFFICIENT_BUFFER && GetLastError() != ERROR_MORE_DATA) {
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+/* Whether the extent lies in LDM's space. A layout that cannot be read
+ * counts as basic: the extent count still catches a spanned, striped or
+ * mirrored volume (docs/windows.md "Dynamic disks"). */
+static bool extent_is_dynamic(HANDLE disk, const DISK_EXTENT *extent)
+{
+    size_t size = 0;
+    DRIVE_LAYOUT_INFORMATION_EX *layout = read_layout(disk, &size);
+    WinLayoutKind kind;
+
+    if (!layout) {
+        return false;
+    }
+    kind = win_layout_extent_kind(layout, size, extent->StartingOffset.QuadPart,
+                                  extent->ExtentLength.QuadPart);
+    free(layout);
+    return kind == WIN_LAYOUT_DYNAMIC;
+}
+
+/* Describes the disk of one extent into d; true when the extent is on a
+ * dynamic disk's LDM space. */
+static bool read_disk_address(const DISK_EXTENT *extent, WinDisk *d)
+{
+    DWORD number = extent->DiskNumber;
+    bool dynamic;
     wchar_t path[32];
     union {
         STORAGE_DEVICE_DESCRIPTOR descriptor;
@@ -90,10 +145,12 @@ static void read_disk_address(DWORD number, WinDisk *d)
     snprintf(d->dev, sizeof(d->dev), "\\\\.\\PhysicalDrive%lu", (unsigned long)number);
     snprintf(d->bus_type, sizeof(d->bus_type), "unknown");
     _snwprintf(path, 32, L"\\\\.\\PhysicalDrive%lu", (unsigned long)number);
+    win_disk_read_pci(number, d);
     h = CreateFileW(path, 0, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_EXISTING, 0, NULL);
     if (h == INVALID_HANDLE_VALUE) {
-        return;
+        return false;
     }
+    dynamic = extent_is_dynamic(h, extent);
     memset(&buffer, 0, sizeof(buffer));
     if (DeviceIoControl(h, IOCTL_STORAGE_QUERY_PROPERTY, &query, sizeof(query), &buffer,
                         sizeof(buffer), &n, NULL)) {
@@ -112,6 +169,7 @@ static void read_disk_address(DWORD number, WinDisk *d)
         d->unit = address.Lun;
     }
     CloseHandle(h);
+    return dynamic;
 }
 
 /* Extents and bus through the volume's device (\\.\Volume{...}). */
@@ -145,7 +203,9 @@ static void read_disk(const wchar_t *name, WinVolume *v)
         /* several extents: spanned, striped or mirrored */
         v->dynamic = extents->NumberOfDiskExtents > 1;
         for (DWORD i = 0; i < extents->NumberOfDiskExtents && i < WIN_VOLUME_DISKS; i++) {
-            read_disk_address(extents->Extents[i].DiskNumber, &v->disks[v->n_disks++]);
+            if (read_disk_address(&extents->Extents[i], &v->disks[v->n_disks++])) {
+                v->dynamic = true; /* in LDM's space: a dynamic disk */
+            }
         }
     } else if (GetLastError() == ERROR_MORE_DATA) {
         v->dynamic = true; /* more extents than we describe */
