@@ -11,7 +11,7 @@ packages=(
   libsqlite3-dev
   libpq-dev postgresql-15
   qemu-guest-agent socat
-  gcc-mingw-w64-x86-64 wine wine64 msitools wixl
+  gcc-mingw-w64-x86-64 wine wine64 msitools wixl mingw-w64-tools libwine-dev
   e2fsprogs xfsprogs btrfs-progs dosfstools util-linux mount
   qemu-system-x86 cpio kmod xz-utils sqlite3
   mmdebstrap qemu-utils python3 jq thin-provisioning-tools

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "windows/com-catalog.h"
 #include "windows/service.h"
 #include "windows/win-error.h"
 
@@ -34,20 +35,27 @@ static void stop_and_disable(SC_HANDLE manager, const wchar_t *name)
     CloseServiceHandle(service);
 }
 
-/* The provider DLL registers itself (COM class and VSS provider). */
+/* Path of a file beside the exe (the provider DLL, its type library). */
+static void beside_exe(const wchar_t *name, wchar_t *path)
+{
+    wchar_t *slash;
+
+    GetModuleFileNameW(NULL, path, MAX_PATH);
+    slash = wcsrchr(path, L'\\');
+    if (slash && (size_t)(slash + 1 - path) + wcslen(name) < MAX_PATH) {
+        wcscpy(slash + 1, name);
+    }
+}
+
+/* Calls one of the provider DLL's registration exports. */
 static bool provider_call(const char *entry, ProtoError **error)
 {
     wchar_t path[MAX_PATH];
-    wchar_t *slash;
     HMODULE dll;
     HRESULT(WINAPI * call)(void);
     HRESULT hr;
 
-    GetModuleFileNameW(NULL, path, MAX_PATH);
-    slash = wcsrchr(path, L'\\');
-    if (slash) {
-        wcscpy(slash + 1, L"quiesce-vss-provider.dll");
-    }
+    beside_exe(L"quiesce-vss-provider.dll", path);
     dll = LoadLibraryW(path);
     if (!dll) {
         win_error_set(error, GetLastError(), "cannot load quiesce-vss-provider.dll");
@@ -63,6 +71,58 @@ static bool provider_call(const char *entry, ProtoError **error)
     return true;
 }
 
+/* The provider as a COM+ application (provider-catalog.c); the catalog's
+ * InstallComponent calls the DLL's DllRegisterServer, which registers the
+ * class and the VSS provider (docs/windows.md "The provider's
+ * registration"). On failure the catalog part is rolled back there, and
+ * the DLL's own registration here. */
+static bool provider_register(ProtoError **error)
+{
+    wchar_t dll[MAX_PATH], tlb[MAX_PATH];
+    ComCatalog *catalog = com_catalog_new(error);
+    bool ok;
+
+    if (!catalog) {
+        return false;
+    }
+    beside_exe(L"quiesce-vss-provider.dll", dll);
+    beside_exe(L"quiesce-vss-provider.tlb", tlb);
+    ok = win_provider_catalog_register(catalog, dll, tlb, error);
+    catalog->ops->free(catalog);
+    if (!ok) {
+        ProtoError *ignored = NULL;
+        if (!provider_call("DllUnregisterServer", &ignored)) {
+            proto_error_free(ignored); /* the registration's error is the one to report */
+        }
+    }
+    return ok;
+}
+
+/* As qemu-ga's COMUnregister: the DLL unregisters itself (class and VSS
+ * provider), then the application goes. Both are tried; the first error
+ * is reported. */
+static bool provider_unregister(ProtoError **error)
+{
+    ProtoError *catalog_error = NULL;
+    bool dll_ok = provider_call("DllUnregisterServer", error);
+    ComCatalog *catalog = com_catalog_new(&catalog_error);
+    bool catalog_ok = catalog && win_provider_catalog_unregister(catalog, &catalog_error);
+
+    if (catalog) {
+        catalog->ops->free(catalog);
+    }
+    if (!catalog_ok && dll_ok) {
+        *error = catalog_error;
+    } else if (catalog_error) {
+        proto_error_free(catalog_error);
+    }
+    return dll_ok && catalog_ok;
+}
+
+/* The service goes first and the provider after it; when the provider
+ * cannot be registered the service is deleted again, so a failed install
+ * leaves nothing behind. qemu-ga's services are stopped and disabled only
+ * once everything else succeeded. */
 bool win_service_install(const char *options, ProtoError **error)
 {
     wchar_t path[MAX_PATH + 1100];
@@ -78,9 +138,6 @@ bool win_service_install(const char *options, ProtoError **error)
         win_error_set(error, GetLastError(), "cannot open the service control manager");
         return false;
     }
-    for (size_t i = 0; i < sizeof(rival_services) / sizeof(rival_services[0]); i++) {
-        stop_and_disable(manager, rival_services[i]);
-    }
     GetModuleFileNameW(NULL, exe, MAX_PATH);
     wide_options = win_wide_from_utf8(options);
     _snwprintf(path, sizeof(path) / sizeof(path[0]), L"\"%ls\" --service%ls", exe,
@@ -95,17 +152,26 @@ bool win_service_install(const char *options, ProtoError **error)
         return false;
     }
     ChangeServiceConfig2W(service, SERVICE_CONFIG_DESCRIPTION, &description);
+    if (!provider_register(error)) {
+        DeleteService(service); /* never started: it goes when the handle closes */
+        CloseServiceHandle(service);
+        CloseServiceHandle(manager);
+        return false;
+    }
     CloseServiceHandle(service);
+    for (size_t i = 0; i < sizeof(rival_services) / sizeof(rival_services[0]); i++) {
+        stop_and_disable(manager, rival_services[i]);
+    }
     CloseServiceHandle(manager);
-    return provider_call("DllRegisterServer", error);
+    return true;
 }
 
 bool win_service_uninstall(ProtoError **error)
 {
     SERVICE_STATUS status;
+    bool provider_ok = provider_unregister(error);
     SC_HANDLE manager = OpenSCManagerW(NULL, NULL, SC_MANAGER_ALL_ACCESS);
     SC_HANDLE service;
-    bool provider_ok = provider_call("DllUnregisterServer", error);
 
     if (!manager) {
         if (provider_ok) {
@@ -125,5 +191,5 @@ bool win_service_uninstall(ProtoError **error)
 
 bool win_service_provider(bool install, ProtoError **error)
 {
-    return provider_call(install ? "DllRegisterServer" : "DllUnregisterServer", error);
+    return install ? provider_register(error) : provider_unregister(error);
 }
