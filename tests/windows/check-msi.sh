@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # check-msi.sh MSI — the MSI holds what docs/windows.md promises: both
-# files, our service installed and controlled, qemu-ga's stopped, and the
-# provider registered and unregistered by deferred actions.
+# files and the provider's type library, our service installed and
+# controlled, qemu-ga's stopped, and the provider registered and
+# unregistered by deferred actions.
 set -eu
 msi=$1
 tables=$(msiinfo tables "$msi")
@@ -11,6 +12,7 @@ for t in File Component ServiceInstall ServiceControl CustomAction InstallExecut
 done
 msiinfo export "$msi" File | grep -q quiesced.exe
 msiinfo export "$msi" File | grep -q quiesce-vss-provider.dll
+msiinfo export "$msi" File | grep -q quiesce-vss-provider.tlb
 msiinfo export "$msi" ServiceInstall | grep -q -- '--service'
 msiinfo export "$msi" ServiceControl | grep -q 'QEMU-GA'
 msiinfo export "$msi" ServiceControl | grep -q 'QEMU Guest Agent VSS Provider'

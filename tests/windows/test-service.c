@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-service.c — quiesced.exe (test build) under wine's service control
- * manager: --install refuses bad options and registers nothing, and
- * registers it otherwise (QueryServiceConfig, what `sc qc` shows;
- * `sc query`), `sc start` runs it on the named pipe given to --install, a
+ * manager: --install refuses bad options and registers nothing; when the
+ * provider's COM+ registration fails (the fake catalog told to fail
+ * InstallComponent) it exits 1 and leaves nothing: no service, no COM+
+ * application, qemu-ga's service (a stand-in "QEMU-GA") not disabled
+ * (negative control: the same check after a good install finds them);
+ * otherwise it registers the service (QueryServiceConfig, what `sc qc`
+ * shows; `sc query`), the provider's COM+ application (fake-catalog.c's
+ * state) and disables QEMU-GA, `sc start` runs it on the named pipe given to --install, a
  * host freezes through it, `sc stop` makes it thaw and abort the backup
  * before it stops (the fake VSS's call log, written by the service
- * process), and --uninstall removes it. Negative control: a service killed
+ * process), and --uninstall removes it and the COM+ application. Negative control: a service killed
  * while frozen leaves a log without the thaw, and the same check says so.
  *
  * The fake reads its settings from HKLM\Software\quiesce-test when the
@@ -22,10 +27,12 @@
 #include "tests/windows/agent-client.h"
 
 #define SERVICE L"quiesced"
+#define RIVAL L"QEMU-GA"
 #define TEST_KEY "Software\\quiesce-test"
 
 static char exe_dir[MAX_PATH];
 static char vss_log[MAX_PATH];
+static char catalog[MAX_PATH]; /* the fake COM+ catalog's state */
 static char output[8192];
 static DWORD started; /* GetTickCount() at the start, for the timings printed */
 
@@ -131,10 +138,16 @@ static void cleanup(void)
         DeleteService(service);
         CloseServiceHandle(service);
     }
+    service = manager ? OpenServiceW(manager, RIVAL, DELETE) : NULL;
+    if (service) {
+        DeleteService(service);
+        CloseServiceHandle(service);
+    }
     if (manager) {
         CloseServiceHandle(manager);
     }
     RegDeleteKeyA(HKEY_LOCAL_MACHINE, TEST_KEY);
+    DeleteFileA(catalog);
 }
 
 static void set_setting(const char *name, const char *value)
@@ -150,15 +163,75 @@ static void set_setting(const char *name, const char *value)
     RegCloseKey(key);
 }
 
-static void read_log(char *out, size_t size)
+static void read_file(const char *path, char *out, size_t size)
 {
-    FILE *file = fopen(vss_log, "rb");
+    FILE *file = fopen(path, "rb");
     size_t len = file ? fread(out, 1, size - 1, file) : 0;
 
     out[len] = '\0';
     if (file) {
         fclose(file);
     }
+}
+
+/* The start type of a service, or 0 when it is not installed. */
+static DWORD start_type(const wchar_t *name)
+{
+    SC_HANDLE manager = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT);
+    SC_HANDLE service = manager ? OpenServiceW(manager, name, SERVICE_QUERY_CONFIG) : NULL;
+    union {
+        QUERY_SERVICE_CONFIGW config;
+        char bytes[8192];
+    } buffer;
+    DWORD size, type = 0;
+
+    if (service && QueryServiceConfigW(service, &buffer.config, sizeof(buffer), &size)) {
+        type = buffer.config.dwStartType;
+    }
+    if (service) {
+        CloseServiceHandle(service);
+    }
+    if (manager) {
+        CloseServiceHandle(manager);
+    }
+    return type;
+}
+
+/* A stand-in for qemu-ga's service, demand start, never started. */
+static void install_rival(void)
+{
+    SC_HANDLE manager = OpenSCManagerW(NULL, NULL, SC_MANAGER_ALL_ACCESS);
+    SC_HANDLE service = manager ? CreateServiceW(manager, RIVAL, L"QEMU Guest Agent (stand-in)",
+                                                 SERVICE_ALL_ACCESS, SERVICE_WIN32_OWN_PROCESS,
+                                                 SERVICE_DEMAND_START, SERVICE_ERROR_NORMAL,
+                                                 L"C:\\windows\\system32\\cmd.exe", NULL,
+                                                 NULL, NULL, NULL, NULL)
+                                : NULL;
+
+    if (!service) {
+        fail("cannot create the stand-in QEMU-GA service", "CreateServiceW");
+    }
+    CloseServiceHandle(service);
+    CloseServiceHandle(manager);
+}
+
+/* NULL when --install left nothing of ours and did not touch QEMU-GA,
+ * else what it left. */
+static const char *install_leftovers(void)
+{
+    char state[4096];
+
+    read_file(catalog, state, sizeof(state));
+    if (service_state(NULL) != 0) {
+        return "the quiesced service is registered";
+    }
+    if (strstr(state, "Applications\t") || strstr(state, "Service\t")) {
+        return "the COM+ application is in the catalog";
+    }
+    if (start_type(RIVAL) != SERVICE_DEMAND_START) {
+        return "QEMU-GA's start type was changed";
+    }
+    return NULL;
 }
 
 /* NULL when the log shows a freeze that ended properly: DoSnapshotSet,
@@ -225,8 +298,13 @@ int main(void)
              GetCurrentProcessId());
     cleanup(); /* a run killed by ctest's timeout may have left it */
     atexit(cleanup);
+    snprintf(catalog, sizeof(catalog), "%s\\test-service-%lu.catalog", exe_dir,
+             GetCurrentProcessId());
     DeleteFileA(vss_log);
+    DeleteFileA(catalog);
     set_setting("QUIESCE_FAKE_VSS_LOG", vss_log);
+    set_setting("QUIESCE_FAKE_CATALOG", catalog);
+    install_rival();
 
     /* Bad options: a clear error, nothing registered. */
     snprintf(command, sizeof(command), "\"%s\\quiesced-fake.exe\" --install --channel bogus",
@@ -236,16 +314,46 @@ int main(void)
     }
     test_expect(output, "unknown channel 'bogus'");
 
-    /* --install: the service, with the options on its command line. Wine
-     * has no VSS, so registering the provider fails (REGDB_E_CLASSNOTREG)
-     * after the service is created; that part is unproven here. */
+    /* The provider's registration fails: nothing is left behind. */
     snprintf(command, sizeof(command),
              "\"%s\\quiesced-fake.exe\" --install --channel pipe:%s --debug", exe_dir,
              agent.pipe);
+    set_setting("QUIESCE_FAKE_CATALOG_FAIL", "InstallComponent");
+    code = run(command);
+    RegDeleteKeyValueA(HKEY_LOCAL_MACHINE, TEST_KEY, "QUIESCE_FAKE_CATALOG_FAIL");
+    test_expect(output, "InstallComponent failed");
+    wrong = install_leftovers();
+    if (code != 1 || wrong) {
+        fail("a failed --install did not exit 1, or left something", wrong ? wrong : output);
+    }
+    printf("[%lu ms] a failed provider registration left nothing\n", GetTickCount() - started);
+
+    /* --install: the service, with the options on its command line, and
+     * the provider's COM+ application (the fake catalog: wine has none;
+     * the real catalog's call of DllRegisterServer, which registers with
+     * VSS, is not made here). */
     code = run(command);
     if (code != 0) {
-        test_expect(output, "DllRegisterServer of the VSS provider failed");
+        fail("--install failed", output);
     }
+    read_file(catalog, log, sizeof(log));
+    test_expect(log, "Applications\t");
+    test_expect(log, "Name=s:quiesce VSS provider");
+    test_expect(log, "Components\t{7D3E8A51-2C6B-4F08-A49E-15C26F8B30D7}");
+    if (strstr(log, "VIOLATION")) {
+        fail("--install misused the COM+ catalog", log);
+    }
+    if (start_type(RIVAL) != SERVICE_DISABLED) {
+        fail("--install did not disable QEMU-GA", "QueryServiceConfigW");
+    }
+    /* Negative control: the check that found nothing after the failed
+     * install finds what a good one leaves. */
+    wrong = install_leftovers();
+    if (!wrong) {
+        fail("the leftovers check found nothing after a good install", "negative control");
+    }
+    printf("[%lu ms] control: after a good install the check says \"%s\"\n",
+           GetTickCount() - started, wrong);
     manager = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT);
     service = manager ? OpenServiceW(manager, SERVICE, SERVICE_QUERY_CONFIG) : NULL;
     if (!service || !QueryServiceConfigW(service, config, 8192, &size)) {
@@ -275,7 +383,7 @@ int main(void)
         fail("the service did not stop", "after sc stop");
     }
     test_agent_disconnect(&agent);
-    read_log(log, sizeof(log));
+    read_file(vss_log, log, sizeof(log));
     printf("fake VSS calls of the service:\n%s", log);
     wrong = thawed_before_exit(log);
     if (wrong) {
@@ -295,7 +403,7 @@ int main(void)
     WaitForSingleObject(process, 10000);
     CloseHandle(process);
     test_agent_disconnect(&agent);
-    read_log(log, sizeof(log));
+    read_file(vss_log, log, sizeof(log));
     wrong = thawed_before_exit(log);
     if (!wrong) {
         fail("the check passed for a service killed while frozen", log);
@@ -303,12 +411,18 @@ int main(void)
     printf("[%lu ms] negative control: killed while frozen -> \"%s\"\n",
            GetTickCount() - started, wrong);
 
-    /* --uninstall removes it (the provider's DllUnregisterServer fails
-     * under wine as its registration did). */
+    /* --uninstall removes the service and the COM+ application (the
+     * provider's own DllUnregisterServer fails under wine: no VSS). */
     snprintf(command, sizeof(command), "\"%s\\quiesced-fake.exe\" --uninstall", exe_dir);
     run(command);
+    test_expect(output, "DllUnregisterServer of the VSS provider failed");
     if (service_state(NULL) != 0) {
         fail("--uninstall left the service registered", "OpenServiceW");
+    }
+    read_file(catalog, log, sizeof(log));
+    if (strstr(log, "Applications\t") || strstr(log, "Service\t") ||
+        strstr(log, "VIOLATION")) {
+        fail("--uninstall left the COM+ application, or misused the catalog", log);
     }
     if (run("sc.exe query quiesced") == 0) {
         fail("sc query still finds the service", output);
