@@ -198,8 +198,10 @@ static void read_disk(const wchar_t *name, WinVolume *v)
     if (DeviceIoControl(h, IOCTL_VOLUME_GET_VOLUME_DISK_EXTENTS, NULL, 0, &buffer,
                         sizeof(buffer), &n, NULL)) {
         const VOLUME_DISK_EXTENTS *extents = &buffer.extents;
-        snprintf(v->disk, sizeof(v->disk), "PhysicalDrive%lu",
-                 (unsigned long)extents->Extents[0].DiskNumber);
+        if (extents->NumberOfDiskExtents > 0) { /* wine answers with none */
+            snprintf(v->disk, sizeof(v->disk), "PhysicalDrive%lu",
+                     (unsigned long)extents->Extents[0].DiskNumber);
+        }
         /* several extents: spanned, striped or mirrored */
         v->dynamic = extents->NumberOfDiskExtents > 1;
         for (DWORD i = 0; i < extents->NumberOfDiskExtents && i < WIN_VOLUME_DISKS; i++) {

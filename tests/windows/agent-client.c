@@ -88,7 +88,8 @@ void test_agent_start(TestAgent *agent, const char *env, const char *args)
              GetCurrentProcessId(), count++);
     GetModuleFileNameA(NULL, exe, MAX_PATH);
     slash = strrchr(exe, '\\');
-    snprintf(slash + 1, exe + MAX_PATH - slash - 1, "quiesced-fake.exe");
+    snprintf(slash + 1, exe + MAX_PATH - slash - 1, "%s",
+             env && strstr(env, "QUIESCE_TEST_REAL_EXE=1") ? "quiesced.exe" : "quiesced-fake.exe");
     snprintf(agent->log, sizeof(agent->log), "%s.log", agent->pipe + 9);
     log = CreateFileA(agent->log, GENERIC_WRITE, FILE_SHARE_READ, &inherit, CREATE_ALWAYS, 0,
                       NULL);

@@ -18,7 +18,9 @@ typedef struct {
 } TestAgent;
 
 /* env: "NAME=VALUE" lines separated by newlines (NULL for none); args appended
- * to --foreground --channel pipe:NAME. Connects before returning. */
+ * to --foreground --channel pipe:NAME. Connects before returning. With
+ * QUIESCE_TEST_REAL_EXE=1 in env it starts the shipped quiesced.exe (real
+ * VSS backend and probe, copied beside the test) instead of the test build. */
 void test_agent_start(TestAgent *agent, const char *env, const char *args);
 /* Ends the agent; fails the test if the fake VSS saw a call out of order. */
 void test_agent_stop(TestAgent *agent);

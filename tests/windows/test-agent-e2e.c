@@ -158,6 +158,24 @@ static void fsinfo_disks(TestAgent *a)
     }
 }
 
+/* The shipped exe (real VSS backend and probe) under wine: it serves
+ * requests; its probe lists wine's drives (C: is NTFS, docs/testing.md
+ * §5), whose volumes have no disk extents under wine, so they have no disk
+ * entries (and no pci-controller to look up: disk-pci-real.c's walk is run
+ * by windows/pci-address instead); without LDM or extents, C: is basic. */
+static void real_probe(TestAgent *a)
+{
+    const char *reply = test_agent_request(a, "{\"execute\":\"guest-get-fsinfo\"}");
+
+    printf("guest-get-fsinfo: %s\n", reply);
+    test_expect(reply, "\"mountpoint\": \"C:\\\\\"");
+    test_expect(reply, "\"type\": \"NTFS\"");
+    test_expect(reply, "\"disk\": []");
+    reply = test_agent_request(a, "{\"execute\":\"guest-snapshot-check\"}");
+    printf("guest-snapshot-check: %s\n", reply);
+    test_expect_mount(reply, "C:\\\\", "\"class\": \"basic\"");
+}
+
 static void not_running(TestAgent *a)
 {
     const char *reply = test_agent_request(a, PREPARE);
@@ -277,6 +295,7 @@ static const struct {
       writer_freeze },
     { "vss-hold-limit", "QUIESCE_FAKE_VSS=hold-ms=400", NULL, hold_limit },
     { "fsfreeze", "QUIESCE_FAKE_VOLUMES=C:\\|NTFS|;D:\\|ReFS|", NULL, fsfreeze },
+    { "real-probe", "QUIESCE_TEST_REAL_EXE=1", NULL, real_probe },
 };
 
 int main(int argc, char **argv)
