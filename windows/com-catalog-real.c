@@ -16,17 +16,13 @@
 
 /* comadmin.h declares these; libuuid does not define them. */
 static const CLSID admin_catalog_clsid = {
-    0xf618c514, 0xdfb8, 0x11d1, { 0xa2, 0xcf, 0x00, 0x80, 0x5f, 0xc7, 0x92, 0x35 }
-};
+    0xf618c514, 0xdfb8, 0x11d1, {0xa2, 0xcf, 0x00, 0x80, 0x5f, 0xc7, 0x92, 0x35}};
 static const IID admin_catalog2_iid = {
-    0x790c6e0b, 0x9194, 0x4cc9, { 0x94, 0x26, 0xa4, 0x8a, 0x63, 0x18, 0x56, 0x96 }
-};
+    0x790c6e0b, 0x9194, 0x4cc9, {0x94, 0x26, 0xa4, 0x8a, 0x63, 0x18, 0x56, 0x96}};
 static const IID collection_iid = {
-    0x6eb22872, 0x8a19, 0x11d0, { 0x81, 0xb6, 0x00, 0xa0, 0xc9, 0x23, 0x1c, 0x29 }
-};
+    0x6eb22872, 0x8a19, 0x11d0, {0x81, 0xb6, 0x00, 0xa0, 0xc9, 0x23, 0x1c, 0x29}};
 static const IID object_iid = {
-    0x6eb22871, 0x8a19, 0x11d0, { 0x81, 0xb6, 0x00, 0xa0, 0xc9, 0x23, 0x1c, 0x29 }
-};
+    0x6eb22871, 0x8a19, 0x11d0, {0x81, 0xb6, 0x00, 0xa0, 0xc9, 0x23, 0x1c, 0x29}};
 
 typedef struct {
     ComCatalog base;
@@ -65,8 +61,7 @@ static HRESULT real_get_collection(ComCatalog *c, const wchar_t *name, ComCollec
 {
     IDispatch *dispatch = NULL;
     BSTR b = bstr(name);
-    HRESULT hr = b ? admin_of(c)->lpVtbl->GetCollection(admin_of(c), b, &dispatch)
-                   : E_OUTOFMEMORY;
+    HRESULT hr = b ? admin_of(c)->lpVtbl->GetCollection(admin_of(c), b, &dispatch) : E_OUTOFMEMORY;
 
     SysFreeString(b);
     return as_interface(dispatch, hr, &collection_iid, (void **)out);
@@ -157,11 +152,10 @@ static HRESULT real_get_key(ComCatalog *c, ComObject *object, VARIANT *out)
 static HRESULT real_create_service(ComCatalog *c, const wchar_t *application,
                                    const wchar_t *service, const wchar_t *start_type,
                                    const wchar_t *error_control, const wchar_t *dependencies,
-                                   const wchar_t *run_as, const wchar_t *password,
-                                   BOOL desktop_ok)
+                                   const wchar_t *run_as, const wchar_t *password, BOOL desktop_ok)
 {
-    const wchar_t *texts[7] = { application,  service, start_type, error_control,
-                                dependencies, run_as,  password };
+    const wchar_t *texts[7] = {application,  service, start_type, error_control,
+                               dependencies, run_as,  password};
     BSTR b[7];
     HRESULT hr = S_OK;
 
@@ -185,16 +179,15 @@ static HRESULT real_create_service(ComCatalog *c, const wchar_t *application,
 static HRESULT real_delete_service(ComCatalog *c, const wchar_t *application)
 {
     BSTR b = bstr(application);
-    HRESULT hr = b ? admin_of(c)->lpVtbl->DeleteServiceForApplication(admin_of(c), b)
-                   : E_OUTOFMEMORY;
+    HRESULT hr =
+        b ? admin_of(c)->lpVtbl->DeleteServiceForApplication(admin_of(c), b) : E_OUTOFMEMORY;
 
     SysFreeString(b);
     return hr;
 }
 
-static HRESULT real_install_component(ComCatalog *c, const wchar_t *application,
-                                      const wchar_t *dll, const wchar_t *tlb,
-                                      const wchar_t *proxy_stub_dll)
+static HRESULT real_install_component(ComCatalog *c, const wchar_t *application, const wchar_t *dll,
+                                      const wchar_t *tlb, const wchar_t *proxy_stub_dll)
 {
     BSTR app = bstr(application), d = bstr(dll), t = bstr(tlb), ps = bstr(proxy_stub_dll);
     HRESULT hr = app && d && t && ps
@@ -232,11 +225,23 @@ static void real_free(ComCatalog *c)
 }
 
 static const ComCatalogOps real_ops = {
-    real_get_collection, real_get_related,   real_populate,      real_count,
-    real_item,           real_add,           real_remove,        real_save_changes,
-    real_get_value,      real_put_value,     real_get_key,       real_create_service,
-    real_delete_service, real_install_component, real_release_collection,
-    real_release_object, real_free,
+    real_get_collection,
+    real_get_related,
+    real_populate,
+    real_count,
+    real_item,
+    real_add,
+    real_remove,
+    real_save_changes,
+    real_get_value,
+    real_put_value,
+    real_get_key,
+    real_create_service,
+    real_delete_service,
+    real_install_component,
+    real_release_collection,
+    real_release_object,
+    real_free,
 };
 
 ComCatalog *com_catalog_new(ProtoError **error)

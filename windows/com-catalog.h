@@ -31,8 +31,9 @@ typedef struct {
     HRESULT (*get_collection)(ComCatalog *c, const wchar_t *name, ComCollection **out);
     /* ICatalogCollection::GetCollection: the child collection name of the
      * parent's object whose key is key. */
-    HRESULT (*get_related)(ComCatalog *c, ComCollection *parent, const wchar_t *name,
-                           const VARIANT *key, ComCollection **out);
+    HRESULT (*get_related)
+    (ComCatalog *c, ComCollection *parent, const wchar_t *name, const VARIANT *key,
+     ComCollection **out);
     HRESULT (*populate)(ComCatalog *c, ComCollection *collection);
     HRESULT (*count)(ComCatalog *c, ComCollection *collection, LONG *n);
     /* get_Item; (transfer full) handle */
@@ -42,20 +43,20 @@ typedef struct {
     HRESULT (*save_changes)(ComCatalog *c, ComCollection *collection, LONG *changed);
     /* ICatalogObject get_Value / put_Value / get_Key; out is the caller's
      * to VariantClear. */
-    HRESULT (*get_value)(ComCatalog *c, ComObject *object, const wchar_t *property,
-                         VARIANT *out);
-    HRESULT (*put_value)(ComCatalog *c, ComObject *object, const wchar_t *property,
-                         const VARIANT *value);
+    HRESULT (*get_value)(ComCatalog *c, ComObject *object, const wchar_t *property, VARIANT *out);
+    HRESULT (*put_value)
+    (ComCatalog *c, ComObject *object, const wchar_t *property, const VARIANT *value);
     HRESULT (*get_key)(ComCatalog *c, ComObject *object, VARIANT *out);
     /* ICOMAdminCatalog2::CreateServiceForApplication / DeleteServiceForApplication */
-    HRESULT (*create_service)(ComCatalog *c, const wchar_t *application, const wchar_t *service,
-                              const wchar_t *start_type, const wchar_t *error_control,
-                              const wchar_t *dependencies, const wchar_t *run_as,
-                              const wchar_t *password, BOOL desktop_ok);
+    HRESULT (*create_service)
+    (ComCatalog *c, const wchar_t *application, const wchar_t *service, const wchar_t *start_type,
+     const wchar_t *error_control, const wchar_t *dependencies, const wchar_t *run_as,
+     const wchar_t *password, BOOL desktop_ok);
     HRESULT (*delete_service)(ComCatalog *c, const wchar_t *application);
     /* ICOMAdminCatalog::InstallComponent */
-    HRESULT (*install_component)(ComCatalog *c, const wchar_t *application, const wchar_t *dll,
-                                 const wchar_t *tlb, const wchar_t *proxy_stub_dll);
+    HRESULT (*install_component)
+    (ComCatalog *c, const wchar_t *application, const wchar_t *dll, const wchar_t *tlb,
+     const wchar_t *proxy_stub_dll);
     void (*release_collection)(ComCatalog *c, ComCollection *collection);
     void (*release_object)(ComCatalog *c, ComObject *object);
     void (*free)(ComCatalog *c);

@@ -21,11 +21,9 @@
 
 /* Both as qemu-ga defines them (mingw's libuuid lacks them). */
 static const GUID disk_interface = {
-    0x53f56307, 0xb6bf, 0x11d0, { 0x94, 0xf2, 0x00, 0xa0, 0xc9, 0x1e, 0xfb, 0x8b }
-};
+    0x53f56307, 0xb6bf, 0x11d0, {0x94, 0xf2, 0x00, 0xa0, 0xc9, 0x1e, 0xfb, 0x8b}};
 static const GUID storage_port_interface = {
-    0x2accfe60, 0xc130, 0x11d2, { 0xb0, 0x82, 0x00, 0xa0, 0xc9, 0x1e, 0xfb, 0x8b }
-};
+    0x2accfe60, 0xc130, 0x11d2, {0xb0, 0x82, 0x00, 0xa0, 0xc9, 0x1e, 0xfb, 0x8b}};
 
 static bool read_dword(HDEVINFO set, SP_DEVINFO_DATA *device, DWORD property, DWORD *out)
 {
@@ -49,8 +47,7 @@ static LONG interface_disk_number(HDEVINFO set, SP_DEVICE_INTERFACE_DATA *iface)
     bool ok;
 
     buffer.detail.cbSize = sizeof(buffer.detail);
-    if (!SetupDiGetDeviceInterfaceDetailW(set, iface, &buffer.detail, sizeof(buffer), NULL,
-                                          NULL)) {
+    if (!SetupDiGetDeviceInterfaceDetailW(set, iface, &buffer.detail, sizeof(buffer), NULL, NULL)) {
         return -1;
     }
     h = CreateFileW(buffer.detail.DevicePath, 0, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL,
@@ -58,8 +55,8 @@ static LONG interface_disk_number(HDEVINFO set, SP_DEVICE_INTERFACE_DATA *iface)
     if (h == INVALID_HANDLE_VALUE) {
         return -1;
     }
-    ok = DeviceIoControl(h, IOCTL_STORAGE_GET_DEVICE_NUMBER, NULL, 0, &number, sizeof(number),
-                         &n, NULL);
+    ok = DeviceIoControl(h, IOCTL_STORAGE_GET_DEVICE_NUMBER, NULL, 0, &number, sizeof(number), &n,
+                         NULL);
     CloseHandle(h);
     return ok ? (LONG)number.DeviceNumber : -1;
 }
@@ -67,10 +64,10 @@ static LONG interface_disk_number(HDEVINFO set, SP_DEVICE_INTERFACE_DATA *iface)
 /* The instance of the disk device numbered number, or 0. */
 static DEVINST find_disk(DWORD number)
 {
-    HDEVINFO set = SetupDiGetClassDevsW(&disk_interface, NULL, NULL,
-                                        DIGCF_PRESENT | DIGCF_DEVICEINTERFACE);
-    SP_DEVICE_INTERFACE_DATA iface = { .cbSize = sizeof(iface) };
-    SP_DEVINFO_DATA device = { .cbSize = sizeof(device) };
+    HDEVINFO set =
+        SetupDiGetClassDevsW(&disk_interface, NULL, NULL, DIGCF_PRESENT | DIGCF_DEVICEINTERFACE);
+    SP_DEVICE_INTERFACE_DATA iface = {.cbSize = sizeof(iface)};
+    SP_DEVINFO_DATA device = {.cbSize = sizeof(device)};
     DEVINST found = 0;
 
     if (set == INVALID_HANDLE_VALUE) {
@@ -88,12 +85,12 @@ static DEVINST find_disk(DWORD number)
 
 void win_disk_read_pci(DWORD number, WinDisk *d)
 {
-    WinPciProperties unknown = { 0 };
+    WinPciProperties unknown = {0};
     wchar_t parent_id[MAX_DEVICE_ID_LEN + 1];
     DEVINST disk = find_disk(number);
     DEVINST parent;
     HDEVINFO set;
-    SP_DEVINFO_DATA device = { .cbSize = sizeof(device) };
+    SP_DEVINFO_DATA device = {.cbSize = sizeof(device)};
 
     win_pci_address_set(&unknown, d);
     if (!disk || CM_Get_Parent(&parent, disk, 0) != CR_SUCCESS ||
@@ -107,7 +104,7 @@ void win_disk_read_pci(DWORD number, WinDisk *d)
     }
     /* The first device with all three properties, as qemu-ga takes it. */
     for (DWORD i = 0; SetupDiEnumDeviceInfo(set, i, &device); i++) {
-        WinPciProperties p = { 0 };
+        WinPciProperties p = {0};
         p.has_bus = read_dword(set, &device, SPDRP_BUSNUMBER, &p.bus);
         p.has_address = read_dword(set, &device, SPDRP_ADDRESS, &p.address);
         p.has_ui_number = read_dword(set, &device, SPDRP_UI_NUMBER, &p.ui_number);

@@ -116,8 +116,8 @@ static HRESULT remove_applications(Registration *r)
     ComCatalog *c = r->catalog;
     ComCollection *apps = NULL;
     LONG n = 0, changed = 0;
-    HRESULT hr = step(r, "GetCollection(Applications)",
-                      c->ops->get_collection(c, L"Applications", &apps));
+    HRESULT hr =
+        step(r, "GetCollection(Applications)", c->ops->get_collection(c, L"Applications", &apps));
 
     if (SUCCEEDED(hr)) {
         hr = step(r, "Populate(Applications)", c->ops->populate(c, apps));
@@ -201,8 +201,8 @@ static HRESULT add_role(Registration *r, ComCollection *apps, const VARIANT *app
     wchar_t admin_account[300];
     VARIANT role_key;
     LONG changed = 0;
-    HRESULT hr = step(r, "GetCollection(Roles)",
-                      c->ops->get_related(c, apps, L"Roles", app_key, &roles));
+    HRESULT hr =
+        step(r, "GetCollection(Roles)", c->ops->get_related(c, apps, L"Roles", app_key, &roles));
 
     VariantInit(&role_key);
     _snwprintf(admin_account, 300, L".\\%ls", admins);
@@ -270,8 +270,8 @@ static HRESULT register_application(Registration *r, const wchar_t *dll, const w
     ComCatalog *c = r->catalog;
     ComCollection *apps = NULL;
     VARIANT key;
-    HRESULT hr = step(r, "GetCollection(Applications)",
-                      c->ops->get_collection(c, L"Applications", &apps));
+    HRESULT hr =
+        step(r, "GetCollection(Applications)", c->ops->get_collection(c, L"Applications", &apps));
 
     VariantInit(&key);
     if (SUCCEEDED(hr)) {
@@ -303,7 +303,7 @@ static HRESULT register_application(Registration *r, const wchar_t *dll, const w
 bool win_provider_catalog_register(ComCatalog *catalog, const wchar_t *dll, const wchar_t *tlb,
                                    ProtoError **error)
 {
-    Registration r = { catalog, "" };
+    Registration r = {catalog, ""};
     wchar_t admins[256], system[256];
     bool saved = false;
     HRESULT hr;
@@ -321,7 +321,7 @@ bool win_provider_catalog_register(ComCatalog *catalog, const wchar_t *dll, cons
         win_error_set(error, (DWORD)hr, "COM+ registration of the VSS provider: %s failed",
                       r.failed);
         if (saved) {
-            Registration undo = { catalog, "" };
+            Registration undo = {catalog, ""};
             remove_applications(&undo); /* the first error is the one to report */
         }
         return false;
@@ -331,12 +331,11 @@ bool win_provider_catalog_register(ComCatalog *catalog, const wchar_t *dll, cons
 
 bool win_provider_catalog_unregister(ComCatalog *catalog, ProtoError **error)
 {
-    Registration r = { catalog, "" };
+    Registration r = {catalog, ""};
     HRESULT hr = remove_applications(&r);
 
     if (FAILED(hr)) {
-        win_error_set(error, (DWORD)hr, "COM+ removal of the VSS provider: %s failed",
-                      r.failed);
+        win_error_set(error, (DWORD)hr, "COM+ removal of the VSS provider: %s failed", r.failed);
         return false;
     }
     return true;

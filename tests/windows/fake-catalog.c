@@ -48,53 +48,16 @@
 #include <windows.h>
 #include <oleauto.h>
 
+#include "tests/windows/fake-catalog.h"
 #include "tests/windows/fake-vss.h"
-#include "windows/com-catalog.h"
 #include "windows/win-error.h"
 
-#define FAKE_OBJECTS 64
-#define FAKE_PROPS 8
-#define FAKE_VIOLATIONS 16
-
-typedef struct {
-    char kind[16];   /* Applications, Roles, UsersInRole, Components, Service */
-    char key[40];    /* a GUID; a component's is its CLSID, a service's its name */
-    char parent[40]; /* the key of the object it belongs to, "" for none */
-    char names[FAKE_PROPS][40];
-    char values[FAKE_PROPS][300]; /* "s:text", "b:1", "i:6" */
-    int n_props;
-} FakeObject;
-
-struct ComCollection {
-    char kind[16];
-    char parent[40];
-    bool populated;
-    FakeObject items[FAKE_OBJECTS / 2];
-    int n;
-    char removed[FAKE_OBJECTS / 2][40];
-    int n_removed;
-};
-
-struct ComObject {
-    ComCollection *collection;
-    char key[40];
-};
-
-typedef struct {
-    ComCatalog base;
-    char path[MAX_PATH];
-    FakeObject store[FAKE_OBJECTS];
-    int n;
-    char violations[FAKE_VIOLATIONS][200];
-    int n_violations;
-} FakeCatalog;
-
-static FakeCatalog *fake_of(ComCatalog *c)
+FakeCatalog *fake_catalog_of(ComCatalog *c)
 {
     return (FakeCatalog *)c;
 }
 
-static void save_store(FakeCatalog *f)
+void fake_catalog_save(FakeCatalog *f)
 {
     FILE *file = fopen(f->path, "wb");
 
@@ -159,18 +122,18 @@ static void load_store(FakeCatalog *f)
 }
 
 /* Misuse: recorded in the state, printed, and answered with hr. */
-static HRESULT violation(FakeCatalog *f, HRESULT hr, const char *what)
+HRESULT fake_catalog_violation(FakeCatalog *f, HRESULT hr, const char *what)
 {
     fprintf(stderr, "FAKE-CATALOG VIOLATION: %s\n", what);
     if (f->n_violations < FAKE_VIOLATIONS) {
         snprintf(f->violations[f->n_violations++], 200, "%s", what);
     }
-    save_store(f);
+    fake_catalog_save(f);
     return hr;
 }
 
 /* QUIESCE_FAKE_CATALOG_FAIL: "CALL" or "CALL:KIND". */
-static bool injected(const char *call, const char *kind)
+bool fake_catalog_injected(const char *call, const char *kind)
 {
     const char *fail = fake_setting("QUIESCE_FAKE_CATALOG_FAIL");
     char with_kind[64];
@@ -179,7 +142,7 @@ static bool injected(const char *call, const char *kind)
     return fail && (strcmp(fail, call) == 0 || strcmp(fail, with_kind) == 0);
 }
 
-static const char *prop(const FakeObject *o, const char *name)
+const char *fake_catalog_prop(const FakeObject *o, const char *name)
 {
     for (int p = 0; p < o->n_props; p++) {
         if (strcmp(o->names[p], name) == 0) {
@@ -189,7 +152,7 @@ static const char *prop(const FakeObject *o, const char *name)
     return NULL;
 }
 
-static void set_prop(FakeObject *o, const char *name, const char *value)
+void fake_catalog_set_prop(FakeObject *o, const char *name, const char *value)
 {
     int p = 0;
 
@@ -204,7 +167,7 @@ static void set_prop(FakeObject *o, const char *name, const char *value)
     o->n_props += p == o->n_props;
 }
 
-static FakeObject *stored(FakeCatalog *f, const char *kind, const char *key)
+FakeObject *fake_catalog_stored(FakeCatalog *f, const char *kind, const char *key)
 {
     for (int i = 0; i < f->n; i++) {
         if (strcmp(f->store[i].kind, kind) == 0 && strcmp(f->store[i].key, key) == 0) {
@@ -214,7 +177,7 @@ static FakeObject *stored(FakeCatalog *f, const char *kind, const char *key)
     return NULL;
 }
 
-static void unstore(FakeCatalog *f, FakeObject *o)
+void fake_catalog_unstore(FakeCatalog *f, FakeObject *o)
 {
     *o = f->store[--f->n];
 }
@@ -225,11 +188,11 @@ static void unstore_tree(FakeCatalog *f, const char *key)
     for (int i = 0; i < f->n;) {
         FakeObject *o = &f->store[i];
         if (strcmp(o->key, key) == 0 && strcmp(o->kind, "Service") != 0) {
-            unstore(f, o);
+            fake_catalog_unstore(f, o);
         } else if (strcmp(o->parent, key) == 0 && strcmp(o->kind, "Service") != 0) {
             char child[40];
             snprintf(child, sizeof(child), "%s", o->key);
-            unstore(f, o);
+            fake_catalog_unstore(f, o);
             unstore_tree(f, child);
             i = 0;
         } else {
@@ -239,7 +202,7 @@ static void unstore_tree(FakeCatalog *f, const char *key)
 }
 
 /* The application named by name or key, or an error (none, or several). */
-static HRESULT find_application(FakeCatalog *f, const wchar_t *id, FakeObject **out)
+HRESULT fake_catalog_application(FakeCatalog *f, const wchar_t *id, FakeObject **out)
 {
     char *name = win_utf8_from_wide(id);
     char value[300];
@@ -249,7 +212,7 @@ static HRESULT find_application(FakeCatalog *f, const wchar_t *id, FakeObject **
     *out = NULL;
     for (int i = 0; i < f->n; i++) {
         FakeObject *o = &f->store[i];
-        const char *n = prop(o, "Name");
+        const char *n = fake_catalog_prop(o, "Name");
         if (strcmp(o->kind, "Applications") == 0 &&
             (strcmp(o->key, name) == 0 || (n && strcmp(n, value) == 0))) {
             *out = o;
@@ -258,10 +221,10 @@ static HRESULT find_application(FakeCatalog *f, const wchar_t *id, FakeObject **
     }
     free(name);
     if (found == 0) {
-        return violation(f, COMADMIN_E_OBJECT_DOES_NOT_EXIST, "no such application");
+        return fake_catalog_violation(f, COMADMIN_E_OBJECT_DOES_NOT_EXIST, "no such application");
     }
-    return found > 1 ? violation(f, COMADMIN_E_AMBIGUOUS_APPLICATION_NAME,
-                                 "two applications have that name")
+    return found > 1 ? fake_catalog_violation(f, COMADMIN_E_AMBIGUOUS_APPLICATION_NAME,
+                                              "two applications have that name")
                      : S_OK;
 }
 
@@ -277,11 +240,12 @@ static ComCollection *new_collection(const char *kind, const char *parent)
 static HRESULT fake_get_collection(ComCatalog *c, const wchar_t *name, ComCollection **out)
 {
     *out = NULL;
-    if (injected("GetCollection", "Applications")) {
+    if (fake_catalog_injected("GetCollection", "Applications")) {
         return E_FAIL;
     }
     if (wcscmp(name, L"Applications") != 0) {
-        return violation(fake_of(c), E_INVALIDARG, "GetCollection of a collection not faked");
+        return fake_catalog_violation(fake_catalog_of(c), E_INVALIDARG,
+                                      "GetCollection of a collection not faked");
     }
     *out = new_collection("Applications", "");
     return S_OK;
@@ -290,7 +254,7 @@ static HRESULT fake_get_collection(ComCatalog *c, const wchar_t *name, ComCollec
 static HRESULT fake_get_related(ComCatalog *c, ComCollection *parent, const wchar_t *name,
                                 const VARIANT *key, ComCollection **out)
 {
-    FakeCatalog *f = fake_of(c);
+    FakeCatalog *f = fake_catalog_of(c);
     char *child = win_utf8_from_wide(name);
     char *parent_key = V_VT(key) == VT_BSTR ? win_utf8_from_wide(V_BSTR(key)) : NULL;
     bool fits = (strcmp(parent->kind, "Applications") == 0 &&
@@ -299,13 +263,14 @@ static HRESULT fake_get_related(ComCatalog *c, ComCollection *parent, const wcha
     HRESULT hr = S_OK;
 
     *out = NULL;
-    if (injected("GetCollection", child)) {
+    if (fake_catalog_injected("GetCollection", child)) {
         hr = E_FAIL;
     } else if (!fits) {
-        hr = violation(f, E_INVALIDARG, "GetCollection of a child its parent does not have");
-    } else if (!parent_key || !stored(f, parent->kind, parent_key)) {
-        hr = violation(f, COMADMIN_E_OBJECT_PARENT_MISSING,
-                       "GetCollection under an object that is not saved");
+        hr = fake_catalog_violation(f, E_INVALIDARG,
+                                    "GetCollection of a child its parent does not have");
+    } else if (!parent_key || !fake_catalog_stored(f, parent->kind, parent_key)) {
+        hr = fake_catalog_violation(f, COMADMIN_E_OBJECT_PARENT_MISSING,
+                                    "GetCollection under an object that is not saved");
     } else {
         *out = new_collection(child, parent_key);
     }
@@ -316,9 +281,9 @@ static HRESULT fake_get_related(ComCatalog *c, ComCollection *parent, const wcha
 
 static HRESULT fake_populate(ComCatalog *c, ComCollection *collection)
 {
-    FakeCatalog *f = fake_of(c);
+    FakeCatalog *f = fake_catalog_of(c);
 
-    if (injected("Populate", collection->kind)) {
+    if (fake_catalog_injected("Populate", collection->kind)) {
         return E_FAIL;
     }
     collection->n = collection->n_removed = 0;
@@ -335,7 +300,8 @@ static HRESULT fake_populate(ComCatalog *c, ComCollection *collection)
 static HRESULT fake_count(ComCatalog *c, ComCollection *collection, LONG *n)
 {
     if (!collection->populated) {
-        return violation(fake_of(c), E_UNEXPECTED, "get_Count before Populate");
+        return fake_catalog_violation(fake_catalog_of(c), E_UNEXPECTED,
+                                      "get_Count before Populate");
     }
     *n = collection->n;
     return S_OK;
@@ -354,10 +320,10 @@ static HRESULT fake_item(ComCatalog *c, ComCollection *collection, LONG index, C
 {
     *out = NULL;
     if (!collection->populated) {
-        return violation(fake_of(c), E_UNEXPECTED, "get_Item before Populate");
+        return fake_catalog_violation(fake_catalog_of(c), E_UNEXPECTED, "get_Item before Populate");
     }
     if (index < 0 || index >= collection->n) {
-        return violation(fake_of(c), E_INVALIDARG, "get_Item out of range");
+        return fake_catalog_violation(fake_catalog_of(c), E_INVALIDARG, "get_Item out of range");
     }
     *out = new_object(collection, collection->items[index].key);
     return S_OK;
@@ -371,7 +337,7 @@ static HRESULT fake_add(ComCatalog *c, ComCollection *collection, ComObject **ou
     char *utf8;
 
     *out = NULL;
-    if (injected("Add", collection->kind)) {
+    if (fake_catalog_injected("Add", collection->kind)) {
         return E_FAIL;
     }
     if (collection->n == FAKE_OBJECTS / 2) {
@@ -392,12 +358,12 @@ static HRESULT fake_add(ComCatalog *c, ComCollection *collection, ComObject **ou
 static HRESULT fake_remove(ComCatalog *c, ComCollection *collection, LONG index)
 {
     if (!collection->populated) {
-        return violation(fake_of(c), E_UNEXPECTED, "Remove before Populate");
+        return fake_catalog_violation(fake_catalog_of(c), E_UNEXPECTED, "Remove before Populate");
     }
     if (index < 0 || index >= collection->n) {
-        return violation(fake_of(c), E_INVALIDARG, "Remove out of range");
+        return fake_catalog_violation(fake_catalog_of(c), E_INVALIDARG, "Remove out of range");
     }
-    if (injected("Remove", collection->kind)) {
+    if (fake_catalog_injected("Remove", collection->kind)) {
         return E_FAIL;
     }
     if (collection->n_removed < FAKE_OBJECTS / 2) {
@@ -413,10 +379,10 @@ static HRESULT fake_remove(ComCatalog *c, ComCollection *collection, LONG index)
 /* "" when the object can be saved, else what is wrong. */
 static const char *unsaveable(const FakeObject *o)
 {
-    const char *user = prop(o, "User");
+    const char *user = fake_catalog_prop(o, "User");
 
     if ((strcmp(o->kind, "Applications") == 0 || strcmp(o->kind, "Roles") == 0) &&
-        !prop(o, "Name")) {
+        !fake_catalog_prop(o, "Name")) {
         return "SaveChanges of an object without a Name";
     }
     if (strcmp(o->kind, "UsersInRole") == 0) {
@@ -443,16 +409,16 @@ static const char *unsaveable(const FakeObject *o)
 
 static HRESULT fake_save_changes(ComCatalog *c, ComCollection *collection, LONG *changed)
 {
-    FakeCatalog *f = fake_of(c);
+    FakeCatalog *f = fake_catalog_of(c);
 
     *changed = 0;
-    if (injected("SaveChanges", collection->kind)) {
+    if (fake_catalog_injected("SaveChanges", collection->kind)) {
         return E_FAIL;
     }
     for (int i = 0; i < collection->n; i++) {
         const char *wrong = unsaveable(&collection->items[i]);
         if (wrong[0]) {
-            return violation(f, COMADMIN_E_OBJECTERRORS, wrong);
+            return fake_catalog_violation(f, COMADMIN_E_OBJECTERRORS, wrong);
         }
     }
     for (int i = 0; i < collection->n_removed; i++) {
@@ -461,7 +427,7 @@ static HRESULT fake_save_changes(ComCatalog *c, ComCollection *collection, LONG 
     }
     collection->n_removed = 0;
     for (int i = 0; i < collection->n; i++) {
-        FakeObject *o = stored(f, collection->kind, collection->items[i].key);
+        FakeObject *o = fake_catalog_stored(f, collection->kind, collection->items[i].key);
         if (!o && f->n < FAKE_OBJECTS) {
             o = &f->store[f->n++];
         }
@@ -470,7 +436,7 @@ static HRESULT fake_save_changes(ComCatalog *c, ComCollection *collection, LONG 
             (*changed)++;
         }
     }
-    save_store(f);
+    fake_catalog_save(f);
     return S_OK;
 }
 
@@ -489,15 +455,17 @@ static HRESULT fake_get_value(ComCatalog *c, ComObject *object, const wchar_t *p
 {
     FakeObject *o = object_item(object);
     char *name = win_utf8_from_wide(property);
-    const char *value = o ? prop(o, name) : NULL;
+    const char *value = o ? fake_catalog_prop(o, name) : NULL;
 
     free(name);
     VariantInit(out);
     if (!o) {
-        return violation(fake_of(c), E_INVALIDARG, "get_Value of a removed object");
+        return fake_catalog_violation(fake_catalog_of(c), E_INVALIDARG,
+                                      "get_Value of a removed object");
     }
     if (!value || value[0] != 's') {
-        return violation(fake_of(c), E_INVALIDARG, "get_Value of a property not faked");
+        return fake_catalog_violation(fake_catalog_of(c), E_INVALIDARG,
+                                      "get_Value of a property not faked");
     }
     {
         wchar_t *wide = win_wide_from_utf8(value + 2);
@@ -516,21 +484,21 @@ typedef struct {
 } FakeProperty;
 
 static const FakeProperty properties[] = {
-    { "Applications", "Name", VT_BSTR, 0, 0 },
-    { "Applications", "Description", VT_BSTR, 0, 0 },
-    { "Applications", "ApplicationAccessChecksEnabled", VT_BOOL, 0, 0 },
-    { "Applications", "Authentication", VT_I2, 0, 6 },
-    { "Applications", "AuthenticationCapability", VT_I2, 0, 64 },
-    { "Applications", "ImpersonationLevel", VT_I2, 1, 4 },
-    { "Roles", "Name", VT_BSTR, 0, 0 },
-    { "Roles", "Description", VT_BSTR, 0, 0 },
-    { "UsersInRole", "User", VT_BSTR, 0, 0 },
+    {"Applications", "Name", VT_BSTR, 0, 0},
+    {"Applications", "Description", VT_BSTR, 0, 0},
+    {"Applications", "ApplicationAccessChecksEnabled", VT_BOOL, 0, 0},
+    {"Applications", "Authentication", VT_I2, 0, 6},
+    {"Applications", "AuthenticationCapability", VT_I2, 0, 64},
+    {"Applications", "ImpersonationLevel", VT_I2, 1, 4},
+    {"Roles", "Name", VT_BSTR, 0, 0},
+    {"Roles", "Description", VT_BSTR, 0, 0},
+    {"UsersInRole", "User", VT_BSTR, 0, 0},
 };
 
 static HRESULT fake_put_value(ComCatalog *c, ComObject *object, const wchar_t *property,
                               const VARIANT *value)
 {
-    FakeCatalog *f = fake_of(c);
+    FakeCatalog *f = fake_catalog_of(c);
     FakeObject *o = object_item(object);
     char *name = win_utf8_from_wide(property);
     const FakeProperty *known = NULL;
@@ -542,16 +510,18 @@ static HRESULT fake_put_value(ComCatalog *c, ComObject *object, const wchar_t *p
             known = &properties[i];
         }
     }
-    if (injected("put_Value", name)) {
+    if (fake_catalog_injected("put_Value", name)) {
         hr = E_FAIL;
     } else if (!o) {
-        hr = violation(f, E_INVALIDARG, "put_Value on a removed object");
+        hr = fake_catalog_violation(f, E_INVALIDARG, "put_Value on a removed object");
     } else if (!known) {
-        hr = violation(f, E_INVALIDARG, "put_Value of a property the object does not have");
+        hr = fake_catalog_violation(f, E_INVALIDARG,
+                                    "put_Value of a property the object does not have");
     } else if (known->type == VT_BSTR && V_VT(value) == VT_BSTR) {
         char *utf8 = win_utf8_from_wide(V_BSTR(value) ? V_BSTR(value) : L"");
         if (strpbrk(utf8, "\t\r\n")) {
-            hr = violation(f, E_INVALIDARG, "a tab or line break the fake cannot store");
+            hr = fake_catalog_violation(f, E_INVALIDARG,
+                                        "a tab or line break the fake cannot store");
         }
         snprintf(text, sizeof(text), "s:%s", utf8);
         free(utf8);
@@ -562,14 +532,14 @@ static HRESULT fake_put_value(ComCatalog *c, ComObject *object, const wchar_t *p
         bool capability = strcmp(name, "AuthenticationCapability") == 0;
         if (n < known->min || n > known->max ||
             (capability && n != 0 && n != 2 && n != 32 && n != 64)) {
-            hr = violation(f, E_INVALIDARG, "put_Value out of the property's range");
+            hr = fake_catalog_violation(f, E_INVALIDARG, "put_Value out of the property's range");
         }
         snprintf(text, sizeof(text), "i:%d", n);
     } else {
-        hr = violation(f, DISP_E_TYPEMISMATCH, "put_Value of the wrong type");
+        hr = fake_catalog_violation(f, DISP_E_TYPEMISMATCH, "put_Value of the wrong type");
     }
     if (SUCCEEDED(hr)) {
-        set_prop(o, name, text);
+        fake_catalog_set_prop(o, name, text);
     }
     free(name);
     return hr;
@@ -583,197 +553,7 @@ static HRESULT fake_get_key(ComCatalog *c, ComObject *object, VARIANT *out)
     V_VT(out) = VT_BSTR;
     V_BSTR(out) = SysAllocString(key);
     free(key);
-    return injected("get_Key", object->collection->kind) ? E_FAIL : S_OK;
-}
-
-static bool one_of(const wchar_t *text, const wchar_t *const *list, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (wcscmp(text, list[i]) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
-static HRESULT fake_create_service(ComCatalog *c, const wchar_t *application,
-                                   const wchar_t *service, const wchar_t *start_type,
-                                   const wchar_t *error_control, const wchar_t *dependencies,
-                                   const wchar_t *run_as, const wchar_t *password,
-                                   BOOL desktop_ok)
-{
-    static const wchar_t *const starts[] = { L"SERVICE_BOOT_START", L"SERVICE_SYSTEM_START",
-                                             L"SERVICE_AUTO_START", L"SERVICE_DEMAND_START",
-                                             L"SERVICE_DISABLED" };
-    static const wchar_t *const controls[] = { L"SERVICE_ERROR_IGNORE", L"SERVICE_ERROR_NORMAL",
-                                               L"SERVICE_ERROR_SEVERE",
-                                               L"SERVICE_ERROR_CRITICAL" };
-    FakeCatalog *f = fake_of(c);
-    FakeObject *app, *o;
-    char *text;
-    HRESULT hr;
-
-    if (injected("CreateServiceForApplication", NULL)) {
-        return E_FAIL;
-    }
-    hr = find_application(f, application, &app);
-    if (FAILED(hr)) {
-        return hr;
-    }
-    for (int i = 0; i < f->n; i++) {
-        if (strcmp(f->store[i].kind, "Service") == 0 && strcmp(f->store[i].parent, app->key) == 0) {
-            return violation(f, COMADMIN_E_OBJECTEXISTS, "the application has a service");
-        }
-    }
-    if (!one_of(start_type, starts, 5) || !one_of(error_control, controls, 4) || !run_as[0] ||
-        !service[0]) {
-        return violation(f, E_INVALIDARG, "CreateServiceForApplication's arguments");
-    }
-    if (f->n == FAKE_OBJECTS) {
-        return E_OUTOFMEMORY;
-    }
-    o = memset(&f->store[f->n++], 0, sizeof(FakeObject));
-    snprintf(o->kind, sizeof(o->kind), "Service");
-    text = win_utf8_from_wide(service);
-    snprintf(o->key, sizeof(o->key), "%s", text);
-    free(text);
-    snprintf(o->parent, sizeof(o->parent), "%s", app->key);
-    for (int i = 0; i < 3; i++) {
-        const wchar_t *value = i == 0 ? start_type : i == 1 ? error_control : run_as;
-        char field[300];
-        text = win_utf8_from_wide(value);
-        snprintf(field, sizeof(field), "s:%s", text);
-        free(text);
-        set_prop(o, i == 0 ? "StartType" : i == 1 ? "ErrorControl" : "RunAs", field);
-    }
-    set_prop(o, "DesktopOk", desktop_ok ? "b:1" : "b:0");
-    save_store(f);
-    return S_OK;
-}
-
-static HRESULT fake_delete_service(ComCatalog *c, const wchar_t *application)
-{
-    FakeCatalog *f = fake_of(c);
-    FakeObject *app;
-    HRESULT hr;
-
-    if (injected("DeleteServiceForApplication", NULL)) {
-        return E_FAIL;
-    }
-    hr = find_application(f, application, &app);
-    if (FAILED(hr)) {
-        return hr;
-    }
-    for (int i = 0; i < f->n; i++) {
-        if (strcmp(f->store[i].kind, "Service") == 0 && strcmp(f->store[i].parent, app->key) == 0) {
-            unstore(f, &f->store[i]);
-            save_store(f);
-            return S_OK;
-        }
-    }
-    return COMADMIN_E_SERVICENOTINSTALLED; /* documented, not misuse */
-}
-
-/* The coclasses of the type library, each served by the DLL; their
- * CLSIDs into clsids (at most max), *n set. */
-static HRESULT check_classes(FakeCatalog *f, ITypeLib *lib, HMODULE dll, wchar_t clsids[][40],
-                             UINT max, UINT *n)
-{
-    HRESULT(WINAPI * get_class)(REFCLSID, REFIID, void **) =
-        (HRESULT(WINAPI *)(REFCLSID, REFIID, void **))(void (*)(void))GetProcAddress(
-            dll, "DllGetClassObject");
-    UINT count = lib->lpVtbl->GetTypeInfoCount(lib);
-
-    *n = 0;
-    for (UINT i = 0; i < count && *n < max; i++) {
-        TYPEKIND kind;
-        ITypeInfo *info = NULL;
-        TYPEATTR *attr = NULL;
-        IClassFactory *factory = NULL;
-        HRESULT hr;
-        if (FAILED(lib->lpVtbl->GetTypeInfoType(lib, i, &kind)) || kind != TKIND_COCLASS ||
-            FAILED(lib->lpVtbl->GetTypeInfo(lib, i, &info))) {
-            continue;
-        }
-        hr = info->lpVtbl->GetTypeAttr(info, &attr);
-        if (SUCCEEDED(hr)) {
-            StringFromGUID2(&attr->guid, clsids[*n], 40);
-            hr = get_class(&attr->guid, &IID_IClassFactory, (void **)&factory);
-            info->lpVtbl->ReleaseTypeAttr(info, attr);
-        }
-        info->lpVtbl->Release(info);
-        if (factory) {
-            factory->lpVtbl->Release(factory);
-        }
-        if (FAILED(hr)) {
-            return violation(f, COMADMIN_E_COMPFILE_CLASSNOTAVAIL,
-                             "a coclass of the type library the DLL does not serve");
-        }
-        (*n)++;
-    }
-    return *n ? S_OK
-              : violation(f, COMADMIN_E_COMPFILE_NOTINSTALLABLE, "a type library without a coclass");
-}
-
-static HRESULT fake_install_component(ComCatalog *c, const wchar_t *application,
-                                      const wchar_t *dll_path, const wchar_t *tlb,
-                                      const wchar_t *proxy_stub_dll)
-{
-    FakeCatalog *f = fake_of(c);
-    FakeObject *app;
-    ITypeLib *lib = NULL;
-    HMODULE dll;
-    wchar_t clsids[8][40];
-    UINT n = 0;
-    HRESULT hr;
-
-    if (injected("InstallComponent", NULL)) {
-        return E_FAIL;
-    }
-    hr = find_application(f, application, &app);
-    if (FAILED(hr)) {
-        return hr;
-    }
-    if (GetFileAttributesW(dll_path) == INVALID_FILE_ATTRIBUTES) {
-        return violation(f, COMADMIN_E_COMPFILE_DOESNOTEXIST, "InstallComponent of no DLL");
-    }
-    if (FAILED(LoadTypeLibEx(tlb[0] ? tlb : dll_path, REGKIND_NONE, &lib))) {
-        return violation(f, COMADMIN_E_COMPFILE_BADTLB, "a type library that does not load");
-    }
-    dll = LoadLibraryW(dll_path);
-    if (!dll) {
-        hr = violation(f, COMADMIN_E_COMPFILE_LOADDLLFAIL, "a DLL that does not load");
-    } else if (!GetProcAddress(dll, "DllRegisterServer")) {
-        hr = violation(f, COMADMIN_E_COMPFILE_NOREGISTRAR, "a DLL without DllRegisterServer");
-    } else if (!GetProcAddress(dll, "DllGetClassObject")) {
-        hr = violation(f, COMADMIN_E_COMPFILE_GETCLASSOBJ, "a DLL without DllGetClassObject");
-    } else {
-        hr = check_classes(f, lib, dll, clsids, 8, &n);
-    }
-    lib->lpVtbl->Release(lib);
-    if (dll) {
-        FreeLibrary(dll);
-    }
-    for (UINT i = 0; SUCCEEDED(hr) && i < n; i++) {
-        char *clsid = win_utf8_from_wide(clsids[i]);
-        FakeObject *other = stored(f, "Components", clsid);
-        if (other && strcmp(other->parent, app->key) != 0) {
-            hr = violation(f, COMADMIN_E_COMPONENTEXISTS, "a class another application has");
-        } else if (!other && f->n < FAKE_OBJECTS) {
-            FakeObject *o = memset(&f->store[f->n++], 0, sizeof(FakeObject));
-            char *path = win_utf8_from_wide(dll_path);
-            char field[300];
-            snprintf(o->kind, sizeof(o->kind), "Components");
-            snprintf(o->key, sizeof(o->key), "%s", clsid);
-            snprintf(o->parent, sizeof(o->parent), "%s", app->key);
-            snprintf(field, sizeof(field), "s:%s", path);
-            set_prop(o, "DLL", field);
-            free(path);
-        }
-        free(clsid);
-    }
-    save_store(f);
-    return hr;
+    return fake_catalog_injected("get_Key", object->collection->kind) ? E_FAIL : S_OK;
 }
 
 static void fake_release_collection(ComCatalog *c, ComCollection *collection)
@@ -792,12 +572,23 @@ static void fake_free(ComCatalog *c)
 }
 
 static const ComCatalogOps fake_ops = {
-    fake_get_collection, fake_get_related,       fake_populate,
-    fake_count,          fake_item,              fake_add,
-    fake_remove,         fake_save_changes,      fake_get_value,
-    fake_put_value,      fake_get_key,           fake_create_service,
-    fake_delete_service, fake_install_component, fake_release_collection,
-    fake_release_object, fake_free,
+    fake_get_collection,
+    fake_get_related,
+    fake_populate,
+    fake_count,
+    fake_item,
+    fake_add,
+    fake_remove,
+    fake_save_changes,
+    fake_get_value,
+    fake_put_value,
+    fake_get_key,
+    fake_create_service,
+    fake_delete_service,
+    fake_install_component,
+    fake_release_collection,
+    fake_release_object,
+    fake_free,
 };
 
 ComCatalog *com_catalog_new(ProtoError **error)

@@ -79,8 +79,8 @@ static int lines_with(const char *kind, ...)
 /* NULL when the catalog holds nothing of ours, else what is left. */
 static const char *leftovers(void)
 {
-    static const char *const kinds[] = { "Applications", "Service", "Components", "Roles",
-                                         "UsersInRole" };
+    static const char *const kinds[] = {"Applications", "Service", "Components", "Roles",
+                                        "UsersInRole"};
 
     for (size_t i = 0; i < 5; i++) {
         if (lines_with(kinds[i], (const char *)NULL) > 0) {
@@ -174,9 +174,9 @@ static void test_registration(const wchar_t *dll, const wchar_t *tlb)
 
 static void test_rollback(const wchar_t *dll, const wchar_t *tlb)
 {
-    static const char *const steps[] = { "CreateServiceForApplication", "InstallComponent",
-                                         "SaveChanges:Roles", "put_Value:User",
-                                         "SaveChanges:UsersInRole" };
+    static const char *const steps[] = {"CreateServiceForApplication", "InstallComponent",
+                                        "SaveChanges:Roles", "put_Value:User",
+                                        "SaveChanges:UsersInRole"};
     char message[512], setting[128];
 
     for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
@@ -186,16 +186,14 @@ static void test_rollback(const wchar_t *dll, const wchar_t *tlb)
         snprintf(setting, sizeof(setting), "QUIESCE_FAKE_CATALOG_FAIL=%s", steps[i]);
         _putenv(setting);
         ok = do_register(dll, tlb, message, sizeof(message));
-        snprintf(what, sizeof(what), "a failing %s: the error names it, nothing is left",
-                 steps[i]);
+        snprintf(what, sizeof(what), "a failing %s: the error names it, nothing is left", steps[i]);
         snprintf(call, sizeof(call), "%.*s", (int)strcspn(steps[i], ":"), steps[i]);
         check(!ok && strstr(message, call) && leftovers() == NULL, what, message);
     }
     reset();
     /* Negative control: the check above sees what a registration leaves. */
     do_register(dll, tlb, message, sizeof(message));
-    check(leftovers() != NULL, "control: after a registration the check finds",
-          leftovers());
+    check(leftovers() != NULL, "control: after a registration the check finds", leftovers());
     do_unregister();
 
     reset();
@@ -216,8 +214,7 @@ static void expect_refused(const char *what, HRESULT hr, HRESULT want)
     for (const char *v = strstr(state, "VIOLATION"); v; v = strstr(v + 1, "VIOLATION")) {
         now++;
     }
-    snprintf(detail, sizeof(detail), "0x%08lx, violations %d -> %d", (unsigned long)hr, seen,
-             now);
+    snprintf(detail, sizeof(detail), "0x%08lx, violations %d -> %d", (unsigned long)hr, seen, now);
     check(hr == want && now == seen + 1, what, detail);
     seen = now;
 }

@@ -18,12 +18,12 @@
 #define MIB (1024LL * 1024)
 #define GIB (1024 * MIB)
 
-static const GUID basic_data = { 0xebd0a0a2, 0xb9e5, 0x4433,
-                                 { 0x87, 0xc0, 0x68, 0xb6, 0xb7, 0x26, 0x99, 0xc7 } };
-static const GUID efi_system = { 0xc12a7328, 0xf81f, 0x11d2,
-                                 { 0xba, 0x4b, 0x00, 0xa0, 0xc9, 0x3e, 0xc9, 0x3b } };
-static const GUID msft_reserved = { 0xe3c9e316, 0x0b5c, 0x4db8,
-                                    { 0x81, 0x7d, 0xf9, 0x2d, 0xf0, 0x02, 0x15, 0xae } };
+static const GUID basic_data = {
+    0xebd0a0a2, 0xb9e5, 0x4433, {0x87, 0xc0, 0x68, 0xb6, 0xb7, 0x26, 0x99, 0xc7}};
+static const GUID efi_system = {
+    0xc12a7328, 0xf81f, 0x11d2, {0xba, 0x4b, 0x00, 0xa0, 0xc9, 0x3e, 0xc9, 0x3b}};
+static const GUID msft_reserved = {
+    0xe3c9e316, 0x0b5c, 0x4db8, {0x81, 0x7d, 0xf9, 0x2d, 0xf0, 0x02, 0x15, 0xae}};
 
 static int failures;
 
@@ -153,8 +153,7 @@ int main(void)
     expect("mixed GPT, a volume in LDM data", &l, 10 * GIB, 1 * GIB, WIN_LAYOUT_DYNAMIC);
     expect("mixed GPT, an extent outside every partition", &l, 54 * GIB, 1 * GIB,
            WIN_LAYOUT_DYNAMIC);
-    expect("mixed GPT, an extent across two partitions", &l, 50 * GIB, 2 * GIB,
-           WIN_LAYOUT_DYNAMIC);
+    expect("mixed GPT, an extent across two partitions", &l, 50 * GIB, 2 * GIB, WIN_LAYOUT_DYNAMIC);
 
     /* A volume whose extents are on a basic and a dynamic disk (what the
      * probe does: dynamic when any extent is). */
@@ -162,12 +161,11 @@ int main(void)
         Layout basic;
         new_layout(&basic, PARTITION_STYLE_MBR);
         add_mbr(&basic, 1 * MIB, 10 * GIB, 0x07);
-        bool any = win_layout_extent_kind(&basic.layout, layout_size(&basic), 1 * MIB,
-                                          10 * GIB) == WIN_LAYOUT_DYNAMIC ||
-                   win_layout_extent_kind(&dynamic_gpt.layout, layout_size(&dynamic_gpt),
-                                          1 * GIB, 10 * GIB) == WIN_LAYOUT_DYNAMIC;
-        printf("%s mixed disks, one volume: %s\n", any ? "ok" : "FAIL",
-               any ? "dynamic" : "basic");
+        bool any = win_layout_extent_kind(&basic.layout, layout_size(&basic), 1 * MIB, 10 * GIB) ==
+                       WIN_LAYOUT_DYNAMIC ||
+                   win_layout_extent_kind(&dynamic_gpt.layout, layout_size(&dynamic_gpt), 1 * GIB,
+                                          10 * GIB) == WIN_LAYOUT_DYNAMIC;
+        printf("%s mixed disks, one volume: %s\n", any ? "ok" : "FAIL", any ? "dynamic" : "basic");
         failures += !any;
     }
 
@@ -197,8 +195,8 @@ int main(void)
                kind_name(got));
         failures += got != WIN_LAYOUT_INVALID;
         got = win_layout_extent_kind(&l.layout, 4, 1 * GIB, 1 * GIB);
-        printf("%s layout shorter than its header: %s\n",
-               got == WIN_LAYOUT_INVALID ? "ok" : "FAIL", kind_name(got));
+        printf("%s layout shorter than its header: %s\n", got == WIN_LAYOUT_INVALID ? "ok" : "FAIL",
+               kind_name(got));
         failures += got != WIN_LAYOUT_INVALID;
     }
     printf("%d failure(s)\n", failures);

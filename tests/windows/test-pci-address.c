@@ -19,7 +19,7 @@ static int failures;
 static void expect(const char *what, WinPciProperties p, int domain, int bus, int slot,
                    int function)
 {
-    WinDisk d = { .pci_domain = 7, .pci_bus = 7, .pci_slot = 7, .pci_function = 7 };
+    WinDisk d = {.pci_domain = 7, .pci_bus = 7, .pci_slot = 7, .pci_function = 7};
     bool ok;
 
     win_pci_address_set(&p, &d);
@@ -32,7 +32,7 @@ static void expect(const char *what, WinPciProperties p, int domain, int bus, in
 
 int main(void)
 {
-    WinPciProperties full = { true, true, true, 0, 5u << 16, 5 };
+    WinPciProperties full = {true, true, true, 0, 5u << 16, 5};
     WinPciProperties p;
 
     expect("virtio-scsi at 00:05.0", full, 0, 0, 5, 0);
@@ -58,14 +58,13 @@ int main(void)
     p.has_ui_number = false;
     expect("no UI number (no ACPI _SUN)", p, -1, -1, -1, -1);
     for (DWORD disk = 0; disk < 4; disk++) {
-        WinDisk d = { .pci_domain = 7 };
+        WinDisk d = {.pci_domain = 7};
         bool unknown, wine = GetProcAddress(GetModuleHandleA("ntdll.dll"), "wine_get_version");
         win_disk_read_pci(disk, &d);
-        unknown = d.pci_domain == -1 && d.pci_bus == -1 && d.pci_slot == -1 &&
-                  d.pci_function == -1;
+        unknown = d.pci_domain == -1 && d.pci_bus == -1 && d.pci_slot == -1 && d.pci_function == -1;
         printf("%s PhysicalDrive%lu through SetupAPI%s: %d/%d/%d/%d\n",
-               !wine || unknown ? "ok" : "FAIL", disk, wine ? " (wine: unknown)" : "",
-               d.pci_domain, d.pci_bus, d.pci_slot, d.pci_function);
+               !wine || unknown ? "ok" : "FAIL", disk, wine ? " (wine: unknown)" : "", d.pci_domain,
+               d.pci_bus, d.pci_slot, d.pci_function);
         failures += wine && !unknown;
     }
     printf("%d failure(s)\n", failures);

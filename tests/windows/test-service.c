@@ -7,12 +7,13 @@
  * application, qemu-ga's service (a stand-in "QEMU-GA") not disabled
  * (negative control: the same check after a good install finds them);
  * otherwise it registers the service (QueryServiceConfig, what `sc qc`
- * shows; `sc query`), the provider's COM+ application (fake-catalog.c's
- * state) and disables QEMU-GA, `sc start` runs it on the named pipe given to --install, a
- * host freezes through it, `sc stop` makes it thaw and abort the backup
- * before it stops (the fake VSS's call log, written by the service
- * process), and --uninstall removes it and the COM+ application. Negative control: a service killed
- * while frozen leaves a log without the thaw, and the same check says so.
+ * shows; `sc query`) and the provider's COM+ application (fake-catalog.c's
+ * state) and disables QEMU-GA. `sc start` runs it on the named pipe given
+ * to --install, a host freezes through it, `sc stop` makes it thaw and
+ * abort the backup before it stops (the fake VSS's call log, written by
+ * the service process), and --uninstall removes it and the COM+
+ * application. Negative control: a service killed while frozen leaves a
+ * log without the thaw, and the same check says so.
  *
  * The fake reads its settings from HKLM\Software\quiesce-test when the
  * environment has none (fake_setting()): a service does not inherit ours.
