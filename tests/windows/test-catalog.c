@@ -15,7 +15,10 @@
  *     fails after a successful registration;
  *   - a missing type library fails in InstallComponent, rolled back;
  *   - the fake refuses misuse: each case answers the documented HRESULT
- *     and records a violation.
+ *     and records a violation;
+ *   - the DLL's own DllRegisterServer (which the real catalog calls) fails
+ *     under wine, which has no VSS, and leaves no class or ProgID key
+ *     behind (negative control: the same check finds a key written by hand).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -320,6 +323,40 @@ static void test_misuse(const wchar_t *dll, const wchar_t *stdole)
     c->ops->free(c);
 }
 
+static bool key_exists(const wchar_t *key)
+{
+    HKEY h;
+
+    if (RegOpenKeyExW(HKEY_LOCAL_MACHINE, key, 0, KEY_READ, &h) != ERROR_SUCCESS) {
+        return false;
+    }
+    RegCloseKey(h);
+    return true;
+}
+
+static void test_dll_registration(const wchar_t *dll_path)
+{
+    static const wchar_t clsid_key[] =
+        L"SOFTWARE\\Classes\\CLSID\\{7D3E8A51-2C6B-4F08-A49E-15C26F8B30D7}";
+    static const wchar_t progid_key[] = L"SOFTWARE\\Classes\\quiesce.VssProvider";
+    HMODULE dll = LoadLibraryW(dll_path);
+    HRESULT(WINAPI * reg)(void) =
+        dll ? (HRESULT(WINAPI *)(void))(void (*)(void))GetProcAddress(dll, "DllRegisterServer")
+            : NULL;
+    char detail[64];
+    HRESULT hr = reg ? reg() : E_NOINTERFACE;
+
+    snprintf(detail, sizeof(detail), "0x%08lx", (unsigned long)hr);
+    check(FAILED(hr) && !key_exists(clsid_key) && !key_exists(progid_key),
+          "DllRegisterServer without VSS fails and leaves no key", detail);
+    RegSetKeyValueW(HKEY_LOCAL_MACHINE, progid_key, NULL, REG_SZ, L"x", 4);
+    check(key_exists(progid_key), "control: the check finds a key written by hand", NULL);
+    RegDeleteTreeW(HKEY_LOCAL_MACHINE, progid_key);
+    if (dll) {
+        FreeLibrary(dll);
+    }
+}
+
 int main(void)
 {
     char dir[MAX_PATH], setting[MAX_PATH + 32];
@@ -342,6 +379,7 @@ int main(void)
     test_registration(dll, tlb);
     test_rollback(dll, tlb);
     test_misuse(dll, stdole);
+    test_dll_registration(dll);
     reset();
     printf("%d failure(s)\n", failures);
     return failures ? 1 : 0;

@@ -5,10 +5,12 @@
  * DllCanUnloadNow and DllRegisterServer contract forces on every in-process
  * server (no context is passed to them); they are the only globals here.
  *
- * Registration: the COM class (HKLM\SOFTWARE\Classes\CLSID, in-process,
- * apartment threaded) and the VSS provider (IVssAdmin::RegisterProvider).
- * qemu-ga additionally wraps its provider in a COM+ application
- * (qga/vss-win32/install.cpp); we do not, see docs/windows.md.
+ * Registration, as qemu-ga's DllRegisterServer (qga/vss-win32/install.cpp):
+ * the COM class (HKLM\SOFTWARE\Classes\CLSID, in-process, apartment
+ * threaded, with a ProgID) and the VSS provider (IVssAdmin::RegisterProvider);
+ * when a step fails, what the earlier ones wrote is removed again. The COM+
+ * catalog calls it while installing the component (windows/
+ * provider-catalog.c, docs/windows.md "The provider's registration").
  */
 #include <windows.h>
 #include <stdio.h>
@@ -92,6 +94,8 @@ HRESULT WINAPI DllCanUnloadNow(void)
     return module_locks == 0 ? S_OK : S_FALSE;
 }
 
+#define PROGID L"quiesce.VssProvider"
+
 static void clsid_key(wchar_t *out, size_t size, const wchar_t *suffix)
 {
     wchar_t clsid[40];
@@ -155,7 +159,25 @@ HRESULT WINAPI DllRegisterServer(void)
     if (SUCCEEDED(hr)) {
         hr = set_value(key, L"ThreadingModel", L"Apartment");
     }
-    return SUCCEEDED(hr) ? with_vss_admin(TRUE) : hr;
+    clsid_key(key, 200, L"\\ProgID");
+    if (SUCCEEDED(hr)) {
+        hr = set_value(key, NULL, PROGID);
+    }
+    if (SUCCEEDED(hr)) {
+        hr = set_value(L"SOFTWARE\\Classes\\" PROGID, NULL, L"quiesce VSS provider");
+    }
+    if (SUCCEEDED(hr)) {
+        wchar_t clsid[40];
+        StringFromGUID2(&vss_quiesce_provider_clsid, clsid, 40);
+        hr = set_value(L"SOFTWARE\\Classes\\" PROGID L"\\CLSID", NULL, clsid);
+    }
+    if (SUCCEEDED(hr)) {
+        hr = with_vss_admin(TRUE);
+    }
+    if (FAILED(hr)) {
+        DllUnregisterServer(); /* nothing half-registered */
+    }
+    return hr;
 }
 
 HRESULT WINAPI DllUnregisterServer(void)
@@ -165,5 +187,6 @@ HRESULT WINAPI DllUnregisterServer(void)
 
     clsid_key(key, 200, L"");
     RegDeleteTreeW(HKEY_LOCAL_MACHINE, key);
+    RegDeleteTreeW(HKEY_LOCAL_MACHINE, L"SOFTWARE\\Classes\\" PROGID);
     return hr;
 }
