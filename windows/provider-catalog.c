@@ -191,22 +191,63 @@ static HRESULT add_application(Registration *r, ComCollection *apps, VARIANT *ke
     return hr;
 }
 
-/* The role "Administrators" and its two users. */
+/* The users of the role whose key is role_key: .\<Administrators> and SYSTEM. */
+static HRESULT add_users(Registration *r, ComCollection *roles, const VARIANT *role_key,
+                         const wchar_t *admins, const wchar_t *system)
+{
+    ComCatalog *c = r->catalog;
+    ComCollection *users = NULL;
+    ComObject *admin_user = NULL, *system_user = NULL;
+    wchar_t admin_account[300];
+    LONG changed = 0;
+    HRESULT hr = step(r, "GetCollection(UsersInRole)",
+                      c->ops->get_related(c, roles, L"UsersInRole", role_key, &users));
+
+    _snwprintf(admin_account, 300, L".\\%ls", admins);
+    admin_account[299] = L'\0';
+    if (SUCCEEDED(hr)) {
+        hr = step(r, "Populate(UsersInRole)", c->ops->populate(c, users));
+    }
+    if (SUCCEEDED(hr)) {
+        hr = step(r, "Add(UsersInRole)", c->ops->add(c, users, &admin_user));
+    }
+    if (SUCCEEDED(hr)) {
+        hr = put_string(r, admin_user, L"User", admin_account);
+    }
+    if (SUCCEEDED(hr)) {
+        hr = step(r, "Add(UsersInRole)", c->ops->add(c, users, &system_user));
+    }
+    if (SUCCEEDED(hr)) {
+        hr = put_string(r, system_user, L"User", system);
+    }
+    if (SUCCEEDED(hr)) {
+        hr = step(r, "SaveChanges(UsersInRole)", c->ops->save_changes(c, users, &changed));
+    }
+    if (admin_user) {
+        c->ops->release_object(c, admin_user);
+    }
+    if (system_user) {
+        c->ops->release_object(c, system_user);
+    }
+    if (users) {
+        c->ops->release_collection(c, users);
+    }
+    return hr;
+}
+
+/* The role named after the Administrators group, and its users. */
 static HRESULT add_role(Registration *r, ComCollection *apps, const VARIANT *app_key,
                         const wchar_t *admins, const wchar_t *system)
 {
     ComCatalog *c = r->catalog;
-    ComCollection *roles = NULL, *users = NULL;
-    ComObject *role = NULL, *admin_user = NULL, *system_user = NULL;
-    wchar_t admin_account[300];
+    ComCollection *roles = NULL;
+    ComObject *role = NULL;
     VARIANT role_key;
     LONG changed = 0;
     HRESULT hr =
         step(r, "GetCollection(Roles)", c->ops->get_related(c, apps, L"Roles", app_key, &roles));
 
     VariantInit(&role_key);
-    _snwprintf(admin_account, 300, L".\\%ls", admins);
-    admin_account[299] = L'\0';
     if (SUCCEEDED(hr)) {
         hr = step(r, "Populate(Roles)", c->ops->populate(c, roles));
     }
@@ -226,36 +267,11 @@ static HRESULT add_role(Registration *r, ComCollection *apps, const VARIANT *app
         hr = step(r, "get_Key(Roles)", c->ops->get_key(c, role, &role_key));
     }
     if (SUCCEEDED(hr)) {
-        hr = step(r, "GetCollection(UsersInRole)",
-                  c->ops->get_related(c, roles, L"UsersInRole", &role_key, &users));
-    }
-    if (SUCCEEDED(hr)) {
-        hr = step(r, "Populate(UsersInRole)", c->ops->populate(c, users));
-    }
-    if (SUCCEEDED(hr)) {
-        hr = step(r, "Add(UsersInRole)", c->ops->add(c, users, &admin_user));
-    }
-    if (SUCCEEDED(hr)) {
-        hr = put_string(r, admin_user, L"User", admin_account);
-    }
-    if (SUCCEEDED(hr)) {
-        hr = step(r, "Add(UsersInRole)", c->ops->add(c, users, &system_user));
-    }
-    if (SUCCEEDED(hr)) {
-        hr = put_string(r, system_user, L"User", system);
-    }
-    if (SUCCEEDED(hr)) {
-        hr = step(r, "SaveChanges(UsersInRole)", c->ops->save_changes(c, users, &changed));
+        hr = add_users(r, roles, &role_key, admins, system);
     }
     VariantClear(&role_key);
-    for (size_t i = 0; i < 3; i++) {
-        ComObject *o = i == 0 ? role : i == 1 ? admin_user : system_user;
-        if (o) {
-            c->ops->release_object(c, o);
-        }
-    }
-    if (users) {
-        c->ops->release_collection(c, users);
+    if (role) {
+        c->ops->release_object(c, role);
     }
     if (roles) {
         c->ops->release_collection(c, roles);
