@@ -79,14 +79,24 @@ static bool provider_call(const char *entry, ProtoError **error)
 static bool provider_register(ProtoError **error)
 {
     wchar_t dll[MAX_PATH], tlb[MAX_PATH];
-    ComCatalog *catalog = com_catalog_new(error);
+    ComCatalog *catalog;
     bool ok;
 
+    beside_exe(L"quiesce-vss-provider.dll", dll);
+    beside_exe(L"quiesce-vss-provider.tlb", tlb);
+    for (size_t i = 0; i < 2; i++) {
+        const wchar_t *file = i == 0 ? dll : tlb;
+        if (GetFileAttributesW(file) == INVALID_FILE_ATTRIBUTES) {
+            char *name = win_utf8_from_wide(file);
+            win_error_set(error, GetLastError(), "cannot find %s", name);
+            free(name);
+            return false;
+        }
+    }
+    catalog = com_catalog_new(error);
     if (!catalog) {
         return false;
     }
-    beside_exe(L"quiesce-vss-provider.dll", dll);
-    beside_exe(L"quiesce-vss-provider.tlb", tlb);
     ok = win_provider_catalog_register(catalog, dll, tlb, error);
     catalog->ops->free(catalog);
     if (!ok) {

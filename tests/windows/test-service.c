@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test-service.c — quiesced.exe (test build) under wine's service control
- * manager: --install refuses bad options and registers nothing; when the
+ * manager: --install refuses bad options and registers nothing, and so
+ * it does without the provider's type library beside it; when the
  * provider's COM+ registration fails (the fake catalog told to fail
  * InstallComponent) it exits 1 and leaves nothing: no service, no COM+
  * application, qemu-ga's service (a stand-in "QEMU-GA") not disabled
@@ -314,6 +315,34 @@ int main(void)
         fail("--install with an unknown channel did not refuse, or registered", output);
     }
     test_expect(output, "unknown channel 'bogus'");
+
+    /* The type library is missing: a clear error, nothing changed. */
+    {
+        char dir[MAX_PATH], copy[MAX_PATH + 32], from[MAX_PATH + 32];
+        snprintf(dir, sizeof(dir), "%s\\notlb-%lu", exe_dir, GetCurrentProcessId());
+        CreateDirectoryA(dir, NULL);
+        for (int i = 0; i < 2; i++) {
+            const char *name = i == 0 ? "quiesced-fake.exe" : "quiesce-vss-provider.dll";
+            snprintf(from, sizeof(from), "%s\\%s", exe_dir, name);
+            snprintf(copy, sizeof(copy), "%s\\%s", dir, name);
+            CopyFileA(from, copy, FALSE);
+        }
+        snprintf(command, sizeof(command), "\"%s\\quiesced-fake.exe\" --install", dir);
+        code = run(command);
+        for (int i = 0; i < 2; i++) {
+            snprintf(copy, sizeof(copy), "%s\\%s", dir,
+                     i == 0 ? "quiesced-fake.exe" : "quiesce-vss-provider.dll");
+            DeleteFileA(copy);
+        }
+        RemoveDirectoryA(dir);
+        test_expect(output, "cannot find");
+        test_expect(output, "quiesce-vss-provider.tlb");
+        wrong = install_leftovers();
+        if (code != 1 || wrong) {
+            fail("--install without the type library did not exit 1, or left something",
+                 wrong ? wrong : output);
+        }
+    }
 
     /* The provider's registration fails: nothing is left behind. */
     snprintf(command, sizeof(command),
