@@ -71,6 +71,24 @@ static bool provider_call(const char *entry, ProtoError **error)
     return true;
 }
 
+/* The provider DLL and its type library beside the exe; false with the
+ * missing one named. */
+static bool provider_files(wchar_t *dll, wchar_t *tlb, ProtoError **error)
+{
+    beside_exe(L"quiesce-vss-provider.dll", dll);
+    beside_exe(L"quiesce-vss-provider.tlb", tlb);
+    for (size_t i = 0; i < 2; i++) {
+        const wchar_t *file = i == 0 ? dll : tlb;
+        if (GetFileAttributesW(file) == INVALID_FILE_ATTRIBUTES) {
+            char *name = win_utf8_from_wide(file);
+            win_error_set(error, GetLastError(), "cannot find %s", name);
+            free(name);
+            return false;
+        }
+    }
+    return true;
+}
+
 /* The provider as a COM+ application (provider-catalog.c); the catalog's
  * InstallComponent calls the DLL's DllRegisterServer, which registers the
  * class and the VSS provider (docs/windows.md "The provider's
@@ -82,16 +100,8 @@ static bool provider_register(ProtoError **error)
     ComCatalog *catalog;
     bool ok;
 
-    beside_exe(L"quiesce-vss-provider.dll", dll);
-    beside_exe(L"quiesce-vss-provider.tlb", tlb);
-    for (size_t i = 0; i < 2; i++) {
-        const wchar_t *file = i == 0 ? dll : tlb;
-        if (GetFileAttributesW(file) == INVALID_FILE_ATTRIBUTES) {
-            char *name = win_utf8_from_wide(file);
-            win_error_set(error, GetLastError(), "cannot find %s", name);
-            free(name);
-            return false;
-        }
+    if (!provider_files(dll, tlb, error)) {
+        return false;
     }
     catalog = com_catalog_new(error);
     if (!catalog) {
@@ -141,9 +151,14 @@ bool win_service_install(const char *options, ProtoError **error)
     SERVICE_DESCRIPTIONW description = {
         (LPWSTR)L"Makes host-triggered VM snapshots application-consistent (VSS)"
     };
-    SC_HANDLE manager = OpenSCManagerW(NULL, NULL, SC_MANAGER_ALL_ACCESS);
+    wchar_t dll[MAX_PATH], tlb[MAX_PATH];
+    SC_HANDLE manager;
     SC_HANDLE service;
 
+    if (!provider_files(dll, tlb, error)) {
+        return false; /* before anything is changed */
+    }
+    manager = OpenSCManagerW(NULL, NULL, SC_MANAGER_ALL_ACCESS);
     if (!manager) {
         win_error_set(error, GetLastError(), "cannot open the service control manager");
         return false;
