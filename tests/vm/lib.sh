@@ -545,3 +545,27 @@ vm_check_stall() {
     { echo "$1: records $2 and $(( $2 + 1 )) finished $gap ms apart, the guest was frozen >= $3 ms"; return 1; }
   echo "$gap"
 }
+
+# vm_check_snapshot EXT4_IMG XFS_IMG STALL_MS WHAT: what every child-snapshot
+# copy of the standard data disks (workloads $writers, at least before[w]
+# records each when prepare was sent) must pass: the raw images carry only a
+# freeze's marks (vm_fs_quiesced), e2fsck -fn / xfs_repair -n pass, every
+# record up to the snapshot is whole, and the stall around it is at least
+# STALL_MS (vm_check_stall). Sets q_ext4, q_xfs, have[w] and gap[w] for the
+# caller's report; the first check that fails ends the test naming WHAT.
+vm_check_snapshot() {
+  local ext4=$1 xfs=$2 stall=$3 what=$4 w file
+  declare -gA have gap
+  q_ext4=$(vm_fs_quiesced "$ext4" ext4) || vm_fail "$what, ext4: $q_ext4"
+  q_xfs=$(vm_fs_quiesced "$xfs" xfs) || vm_fail "$what, xfs: $q_xfs"
+  vm_fsck "$ext4" ext4 || vm_fail "e2fsck -fn on $what, ext4"
+  vm_fsck "$xfs" xfs || vm_fail "xfs_repair -n on $what, xfs"
+  vm_extract "$ext4" ext4 "$WORK/snap-ext4" || vm_fail "reading $what, ext4"
+  vm_extract "$xfs" xfs "$WORK/snap-xfs" || vm_fail "reading $what, xfs"
+  for w in $writers; do
+    file=$WORK/snap-${w%-buf}/workload.log
+    [ "$w" = "${w%-buf}" ] || file=$WORK/snap-${w%-buf}/buffered.log
+    have[$w]=$(vm_check_workload "$file" "$w" "${before[$w]}" whole) || vm_fail "$what, $w: ${have[$w]}"
+    gap[$w]=$(vm_check_stall "$w" "${have[$w]}" "$stall") || vm_fail "$what, stall: ${gap[$w]}"
+  done
+}
