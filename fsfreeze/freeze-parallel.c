@@ -128,10 +128,16 @@ static FsParallelBatch *batch_new(FsParallelOp op, const FsParallelItem *items, 
     return batch;
 }
 
-/* Starts up to FS_PARALLEL_MAX_THREADS workers on jobs [lo, hi). */
+/*
+ * Starts up to FS_PARALLEL_MAX_THREADS workers on jobs [lo, hi). A THAW has
+ * no deadline for the caller to keep, so the caller is one of its workers:
+ * one thread fewer to start (none for a single filesystem) before the
+ * first FITHAW.
+ */
 static void batch_start_level(FsParallelBatch *batch, guint lo, guint hi)
 {
-    guint threads = MIN(hi - lo, FS_PARALLEL_MAX_THREADS);
+    gboolean caller_works = batch->op == FS_PARALLEL_THAW;
+    guint threads = MIN(hi - lo, FS_PARALLEL_MAX_THREADS) - (caller_works ? 1 : 0);
     guint started = 0;
 
     g_mutex_lock(&batch->lock);
@@ -150,8 +156,9 @@ static void batch_start_level(FsParallelBatch *batch, guint lo, guint hi)
         g_thread_unref(thread); /* detached: it may outlive the call */
         started++;
     }
-    if (started == 0) {
-        /* No thread to be had: do the level here, one job after another. */
+    if (started == 0 || caller_works) {
+        /* No thread to be had (the level is done here, one job after
+         * another), or the caller's share of a thaw. */
         g_atomic_int_inc(&batch->ref_count);
         batch_worker(batch);
     }

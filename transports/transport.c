@@ -49,10 +49,30 @@ static const TransportOps *transport_spec_ops(const char *spec, GStrv *parts, GE
     return ops;
 }
 
+/* The ops of spec's KIND and the address it names, or the kind's default;
+ * an error when either is missing. */
+static const TransportOps *transport_spec_parse(const char *spec, GStrv *parts,
+                                                const char **address, GError **error)
+{
+    const TransportOps *ops = transport_spec_ops(spec, parts, error);
+
+    if (!ops) {
+        return NULL;
+    }
+    *address = (*parts)[1] && *(*parts)[1] ? (*parts)[1] : ops->default_address;
+    if (!*address) {
+        g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
+                    "channel '%s' needs an address: %s:ADDRESS", spec, ops->kind);
+        return NULL;
+    }
+    return ops;
+}
+
 gboolean transport_spec_framing(const char *spec, TransportFraming *framing, GError **error)
 {
     g_auto(GStrv) parts = NULL;
-    const TransportOps *ops = transport_spec_ops(spec, &parts, error);
+    const char *address;
+    const TransportOps *ops = transport_spec_parse(spec, &parts, &address, error);
 
     if (!ops) {
         return FALSE;
@@ -65,17 +85,11 @@ Transport *transport_new(const char *spec, const TransportEvents *events, void *
                          GError **error)
 {
     g_auto(GStrv) parts = NULL;
-    const TransportOps *ops = transport_spec_ops(spec, &parts, error);
     const char *address;
+    const TransportOps *ops = transport_spec_parse(spec, &parts, &address, error);
     Transport *transport;
 
     if (!ops) {
-        return NULL;
-    }
-    address = parts[1] && *parts[1] ? parts[1] : ops->default_address;
-    if (!address) {
-        g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
-                    "channel '%s' needs an address: %s:ADDRESS", spec, ops->kind);
         return NULL;
     }
     transport = g_new0(Transport, 1);

@@ -66,7 +66,8 @@ struct Transport {
 Transport *transport_new(const char *spec, const TransportEvents *events, void *opaque,
                          GError **error);
 /* The framing of the kind a "KIND[:ADDRESS]" spec names; FALSE with the
- * same error as transport_new() for an unknown kind. */
+ * same error as transport_new() for an unknown kind or a missing address
+ * (the agent checks its channels with it before it touches anything). */
 gboolean transport_spec_framing(const char *spec, TransportFraming *framing, GError **error);
 gboolean transport_open(Transport *transport, GError **error);
 void transport_write(Transport *transport, TransportConn conn, const char *bytes, gsize len);

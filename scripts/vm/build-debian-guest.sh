@@ -107,7 +107,16 @@ log "mmdebstrap bookworm (minbase + ${packages[*]}) into $tmp/root"
 # qemu-guest-agent .deb kept for dpkg-deb -x, and no PostgreSQL cluster
 # nor its start at boot (vm/systemd-postgresql makes its own on a data
 # disk; the other scenarios boot as fast as without it).
-mmdebstrap --variant=minbase --include="$(IFS=,; echo "${packages[*]}")" \
+# mmdebstrap runs with stdin, stdout, stderr and the lock (9) only: it
+# hands apt a pipe by its number for /bin/sh (dash) to write to, and dash
+# reads one digit; with descriptors its caller left open (ctest, flock) the
+# pipe was 11 once, and apt's hook failed with "Bad fd number".
+(
+for fd in /proc/self/fd/*; do
+  fd=${fd##*/}
+  case $fd in 0|1|2|9) ;; *) eval "exec $fd>&-" 2>/dev/null || true ;; esac
+done
+exec mmdebstrap --variant=minbase --include="$(IFS=,; echo "${packages[*]}")" \
   --setup-hook='mkdir -p "$1/etc/initramfs-tools/conf.d" "$1/usr/share/initramfs-tools/modules.d"' \
   --setup-hook='echo MODULES=list >"$1/etc/initramfs-tools/conf.d/quiesce-vm.conf"' \
   --setup-hook="printf '%s\n' ${initrd_modules[*]} >\"\$1/usr/share/initramfs-tools/modules.d/quiesce-vm\"" \
@@ -123,6 +132,7 @@ mmdebstrap --variant=minbase --include="$(IFS=,; echo "${packages[*]}")" \
   --customize-hook='chroot "$1" pg_dropcluster 15 main' \
   --customize-hook='chroot "$1" systemctl disable -q postgresql.service' \
   bookworm "$tmp/root" >&2
+)
 
 mkdir -p "$tmp/out"
 kfile=$(ls "$tmp/root"/boot/vmlinuz-* | head -1)

@@ -9,6 +9,7 @@
  * against the one docs/protocol.md shows.
  */
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -171,12 +172,19 @@ static void test_pipelined_burst(void)
     stop(agent);
 }
 
+/* A bad channel is a command-line error (exit 2) found before the agent
+ * touches anything: its state directory is not even created. */
 static void test_bad_command_line(void)
 {
-    const char *argv_bad_kind[] = { quiesced_binary, "--channel=carrier-pigeon:x", NULL };
-    const char *argv_no_addr[] = { quiesced_binary, "--channel=unix-listen", NULL };
+    g_autofree char *dir = g_dir_make_tmp("quiesce-bad-cmdline-XXXXXX", NULL);
+    g_autofree char *state = g_build_filename(dir, "state", NULL);
+    g_autofree char *state_arg = g_strdup_printf("--state-dir=%s", state);
+    const char *argv_bad_kind[] = { quiesced_binary, "--channel=carrier-pigeon:x", state_arg,
+                                    NULL };
+    const char *argv_no_addr[] = { quiesced_binary, "--channel=unix-listen", state_arg, NULL };
     const char *const *cases[] = { argv_bad_kind, argv_no_addr };
 
+    g_assert_nonnull(dir);
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_autofree char *err = NULL;
         g_autoptr(GError) error = NULL;
@@ -184,9 +192,12 @@ static void test_bad_command_line(void)
 
         g_assert_true(g_spawn_sync(NULL, (char **)cases[i], NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
                                    NULL, NULL, &err, &status, &error));
-        g_assert_false(g_spawn_check_wait_status(status, NULL));
+        g_assert_true(WIFEXITED(status));
+        g_assert_cmpint(WEXITSTATUS(status), ==, 2);
         g_assert_nonnull(strstr(err, i == 0 ? "unknown channel kind" : "needs an address"));
+        g_assert_false(g_file_test(state, G_FILE_TEST_EXISTS));
     }
+    g_assert_cmpint(g_rmdir(dir), ==, 0);
 }
 
 /* A second agent with the same state directory (a unit started twice, an

@@ -20,6 +20,7 @@
 
 struct AgentProcess {
     char *dir;
+    char *qga_state; /* qemu-ga's state dir, on tmpfs when there is one */
     char *socket_path;
     GPid pid;
     gboolean reaped;
@@ -44,8 +45,26 @@ static void child_die_with_parent(gpointer user_data)
     prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
 
+/*
+ * qemu-ga's state dir: its pid file (not the machine's /var/run/qemu-ga.pid,
+ * which two tests at once would fight over) and qga.state, which it rewrites
+ * with an fsync for every guest-file-open; on a disk busy with writeback
+ * that fsync took long enough that qemu-ga, inside the request, did not
+ * see SIGTERM for over 20 s. /dev/shm when there is one, else @dir.
+ */
+static char *qga_state_dir(const char *dir)
+{
+    g_autofree char *shm = g_strdup("/dev/shm/quiesce-qga-XXXXXX");
+
+    if (g_file_test("/dev/shm", G_FILE_TEST_IS_DIR) && g_mkdtemp(shm)) {
+        return g_steal_pointer(&shm);
+    }
+    return g_strdup(dir);
+}
+
 static GPtrArray *build_argv(const char *flavour, const char *binary, const char *dir,
-                             const char *socket_path, const AgentProcessOptions *options)
+                             const char *qga_state, const char *socket_path,
+                             const AgentProcessOptions *options)
 {
     const char *const *extra_args = options->extra_args;
 
@@ -58,7 +77,9 @@ static GPtrArray *build_argv(const char *flavour, const char *binary, const char
         g_ptr_array_add(argv, g_strdup("-p"));
         g_ptr_array_add(argv, g_strdup(socket_path));
         g_ptr_array_add(argv, g_strdup("-t"));
-        g_ptr_array_add(argv, g_strdup(dir));
+        g_ptr_array_add(argv, g_strdup(qga_state));
+        g_ptr_array_add(argv, g_strdup("-f"));
+        g_ptr_array_add(argv, g_build_filename(qga_state, "qemu-ga.pid", NULL));
     } else {
         g_autofree char *state = g_build_filename(dir, "state", NULL);
         g_autofree char *config = g_build_filename(dir, "quiesced.conf", NULL);
@@ -103,7 +124,10 @@ AgentProcess *agent_process_start_full(const char *flavour, const char *binary,
         return NULL;
     }
     agent->socket_path = g_build_filename(agent->dir, "agent.sock", NULL);
-    argv = build_argv(flavour, binary, agent->dir, agent->socket_path, options);
+    if (g_str_equal(flavour, "qemu-ga")) {
+        agent->qga_state = qga_state_dir(agent->dir);
+    }
+    argv = build_argv(flavour, binary, agent->dir, agent->qga_state, agent->socket_path, options);
     if (options->stderr_path) {
         stderr_fd = open(options->stderr_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         if (stderr_fd < 0) {
@@ -268,9 +292,13 @@ void agent_process_free(AgentProcess *agent)
         kill(agent->pid, SIGKILL);
         waitpid(agent->pid, NULL, 0);
     }
+    if (agent->qga_state && g_strcmp0(agent->qga_state, agent->dir) != 0) {
+        quiesce_test_remove_tree(agent->qga_state);
+    }
     if (agent->dir) {
         quiesce_test_remove_tree(agent->dir);
     }
+    g_free(agent->qga_state);
     g_free(agent->socket_path);
     g_free(agent->dir);
     g_free(agent);

@@ -389,11 +389,84 @@ static void test_sync(void)
     close_fds(fds);
 }
 
+/* A thaw op for test_thaw_concurrent: the thaw of the fd whose inode is
+ * blocker waits (up to 5 s) until every other one has thawed. */
+typedef struct {
+    GMutex lock;
+    GCond cond;
+    ino_t blocker;
+    guint others_done;
+    guint others;
+    gboolean waited_out; /* the blocker gave up waiting: the others ran behind it */
+    GThread *callers[N_TARGETS];
+    guint n_callers;
+} ThawWait;
+
+static int thaw_wait_op(int fd, gpointer user_data)
+{
+    ThawWait *tw = user_data;
+    struct stat st;
+
+    g_assert_cmpint(fstat(fd, &st), ==, 0);
+    g_mutex_lock(&tw->lock);
+    tw->callers[tw->n_callers++] = g_thread_self();
+    if (st.st_ino == tw->blocker) {
+        gint64 limit = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+        while (tw->others_done < tw->others) {
+            if (!g_cond_wait_until(&tw->cond, &tw->lock, limit)) {
+                tw->waited_out = TRUE;
+                break;
+            }
+        }
+    } else {
+        tw->others_done++;
+        g_cond_broadcast(&tw->cond);
+    }
+    g_mutex_unlock(&tw->lock);
+    return 0;
+}
+
+/* The caller takes a share of a THAW's work (no thread for one filesystem),
+ * yet one FITHAW that blocks never holds the others back, whichever job
+ * the caller ends up with. */
+static void test_thaw_concurrent(void)
+{
+    int *fds = open_fds();
+
+    for (guint n = 1; n <= 5; n++) {
+        for (guint blocker = 0; blocker < n; blocker++) {
+            FsParallelItem items[N_TARGETS];
+            ThawWait tw = { .others = n - 1 };
+            struct stat st;
+
+            g_mutex_init(&tw.lock);
+            g_cond_init(&tw.cond);
+            g_assert_cmpint(fstat(fds[blocker], &st), ==, 0);
+            tw.blocker = st.st_ino;
+            for (guint i = 0; i < n; i++) {
+                items[i] = (FsParallelItem){ .fd = fds[i], .level = 0 };
+            }
+            g_assert_true(fs_parallel_run(FS_PARALLEL_THAW, items, n,
+                                          &(FsFreezeOps){ .thaw = thaw_wait_op, .user_data = &tw },
+                                          0));
+            g_assert_false(tw.waited_out);
+            g_assert_cmpuint(tw.n_callers, ==, n);
+            if (n == 1) {
+                g_assert_true(tw.callers[0] == g_thread_self()); /* no thread started */
+            }
+            g_mutex_clear(&tw.lock);
+            g_cond_clear(&tw.cond);
+        }
+    }
+    close_fds(fds);
+}
+
 static const QuiesceTestFunc tests[] = {
     { "/freeze-parallel/random-failures", test_random_failures },
     { "/freeze-parallel/late-freeze-is-undone", test_late_freeze_is_undone },
     { "/freeze-parallel/deadline-stops-levels", test_deadline_stops_levels },
     { "/freeze-parallel/sync", test_sync },
+    { "/freeze-parallel/thaw-concurrent", test_thaw_concurrent },
 };
 
 QUIESCE_TEST_MAIN(tests)

@@ -84,10 +84,14 @@ vm_require_tools() {
   [ ${#missing[@]} -eq 0 ] || vm_fail "missing tools: ${missing[*]} (run scripts/install-deps.sh)"
 }
 
-# Picks KVM when a short probe boot reaches the guest's "ready" line, else
-# TCG. /dev/kvm alone proves nothing here (docs/testing.md §1). The answer is cached
-# per host boot and QEMU version.
-vm_choose_accel() {
+# vm_probe_accel MARKER SECONDS WHAT QEMU-ARGS...: sets VM_ACCEL to kvm when
+# a short KVM boot with QEMU-ARGS (kernel, disks; the console is added)
+# prints MARKER on the console within SECONDS, else tcg, with VM_ACCEL_WHY.
+# /dev/kvm alone proves nothing here (docs/testing.md §1). The answer is
+# cached per host boot and QEMU version, shared by every guest's probe.
+# WHAT names the guest in the reason.
+vm_probe_accel() {
+  local marker=$1 seconds=$2 what=$3; shift 3
   if [ -n "${QUIESCE_VM_ACCEL:-}" ]; then VM_ACCEL=$QUIESCE_VM_ACCEL; return; fi
   local key probe
   key=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null)-$(qemu-system-x86_64 --version | head -1 | tr -c 'a-zA-Z0-9.\n' _)
@@ -99,25 +103,32 @@ vm_choose_accel() {
   VM_ACCEL=tcg
   VM_ACCEL_WHY="(no usable /dev/kvm)"
   if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-    local dir; dir=$(mktemp -d "$WORK/kvm-probe.XXXXXX")
-    timeout 12 qemu-system-x86_64 -accel kvm -m 256 -smp 1 -nodefaults -display none -no-reboot \
-      -kernel "$GUEST/vmlinux" -initrd "$GUEST/initramfs.cpio" \
-      -append "console=ttyS0 panic=-1 loglevel=4 no_timer_check" \
+    local dir pid i
+    dir=$(mktemp -d "$WORK/kvm-probe.XXXXXX")
+    timeout $((seconds + 5)) qemu-system-x86_64 -accel kvm -smp 1 -nodefaults -display none \
+      -no-reboot "$@" \
       -chardev "file,id=con,path=$dir/console.log" -serial chardev:con >"$dir/qemu.log" 2>&1 &
-    local pid=$! i
-    for i in $(seq 100); do
-      grep -q 'vm-init: ready' "$dir/console.log" 2>/dev/null && { VM_ACCEL=kvm; break; }
+    pid=$!
+    for i in $(seq $((seconds * 10))); do
+      grep -q "$marker" "$dir/console.log" 2>/dev/null && { VM_ACCEL=kvm; break; }
       kill -0 $pid 2>/dev/null || break
       sleep 0.1
     done
     kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true
     if [ $VM_ACCEL = tcg ]; then
-      VM_ACCEL_WHY="(KVM probe boot failed: $(grep -m1 -i -E 'error|fail' "$dir/qemu.log" || echo 'no guest within 10 s'))"
+      VM_ACCEL_WHY="(KVM probe boot failed: $(grep -m1 -i -E 'error|fail' "$dir/qemu.log" || echo "no $what within $seconds s"))"
     else
-      VM_ACCEL_WHY="(KVM probe boot reached the guest)"
+      VM_ACCEL_WHY="(KVM probe boot reached the $what)"
     fi
   fi
   echo "$VM_ACCEL $VM_ACCEL_WHY" >"$probe"
+}
+
+# The busybox guest's probe: its init's "ready" line.
+vm_choose_accel() {
+  vm_probe_accel 'vm-init: ready' 10 guest -m 256 \
+    -kernel "$GUEST/vmlinux" -initrd "$GUEST/initramfs.cpio" \
+    -append "console=ttyS0 panic=-1 loglevel=4 no_timer_check"
 }
 
 vm_setup() {
@@ -533,4 +544,28 @@ vm_check_stall() {
   [ "$gap" -ge $(( $3 - 1 )) ] ||
     { echo "$1: records $2 and $(( $2 + 1 )) finished $gap ms apart, the guest was frozen >= $3 ms"; return 1; }
   echo "$gap"
+}
+
+# vm_check_snapshot EXT4_IMG XFS_IMG STALL_MS WHAT: what every child-snapshot
+# copy of the standard data disks (workloads $writers, at least before[w]
+# records each when prepare was sent) must pass: the raw images carry only a
+# freeze's marks (vm_fs_quiesced), e2fsck -fn / xfs_repair -n pass, every
+# record up to the snapshot is whole, and the stall around it is at least
+# STALL_MS (vm_check_stall). Sets q_ext4, q_xfs, have[w] and gap[w] for the
+# caller's report; the first check that fails ends the test naming WHAT.
+vm_check_snapshot() {
+  local ext4=$1 xfs=$2 stall=$3 what=$4 w file
+  declare -gA have gap
+  q_ext4=$(vm_fs_quiesced "$ext4" ext4) || vm_fail "$what, ext4: $q_ext4"
+  q_xfs=$(vm_fs_quiesced "$xfs" xfs) || vm_fail "$what, xfs: $q_xfs"
+  vm_fsck "$ext4" ext4 || vm_fail "e2fsck -fn on $what, ext4"
+  vm_fsck "$xfs" xfs || vm_fail "xfs_repair -n on $what, xfs"
+  vm_extract "$ext4" ext4 "$WORK/snap-ext4" || vm_fail "reading $what, ext4"
+  vm_extract "$xfs" xfs "$WORK/snap-xfs" || vm_fail "reading $what, xfs"
+  for w in $writers; do
+    file=$WORK/snap-${w%-buf}/workload.log
+    [ "$w" = "${w%-buf}" ] || file=$WORK/snap-${w%-buf}/buffered.log
+    have[$w]=$(vm_check_workload "$file" "$w" "${before[$w]}" whole) || vm_fail "$what, $w: ${have[$w]}"
+    gap[$w]=$(vm_check_stall "$w" "${have[$w]}" "$stall") || vm_fail "$what, stall: ${gap[$w]}"
+  done
 }

@@ -99,23 +99,9 @@ if [ -n "${VM_CONTROL_DIR:-}" ]; then
 fi
 
 # What only a frozen snapshot passes.
-q_ext4=$(vm_fs_quiesced "$WORK/backup/data-ext4.img" ext4) || vm_fail "the ext4 snapshot: $q_ext4"
-q_xfs=$(vm_fs_quiesced "$WORK/backup/data-xfs.img" xfs) || vm_fail "the xfs snapshot: $q_xfs"
+vm_check_snapshot "$WORK/backup/data-ext4.img" "$WORK/backup/data-xfs.img" "$inner" "the snapshot"
 vm_log "raw snapshot: $q_ext4; $q_xfs"
-
-vm_fsck "$WORK/backup/data-ext4.img" ext4 || vm_fail "e2fsck -fn on the ext4 snapshot"
-vm_fsck "$WORK/backup/data-xfs.img" xfs || vm_fail "xfs_repair -n on the xfs snapshot"
 vm_log "snapshot images pass e2fsck -fn and xfs_repair -n"
-
-vm_extract "$WORK/backup/data-ext4.img" ext4 "$WORK/snap-ext4" || vm_fail "reading the ext4 snapshot"
-vm_extract "$WORK/backup/data-xfs.img" xfs "$WORK/snap-xfs" || vm_fail "reading the xfs snapshot"
-declare -A have gap
-for w in $writers; do
-  file=$WORK/snap-${w%-buf}/workload.log
-  [ "$w" = "${w%-buf}" ] || file=$WORK/snap-${w%-buf}/buffered.log
-  have[$w]=$(vm_check_workload "$file" "$w" "${before[$w]}" whole) || vm_fail "$w: ${have[$w]}"
-  gap[$w]=$(vm_check_stall "$w" "${have[$w]}" "$inner") || vm_fail "stall: ${gap[$w]}"
-done
 vm_log "snapshot holds ext4 records 1..${have[ext4]} (>= ${before[ext4]} committed), xfs 1..${have[xfs]} (>= ${before[xfs]})"
 vm_log "snapshot holds buffered ext4-buf 1..${have[ext4-buf]} (>= ${before[ext4-buf]} written), xfs-buf 1..${have[xfs-buf]} (>= ${before[xfs-buf]})"
 vm_log "stall at the snapshot (last record in it -> next): ext4 ${gap[ext4]}, xfs ${gap[xfs]}," \

@@ -104,18 +104,7 @@ for w in $writers; do
   vm_wait_progress "$w" "$(vm_committed "$w")" 15 || vm_fail "lvc: $w did not resume after post"
 done
 mv "$WORK/backup" "$WORK/child"
-q_ext4=$(vm_fs_quiesced "$WORK/child/lvc.vda.img" ext4) || vm_fail "lvc ext4 copy: $q_ext4"
-q_xfs=$(vm_fs_quiesced "$WORK/child/lvc.vdb.img" xfs) || vm_fail "lvc xfs copy: $q_xfs"
-vm_fsck "$WORK/child/lvc.vda.img" ext4 || vm_fail "e2fsck -fn on lvc's ext4 copy"
-vm_fsck "$WORK/child/lvc.vdb.img" xfs || vm_fail "xfs_repair -n on lvc's xfs copy"
-vm_extract "$WORK/child/lvc.vda.img" ext4 "$WORK/snap-ext4" || vm_fail "reading lvc's ext4 copy"
-vm_extract "$WORK/child/lvc.vdb.img" xfs "$WORK/snap-xfs" || vm_fail "reading lvc's xfs copy"
-for w in $writers; do
-  file=$WORK/snap-${w%-buf}/workload.log
-  [ "$w" = "${w%-buf}" ] || file=$WORK/snap-${w%-buf}/buffered.log
-  have[$w]=$(vm_check_workload "$file" "$w" "${before[$w]}" whole) || vm_fail "lvc $w: ${have[$w]}"
-  gap[$w]=$(vm_check_stall "$w" "${have[$w]}" "$stall_min") || vm_fail "lvc stall: ${gap[$w]}"
-done
+vm_check_snapshot "$WORK/child/lvc.vda.img" "$WORK/child/lvc.vdb.img" "$stall_min" "lvc's copy"
 vm_log "lvc copy: $q_ext4; $q_xfs; records ext4 1..${have[ext4]}, xfs 1..${have[xfs]}," \
        "buffered 1..${have[ext4-buf]} / 1..${have[xfs-buf]}; stalls ${gap[ext4]}/${gap[xfs]} ms >= $stall_min ms (3/4 of $inner)"
 

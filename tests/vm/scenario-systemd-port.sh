@@ -69,19 +69,7 @@ cp "$WORK/report" "$VM_SD_STATE/report"
 for w in $writers; do
   vm_wait_progress "$w" "$(vm_committed "$w")" 15 || vm_fail "the workload $w did not resume after post"
 done
-q_ext4=$(vm_fs_quiesced "$WORK/backup/data-ext4.img" ext4) || vm_fail "the ext4 snapshot: $q_ext4"
-q_xfs=$(vm_fs_quiesced "$WORK/backup/data-xfs.img" xfs) || vm_fail "the xfs snapshot: $q_xfs"
-vm_fsck "$WORK/backup/data-ext4.img" ext4 || vm_fail "e2fsck -fn on the ext4 snapshot"
-vm_fsck "$WORK/backup/data-xfs.img" xfs || vm_fail "xfs_repair -n on the xfs snapshot"
-vm_extract "$WORK/backup/data-ext4.img" ext4 "$WORK/snap-ext4" || vm_fail "reading the ext4 snapshot"
-vm_extract "$WORK/backup/data-xfs.img" xfs "$WORK/snap-xfs" || vm_fail "reading the xfs snapshot"
-declare -A have gap
-for w in $writers; do
-  file=$WORK/snap-${w%-buf}/workload.log
-  [ "$w" = "${w%-buf}" ] || file=$WORK/snap-${w%-buf}/buffered.log
-  have[$w]=$(vm_check_workload "$file" "$w" "${before[$w]}" whole) || vm_fail "$w: ${have[$w]}"
-  gap[$w]=$(vm_check_stall "$w" "${have[$w]}" "$inner") || vm_fail "stall: ${gap[$w]}"
-done
+vm_check_snapshot "$WORK/backup/data-ext4.img" "$WORK/backup/data-xfs.img" "$inner" "the snapshot"
 vm_log "ok: (a) child-snapshot backup, session $session, frozen [$frozen], prepare $(vm_report prepare-ms) ms," \
        "frozen >= $inner ms (host), $(vm_report window-guest-ms) ms (agent), total $(vm_report total-ms) ms"
 vm_log "    raw snapshot: $q_ext4; $q_xfs; e2fsck -fn and xfs_repair -n pass"

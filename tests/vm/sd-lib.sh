@@ -48,43 +48,16 @@ sd_cleanup() {
   vm_cleanup
 }
 
-# lib.sh's probe boots the busybox guest; this one boots the Debian kernel
-# and waits for systemd's banner. The answer is shared with lib.sh's (same
-# file: per host boot and QEMU version).
+# The systemd guest's probe (lib.sh's vm_probe_accel): the Debian kernel on
+# a throw-away overlay, up to systemd's banner.
 sd_choose_accel() {
-  if [ -n "${QUIESCE_VM_ACCEL:-}" ]; then VM_ACCEL=$QUIESCE_VM_ACCEL; return; fi
-  local key probe
-  key=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null)-$(qemu-system-x86_64 --version | head -1 | tr -c 'a-zA-Z0-9.\n' _)
-  probe=$VM_CACHE/accel-$key
-  if [ -f "$probe" ]; then
-    read -r VM_ACCEL VM_ACCEL_WHY <"$probe"
-    return
-  fi
-  VM_ACCEL=tcg
-  VM_ACCEL_WHY="(no usable /dev/kvm)"
-  if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-    local dir pid i
-    dir=$(mktemp -d "$WORK/kvm-probe.XXXXXX")
-    qemu-img create -q -f qcow2 -F raw -b "$SD_GUEST/root.img" "$dir/root.qcow2"
-    timeout 20 qemu-system-x86_64 -accel kvm -m 512 -smp 1 -nodefaults -display none -no-reboot \
-      -kernel "$SD_GUEST/vmlinux" -initrd "$SD_GUEST/initrd.img" \
-      -append "root=/dev/vda rw console=ttyS0 panic=-1" \
-      -drive "file=$dir/root.qcow2,format=qcow2,if=virtio" \
-      -chardev "file,id=con,path=$dir/console.log" -serial chardev:con >"$dir/qemu.log" 2>&1 &
-    pid=$!
-    for i in $(seq 150); do
-      grep -q 'Welcome to' "$dir/console.log" 2>/dev/null && { VM_ACCEL=kvm; break; }
-      kill -0 $pid 2>/dev/null || break
-      sleep 0.1
-    done
-    kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true
-    if [ $VM_ACCEL = tcg ]; then
-      VM_ACCEL_WHY="(KVM probe boot failed: $(grep -m1 -i -E 'error|fail' "$dir/qemu.log" || echo 'no systemd within 15 s'))"
-    else
-      VM_ACCEL_WHY="(KVM probe boot reached systemd)"
-    fi
-  fi
-  echo "$VM_ACCEL $VM_ACCEL_WHY" >"$probe"
+  local overlay=$WORK/kvm-probe-root.qcow2
+  [ -n "${QUIESCE_VM_ACCEL:-}" ] ||
+    qemu-img create -q -f qcow2 -F raw -b "$SD_GUEST/root.img" "$overlay"
+  vm_probe_accel 'Welcome to' 15 systemd -m 512 \
+    -kernel "$SD_GUEST/vmlinux" -initrd "$SD_GUEST/initrd.img" \
+    -append "root=/dev/vda rw console=ttyS0 panic=-1" \
+    -drive "file=$overlay,format=qcow2,if=virtio"
 }
 
 # sd_boot PORT [NAME]: boots the guest from the overlay $VM_SD_STATE/root.qcow2

@@ -10,6 +10,8 @@
 # name in sysfs and opened as the kernel's /dev/vportNpM, which exists at
 # once, not through udev's /dev/virtio-ports link, which under TCG comes
 # some 20 s into the boot, when udev's coldplug reaches it.
+# The scripts run without the port open (fd 3 closed): LVM tools, among
+# others, warn about an inherited descriptor.
 announced=0
 while :; do
   port=
@@ -26,7 +28,7 @@ while :; do
   fi
   while IFS= read -r line <&3; do
     script=$(printf '%s' "$line" | base64 -d 2>/dev/null) || { echo "rc 254" >&3; continue; }
-    out=$(timeout 300 bash -c "$script" 2>&1 </dev/null)
+    out=$(timeout 300 bash -c "$script" 2>&1 </dev/null 3<&-)
     rc=$?
     [ -z "$out" ] || printf '%s\n' "$out" | sed 's/^/| /' >&3
     echo "rc $rc" >&3
