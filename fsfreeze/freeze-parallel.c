@@ -5,6 +5,14 @@
  * guarantees. One Batch per run, shared by the caller and its workers and
  * freed by whoever lets go last, so a worker the caller gave up on still
  * has its fd and knows it must undo a late freeze.
+ *
+ * The workers are threads kept between runs (the pool below): a freeze
+ * runs a pre-sync and a level or more, each wanting up to
+ * FS_PARALLEL_MAX_THREADS threads at once, and starting a thread for each
+ * cost more than the work itself when the ioctls are quick. A thread waits
+ * FS_PARALLEL_IDLE_US for work, then exits. A task goes to an idle thread
+ * or to a new one, never waits for a busy one: a worker stuck in a hung
+ * FIFREEZE holds up nothing but its own batch.
  */
 #include "fsfreeze/freeze-parallel.h"
 
@@ -35,7 +43,17 @@ typedef struct {
     guint running;      /* started, not finished */
     gboolean stop;      /* start nothing more */
     gboolean abandoned; /* the caller is gone: undo late freezes */
+    guint workers;      /* tasks handed out and not yet done with the batch */
 } FsParallelBatch;
+
+/* The threads kept between runs; static, so zeroed (GLib's GMutex and GCond
+ * need no init then). Under lock: */
+static struct {
+    GMutex lock;
+    GCond work;   /* a task was queued */
+    GQueue tasks; /* FsParallelBatch *, each with a ref of its own */
+    guint idle;   /* threads waiting for a task */
+} pool;
 
 static void batch_unref(FsParallelBatch *batch)
 {
@@ -70,10 +88,8 @@ static int batch_call(const FsParallelBatch *batch, int fd)
 }
 
 /* Takes jobs of the current level until none is left or the batch stops. */
-static gpointer batch_worker(gpointer data)
+static void batch_work(FsParallelBatch *batch)
 {
-    FsParallelBatch *batch = data;
-
     g_mutex_lock(&batch->lock);
     while (!batch->stop && batch->next < batch->end) {
         FsParallelJob *job = &batch->jobs[batch->next++];
@@ -102,8 +118,97 @@ static gpointer batch_worker(gpointer data)
         g_cond_broadcast(&batch->changed);
     }
     g_mutex_unlock(&batch->lock);
+}
+
+/* A worker is done with the batch: tells the caller, drops its ref. */
+static void batch_release(FsParallelBatch *batch)
+{
+    g_mutex_lock(&batch->lock);
+    batch->workers--;
+    g_cond_broadcast(&batch->changed);
+    g_mutex_unlock(&batch->lock);
     batch_unref(batch);
+}
+
+/*
+ * A pool thread: runs queued tasks; exits after FS_PARALLEL_IDLE_US without
+ * one. It counts as idle (pool.idle) whenever it is not working on jobs,
+ * from before it lets go of a batch: a caller that saw its workers let go
+ * and queues the next level finds them idle, rather than starting threads.
+ */
+static gpointer pool_thread(gpointer data)
+{
+    (void)data;
+    g_mutex_lock(&pool.lock);
+    for (;;) {
+        FsParallelBatch *batch = g_queue_pop_head(&pool.tasks);
+
+        if (batch) {
+            pool.idle--;
+            g_mutex_unlock(&pool.lock);
+            batch_work(batch);
+            g_mutex_lock(&pool.lock);
+            pool.idle++;
+            g_mutex_unlock(&pool.lock);
+            batch_release(batch);
+            g_mutex_lock(&pool.lock);
+            continue;
+        }
+        gint64 until = g_get_monotonic_time() + FS_PARALLEL_IDLE_US;
+        gboolean woken = TRUE;
+        while (woken && g_queue_is_empty(&pool.tasks)) {
+            woken = g_cond_wait_until(&pool.work, &pool.lock, until);
+        }
+        if (g_queue_is_empty(&pool.tasks)) {
+            pool.idle--;
+            break; /* idle too long */
+        }
+    }
+    g_mutex_unlock(&pool.lock);
     return NULL;
+}
+
+/* Hands batch (with a ref for the task) to an idle pool thread, or to a new
+ * one. FALSE, with the ref dropped again, when no thread can be had. */
+static gboolean pool_push(FsParallelBatch *batch)
+{
+    GThread *thread;
+    gboolean taken;
+
+    g_atomic_int_inc(&batch->ref_count);
+    g_mutex_lock(&batch->lock);
+    batch->workers++;
+    g_mutex_unlock(&batch->lock);
+    g_mutex_lock(&pool.lock);
+    /* An idle thread not yet claimed by a queued task takes it; a new
+     * thread counts as idle until it takes its first. */
+    if (pool.idle > pool.tasks.length) {
+        g_queue_push_tail(&pool.tasks, batch);
+        g_cond_signal(&pool.work);
+        g_mutex_unlock(&pool.lock);
+        return TRUE;
+    }
+    g_queue_push_tail(&pool.tasks, batch);
+    pool.idle++;
+    g_mutex_unlock(&pool.lock);
+    thread = g_thread_try_new("fsfreeze", pool_thread, NULL, NULL);
+    if (thread) {
+        g_thread_unref(thread); /* detached: it may outlive the run */
+        return TRUE;
+    }
+    g_mutex_lock(&pool.lock);
+    pool.idle--;
+    /* Unless a thread that came free meanwhile took it. */
+    taken = !g_queue_remove(&pool.tasks, batch);
+    g_mutex_unlock(&pool.lock);
+    if (taken) {
+        return TRUE;
+    }
+    g_mutex_lock(&batch->lock);
+    batch->workers--;
+    g_mutex_unlock(&batch->lock);
+    g_atomic_int_add(&batch->ref_count, -1); /* the caller still holds one */
+    return FALSE;
 }
 
 static FsParallelBatch *batch_new(FsParallelOp op, const FsParallelItem *items, guint n_items,
@@ -144,23 +249,18 @@ static void batch_start_level(FsParallelBatch *batch, guint lo, guint hi)
     batch->next = lo;
     batch->end = hi;
     g_mutex_unlock(&batch->lock);
-    for (guint t = 0; t < threads; t++) {
-        GThread *thread;
-
-        g_atomic_int_inc(&batch->ref_count);
-        thread = g_thread_try_new("fsfreeze", batch_worker, batch, NULL);
-        if (!thread) {
-            g_atomic_int_add(&batch->ref_count, -1); /* the caller still holds one */
-            break;
-        }
-        g_thread_unref(thread); /* detached: it may outlive the call */
+    for (guint t = 0; t < threads && pool_push(batch); t++) {
         started++;
     }
     if (started == 0 || caller_works) {
         /* No thread to be had (the level is done here, one job after
          * another), or the caller's share of a thaw. */
         g_atomic_int_inc(&batch->ref_count);
-        batch_worker(batch);
+        g_mutex_lock(&batch->lock);
+        batch->workers++;
+        g_mutex_unlock(&batch->lock);
+        batch_work(batch);
+        batch_release(batch);
     }
 }
 
@@ -251,6 +351,11 @@ gboolean fs_parallel_run(FsParallelOp op, FsParallelItem *items, guint n_items,
         if (!batch_wait_level(batch, deadline, give_up)) {
             break;
         }
+    }
+    /* Its workers are done with their jobs; let them let go of the batch
+     * too, so that a run not given up leaves nothing behind. */
+    while (batch->workers > 0 && !batch->abandoned) {
+        g_cond_wait(&batch->changed, &batch->lock);
     }
     for (guint i = 0; i < n_items; i++) {
         const FsParallelJob *job = &batch->jobs[i];

@@ -26,6 +26,10 @@
  *   - SYNC runs every item at once, ignoring levels; items past the deadline
  *     are given up (FS_PARALLEL_LATE) and their syncfs() finishes in the
  *     background. Nothing is frozen by a sync, so nothing needs undoing.
+ *   - A run that was not given up returns only once every worker has let go
+ *     of it: nothing of it is left running or allocated.
+ * The workers are threads kept between runs, each for FS_PARALLEL_IDLE_US
+ * after its last job; a worker stuck in an ioctl holds up no other run.
  * The workers log nothing and allocate nothing the caller sees: the GLib log
  * writer holds lines in memory only for the main thread's calls (agent/log.c).
  * Each run works on its own dup() of every fd, closed when the last worker
@@ -55,6 +59,8 @@ typedef enum {
 #define FS_PARALLEL_LATE_GRACE_US (2 * G_USEC_PER_SEC)
 /* At most this many threads per level. */
 #define FS_PARALLEL_MAX_THREADS 16
+/* How long a worker thread waits for another job before it exits. */
+#define FS_PARALLEL_IDLE_US (2 * G_USEC_PER_SEC)
 
 typedef struct {
     int fd;         /* borrowed; the run works on a dup */
