@@ -15,6 +15,16 @@
  * stops, nothing is frozen and every fake FIFREEZE had its FITHAW
  * (fuzz_engine_finish()).
  *
+ * The commands that act on this machine outside the engine's confinement
+ * are blocked, as --block-rpcs would (fuzz_blocked[]): a fuzzer running as
+ * root must not run programs, write files or set the clock. The rest of
+ * the guest-control commands refuse to act in a confined agent
+ * (agent/commands/control-system.h).
+ *
+ * The dispatcher and its rows are made once per process (they keep no
+ * state between requests); the engine, the command families' states and
+ * the session are made for every input.
+ *
  * The first byte picks the transport's chunk size (bits 0-2), small stream
  * limits (bit 3), a 1 s freeze window (bit 4) and host-lost grace (bit 5),
  * the synthetic machine (bit 6: the loops one, else the stacks one) and a
@@ -26,13 +36,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "agent/commands/commands.h"
 #include "protocol/json-stream.h"
 #include "protocol/proto-session.h"
 #include "tests/fuzz/fuzz-support.h"
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* What changes this machine whatever the confinement: a program run by
+ * guest-exec, a file opened for writing, the clock. */
+static const char *const fuzz_blocked[] = { "guest-exec", "guest-file-open", "guest-set-time",
+                                            NULL };
+
+static CommandContext fuzz_commands; /* engine and owner: the current input's */
+static Dispatcher *fuzz_dispatcher;
 
 typedef struct {
     size_t replies;
@@ -62,6 +82,90 @@ static void fuzz_check_error(const JsonValue *body, const char *bytes, size_t le
     }
 }
 
+/*
+ * Replies already checked whole, by their exact bytes. The check of a
+ * reply is a function of its bytes alone (the parse and the shape; an
+ * inf/nan id, which skips the parse, is never recorded), and in a long run
+ * 99 % of the replies are repeats (mostly the same parse errors): parsing
+ * each back was 40 % of an input's CPU. A reply seen before passes its
+ * cheap checks (request count, one line) again and skips the parse. The
+ * set is bounded (FUZZ_SEEN_*; once full, every new reply is parsed) and
+ * lives outside malloc, in a static table and an mmap'd arena, so that an
+ * input that adds to it does not look like a leak to libFuzzer.
+ */
+#define FUZZ_SEEN_SLOTS (1u << 17) /* a power of two; filled to 3/4 at most */
+#define FUZZ_SEEN_ARENA ((size_t)32 << 20)
+
+static gboolean fuzz_memo; /* off with $QUIESCE_FUZZ_NO_MEMO: every reply is parsed */
+
+static struct {
+    guint32 hash;
+    guint32 len;
+    size_t at; /* offset in the arena + 1; 0 = an empty slot */
+} fuzz_seen[FUZZ_SEEN_SLOTS];
+static char *fuzz_seen_arena;
+static size_t fuzz_seen_used;
+static guint fuzz_seen_count;
+
+static guint32 fuzz_seen_hash(const char *bytes, size_t len)
+{
+    guint32 hash = 2166136261u; /* FNV-1a */
+
+    for (size_t i = 0; i < len; i++) {
+        hash = (hash ^ (guint8)bytes[i]) * 16777619u;
+    }
+    return hash;
+}
+
+/* The slot holding bytes, or the empty slot where they would go. */
+static guint fuzz_seen_slot(const char *bytes, size_t len, guint32 hash)
+{
+    guint slot = hash & (FUZZ_SEEN_SLOTS - 1);
+
+    for (; fuzz_seen[slot].at != 0; slot = (slot + 1) & (FUZZ_SEEN_SLOTS - 1)) {
+        if (fuzz_seen[slot].hash == hash && fuzz_seen[slot].len == len &&
+            memcmp(fuzz_seen_arena + fuzz_seen[slot].at - 1, bytes, len) == 0) {
+            break;
+        }
+    }
+    return slot;
+}
+
+static gboolean fuzz_seen_has(const char *bytes, size_t len)
+{
+    return fuzz_seen_count > 0 &&
+           fuzz_seen[fuzz_seen_slot(bytes, len, fuzz_seen_hash(bytes, len))].at != 0;
+}
+
+/* Remembers bytes, which passed every check, if there is room. */
+static void fuzz_seen_add(const char *bytes, size_t len)
+{
+    guint32 hash = fuzz_seen_hash(bytes, len);
+    guint slot;
+
+    if (fuzz_seen_count >= FUZZ_SEEN_SLOTS / 4 * 3 || len > FUZZ_SEEN_ARENA - fuzz_seen_used) {
+        return;
+    }
+    if (!fuzz_seen_arena) {
+        void *arena = mmap(NULL, FUZZ_SEEN_ARENA, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (arena == MAP_FAILED) {
+            return;
+        }
+        fuzz_seen_arena = arena;
+    }
+    slot = fuzz_seen_slot(bytes, len, hash);
+    if (fuzz_seen[slot].at != 0) {
+        return;
+    }
+    memcpy(fuzz_seen_arena + fuzz_seen_used, bytes, len);
+    fuzz_seen[slot].hash = hash;
+    fuzz_seen[slot].len = (guint32)len;
+    fuzz_seen[slot].at = fuzz_seen_used + 1;
+    fuzz_seen_used += len;
+    fuzz_seen_count++;
+}
+
 /* One reply as the transport would send it: the framing and the shape. */
 static void fuzz_reply(void *opaque, const char *bytes, size_t len)
 {
@@ -87,7 +191,7 @@ static void fuzz_reply(void *opaque, const char *bytes, size_t len)
         memchr(text, '\xff', text_len)) {
         fuzz_fail("a reply is not one line", bytes, len);
     }
-    if (inf_id) {
+    if (inf_id || (fuzz_memo && fuzz_seen_has(bytes, len))) {
         return;
     }
     reply = json_parse_string(text, text_len - 1, NULL);
@@ -105,6 +209,9 @@ static void fuzz_reply(void *opaque, const char *bytes, size_t len)
         if (sentinel) {
             fuzz_fail("an error reply with the 0xFF sentinel", bytes, len);
         }
+    }
+    if (fuzz_memo) {
+        fuzz_seen_add(bytes, len);
     }
 }
 
@@ -132,6 +239,26 @@ static void fuzz_bind_session(gpointer owner, const char *session_id)
     qga->session_id = g_strdup(session_id);
 }
 
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    char *unknown = NULL;
+
+    (void)argc;
+    (void)argv;
+    fuzz_support_init();
+    fuzz_memo = !g_getenv("QUIESCE_FUZZ_NO_MEMO");
+    fuzz_dispatcher = dispatcher_new(&fuzz_commands, commands_is_frozen);
+    fuzz_commands.dispatcher = fuzz_dispatcher;
+    fuzz_commands.bind_session = fuzz_bind_session;
+    commands_register(fuzz_dispatcher);
+    dispatcher_set_blocked(fuzz_dispatcher, fuzz_blocked, &unknown);
+    if (unknown) {
+        fprintf(stderr, "fuzz-qga-session: no such command to block: %s\n", unknown);
+        abort();
+    }
+    return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     FuzzQga qga = { 0 };
@@ -139,8 +266,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FuzzEngineOptions options;
     JsonStreamLimits limits = { 4096, 4096, 64 };
     Engine *engine;
-    CommandContext commands;
-    Dispatcher *dispatcher;
     ProtoSession *session;
     JsonStream *plain;
     size_t step;
@@ -159,16 +284,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .freeze_fails = (data[0] & 128) != 0,
     };
     engine = fuzz_engine_new(&counts, &options);
-    commands = (CommandContext){
-        .engine = engine,
-        .bind_session = fuzz_bind_session,
-        .owner = &qga,
-    };
-    dispatcher = dispatcher_new(&commands, commands_is_frozen);
-    commands.dispatcher = dispatcher;
-    commands_register(dispatcher);
-    commands_context_init(&commands);
-    session = proto_session_new(dispatcher, &limits, fuzz_reply, &qga);
+    fuzz_commands.engine = engine;
+    fuzz_commands.owner = &qga;
+    commands_context_init(&fuzz_commands);
+    session = proto_session_new(fuzz_dispatcher, &limits, fuzz_reply, &qga);
     plain = json_stream_new(&limits, fuzz_count, &qga);
 
     qga.inf_id = g_array_new(FALSE, FALSE, sizeof(gboolean));
@@ -176,9 +295,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size--;
     for (size_t off = 0; off < size; off += step) {
         size_t n = size - off < step ? size - off : step;
+        size_t replies = qga.replies;
+
         json_stream_feed(plain, (const char *)data + off, n); /* first: it says what to expect */
         proto_session_feed(session, (const char *)data + off, n);
-        fuzz_main_context_drain(); /* what a channel's main loop would run between reads */
+        /* What a channel's main loop would run between reads; only after
+         * a read that was answered: the sources here (the engine's
+         * timers) are not touched by a read that completes no request,
+         * and a poll per byte was most of a bytewise input's cost. */
+        if (qga.replies != replies) {
+            fuzz_main_context_drain();
+        }
     }
     if (qga.replies != qga.emitted) {
         fprintf(stderr, "fuzz-qga-session: %zu replies to %zu requests\n", qga.replies,
@@ -191,8 +318,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     json_stream_free(plain);
     proto_session_free(session);
-    commands_context_clear(&commands);
-    dispatcher_free(dispatcher);
+    commands_context_clear(&fuzz_commands);
+    fuzz_commands.engine = NULL;
+    fuzz_commands.owner = NULL;
     fuzz_engine_finish(engine, &counts);
     g_free(qga.session_id);
     g_array_unref(qga.inf_id);

@@ -488,29 +488,12 @@ static void fuzz_frozen_changed(gboolean frozen, gpointer user_data)
     }
 }
 
-/* The process's thread count (/proc/self/stat, field 20), or 0. */
-static guint fuzz_thread_count(void)
-{
-    g_autofree char *stat = NULL;
-    const char *after;
-    guint threads = 0;
-
-    if (!g_file_get_contents("/proc/self/stat", &stat, NULL, NULL) ||
-        !(after = strrchr(stat, ')')) ||
-        sscanf(after + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %u",
-               &threads) != 1) {
-        return 0;
-    }
-    return threads;
-}
-
 Engine *fuzz_engine_new(FuzzFreezeCounts *counts, const FuzzEngineOptions *options)
 {
     EngineConfig *config = fuzz_engine_config_new(counts, options);
     g_autoptr(GError) error = NULL;
     Engine *engine;
 
-    counts->threads_before = fuzz_thread_count();
     engine = engine_new(config, NULL, fuzz_frozen_changed, counts, &error);
 
     if (error) {
@@ -554,14 +537,9 @@ void fuzz_engine_finish(Engine *engine, FuzzFreezeCounts *counts)
     fuzz_main_context_drain();
     g_array_unref(counts->frozen);
     counts->frozen = NULL;
-    /* The freezer's workers are detached and free their last bytes as they
-     * exit: waiting for them keeps an input's mallocs and frees balanced,
-     * or libFuzzer would run its leak check after most freezes (and turn
-     * leak detection off after 1000 of them). Bounded: a thread that
-     * stays (GLib's own) costs one input 200 ms once. */
-    for (int i = 0; i < 200 && fuzz_thread_count() > counts->threads_before; i++) {
-        g_usleep(1000);
-    }
+    /* Nothing to wait for: a freezer run returns once its workers have let
+     * go of it (fsfreeze/freeze-parallel.h), so an input's mallocs and
+     * frees balance and libFuzzer runs no leak check after it. */
 }
 
 void fuzz_main_context_drain(void)

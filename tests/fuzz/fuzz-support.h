@@ -70,7 +70,6 @@ typedef struct {
     guint faults;           /* FIFREEZE failed on purpose (freeze_fails) */
     guint notified_frozen;  /* EngineFrozenChanged(TRUE) */
     guint notified_thawed;  /* EngineFrozenChanged(FALSE) */
-    guint threads_before;   /* the process's threads when the input began */
 } FuzzFreezeCounts;
 
 /* Once per process: logs below critical are dropped, critical aborts (a
