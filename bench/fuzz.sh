@@ -6,29 +6,53 @@
 # (build/fuzz/tests/fuzz/corpus/<target>/, kept between runs). Prints per
 # target: executions, exec/s, libFuzzer's coverage (cov: edges, ft: features),
 # corpus size and findings (crash, leak, timeout or oom files written under
-# build/fuzz/tests/fuzz/artifacts/; libFuzzer stops a target at its first).
+# build/fuzz/tests/fuzz/artifacts/; libFuzzer stops a process at its first).
 # The engine the fuzzers reach freezes only synthetic machines through fake
 # ioctls (tests/fuzz/fuzz-support.h); the whole-path targets also print how
 # many of their inputs froze something (the "froze" column: inputs that
 # froze / all inputs of the run).
+#
 # usage: bench/fuzz.sh [SECONDS] [TARGET...]   (default 600, all targets)
-# SECONDS 0 = no time limit; QUIESCE_FUZZ_RUNS=N stops each target after N
-# executions instead (issue 15's 10 M run of fuzz-qga-session:
-# QUIESCE_FUZZ_RUNS=10000000 bench/fuzz.sh 0 fuzz-qga-session; measured
-# at 290-470 executions per CPU-second with ASan, that is 6-10 hours of one
-# idle core).
+# SECONDS 0 = no time limit. Environment:
+#   QUIESCE_FUZZ_RUNS=N     stop after N executions in all (instead of, or
+#                           as well as, SECONDS)
+#   QUIESCE_FUZZ_WORKERS=W  W processes per target (libFuzzer's -jobs=W
+#                           -workers=W over one shared corpus dir, each
+#                           with N/W executions and SECONDS); default 1
+#   QUIESCE_FUZZ_BUILD=DIR  the build dir (default build/fuzz); configured
+#                           and built here unless QUIESCE_FUZZ_NO_BUILD=1
+#   QUIESCE_FUZZ_LOGS=DIR   where the logs go (default a new temp dir)
+# With several workers the figures are summed from each process's own final
+# statistics (stat::number_of_executed_units, the "froze" exit report, the
+# artifacts each wrote), and cov/ft are those of one more libFuzzer pass
+# over the merged corpus (-runs=0: the coverage of every input kept), not a
+# sum of per-process coverage, which would count shared edges W times.
+# Issue 15's 10 M run of fuzz-qga-session:
+#   QUIESCE_FUZZ_RUNS=10000000 bench/fuzz.sh 0 fuzz-qga-session
+# (about 1 ms of CPU per execution with ASan/UBSan, i.e. ~3 h of an idle core;
+# /work/notes/fuzz10m/README says how the detached run was started).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
 seconds=${1:-600}
 shift || true
-build=$top/build/fuzz
+build=$(realpath -m "${QUIESCE_FUZZ_BUILD:-$top/build/fuzz}")
 dir=$build/tests/fuzz
+workers=${QUIESCE_FUZZ_WORKERS:-1}
+runs=${QUIESCE_FUZZ_RUNS:-}
+case $workers in
+  '' | *[!0-9]* | 0) echo "QUIESCE_FUZZ_WORKERS must be a positive number" >&2; exit 2 ;;
+esac
+case $runs in
+  *[!0-9]*) echo "QUIESCE_FUZZ_RUNS must be a number" >&2; exit 2 ;;
+esac
 
-scripts/install-deps.sh >&2
-cmake -S "$top" -B "$build" -DCMAKE_C_COMPILER=clang -DQUIESCE_FUZZ=ON -DQUIESCE_SANITIZE=ON \
-  -DQUIESCE_VM_TESTS=OFF >/dev/null
-cmake --build "$build" --target fuzzers -j 2 >/dev/null
+if [ "${QUIESCE_FUZZ_NO_BUILD:-0}" != 1 ]; then
+  scripts/install-deps.sh >&2
+  cmake -S "$top" -B "$build" -DCMAKE_C_COMPILER=clang -DQUIESCE_FUZZ=ON -DQUIESCE_SANITIZE=ON \
+    -DQUIESCE_VM_TESTS=OFF >/dev/null
+  cmake --build "$build" --target fuzzers -j 2 >/dev/null
+fi
 
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
@@ -36,19 +60,32 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 declare -A max_len=([fuzz-json-stream]=4096 [fuzz-qga-session]=4096 [fuzz-hv-vss]=1300
                     [fuzz-writer-conn]=2048 [fuzz-config]=4096)
-logs=$(mktemp -d /tmp/quiesce-fuzz-logs.XXXXXX)
-mkdir -p "$dir/artifacts"
+logs=${QUIESCE_FUZZ_LOGS:-$(mktemp -d /tmp/quiesce-fuzz-logs.XXXXXX)}
+mkdir -p "$logs" "$dir/artifacts"
+
+# Each worker's share of the executions: the total, rounded up.
+per_worker_runs=
+if [ -n "$runs" ]; then
+  per_worker_runs=$(((runs + workers - 1) / workers))
+fi
 
 run() {
   local t=$1
-  mkdir -p "$dir/corpus/$t"
-  "$dir/$t" -max_total_time="$seconds" ${QUIESCE_FUZZ_RUNS:+-runs=$QUIESCE_FUZZ_RUNS} \
-    -max_len="${max_len[$t]:-4096}" -timeout=20 \
-    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$dir/artifacts/$t-" \
-    "$dir/corpus/$t" "$top/tests/fuzz/corpus/$t" >"$logs/$t.log" 2>&1 || true
+  local args=(-max_total_time="$seconds" ${per_worker_runs:+-runs=$per_worker_runs}
+              -max_len="${max_len[$t]:-4096}" -timeout=20 -rss_limit_mb=2048
+              -print_final_stats=1 -artifact_prefix="$dir/artifacts/$t-"
+              "$dir/corpus/$t" "$top/tests/fuzz/corpus/$t")
+  mkdir -p "$dir/corpus/$t" "$logs/$t"
+  if [ "$workers" -eq 1 ]; then
+    "$dir/$t" "${args[@]}" >"$logs/$t/fuzz-0.log" 2>&1 || true
+  else
+    # libFuzzer writes job J's output to fuzz-J.log in the working dir.
+    (cd "$logs/$t" && "$dir/$t" -jobs="$workers" -workers="$workers" "${args[@]}" \
+       >"$logs/$t/jobs.log" 2>&1) || true
+  fi
 }
 
-# Two at a time: the machine is shared.
+# Two targets at a time: the machine is shared.
 running=0
 for t in "${targets[@]}"; do
   run "$t" &
@@ -60,20 +97,42 @@ for t in "${targets[@]}"; do
 done
 wait
 
-printf '%-18s %10s %8s %7s %7s %7s %19s  %s\n' target execs exec/s cov ft corpus froze findings
+# The sum of a number found by sed expression $1 in every log of target $2.
+sum_logs() {
+  local total=0 n
+  for log in "$logs/$2"/fuzz-*.log; do
+    n=$(sed -n "$1" "$log" | tail -1)
+    total=$((total + ${n:-0}))
+  done
+  echo "$total"
+}
+
+printf '%-18s %3s %10s %8s %7s %7s %7s %19s  %s\n' target w execs exec/s cov ft corpus froze \
+  findings
 for t in "${targets[@]}"; do
-  log=$logs/$t.log
-  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-  last=$(grep -E '^#[0-9]+' "$log" | grep -E ' cov: ' | tail -1)
+  execs=$(sum_logs 's/^stat::number_of_executed_units: *//p' "$t")
+  rate=$(sum_logs 's/^stat::average_exec_per_sec: *//p' "$t")
+  froze_n=$(sum_logs 's/^fuzz: \([0-9]*\) of [0-9]* inputs froze.*/\1/p' "$t")
+  froze_of=$(sum_logs 's/^fuzz: [0-9]* of \([0-9]*\) inputs froze.*/\1/p' "$t")
+  froze=-
+  [ "$froze_of" -eq 0 ] || froze=$froze_n/$froze_of
+  if [ "$workers" -eq 1 ]; then
+    last=$(grep -hE '^#[0-9]+' "$logs/$t/fuzz-0.log" | grep -E ' cov: ' | tail -1 || true)
+  else
+    # The merged corpus's coverage: one pass over every input kept.
+    "$dir/$t" -runs=0 -max_len="${max_len[$t]:-4096}" -rss_limit_mb=2048 \
+      "$dir/corpus/$t" "$top/tests/fuzz/corpus/$t" >"$logs/$t/coverage.log" 2>&1 || true
+    last=$(grep -E '^#[0-9]+.*INITED' "$logs/$t/coverage.log" | tail -1 || true)
+  fi
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
   corp=$(sed -n 's/.* corp: \([0-9]*\)\/.*/\1/p' <<<"$last")
-  finding=$(sed -n "s/.*Test unit written to \(.*\)/\1/p" "$log" | tail -1)
-  summary=$(grep -m1 -E 'SUMMARY|ERROR: libFuzzer' "$log" || true)
-  froze=$(sed -n 's/^fuzz: \([0-9]*\) of \([0-9]*\) inputs froze.*/\1\/\2/p' "$log" | tail -1)
-  printf '%-18s %10s %8s %7s %7s %7s %19s  %s\n' "$t" "${execs:-?}" "${rate:-?}" "${cov:-?}" \
-    "${ft:-?}" "${corp:-?}" "${froze:--}" "${finding:+$finding ($summary)}"
-  [ -n "$finding" ] || [ -n "$execs" ] || echo "  (no statistics: see $log)"
+  findings=$(sed -n 's/.*Test unit written to \(.*\)/\1/p' "$logs/$t"/fuzz-*.log | sort -u)
+  nfind=$(grep -c . <<<"$findings" || true)
+  summary=$(grep -h -m1 -E 'SUMMARY|ERROR: libFuzzer' "$logs/$t"/fuzz-*.log | head -1 || true)
+  printf '%-18s %3s %10s %8s %7s %7s %7s %19s  %s\n' "$t" "$workers" "$execs" "$rate" \
+    "${cov:-?}" "${ft:-?}" "${corp:-?}" "$froze" \
+    "$( [ "$nfind" -eq 0 ] && echo 0 || echo "$nfind: $(head -1 <<<"$findings") ($summary)")"
+  [ "$execs" -gt 0 ] || [ "$nfind" -gt 0 ] || echo "  (no statistics: see $logs/$t/)"
 done
 echo "logs: $logs"
