@@ -24,11 +24,9 @@
 #include "agent/engine/engine.h"
 #include "fsfreeze/frozen-state.h"
 
-typedef struct EngineInventoryCache EngineInventoryCache;
-
 struct Engine {
     EngineConfig *config;
-    EngineInventoryCache *inventory_cache;
+    EngineInventoryCache *inventory_cache; /* config->inventory, or its own */
     gint64 probe_us;      /* the last probe's duration, for the timing line */
     gboolean probe_cached; /* ... and whether it reused the inventory */
     Writers *writers;         /* NULL: no writers */
@@ -76,10 +74,6 @@ EligibilityReport *engine_probe(const EngineConfig *config, Writers *writers,
                                 EngineInventoryCache *cache, gboolean with_state,
                                 gboolean *out_cached, GError **error);
 
-/* The kept inventory (engine-inventory.c) of the mounts config reads
- * (engine_config_inventory_options()): opens the uevent socket. */
-EngineInventoryCache *engine_inventory_cache_new(const EngineConfig *config);
-void engine_inventory_cache_free(EngineInventoryCache *cache);
 /* The inventory: the kept one when the mount table is byte for byte the
  * same and no block uevent came since, else a fresh probe (kept for next
  * time). (transfer full) */

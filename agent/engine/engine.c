@@ -84,7 +84,8 @@ Engine *engine_new(EngineConfig *config, Writers *writers, EngineFrozenChanged f
     engine->writers = writers;
     engine->frozen_changed = frozen_changed;
     engine->user_data = user_data;
-    engine->inventory_cache = engine_inventory_cache_new(config);
+    engine->inventory_cache = config->inventory ? config->inventory
+                                                : engine_inventory_cache_new(config);
     engine_recover(engine, recovery_error);
     return engine;
 }
@@ -435,7 +436,9 @@ void engine_free(Engine *engine)
     engine_session_free(engine->session);
     engine_ended_free(engine->ended);
     engine_recovery_free(engine);
-    engine_inventory_cache_free(engine->inventory_cache);
+    if (engine->inventory_cache != engine->config->inventory) {
+        engine_inventory_cache_free(engine->inventory_cache);
+    }
     g_free(engine->expiring_why);
     g_free(engine->end_warning);
     writers_free(engine->writers);

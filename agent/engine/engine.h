@@ -30,6 +30,9 @@
  * frozen, rather than hang its FIFREEZE with the others frozen. */
 #define ENGINE_PRESYNC_TIMEOUT_MS 10000
 
+/* The inventory kept between requests (engine-inventory.c). */
+typedef struct EngineInventoryCache EngineInventoryCache;
+
 typedef struct {
     char *state_dir;             /* owned */
     int state_lock_fd;           /* owned; -1 until engine_config_lock() */
@@ -41,7 +44,19 @@ typedef struct {
     const FsFreezeOps *ops;      /* NULL = the real ioctls and this machine's
                                   * mounts; set by tests only (freezer.h) */
     WritersConfig writers;       /* owned: script directories, socket, timeouts */
+    /* NULL = the engine keeps its own. Tests only (the fuzzers make an
+     * engine per input): one kept by the caller and shared by engines made
+     * one after another over the same mounts (borrowed; made with
+     * engine_inventory_cache_new() from an equal configuration). */
+    EngineInventoryCache *inventory;
 } EngineConfig;
+
+/* The kept inventory of the mounts config reads
+ * (engine_config_inventory_options()), reused only while the mount table
+ * is byte for byte the same and no block uevent came since: opens the
+ * uevent socket. */
+EngineInventoryCache *engine_inventory_cache_new(const EngineConfig *config);
+void engine_inventory_cache_free(EngineInventoryCache *cache);
 
 /* Saved-state reason codes the engine adds to the eligibility report's. */
 #define ENGINE_REASON_WRITER_FAILED "writer-failed"
