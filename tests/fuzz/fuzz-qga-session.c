@@ -307,6 +307,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fuzz_main_context_drain();
         }
     }
+    fuzz_main_context_drain(); /* and once after the last read */
     if (qga.replies != qga.emitted) {
         fprintf(stderr, "fuzz-qga-session: %zu replies to %zu requests\n", qga.replies,
                 qga.emitted);
