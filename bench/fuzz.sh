@@ -29,8 +29,12 @@
 # sum of per-process coverage, which would count shared edges W times.
 # Issue 15's 10 M run of fuzz-qga-session:
 #   QUIESCE_FUZZ_RUNS=10000000 bench/fuzz.sh 0 fuzz-qga-session
-# (about 1 ms of CPU per execution with ASan/UBSan, i.e. ~3 h of an idle core;
-# /work/notes/fuzz10m/README says how the detached run was started).
+# (0.85-1 ms of CPU per execution of long inputs with ASan/UBSan, i.e. about
+# 2.5-3 hours of an idle core; 0.25 ms without sanitizers). To keep it from
+# disturbing others: a build dir nobody rebuilds, and
+#   setsid nohup nice -n 19 ionice -c 3 env QUIESCE_FUZZ_BUILD=DIR \
+#     QUIESCE_FUZZ_NO_BUILD=1 QUIESCE_FUZZ_LOGS=DIR/logs QUIESCE_FUZZ_RUNS=10000000 \
+#     bench/fuzz.sh 0 fuzz-qga-session > DIR/run.log 2>&1 < /dev/null &
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
