@@ -124,7 +124,9 @@ for t in "${targets[@]}"; do
     last=$(grep -hE '^#[0-9]+' "$logs/$t/fuzz-0.log" | grep -E ' cov: ' | tail -1 || true)
   else
     # The merged corpus's coverage: one pass over every input kept.
+    # (Its own findings, if any, stay in the logs dir: they are the run's.)
     "$dir/$t" -runs=0 -max_len="${max_len[$t]:-4096}" -rss_limit_mb=2048 \
+      -artifact_prefix="$logs/$t/coverage-pass-" \
       "$dir/corpus/$t" "$top/tests/fuzz/corpus/$t" >"$logs/$t/coverage.log" 2>&1 || true
     last=$(grep -E '^#[0-9]+.*INITED' "$logs/$t/coverage.log" | tail -1 || true)
   fi
