@@ -59,8 +59,11 @@ typedef enum {
 #define FS_PARALLEL_LATE_GRACE_US (2 * G_USEC_PER_SEC)
 /* At most this many threads per level. */
 #define FS_PARALLEL_MAX_THREADS 16
-/* How long a worker thread waits for another job before it exits. */
-#define FS_PARALLEL_IDLE_US (2 * G_USEC_PER_SEC)
+/* How long a worker thread waits for another job before it exits: as long
+ * as the default freeze window, so the thaw that ends a freeze finds the
+ * freeze's threads waiting (a snapshot often takes longer than a few
+ * seconds); idle, they cost no wake-up until then. */
+#define FS_PARALLEL_IDLE_US (60 * G_USEC_PER_SEC)
 
 typedef struct {
     int fd;         /* borrowed; the run works on a dup */
