@@ -197,13 +197,57 @@ static gboolean wait_for_file(const char *path)
     return FALSE;
 }
 
+/* A writer that sleeps freeze_s in its freeze phase and thaw_s in its
+ * thaw phase, touching DIR/in-PHASE as it starts; the agent's config. */
+static char *slow_writer_config(Fixture *f, guint freeze_s, guint thaw_s)
+{
+    g_autofree char *body = g_strdup_printf("touch '%s/in-'\"$1\"\n"
+                                            "case \"$1\" in freeze) sleep %u ;; thaw) sleep %u ;; esac\n"
+                                            "exit 0",
+                                            f->dir, freeze_s, thaw_s);
+
+    return writers_config(f, body, MAX(freeze_s, thaw_s) + 10);
+}
+
+/* guest-fsfreeze-freeze whose writer takes 5 s in freeze: the four
+ * commands from another client answer meanwhile; a guest-fsfreeze-thaw
+ * from a third waits for the freeze, then thaws what it froze. */
+static void test_during_freeze(Fixture *f, gconstpointer data)
+{
+    g_autofree char *config = slow_writer_config(f, 5, 0);
+    g_autofree char *marker = g_build_filename(f->dir, "in-freeze", NULL);
+    g_autofree char *freeze = NULL;
+    g_autofree char *thaw = NULL;
+    gint64 worst;
+    int host;
+    int other;
+
+    f->agent = start_agent(f, NULL, config, NULL);
+    host = agent_process_connect(agent_process_socket(f->agent));
+    agent_process_send(host, "{\"execute\":\"guest-fsfreeze-freeze\"}\n");
+    g_assert_true(wait_for_file(marker));
+    other = agent_process_connect(agent_process_socket(f->agent));
+    agent_process_send(other, "{\"execute\":\"guest-fsfreeze-thaw\"}\n");
+    worst = probe(agent_process_socket(f->agent), 3);
+    g_test_message("guest-fsfreeze-freeze with a writer 5 s in freeze: slowest answer %"
+                   G_GINT64_FORMAT " ms (limit %d ms)", worst, LIMIT_MS);
+    g_assert_cmpint(worst, <=, LIMIT_MS);
+    freeze = agent_process_read_line(host, 10000);
+    g_test_message("freeze: %s", freeze ? freeze : "no answer");
+    g_assert_cmpstr(freeze, ==, "{\"return\": 3}\n");
+    thaw = agent_process_read_line(other, 10000);
+    g_test_message("the thaw sent while it froze: %s", thaw ? thaw : "no answer");
+    g_assert_cmpstr(thaw, ==, "{\"return\": 3}\n");
+    close(other);
+    close(host);
+    assert_all_writable(f);
+}
+
 static void test_during_prepare(Fixture *f, gconstpointer data)
 {
-    g_autofree char *marker = g_build_filename(f->dir, "writer-in-freeze", NULL);
-    g_autofree char *body = g_strdup_printf("[ \"$1\" = freeze ] || exit 0\n"
-                                            "touch '%s'\nsleep %d\nexit 0",
-                                            marker, SLOW_WRITER_SECONDS);
-    g_autofree char *config = writers_config(f, body, SLOW_WRITER_SECONDS + 10);
+    g_autofree char *marker = g_build_filename(f->dir, "in-freeze", NULL);
+    g_autofree char *thawing = g_build_filename(f->dir, "in-thaw", NULL);
+    g_autofree char *config = slow_writer_config(f, SLOW_WRITER_SECONDS, 5);
     g_autofree char *status = NULL;
     g_autofree char *fsstatus = NULL;
     g_autofree char *early = NULL;
@@ -274,9 +318,16 @@ static void test_during_prepare(Fixture *f, gconstpointer data)
     g_assert_nonnull(strstr(second ? second : "", "the agent is in frozen state"));
     close(other);
 
+    /* The post, whose writer takes 5 s in thaw. */
     post_request = post_request_for(prepare);
     post_line = g_strdup_printf("%s\n", post_request);
     agent_process_send(host, post_line);
+    g_assert_true(wait_for_file(thawing));
+    worst = probe(agent_process_socket(f->agent), 3);
+    g_test_message("post with a writer 5 s in thaw: slowest answer %" G_GINT64_FORMAT
+                   " ms (limit %d ms)",
+                   worst, LIMIT_MS);
+    g_assert_cmpint(worst, <=, LIMIT_MS);
     post = agent_process_read_line(host, 30000);
     g_assert_nonnull(post);
     g_assert_nonnull(strstr(post ? post : "", "\"thawed\": 3"));
@@ -294,5 +345,6 @@ int main(int argc, char **argv)
     ENGINE_FIXTURE_ADD("/responsive/frozen-with-writers", test_frozen);
     ENGINE_FIXTURE_ADD("/responsive/control-agent-stopped", test_control_stopped);
     ENGINE_FIXTURE_ADD("/responsive/during-prepare", test_during_prepare);
+    ENGINE_FIXTURE_ADD("/responsive/during-freeze", test_during_freeze);
     return g_test_run();
 }
