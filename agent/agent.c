@@ -10,6 +10,20 @@
 #include "agent/channels/channel.h"
 #include "agent/commands/commands.h"
 #include "common/quiesce-error.h"
+#include "common/wait-pump.h"
+
+/* The request being dispatched on one connection. Feeds nest: a long
+ * engine operation lets the main loop answer other connections meanwhile
+ * (common/wait-pump.h), so several can be on the stack at once. */
+typedef struct {
+    Channel *channel;  /* borrowed */
+    TransportConn conn;
+    gboolean gone;     /* that connection hung up during the feed */
+} AgentFeed;
+
+/* Main-loop events dispatched per slice of a long wait, at most: enough for
+ * every waiting host's request, bounded so the wait's own deadline holds. */
+#define AGENT_PUMP_MAX_EVENTS 64
 
 struct Agent {
     AgentConfig config;
@@ -20,10 +34,7 @@ struct Agent {
     GMainLoop *loop;
     AgentLog *log;           /* borrowed: held in memory while frozen */
     ServiceNotify *notify;   /* borrowed, may be NULL: the service manager */
-    Channel *feeding;        /* the channel whose requests are being
-                              * dispatched, or NULL (borrowed) */
-    TransportConn feeding_conn; /* and its connection */
-    gboolean feeding_gone;   /* that connection hung up during the feed */
+    GArray *feeds;           /* AgentFeed: the innermost is the last */
     Channel *session_host;   /* the channel that prepared session_id */
     TransportConn session_conn; /* the connection on it that did */
     gboolean session_lost;   /* that connection is gone; grace running */
@@ -31,6 +42,8 @@ struct Agent {
     guint flush_idle;        /* writes the writers' held log soon */
     guint release_idle;      /* writes the log held while frozen, after the
                               * thaw's reply */
+    guint resume_idle;       /* serves the requests that waited for the
+                              * engine's operation in flight */
 };
 
 static void agent_bind_session(gpointer owner, const char *session_id);
@@ -73,6 +86,40 @@ static void agent_session_changed(const char *session_id, gpointer user_data)
 
     if (agent->log) {
         agent_log_set_session(agent->log, session_id);
+    }
+}
+
+/* wait_pump_set(): while one request's writers or freezer wait, the other
+ * connections are answered (what may run meanwhile: docs/internals.md,
+ * "One request in flight"). Not once the loop was told to quit. */
+static void agent_pump(gpointer user_data)
+{
+    Agent *agent = user_data;
+
+    for (int i = 0; i < AGENT_PUMP_MAX_EVENTS && g_main_loop_is_running(agent->loop) &&
+                    g_main_context_iteration(NULL, FALSE);
+         i++) {
+    }
+}
+
+static gboolean agent_resume_idle(gpointer user_data)
+{
+    Agent *agent = user_data;
+
+    agent->resume_idle = 0;
+    for (guint i = 0; i < agent->channels->len; i++) {
+        channel_resume(g_ptr_array_index(agent->channels, i));
+    }
+    return G_SOURCE_REMOVE;
+}
+
+/* The engine's operation ended: once its reply is out, serve what waited. */
+static void agent_engine_idle(gpointer user_data)
+{
+    Agent *agent = user_data;
+
+    if (!agent->resume_idle) {
+        agent->resume_idle = g_idle_add(agent_resume_idle, agent);
     }
 }
 
@@ -137,6 +184,8 @@ Agent *agent_new(const AgentConfig *config, EngineConfig *engine_config, Writers
     agent->engine =
         engine_new(engine_config, writers, agent_frozen_changed, agent, &recovery_error);
     engine_set_session_changed(agent->engine, agent_session_changed);
+    engine_set_idle(agent->engine, agent_engine_idle);
+    agent->feeds = g_array_new(FALSE, FALSE, sizeof(AgentFeed));
     if (recovery_error) {
         g_critical("recovering the frozen state: %s", recovery_error->message);
     }
@@ -193,13 +242,16 @@ static void agent_session_host_seen(Agent *agent, Channel *channel, TransportCon
 static void agent_bind_session(gpointer owner, const char *session_id)
 {
     Agent *agent = owner;
+    AgentFeed *feed = agent->feeds->len
+        ? &g_array_index(agent->feeds, AgentFeed, agent->feeds->len - 1)
+        : NULL;
 
     g_free(agent->session_id);
     agent->session_id = g_strdup(session_id);
-    agent->session_host = agent->feeding;
-    agent->session_conn = agent->feeding_conn;
+    agent->session_host = feed ? feed->channel : NULL;
+    agent->session_conn = feed ? feed->conn : 0;
     agent->session_lost = FALSE;
-    if (agent->feeding && agent->feeding_gone) {
+    if (feed && feed->gone) {
         agent_session_host_lost(agent);
     }
 }
@@ -208,14 +260,16 @@ static void agent_feeding(Channel *channel, TransportConn conn, gboolean begin,
                           gpointer user_data)
 {
     Agent *agent = user_data;
+    AgentFeed feed = { .channel = channel, .conn = conn };
 
-    agent->feeding = begin ? channel : NULL;
-    agent->feeding_conn = conn;
-    agent->feeding_gone = FALSE;
-    if (begin) {
-        engine_retry_recovery(agent->engine); /* "on the next command" */
-        agent_session_host_seen(agent, channel, conn);
+    if (!begin) {
+        g_assert(agent->feeds->len > 0);
+        g_array_set_size(agent->feeds, agent->feeds->len - 1);
+        return;
     }
+    g_array_append_val(agent->feeds, feed);
+    engine_retry_recovery(agent->engine); /* "on the next command" */
+    agent_session_host_seen(agent, channel, conn);
 }
 
 static void agent_host_connected(Channel *channel, TransportConn conn, gpointer user_data)
@@ -227,8 +281,11 @@ static void agent_host_disconnected(Channel *channel, TransportConn conn, gpoint
 {
     Agent *agent = user_data;
 
-    if (channel == agent->feeding && conn == agent->feeding_conn) {
-        agent->feeding_gone = TRUE;
+    for (guint i = 0; i < agent->feeds->len; i++) {
+        AgentFeed *feed = &g_array_index(agent->feeds, AgentFeed, i);
+        if (feed->channel == channel && feed->conn == conn) {
+            feed->gone = TRUE;
+        }
     }
     if (channel == agent->session_host && conn == agent->session_conn && !agent->session_lost) {
         agent_session_host_lost(agent);
@@ -280,7 +337,9 @@ gboolean agent_run(Agent *agent, GError **error)
     g_autofree char *path = NULL;
     g_autoptr(GError) save_error = NULL;
 
+    wait_pump_set(agent_pump, agent);
     g_main_loop_run(agent->loop);
+    wait_pump_set(NULL, NULL);
     engine_shutdown(agent->engine);
     if (!engine_is_frozen(agent->engine)) {
         return TRUE;
@@ -326,6 +385,8 @@ void agent_free(Agent *agent)
     engine_free(agent->engine);
     g_clear_handle_id(&agent->flush_idle, g_source_remove);
     g_clear_handle_id(&agent->release_idle, g_source_remove);
+    g_clear_handle_id(&agent->resume_idle, g_source_remove);
+    g_array_unref(agent->feeds);
     g_main_loop_unref(agent->loop);
     agent_config_clear(&agent->config);
     g_free(agent->session_id);

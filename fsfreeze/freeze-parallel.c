@@ -16,6 +16,8 @@
  */
 #include "fsfreeze/freeze-parallel.h"
 
+#include "common/wait-pump.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -271,19 +273,30 @@ static void batch_start_level(FsParallelBatch *batch, guint lo, guint hi)
  */
 static gboolean batch_wait_level(FsParallelBatch *batch, gint64 deadline, gint64 give_up)
 {
+    gboolean pumping = wait_pump_active();
+
     while (batch->running > 0 || (!batch->stop && batch->next < batch->end)) {
-        if (deadline == 0) {
+        if (deadline == 0 && !pumping) {
             g_cond_wait(&batch->changed, &batch->lock);
             continue;
         }
-        gint64 limit = batch->stop ? give_up : deadline;
-        if (!g_cond_wait_until(&batch->changed, &batch->lock, limit) &&
-            g_get_monotonic_time() >= limit) {
+        gint64 limit = deadline == 0 ? 0 : batch->stop ? give_up : deadline;
+        gint64 slice = g_get_monotonic_time() + WAIT_PUMP_SLICE_MS * 1000;
+        gint64 until = limit == 0 ? slice : pumping ? MIN(limit, slice) : limit;
+        if (g_cond_wait_until(&batch->changed, &batch->lock, until)) {
+            continue;
+        }
+        if (limit != 0 && g_get_monotonic_time() >= limit) {
             batch->stop = TRUE;
             if (limit == give_up) {
                 batch->abandoned = TRUE;
                 return FALSE;
             }
+        } else if (pumping) {
+            /* The workers only take the lock to report: they go on. */
+            g_mutex_unlock(&batch->lock);
+            wait_pump_run();
+            g_mutex_lock(&batch->lock);
         }
     }
     return TRUE;

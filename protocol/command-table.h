@@ -60,6 +60,10 @@ typedef enum {
      * (ga_command_init_blockedrpcs() in qga/commands-posix.c), e.g.
      * guest-get-devices on Linux. guest-info lists it "enabled": false. */
     COMMAND_FLAG_BLOCKED_BY_DEFAULT = 1u << 3,
+    /* Read-only and instant: answered at once while a freeze operation of
+     * another request is in flight, where every other request waits for it
+     * (docs/protocol.md, "While a freeze operation runs"). */
+    COMMAND_FLAG_ANSWERED_WHILE_BUSY = 1u << 4,
 } CommandFlags;
 
 /*

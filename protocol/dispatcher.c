@@ -148,6 +148,20 @@ bool dispatcher_is_enabled(const Dispatcher *dispatcher, const CommandSpec *spec
     return row->allowed && !row->blocked && !frozen_gates(dispatcher, spec);
 }
 
+bool dispatcher_answers_while_busy(const Dispatcher *dispatcher, const JsonValue *request)
+{
+    const char *name;
+    const DispatchRow *row;
+
+    if (!request) {
+        return true;
+    }
+    name = json_value_type(request) == JSON_TYPE_OBJECT ? json_object_get_string(request, "execute")
+                                                    : NULL;
+    row = name ? find_row(dispatcher, name) : NULL;
+    return row && (row->spec->flags & COMMAND_FLAG_ANSWERED_WHILE_BUSY);
+}
+
 /* qmp_dispatch_check_obj(): members in QDict order, as qemu-ga reports them. */
 static bool check_request(const JsonValue *request, ProtoError **error)
 {

@@ -48,6 +48,12 @@ size_t dispatcher_command_count(const Dispatcher *dispatcher);
 /* Rows in registration order. */
 const CommandSpec *dispatcher_command_at(const Dispatcher *dispatcher, size_t index);
 
+/* Whether request (borrowed; NULL for a stream error, which is answered
+ * with an error at once) may be handled while a freeze operation is in
+ * flight: only a request whose "execute" names a command flagged
+ * COMMAND_FLAG_ANSWERED_WHILE_BUSY; anything else waits. */
+bool dispatcher_answers_while_busy(const Dispatcher *dispatcher, const JsonValue *request);
+
 /*
  * Handles one input event of the stream: a parsed value (request != NULL) or a
  * stream error (parse_error != NULL). Both transfer full. Returns the reply

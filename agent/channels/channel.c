@@ -51,6 +51,11 @@ gboolean channel_open(Channel *channel, GError **error)
     return channel->kind->open(channel->conversation, error);
 }
 
+void channel_resume(Channel *channel)
+{
+    channel->kind->resume(channel->conversation);
+}
+
 const char *channel_spec(const Channel *channel)
 {
     return channel->spec;

@@ -55,6 +55,8 @@ typedef struct {
     gpointer (*new)(Channel *channel, const char *spec, const ChannelContext *context,
                     GError **error);
     gboolean (*open)(gpointer conversation, GError **error);
+    /* The engine's operation in flight ended: serve what waited for it. */
+    void (*resume)(gpointer conversation);
     void (*free)(gpointer conversation);
 } ChannelKind;
 
@@ -62,6 +64,9 @@ typedef struct {
  * copied (its pointers stay borrowed). */
 Channel *channel_new(const char *spec, const ChannelContext *context, GError **error);
 gboolean channel_open(Channel *channel, GError **error);
+/* Serves the requests that waited for the engine's operation in flight to
+ * end (docs/internals.md, "One request in flight"). */
+void channel_resume(Channel *channel);
 void channel_free(Channel *channel);
 const char *channel_spec(const Channel *channel);
 /* What it serves, for the log ("QGA requests", ...). */

@@ -25,6 +25,10 @@ typedef struct {
                            * until the next THAW (answered E_FAIL) or FREEZE */
     char *thawed_id;      /* owned: the session the last request (a THAW) thawed, in
                            * case the kernel refuses that reply */
+    GBytes *waiting;      /* owned: a request that came while the engine ran
+                           * another channel's operation, or NULL */
+    TransportConn waiting_conn;
+    gboolean lost_waiting; /* the device was lost meanwhile */
 } HvVssChannel;
 
 /* "code: message; ..." of a saved-state verdict, for the log; failure_code
@@ -227,6 +231,13 @@ static void hv_vss_channel_data(void *opaque, TransportConn conn, const char *by
     guint32 status;
 
     g_assert(len == HV_VSS_MSG_SIZE); /* the transport hands on whole messages */
+    if (engine_get_busy(channel->engine)) {
+        /* Another channel's freeze or thaw is in flight: this one waits
+         * for it (the kernel sends nothing more until we reply). */
+        channel->waiting = g_bytes_new(bytes, len);
+        channel->waiting_conn = conn;
+        return;
+    }
     g_clear_pointer(&channel->thawed_id, g_free);
     /* A switch over the kernel's wire values, not an enum of ours. */
     switch (operation) {
@@ -267,9 +278,17 @@ static void hv_vss_channel_disconnected(void *opaque, TransportConn conn)
 {
     HvVssChannel *channel = opaque;
     g_autoptr(GError) error = NULL;
-    gboolean frozen = hv_vss_owns_session(channel);
-    g_autofree char *id = g_steal_pointer(&channel->session_id);
+    gboolean frozen;
+    g_autofree char *id = NULL;
     guint thawed = 0;
+
+    g_clear_pointer(&channel->waiting, g_bytes_unref); /* nobody waits for its reply */
+    if (engine_get_busy(channel->engine)) {
+        channel->lost_waiting = TRUE; /* handled when the operation ends */
+        return;
+    }
+    frozen = hv_vss_owns_session(channel);
+    id = g_steal_pointer(&channel->session_id);
 
     if (!id && channel->thawed_id) {
         g_warning("hv-vss: the kernel refused our reply to the THAW of session %s (a "
@@ -303,6 +322,27 @@ static const TransportEvents hv_vss_channel_events = {
     .disconnected = hv_vss_channel_disconnected,
 };
 
+static void hv_vss_channel_resume(gpointer conversation)
+{
+    HvVssChannel *channel = conversation;
+    g_autoptr(GBytes) waiting = NULL;
+    gsize len;
+    const char *bytes;
+
+    if (engine_get_busy(channel->engine)) {
+        return;
+    }
+    if (channel->lost_waiting) {
+        channel->lost_waiting = FALSE;
+        hv_vss_channel_disconnected(channel, TRANSPORT_CONN_SOLE);
+    }
+    if (channel->waiting) {
+        waiting = g_steal_pointer(&channel->waiting);
+        bytes = g_bytes_get_data(waiting, &len);
+        hv_vss_channel_data(channel, channel->waiting_conn, bytes, len);
+    }
+}
+
 static void hv_vss_channel_free(gpointer conversation)
 {
     HvVssChannel *channel = conversation;
@@ -314,6 +354,7 @@ static void hv_vss_channel_free(gpointer conversation)
     g_free(channel->session_id);
     g_free(channel->lost_id);
     g_free(channel->thawed_id);
+    g_clear_pointer(&channel->waiting, g_bytes_unref);
     g_free(channel);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HvVssChannel, hv_vss_channel_free)
@@ -346,5 +387,6 @@ const ChannelKind channel_kind_hv_vss = {
     .serves = "Hyper-V VSS requests",
     .new = hv_vss_channel_new,
     .open = hv_vss_channel_open,
+    .resume = hv_vss_channel_resume,
     .free = hv_vss_channel_free,
 };

@@ -59,9 +59,13 @@ static const CommandArg sync_args[] = {
 
 const CommandSpec commands_basic[] = {
     { "guest-sync-delimited", cmd_sync, sync_args,
-      COMMAND_FLAG_ALLOWED_WHILE_FROZEN | COMMAND_FLAG_SENTINEL_REPLY },
-    { "guest-sync", cmd_sync, sync_args, COMMAND_FLAG_ALLOWED_WHILE_FROZEN },
-    { "guest-ping", cmd_ping, NULL, COMMAND_FLAG_ALLOWED_WHILE_FROZEN },
-    { "guest-info", cmd_info, NULL, COMMAND_FLAG_ALLOWED_WHILE_FROZEN },
+      COMMAND_FLAG_ALLOWED_WHILE_FROZEN | COMMAND_FLAG_SENTINEL_REPLY |
+          COMMAND_FLAG_ANSWERED_WHILE_BUSY },
+    { "guest-sync", cmd_sync, sync_args,
+      COMMAND_FLAG_ALLOWED_WHILE_FROZEN | COMMAND_FLAG_ANSWERED_WHILE_BUSY },
+    { "guest-ping", cmd_ping, NULL,
+      COMMAND_FLAG_ALLOWED_WHILE_FROZEN | COMMAND_FLAG_ANSWERED_WHILE_BUSY },
+    { "guest-info", cmd_info, NULL,
+      COMMAND_FLAG_ALLOWED_WHILE_FROZEN | COMMAND_FLAG_ANSWERED_WHILE_BUSY },
 };
 const gsize commands_basic_count = G_N_ELEMENTS(commands_basic);

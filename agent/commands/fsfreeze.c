@@ -185,7 +185,8 @@ static const CommandArg freeze_list_args[] = {
 };
 
 const CommandSpec commands_fsfreeze[] = {
-    { "guest-fsfreeze-status", cmd_fsfreeze_status, NULL, COMMAND_FLAG_ALLOWED_WHILE_FROZEN },
+    { "guest-fsfreeze-status", cmd_fsfreeze_status, NULL,
+      COMMAND_FLAG_ALLOWED_WHILE_FROZEN | COMMAND_FLAG_ANSWERED_WHILE_BUSY },
     { "guest-fsfreeze-freeze", cmd_fsfreeze_freeze, NULL, 0 },
     { "guest-fsfreeze-freeze-list", cmd_fsfreeze_freeze_list, freeze_list_args, 0 },
     { "guest-fsfreeze-thaw", cmd_fsfreeze_thaw, NULL, COMMAND_FLAG_ALLOWED_WHILE_FROZEN },

@@ -203,6 +203,7 @@ static bool cmd_snapshot_status(void *context, const JsonValue *args, JsonValue 
     CommandContext *commands = context;
     const EngineSession *session = engine_get_session(commands->engine);
     const EngineEnded *ended = engine_get_ended(commands->engine);
+    const EngineBusy *busy = engine_get_busy(commands->engine);
     JsonValue *reply = json_object_new();
 
     json_object_set_string(reply, "state", session ? "active" : "idle");
@@ -220,6 +221,16 @@ static bool cmd_snapshot_status(void *context, const JsonValue *args, JsonValue 
     }
     if (ended) {
         json_object_set(reply, "ended", status_ended(ended));
+    }
+    if (busy) {
+        JsonValue *item = json_object_new();
+        json_object_set_string(item, "operation", busy->operation);
+        if (busy->session_id) {
+            json_object_set_string(item, "session", busy->session_id);
+        }
+        json_object_set_int(item, "running-ms",
+                            (g_get_monotonic_time() - busy->since_mono) / 1000);
+        json_object_set(reply, "busy", item);
     }
     *result = reply;
     return true;
@@ -240,6 +251,7 @@ const CommandSpec commands_snapshot[] = {
     { "guest-snapshot-prepare", cmd_snapshot_prepare, NULL, 0 },
     { "guest-snapshot-post", cmd_snapshot_post, post_args, COMMAND_FLAG_ALLOWED_WHILE_FROZEN },
     { "guest-snapshot-abort", cmd_snapshot_abort, abort_args, COMMAND_FLAG_ALLOWED_WHILE_FROZEN },
-    { "guest-snapshot-status", cmd_snapshot_status, NULL, COMMAND_FLAG_ALLOWED_WHILE_FROZEN },
+    { "guest-snapshot-status", cmd_snapshot_status, NULL,
+      COMMAND_FLAG_ALLOWED_WHILE_FROZEN | COMMAND_FLAG_ANSWERED_WHILE_BUSY },
 };
 const gsize commands_snapshot_count = G_N_ELEMENTS(commands_snapshot);

@@ -35,6 +35,11 @@ struct Engine {
     EngineFrozenChanged frozen_changed;
     EngineSessionChanged session_changed;
     gpointer user_data; /* for both */
+    EngineIdle idle;      /* told when an operation ends, or NULL */
+    EngineBusy busy;      /* busy.operation NULL when no operation is in flight */
+    gboolean holding;     /* between frozen_changed(TRUE) and (FALSE): the state
+                           * file says frozen while writers and FIFREEZE run */
+    EngineSession *starting; /* the session being started (borrowed), or NULL */
     EngineSession *session; /* active session, or NULL */
     FsFrozenSet *frozen;    /* what the session froze; NULL when nothing */
     EngineEnded *ended;     /* last session that ended without the host */

@@ -52,6 +52,9 @@ static gboolean engine_recovery_tick(gpointer user_data)
     Engine *engine = user_data;
     guint id = engine->recovery_timer;
 
+    if (engine->busy.operation) {
+        return G_SOURCE_CONTINUE; /* the operation retries it itself */
+    }
     engine->recovery_timer = 0; /* so that a retry that finishes does not remove it */
     engine_recovery_retry(engine);
     if (engine_recovery_pending(engine)) {

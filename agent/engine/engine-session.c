@@ -52,6 +52,7 @@ void engine_session_free(EngineSession *session)
 
 static void engine_notify(Engine *engine, gboolean frozen)
 {
+    engine->holding = frozen;
     if (engine->frozen_changed) {
         engine->frozen_changed(frozen, engine->user_data);
     }
@@ -80,7 +81,7 @@ static void engine_flush_writers_log(Engine *engine)
 
 void engine_flush_logs(Engine *engine)
 {
-    if (!engine->frozen && !engine->writers_frozen) {
+    if (!engine->frozen && !engine->writers_frozen && !engine->busy.operation) {
         engine_flush_writers_log(engine);
     }
 }
@@ -256,9 +257,15 @@ gboolean engine_session_start(Engine *engine, GPtrArray *targets, gboolean with_
     EngineSession *session = engine_session_new(engine, targets);
 
     engine_tell_session(engine, session->id);
+    engine->starting = session;
+    engine->busy.session_id = session->id;
     if (engine_session_try_start(engine, &session, targets, with_writers, error)) {
+        engine->starting = NULL;
+        engine->busy.session_id = engine->session->id;
         return TRUE;
     }
+    engine->starting = NULL;
+    engine->busy.session_id = engine->session ? engine->session->id : NULL;
     if (!engine->session) {
         engine_tell_session(engine, NULL);
     }
@@ -412,11 +419,20 @@ static void engine_expire(Engine *engine, EngineEnd end, const char *why)
     g_warning("%s", engine->ended->message);
 }
 
+/* A timer that fires while an operation is in flight comes back soon
+ * after: the operation owns the session until it returns. */
+#define ENGINE_BUSY_RETRY_MS 50
+
 static gboolean engine_expire_retry(gpointer user_data)
 {
     Engine *engine = user_data;
-    g_autofree char *why = g_strdup(engine->expiring_why);
+    g_autofree char *why = NULL;
 
+    if (engine->busy.operation) {
+        engine->watchdog = g_timeout_add(ENGINE_BUSY_RETRY_MS, engine_expire_retry, engine);
+        return G_SOURCE_REMOVE;
+    }
+    why = g_strdup(engine->expiring_why);
     engine->watchdog = 0;
     engine_expire(engine, engine->expiring, why);
     return G_SOURCE_REMOVE;
@@ -425,9 +441,13 @@ static gboolean engine_expire_retry(gpointer user_data)
 static gboolean engine_watchdog_fire(gpointer user_data)
 {
     Engine *engine = user_data;
-    g_autofree char *why = g_strdup_printf("the freeze window of %u s expired",
-                                           engine->config->window_seconds);
+    g_autofree char *why = NULL;
 
+    if (engine->busy.operation) {
+        engine->watchdog = g_timeout_add(ENGINE_BUSY_RETRY_MS, engine_watchdog_fire, engine);
+        return G_SOURCE_REMOVE;
+    }
+    why = g_strdup_printf("the freeze window of %u s expired", engine->config->window_seconds);
     engine->watchdog = 0;
     engine_expire(engine, ENGINE_END_EXPIRED, why);
     return G_SOURCE_REMOVE;
@@ -436,10 +456,15 @@ static gboolean engine_watchdog_fire(gpointer user_data)
 static gboolean engine_host_lost_fire(gpointer user_data)
 {
     Engine *engine = user_data;
-    g_autofree char *why = g_strdup_printf("the host that prepared it disconnected and did not "
-                                           "come back within %u s",
-                                           engine->config->host_lost_grace_seconds);
+    g_autofree char *why = NULL;
 
+    if (engine->busy.operation) {
+        engine->host_lost = g_timeout_add(ENGINE_BUSY_RETRY_MS, engine_host_lost_fire, engine);
+        return G_SOURCE_REMOVE;
+    }
+    why = g_strdup_printf("the host that prepared it disconnected and did not come back "
+                          "within %u s",
+                          engine->config->host_lost_grace_seconds);
     engine->host_lost = 0;
     g_clear_handle_id(&engine->watchdog, g_source_remove);
     engine_expire(engine, ENGINE_END_HOST_LOST, why);

@@ -102,13 +102,51 @@ const EngineConfig *engine_get_config(const Engine *engine)
 
 gboolean engine_is_frozen(const Engine *engine)
 {
-    return (engine->frozen && fs_frozen_set_get_length(engine->frozen) > 0) ||
+    return engine->holding || (engine->frozen && fs_frozen_set_get_length(engine->frozen) > 0) ||
            engine_recovery_pending(engine);
 }
 
 void engine_retry_recovery(Engine *engine)
 {
-    engine_recovery_retry(engine);
+    if (!engine->busy.operation) {
+        engine_recovery_retry(engine);
+    }
+}
+
+void engine_set_idle(Engine *engine, EngineIdle idle)
+{
+    engine->idle = idle;
+}
+
+const EngineBusy *engine_get_busy(const Engine *engine)
+{
+    return engine->busy.operation ? &engine->busy : NULL;
+}
+
+/* Marks operation in flight; FALSE with QUIESCE_ERROR_BUSY while another
+ * one is (engine.h). */
+static gboolean engine_enter(Engine *engine, const char *operation, GError **error)
+{
+    if (engine->busy.operation) {
+        g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_BUSY,
+                    "cannot %s now: a %s%s%s is in progress", operation,
+                    engine->busy.operation, engine->busy.session_id ? " of snapshot session " : "",
+                    engine->busy.session_id ? engine->busy.session_id : "");
+        return FALSE;
+    }
+    engine->busy.operation = operation;
+    engine->busy.session_id = engine->session ? engine->session->id : NULL;
+    engine->busy.since_mono = g_get_monotonic_time();
+    return TRUE;
+}
+
+static gboolean engine_leave(Engine *engine, gboolean ok)
+{
+    engine->busy = (EngineBusy){ 0 };
+    if (engine->idle) {
+        engine->idle(engine->user_data);
+    }
+    return ok;
 }
 
 const char *engine_get_end_warning(const Engine *engine)
@@ -186,12 +224,24 @@ static EligibilityReport *engine_probe_timed(Engine *engine, gboolean with_state
     return report;
 }
 
-EligibilityReport *engine_check(Engine *engine, GError **error)
+static EligibilityReport *engine_check_run(Engine *engine, GError **error)
 {
     if (!engine_check_thawed(engine, error)) {
         return NULL;
     }
     return engine_probe_timed(engine, TRUE, error);
+}
+
+EligibilityReport *engine_check(Engine *engine, GError **error)
+{
+    EligibilityReport *report;
+
+    if (!engine_enter(engine, "check", error)) {
+        return NULL;
+    }
+    report = engine_check_run(engine, error);
+    engine_leave(engine, report != NULL);
+    return report;
 }
 
 /* freezable targets matching the requested paths, in freeze order. */
@@ -228,13 +278,12 @@ static GPtrArray *engine_select_targets(const EligibilityReport *report,
     return g_steal_pointer(&chosen);
 }
 
-gboolean engine_freeze(Engine *engine, const char *const *mountpoints, guint *count,
-                       GError **error)
+static gboolean engine_freeze_run(Engine *engine, const char *const *mountpoints, guint *count,
+                                  GError **error)
 {
     g_autoptr(EligibilityReport) report = NULL;
     g_autoptr(GPtrArray) targets = NULL;
 
-    *count = 0;
     if (engine->session) {
         g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_STATE,
                     "snapshot session %s is active; thaw it first", engine->session->id);
@@ -267,6 +316,16 @@ gboolean engine_freeze(Engine *engine, const char *const *mountpoints, guint *co
     return TRUE;
 }
 
+gboolean engine_freeze(Engine *engine, const char *const *mountpoints, guint *count,
+                       GError **error)
+{
+    *count = 0;
+    if (!engine_enter(engine, "freeze", error)) {
+        return FALSE;
+    }
+    return engine_leave(engine, engine_freeze_run(engine, mountpoints, count, error));
+}
+
 /* Fails with the ended session's message and forgets it (told once). */
 static gboolean engine_report_ended(Engine *engine, GError **error)
 {
@@ -294,14 +353,13 @@ static gboolean engine_thaw_sweep(Engine *engine, guint *count, GError **error)
     return sweep && engine_recovery_sweep(engine, sweep, count, error);
 }
 
-gboolean engine_thaw(Engine *engine, guint *count, GError **error)
+static gboolean engine_thaw_run(Engine *engine, guint *count, GError **error)
 {
     g_autofree char *id = NULL;
     g_autofree char *pending = NULL;
     gboolean prepared;
     gboolean ok;
 
-    *count = 0;
     engine_recovery_retry(engine);
     if (engine->session) {
         id = g_strdup(engine->session->id);
@@ -334,18 +392,26 @@ gboolean engine_thaw(Engine *engine, guint *count, GError **error)
     return TRUE;
 }
 
-gboolean engine_prepare(Engine *engine, EligibilityReport **out_report, GError **out_failure,
-                        GError **error)
+gboolean engine_thaw(Engine *engine, guint *count, GError **error)
+{
+    *count = 0;
+    if (!engine_enter(engine, "thaw", error)) {
+        return FALSE;
+    }
+    return engine_leave(engine, engine_thaw_run(engine, count, error));
+}
+
+static gboolean engine_prepare_run(Engine *engine, EligibilityReport **out_report,
+                                   GError **out_failure, GError **error)
 {
     g_autoptr(EligibilityReport) report = NULL;
 
-    *out_report = NULL;
     if (engine->session) {
         g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_STATE,
                     "snapshot session %s is already active", engine->session->id);
         return FALSE;
     }
-    report = engine_check(engine, error);
+    report = engine_check_run(engine, error);
     if (!report) {
         return FALSE;
     }
@@ -359,6 +425,16 @@ gboolean engine_prepare(Engine *engine, EligibilityReport **out_report, GError *
     }
     *out_report = g_steal_pointer(&report);
     return TRUE;
+}
+
+gboolean engine_prepare(Engine *engine, EligibilityReport **out_report, GError **out_failure,
+                        GError **error)
+{
+    *out_report = NULL;
+    if (!engine_enter(engine, "prepare", error)) {
+        return FALSE;
+    }
+    return engine_leave(engine, engine_prepare_run(engine, out_report, out_failure, error));
 }
 
 static gboolean engine_end_by_id(Engine *engine, const char *session_id, gboolean abort,
@@ -394,12 +470,20 @@ static gboolean engine_end_by_id(Engine *engine, const char *session_id, gboolea
 
 gboolean engine_post(Engine *engine, const char *session_id, guint *thawed, GError **error)
 {
-    return engine_end_by_id(engine, session_id, FALSE, thawed, error);
+    *thawed = 0;
+    if (!engine_enter(engine, "post", error)) {
+        return FALSE;
+    }
+    return engine_leave(engine, engine_end_by_id(engine, session_id, FALSE, thawed, error));
 }
 
 gboolean engine_abort(Engine *engine, const char *session_id, guint *thawed, GError **error)
 {
-    return engine_end_by_id(engine, session_id, TRUE, thawed, error);
+    *thawed = 0;
+    if (!engine_enter(engine, "abort", error)) {
+        return FALSE;
+    }
+    return engine_leave(engine, engine_end_by_id(engine, session_id, TRUE, thawed, error));
 }
 
 void engine_shutdown(Engine *engine)

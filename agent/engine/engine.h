@@ -125,6 +125,20 @@ typedef struct {
     char *message;    /* owned, for people */
 } EngineEnded;
 
+/* The operation in flight (docs/protocol.md, "While a freeze operation
+ * runs"): its long waits (writers, the freezer) let the main loop answer
+ * other requests meanwhile (common/wait-pump.h), so the engine can be asked
+ * for its state while it runs one. */
+typedef struct {
+    const char *operation;  /* "check", "freeze", "thaw", "prepare", "post",
+                             * "abort"; NULL when none */
+    const char *session_id; /* the session it starts or ends, or NULL */
+    gint64 since_mono;      /* g_get_monotonic_time() at its start */
+} EngineBusy;
+/* Told (user_data as engine_new()'s) each time an operation ends, so the
+ * owner can serve the requests that waited for it. */
+typedef void (*EngineIdle)(gpointer user_data);
+
 typedef struct Engine Engine;
 
 /*
@@ -142,10 +156,20 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Engine, engine_free)
 /* NULL for none (the default); user_data as engine_new()'s. */
 void engine_set_session_changed(Engine *engine, EngineSessionChanged session_changed);
 
+void engine_set_idle(Engine *engine, EngineIdle idle);
+/* The operation in flight, or NULL. While one runs, every operation below
+ * that starts or ends a freeze (and engine_check()) fails at once with
+ * QUIESCE_ERROR_BUSY: the owner makes such requests wait instead; the
+ * timers (window, host-lost grace, recovery) wait for it to end, and
+ * engine_retry_recovery() and engine_flush_logs() do nothing. */
+const EngineBusy *engine_get_busy(const Engine *engine);
+
 const EngineConfig *engine_get_config(const Engine *engine);
 /* TRUE while a session holds at least one frozen filesystem, or while
  * something a previous run froze could not be thawed yet (recovery retries
- * it every second and before every command). The engine does not probe
+ * it every second and before every command); also from the moment a freeze
+ * or prepare wrote its state file (its writers freeze, then the
+ * filesystems) until its thaw has ended. The engine does not probe
  * the kernel: it knows what it froze, and each FITHAW tells it whether a
  * filesystem was frozen (0) or not (EINVAL). */
 gboolean engine_is_frozen(const Engine *engine);

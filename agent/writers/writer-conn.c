@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "client/quiesce-writer.h"
+#include "common/wait-pump.h"
 
 struct WriterConn {
     gint ref;
@@ -24,6 +25,8 @@ struct WriterConn {
     char buf[QUIESCE_WRITER_LINE_MAX]; /* received, not yet consumed */
     gsize len;
     gboolean in_session;
+    gboolean exchanging; /* waiting for an answer (and pumping): its watch
+                          * and the registration check leave it alone */
     gboolean lost;      /* closed while in session */
     char *close_reason; /* why it closed, once closed */
     WriterConnClosedFunc closed_func;
@@ -228,6 +231,9 @@ gboolean writer_conn_check_alive(WriterConn *conn)
     if (conn->fd < 0) {
         return FALSE;
     }
+    if (conn->exchanging) {
+        return TRUE; /* its answer is the exchange's to read */
+    }
     char byte;
     ssize_t n = conn->len > 0 ? 1 : recv(conn->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
@@ -308,7 +314,11 @@ WriterRun *writer_conn_exchange(WriterConn *conn, WriterPhase phase,
             return run;
         }
         struct pollfd pfd = { .fd = conn->fd, .events = POLLIN };
-        poll(&pfd, 1, (int)MIN((left_us + 999) / 1000, G_MAXINT));
+        conn->exchanging = TRUE;
+        if (poll(&pfd, 1, wait_pump_slice_ms((int)MIN((left_us + 999) / 1000, G_MAXINT))) == 0) {
+            wait_pump_run(); /* other hosts are answered meanwhile */
+        }
+        conn->exchanging = FALSE;
     }
     g_autoptr(WriterRun) run = writer_run_new(WRITER_OUTCOME_OK);
     if (!writer_conn_parse_answer(conn, reply, phase_name, run)) {

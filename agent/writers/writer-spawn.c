@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "agent/writers/writer-output.h"
+#include "common/wait-pump.h"
 
 /* How long a SIGKILLed process group may take to be reaped. */
 #define WRITER_KILL_GRACE_US (2 * G_USEC_PER_SEC)
@@ -121,8 +122,11 @@ static gboolean writer_child_wait(WriterChild *child, gint64 deadline, WriterOut
         if (child->pidfd < 0) {
             wait_ms = MIN(wait_ms, WRITER_NAP_MS);
         }
-        if (poll(pfds, n, wait_ms) < 0 && errno != EINTR) {
+        int ready = poll(pfds, n, wait_pump_slice_ms(wait_ms));
+        if (ready < 0 && errno != EINTR) {
             g_usleep(WRITER_NAP_MS * 1000);
+        } else if (ready == 0) {
+            wait_pump_run(); /* other hosts are answered meanwhile */
         }
         if (child->out_fd >= 0 &&
             !writer_output_read_fd_max(output, child->out_fd, WRITER_OUTPUT_READ_MAX, NULL)) {

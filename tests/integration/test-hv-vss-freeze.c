@@ -12,7 +12,11 @@
  * FREEZE reply, hibernation's fake THAW and a vanished device, each thawing
  * at once and registering again; the watchdog thawing when THAW never
  * comes; and an agent killed while frozen, whose successor thaws and fails
- * the host's THAW.
+ * the host's THAW. While a FREEZE waits for a slow writer, the QGA socket
+ * beside it answers guest-ping at once and a guest-fsfreeze-thaw sent
+ * meanwhile waits, then thaws (so the host's THAW fails); while a QGA
+ * prepare waits for it, the kernel's FREEZE waits, then fails (a session
+ * is active).
  *
  * Root only (skips otherwise). Nothing outside the confine dir can freeze.
  */
@@ -23,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/support/agent-process.h"
 #include "tests/support/fake-kernel.h"
 #include "tests/integration/hv-vss-agent.h"
 #include "tests/support/loopfs.h"
@@ -431,6 +436,113 @@ static void test_restart_while_frozen(Fixture *f, gconstpointer data)
     g_assert_no_error(error);
 }
 
+typedef struct {
+    Fixture *f;
+    guint8 operation;
+    guint8 reply[FAKE_KERNEL_MSG_SIZE];
+    gboolean ok;
+} Transaction;
+
+static gpointer transact_thread(gpointer data)
+{
+    Transaction *t = data;
+
+    t->ok = fake_kernel_transact(t->f->kernel, t->operation, WAIT_MS, t->reply, NULL);
+    return NULL;
+}
+
+/* Waits up to 10 s for path to exist. */
+static gboolean wait_for_file(const char *path)
+{
+    for (int i = 0; i < 1000 && !g_file_test(path, G_FILE_TEST_EXISTS); i++) {
+        g_usleep(10000);
+    }
+    return g_file_test(path, G_FILE_TEST_EXISTS);
+}
+
+/* The agent with a writer that sleeps 3 s in its freeze phase, touching
+ * the returned path (DIR/in-freeze) as it starts; a QGA socket listening. */
+static char *start_with_slow_writer(Fixture *f)
+{
+    g_autofree char *writers = g_build_filename(f->dir, "writers.d", NULL);
+    g_autofree char *body = g_strdup_printf("#!/bin/sh\n[ \"$1\" = freeze ] || exit 0\n"
+                                            "touch '%s/in-freeze'\nsleep 3\nexit 0\n",
+                                            f->dir);
+
+    g_assert_cmpint(g_mkdir(writers, 0755), ==, 0);
+    add_script(writers, "10-slow", body);
+    start_agent_full(f, NULL, NULL, writers);
+    g_free(hv_vss_agent_ask(f->agent, "{\"execute\":\"guest-ping\"}", NULL));
+    return g_build_filename(f->dir, "in-freeze", NULL);
+}
+
+static void test_qga_during_freeze(Fixture *f, gconstpointer data)
+{
+    g_autofree char *marker = start_with_slow_writer(f);
+    g_autofree char *ping = NULL;
+    g_autofree char *thaw = NULL;
+    g_autofree char *early = NULL;
+    Transaction freeze = { .f = f, .operation = FAKE_OP_FREEZE };
+    GThread *thread;
+    gint64 t0;
+    int qga;
+
+    assert_transact(f, FAKE_OP_HOT_BACKUP, reply_s_ok);
+    thread = g_thread_new("freeze", transact_thread, &freeze);
+    g_assert_true(wait_for_file(marker));
+    t0 = g_get_monotonic_time();
+    ping = hv_vss_agent_ask(f->agent, "{\"execute\":\"guest-ping\"}", NULL);
+    g_test_message("guest-ping during FREEZE's writer: %" G_GINT64_FORMAT " ms",
+                   (g_get_monotonic_time() - t0) / 1000);
+    g_assert_cmpstr(ping, ==, "{\"return\": {}}\n");
+    g_assert_cmpint(g_get_monotonic_time() - t0, <, G_USEC_PER_SEC);
+    qga = agent_process_connect(hv_vss_agent_qga_socket(f->agent));
+    agent_process_send(qga, "{\"execute\":\"guest-fsfreeze-thaw\"}\n");
+    early = agent_process_read_line(qga, 500);
+    g_assert_null(early); /* it waits for the FREEZE */
+    g_thread_join(thread);
+    g_assert_true(freeze.ok);
+    g_assert_cmpmem(freeze.reply, FAKE_KERNEL_MSG_SIZE, reply_s_ok, FAKE_KERNEL_MSG_SIZE);
+    thaw = agent_process_read_line(qga, WAIT_MS);
+    g_test_message("guest-fsfreeze-thaw sent during FREEZE: %s", thaw ? thaw : "no answer");
+    g_assert_cmpstr(thaw, ==, "{\"return\": 2}\n");
+    close(qga);
+    assert_writable(f);
+    assert_transact(f, FAKE_OP_THAW, reply_e_fail); /* thawed before the host's THAW */
+}
+
+static void test_freeze_during_qga_prepare(Fixture *f, gconstpointer data)
+{
+    g_autofree char *marker = start_with_slow_writer(f);
+    g_autofree char *prepare = NULL;
+    g_autofree char *post_line = NULL;
+    g_autofree char *post = NULL;
+    g_autofree char *session = NULL;
+    Transaction freeze = { .f = f, .operation = FAKE_OP_FREEZE };
+    GThread *thread;
+    int qga;
+
+    qga = agent_process_connect(hv_vss_agent_qga_socket(f->agent));
+    agent_process_send(qga, "{\"execute\":\"guest-snapshot-prepare\"}\n");
+    g_assert_true(wait_for_file(marker));
+    thread = g_thread_new("freeze", transact_thread, &freeze);
+    prepare = agent_process_read_line(qga, WAIT_MS);
+    g_assert_nonnull(strstr(prepare ? prepare : "", "\"method\": \"child-snapshot\""));
+    g_thread_join(thread);
+    g_assert_true(freeze.ok);
+    g_assert_cmpmem(freeze.reply, FAKE_KERNEL_MSG_SIZE, reply_e_fail, FAKE_KERNEL_MSG_SIZE);
+    session = g_strndup(strstr(prepare, "\"session\": \"") + 12, 36);
+    post_line = g_strdup_printf(
+        "{\"execute\":\"guest-snapshot-post\",\"arguments\":{\"session\":\"%s\"}}\n", session);
+    agent_process_send(qga, post_line);
+    post = agent_process_read_line(qga, WAIT_MS);
+    g_assert_nonnull(strstr(post ? post : "", "\"thawed\": 2"));
+    close(qga);
+    assert_writable(f);
+    /* Held while frozen: written after the post's thaw. */
+    g_assert_true(hv_vss_agent_wait_log(f->agent, "is already active", 2000));
+}
+
 int main(int argc, char **argv)
 {
     const char *fstypes[] = { "ext4", "xfs", NULL };
@@ -458,5 +570,7 @@ int main(int argc, char **argv)
     ADD("/hv-vss/watchdog-without-thaw", test_watchdog_without_thaw);
     ADD("/hv-vss/next-backup-after-abandoned", test_next_backup_after_abandoned);
     ADD("/hv-vss/restart-while-frozen", test_restart_while_frozen);
+    ADD("/hv-vss/qga-during-freeze", test_qga_during_freeze);
+    ADD("/hv-vss/freeze-during-qga-prepare", test_freeze_during_qga_prepare);
     return quiesce_test_run();
 }

@@ -9,6 +9,16 @@
  * negative control runs the same check while the agent is SIGSTOPped for
  * 1.5 s (its main loop cannot run): the check must fail.
  *
+ * During the prepare itself: a script writer that takes 20 s in its freeze
+ * phase, and the same four commands from another client, answered within
+ * 1 s for 12 s while it runs (p50 and max printed), with the state they
+ * report (frozen, the prepare in flight); a second prepare from a third
+ * client waits for the first and is then refused (the agent is frozen);
+ * a ping sent behind the prepare on the host's own connection, with no
+ * "id", is answered after the prepare (docs/protocol.md, "While a freeze
+ * operation runs"). Run against an agent whose main loop blocks for a
+ * request (QUIESCED=<older quiesced>), the probe check fails.
+ *
  * Root only, on the engine fixture's loop images (engine-fixture.h); the
  * agent is confined to them.
  */
@@ -21,6 +31,8 @@
 
 #define PROBE_SECONDS 4
 #define LIMIT_MS 1000
+#define SLOW_WRITER_SECONDS 20
+#define PROBE_BUSY_SECONDS 12
 
 static int compare_gint64(gconstpointer a, gconstpointer b)
 {
@@ -30,16 +42,16 @@ static int compare_gint64(gconstpointer a, gconstpointer b)
     return x < y ? -1 : x > y;
 }
 
-/* Every command of the probe in turn on one connection for PROBE_SECONDS;
+/* Every command of the probe in turn on one connection for seconds;
  * returns the slowest answer in ms (G_MAXINT64 when one never came) and
  * prints p50 and max of each. */
-static gint64 probe(const char *socket_path)
+static gint64 probe(const char *socket_path, guint seconds)
 {
     static const char *const names[] = {"guest-ping", "guest-sync-delimited",
                                         "guest-fsfreeze-status", "guest-snapshot-status"};
     GArray *times[G_N_ELEMENTS(names)];
     int fd = agent_process_connect(socket_path);
-    gint64 end = g_get_monotonic_time() + PROBE_SECONDS * G_USEC_PER_SEC;
+    gint64 end = g_get_monotonic_time() + seconds * G_USEC_PER_SEC;
     gint64 worst = 0;
     guint round = 0;
 
@@ -140,7 +152,7 @@ static void run(Fixture *f, gboolean control)
     if (control) {
         stopper = stop_later(agent_process_pid(f->agent), 1000, 1500);
     }
-    worst = probe(agent_process_socket(f->agent));
+    worst = probe(agent_process_socket(f->agent), PROBE_SECONDS);
     if (stopper) {
         g_assert_cmpint(waitpid(stopper, &status, 0), ==, stopper);
     }
@@ -173,6 +185,156 @@ static void test_control_stopped(Fixture *f, gconstpointer data)
     run(f, TRUE);
 }
 
+/* Waits up to 10 s for path to exist. */
+static gboolean wait_for_file(const char *path)
+{
+    for (int i = 0; i < 1000; i++) {
+        if (g_file_test(path, G_FILE_TEST_EXISTS)) {
+            return TRUE;
+        }
+        g_usleep(10000);
+    }
+    return FALSE;
+}
+
+/* A writer that sleeps freeze_s in its freeze phase and thaw_s in its
+ * thaw phase, touching DIR/in-PHASE as it starts; the agent's config. */
+static char *slow_writer_config(Fixture *f, guint freeze_s, guint thaw_s)
+{
+    g_autofree char *body = g_strdup_printf("touch '%s/in-'\"$1\"\n"
+                                            "case \"$1\" in freeze) sleep %u ;; thaw) sleep %u ;; esac\n"
+                                            "exit 0",
+                                            f->dir, freeze_s, thaw_s);
+
+    return writers_config(f, body, MAX(freeze_s, thaw_s) + 10);
+}
+
+/* guest-fsfreeze-freeze whose writer takes 5 s in freeze: the four
+ * commands from another client answer meanwhile; a guest-fsfreeze-thaw
+ * from a third waits for the freeze, then thaws what it froze. */
+static void test_during_freeze(Fixture *f, gconstpointer data)
+{
+    g_autofree char *config = slow_writer_config(f, 5, 0);
+    g_autofree char *marker = g_build_filename(f->dir, "in-freeze", NULL);
+    g_autofree char *freeze = NULL;
+    g_autofree char *thaw = NULL;
+    gint64 worst;
+    int host;
+    int other;
+
+    f->agent = start_agent(f, NULL, config, NULL);
+    host = agent_process_connect(agent_process_socket(f->agent));
+    agent_process_send(host, "{\"execute\":\"guest-fsfreeze-freeze\"}\n");
+    g_assert_true(wait_for_file(marker));
+    other = agent_process_connect(agent_process_socket(f->agent));
+    agent_process_send(other, "{\"execute\":\"guest-fsfreeze-thaw\"}\n");
+    worst = probe(agent_process_socket(f->agent), 3);
+    g_test_message("guest-fsfreeze-freeze with a writer 5 s in freeze: slowest answer %"
+                   G_GINT64_FORMAT " ms (limit %d ms)", worst, LIMIT_MS);
+    g_assert_cmpint(worst, <=, LIMIT_MS);
+    freeze = agent_process_read_line(host, 10000);
+    g_test_message("freeze: %s", freeze ? freeze : "no answer");
+    g_assert_cmpstr(freeze, ==, "{\"return\": 3}\n");
+    thaw = agent_process_read_line(other, 10000);
+    g_test_message("the thaw sent while it froze: %s", thaw ? thaw : "no answer");
+    g_assert_cmpstr(thaw, ==, "{\"return\": 3}\n");
+    close(other);
+    close(host);
+    assert_all_writable(f);
+}
+
+static void test_during_prepare(Fixture *f, gconstpointer data)
+{
+    g_autofree char *marker = g_build_filename(f->dir, "in-freeze", NULL);
+    g_autofree char *thawing = g_build_filename(f->dir, "in-thaw", NULL);
+    g_autofree char *config = slow_writer_config(f, SLOW_WRITER_SECONDS, 5);
+    g_autofree char *status = NULL;
+    g_autofree char *fsstatus = NULL;
+    g_autofree char *early = NULL;
+    g_autofree char *replies = NULL;
+    g_auto(GStrv) lines = NULL;
+    g_autofree char *prepare = NULL;
+    g_autofree char *ping = NULL;
+    g_autofree char *second = NULL;
+    g_autofree char *post_request = NULL;
+    g_autofree char *post_line = NULL;
+    g_autofree char *post = NULL;
+    gint64 sent;
+    gint64 worst;
+    int host;
+    int other;
+
+    f->agent = start_agent(f, NULL, config, NULL);
+    host = agent_process_connect(agent_process_socket(f->agent));
+    sent = g_get_monotonic_time();
+    /* No "id": the host matches the replies by their order. */
+    agent_process_send(host, "{\"execute\":\"guest-snapshot-prepare\"}\n"
+                             "{\"execute\":\"guest-ping\"}\n");
+    g_assert_true(wait_for_file(marker));
+
+    /* What the agent says while the writer is in its freeze phase. */
+    fsstatus = agent_process_ask(agent_process_socket(f->agent),
+                                 "{\"execute\":\"guest-fsfreeze-status\"}", 2000);
+    g_test_message("during the prepare: %s", fsstatus ? fsstatus : "no answer");
+    g_assert_nonnull(fsstatus);
+    g_assert_nonnull(strstr(fsstatus ? fsstatus : "", "\"frozen\""));
+    status = agent_process_ask(agent_process_socket(f->agent),
+                               "{\"execute\":\"guest-snapshot-status\"}", 2000);
+    g_test_message("during the prepare: %s", status ? status : "no answer");
+    g_assert_nonnull(status);
+    g_assert_nonnull(strstr(status ? status : "", "\"operation\": \"prepare\""));
+
+    /* A second prepare waits for the first. */
+    other = agent_process_connect(agent_process_socket(f->agent));
+    agent_process_send(other, "{\"execute\":\"guest-snapshot-prepare\"}\n");
+
+    worst = probe(agent_process_socket(f->agent), PROBE_BUSY_SECONDS);
+    g_test_message("prepare with a writer %d s in freeze: slowest answer %" G_GINT64_FORMAT
+                   " ms (limit %d ms)",
+                   SLOW_WRITER_SECONDS, worst, LIMIT_MS);
+    g_assert_cmpint(worst, <=, LIMIT_MS);
+    early = agent_process_read_line(other, 100);
+    g_assert_null(early); /* still waiting: the writer has not finished */
+
+    replies = agent_process_read_line(host, 30000);
+    g_test_message("prepare answered after %" G_GINT64_FORMAT " ms",
+                   (g_get_monotonic_time() - sent) / 1000);
+    if (replies && !strchr(strchr(replies, '\n') + 1, '\n')) {
+        g_autofree char *more = agent_process_read_line(host, 5000);
+        char *both = g_strconcat(replies, more ? more : "", NULL);
+        g_free(replies);
+        replies = both;
+    }
+    lines = g_strsplit(replies ? replies : "", "\n", 3);
+    prepare = g_strdup(lines[0]);
+    ping = g_strdup(lines[0] ? lines[1] : NULL);
+    g_test_message("host's replies in order: %s | %s", prepare, ping ? ping : "none");
+    g_assert_nonnull(strstr(prepare, "\"method\": \"child-snapshot\""));
+    g_assert_cmpstr(ping, ==, "{\"return\": {}}");
+    second = agent_process_read_line(other, 10000);
+    g_test_message("the second prepare: %s", second ? second : "no answer");
+    g_assert_nonnull(second);
+    /* Then refused, as every command that is not allowed while frozen. */
+    g_assert_nonnull(strstr(second ? second : "", "the agent is in frozen state"));
+    close(other);
+
+    /* The post, whose writer takes 5 s in thaw. */
+    post_request = post_request_for(prepare);
+    post_line = g_strdup_printf("%s\n", post_request);
+    agent_process_send(host, post_line);
+    g_assert_true(wait_for_file(thawing));
+    worst = probe(agent_process_socket(f->agent), 3);
+    g_test_message("post with a writer 5 s in thaw: slowest answer %" G_GINT64_FORMAT
+                   " ms (limit %d ms)",
+                   worst, LIMIT_MS);
+    g_assert_cmpint(worst, <=, LIMIT_MS);
+    post = agent_process_read_line(host, 30000);
+    g_assert_nonnull(post);
+    g_assert_nonnull(strstr(post ? post : "", "\"thawed\": 3"));
+    close(host);
+    assert_all_writable(f);
+}
+
 int main(int argc, char **argv)
 {
     int skip = engine_fixture_init(&argc, &argv);
@@ -182,5 +344,7 @@ int main(int argc, char **argv)
     }
     ENGINE_FIXTURE_ADD("/responsive/frozen-with-writers", test_frozen);
     ENGINE_FIXTURE_ADD("/responsive/control-agent-stopped", test_control_stopped);
+    ENGINE_FIXTURE_ADD("/responsive/during-prepare", test_during_prepare);
+    ENGINE_FIXTURE_ADD("/responsive/during-freeze", test_during_freeze);
     return g_test_run();
 }

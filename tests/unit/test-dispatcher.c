@@ -61,6 +61,7 @@ static const CommandSpec specs[] = {
     { "test-quiet", cmd_quiet, NULL, COMMAND_FLAG_NO_SUCCESS_RESPONSE },
     { "test-status", cmd_frozen_ok, NULL, COMMAND_FLAG_ALLOWED_WHILE_FROZEN },
     { "test-delimited", cmd_frozen_ok, NULL, COMMAND_FLAG_SENTINEL_REPLY },
+    { "test-busy-ok", cmd_frozen_ok, NULL, COMMAND_FLAG_ANSWERED_WHILE_BUSY },
 };
 
 static bool fake_frozen(void *context)
@@ -202,6 +203,74 @@ static void test_frozen_gate(void)
     dispatcher_free(d);
 }
 
+/* The gate of proto-session.h: while it is closed only the commands that
+ * answer while busy pass; a request that waits holds back everything after
+ * it (a busy-ok one and a parse error too), and resume serves them in
+ * order. The negative control: without the gate, the same input is
+ * answered at once, echo included. */
+typedef struct {
+    Fake *fake;
+    Dispatcher *d;
+    bool busy;
+} GateFake;
+
+static GateFake *gate_fake;
+
+static bool fake_gate(void *opaque, const JsonValue *request)
+{
+    return !gate_fake->busy || dispatcher_answers_while_busy(gate_fake->d, request);
+}
+
+static void test_busy_gate(void)
+{
+    static const char input[] =
+        "{\"execute\":\"test-busy-ok\"}"
+        "{\"execute\":\"test-echo\",\"arguments\":{\"value\":[\"a\"]}}"
+        "{\"execute\":\"test-busy-ok\",\"id\":1}"
+        "{\"execute\":\"test-nope\"}";
+    Fake fake = { .frozen = false };
+    Dispatcher *d = make(&fake);
+    GateFake gate = { .fake = &fake, .d = d, .busy = true };
+    ProtoSession *session = proto_session_new(d, NULL, fake_write, &fake);
+
+    gate_fake = &gate;
+    CHECK(dispatcher_answers_while_busy(d, NULL));
+    proto_session_set_gate(session, fake_gate);
+    proto_session_feed(session, input, strlen(input));
+    CHECK_STR_EQ(fake.out, "{\"return\": \"thawed\"}\n");
+    CHECK(fake.echo_calls == 0);
+    CHECK(proto_session_is_waiting(session));
+    proto_session_resume(session); /* still busy: nothing moves */
+    CHECK(fake.echo_calls == 0);
+    gate.busy = false;
+    proto_session_resume(session);
+    CHECK(!proto_session_is_waiting(session));
+    CHECK(fake.echo_calls == 1);
+    CHECK_STR_EQ(fake.out,
+                 "{\"return\": \"thawed\"}\n"
+                 "{\"return\": [\"a\"]}\n"
+                 "{\"return\": \"thawed\", \"id\": 1}\n"
+                 "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command test-nope "
+                 "has not been found\"}}\n");
+    /* A reset drops what waits, unanswered. */
+    gate.busy = true;
+    fake.out_len = 0;
+    fake.out[0] = '\0';
+    proto_session_feed(session, input, strlen(input));
+    proto_session_reset(session);
+    gate.busy = false;
+    proto_session_resume(session);
+    CHECK_STR_EQ(fake.out, "{\"return\": \"thawed\"}\n");
+    proto_session_free(session);
+
+    /* Control: no gate, no waiting. */
+    fake.echo_calls = 0;
+    roundtrip(&fake, d, input);
+    CHECK(fake.echo_calls == 1);
+    dispatcher_free(d);
+    gate_fake = NULL;
+}
+
 static void test_allow_and_block_lists(void)
 {
     static const Exchange exchanges[] = {
@@ -286,6 +355,7 @@ int main(void)
         RUN_NAMED(sessions[i].name, run_session(&sessions[i]));
     }
     RUN(test_frozen_gate);
+    RUN(test_busy_gate);
     RUN(test_allow_and_block_lists);
     RUN(test_blocked_by_default);
     return check_exit_status();
