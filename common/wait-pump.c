@@ -36,3 +36,13 @@ void wait_pump_run(void)
         pump_func(pump_data);
     }
 }
+
+void wait_pump_run_due(gint64 *last_us)
+{
+    gint64 now = g_get_monotonic_time();
+
+    if (now - *last_us >= WAIT_PUMP_SLICE_MS * 1000) {
+        wait_pump_run();
+        *last_us = g_get_monotonic_time();
+    }
+}

@@ -28,5 +28,10 @@ gboolean wait_pump_active(void);
 /* wait_ms cut to one slice when a pump is active (negative: forever). */
 int wait_pump_slice_ms(int wait_ms);
 void wait_pump_run(void);
+/* For a wait whose poll() can keep returning ready (a writer that writes
+ * without pause): runs the pump when a slice or more has passed since
+ * *last_us, which it sets to now when it does (start it at the wait's
+ * start), so other hosts are still answered every slice. */
+void wait_pump_run_due(gint64 *last_us);
 
 #endif

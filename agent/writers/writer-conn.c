@@ -285,6 +285,7 @@ WriterRun *writer_conn_exchange(WriterConn *conn, WriterPhase phase,
                                 const char *session_id, gint64 deadline)
 {
     gint64 start = g_get_monotonic_time();
+    gint64 pumped = start;
     const char *phase_name = writer_phase_to_string(phase);
     if (!writer_conn_check_alive(conn)) {
         return writer_conn_run_disconnected(conn);
@@ -315,9 +316,10 @@ WriterRun *writer_conn_exchange(WriterConn *conn, WriterPhase phase,
         }
         struct pollfd pfd = { .fd = conn->fd, .events = POLLIN };
         conn->exchanging = TRUE;
-        if (poll(&pfd, 1, wait_pump_slice_ms((int)MIN((left_us + 999) / 1000, G_MAXINT))) == 0) {
-            wait_pump_run(); /* other hosts are answered meanwhile */
-        }
+        poll(&pfd, 1, wait_pump_slice_ms((int)MIN((left_us + 999) / 1000, G_MAXINT)));
+        /* Other hosts are answered meanwhile, even while it sends bytes
+         * that make no line yet. */
+        wait_pump_run_due(&pumped);
         conn->exchanging = FALSE;
     }
     g_autoptr(WriterRun) run = writer_run_new(WRITER_OUTCOME_OK);

@@ -102,6 +102,8 @@ static gboolean writer_child_try_reap(WriterChild *child, int *status)
 static gboolean writer_child_wait(WriterChild *child, gint64 deadline, WriterOutput *output,
                                   int *status)
 {
+    gint64 pumped = g_get_monotonic_time();
+
     for (;;) {
         if (writer_child_try_reap(child, status)) {
             return TRUE;
@@ -125,9 +127,9 @@ static gboolean writer_child_wait(WriterChild *child, gint64 deadline, WriterOut
         int ready = poll(pfds, n, wait_pump_slice_ms(wait_ms));
         if (ready < 0 && errno != EINTR) {
             g_usleep(WRITER_NAP_MS * 1000);
-        } else if (ready == 0) {
-            wait_pump_run(); /* other hosts are answered meanwhile */
         }
+        /* Other hosts are answered meanwhile, however much it writes. */
+        wait_pump_run_due(&pumped);
         if (child->out_fd >= 0 &&
             !writer_output_read_fd_max(output, child->out_fd, WRITER_OUTPUT_READ_MAX, NULL)) {
             close(child->out_fd);

@@ -14,7 +14,8 @@
  * 1 s for 12 s while it runs (p50 and max printed), with the state they
  * report (frozen, the prepare in flight); a second prepare from a third
  * client waits for the first and is then refused (the agent is frozen);
- * a ping sent behind the prepare on the host's own connection, with no
+ * a writer that writes without a pause in its freeze phase holds up no
+ * answer either; a ping sent behind the prepare on the host's own connection, with no
  * "id", is answered after the prepare (docs/protocol.md, "While a freeze
  * operation runs"). Run against an agent whose main loop blocks for a
  * request (QUIESCED=<older quiesced>), the probe check fails.
@@ -243,6 +244,39 @@ static void test_during_freeze(Fixture *f, gconstpointer data)
     assert_all_writable(f);
 }
 
+/* guest-fsfreeze-freeze whose writer writes without a pause for 4 s in its
+ * freeze phase (its output pipe is always ready to read): the four
+ * commands from another client still answer meanwhile. */
+static void test_during_noisy_freeze(Fixture *f, gconstpointer data)
+{
+    g_autofree char *body = g_strdup_printf("touch '%s/in-'\"$1\"\n"
+                                            "[ \"$1\" = freeze ] && timeout 4 yes noise\n"
+                                            "exit 0",
+                                            f->dir);
+    g_autofree char *config = writers_config(f, body, 15);
+    g_autofree char *marker = g_build_filename(f->dir, "in-freeze", NULL);
+    g_autofree char *freeze = NULL;
+    gint64 worst;
+    int host;
+
+    f->agent = start_agent(f, NULL, config, NULL);
+    host = agent_process_connect(agent_process_socket(f->agent));
+    agent_process_send(host, "{\"execute\":\"guest-fsfreeze-freeze\"}\n");
+    g_assert_true(wait_for_file(marker));
+    worst = probe(agent_process_socket(f->agent), 2);
+    g_test_message("guest-fsfreeze-freeze with a writer writing without pause: slowest answer %"
+                   G_GINT64_FORMAT " ms (limit %d ms)", worst, LIMIT_MS);
+    g_assert_cmpint(worst, <=, LIMIT_MS);
+    freeze = agent_process_read_line(host, 15000);
+    g_assert_cmpstr(freeze, ==, "{\"return\": 3}\n");
+    agent_process_send(host, "{\"execute\":\"guest-fsfreeze-thaw\"}\n");
+    g_free(freeze);
+    freeze = agent_process_read_line(host, 15000);
+    g_assert_cmpstr(freeze, ==, "{\"return\": 3}\n");
+    close(host);
+    assert_all_writable(f);
+}
+
 static void test_during_prepare(Fixture *f, gconstpointer data)
 {
     g_autofree char *marker = g_build_filename(f->dir, "in-freeze", NULL);
@@ -346,5 +380,6 @@ int main(int argc, char **argv)
     ENGINE_FIXTURE_ADD("/responsive/control-agent-stopped", test_control_stopped);
     ENGINE_FIXTURE_ADD("/responsive/during-prepare", test_during_prepare);
     ENGINE_FIXTURE_ADD("/responsive/during-freeze", test_during_freeze);
+    ENGINE_FIXTURE_ADD("/responsive/during-noisy-freeze", test_during_noisy_freeze);
     return g_test_run();
 }
