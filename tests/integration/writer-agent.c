@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * writer-agent.c — see writer-agent.h.
+ */
+#include "tests/integration/writer-agent.h"
+
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "tests/support/test-run.h"
+#include "tests/support/test-tmpdir.h"
+
+const char *const writer_agent_path_names[WRITER_AGENT_N_PATHS] = {
+    "window-expired", "host-gone", "agent-killed", "writer-timeout",
+};
+
+char *writer_agent_missing(void)
+{
+    const char *fstypes[] = { "ext4", NULL };
+
+    if (!g_getenv("QUIESCED")) {
+        return g_strdup("the agent (QUIESCED not set: run through ctest)");
+    }
+    return loopfs_missing_requirement(fstypes);
+}
+
+WriterAgent *writer_agent_new(void)
+{
+    g_autoptr(GError) error = NULL;
+    WriterAgent *agent = g_new0(WriterAgent, 1);
+
+    /* /tmp may be tmpfs: loop images go under /var/tmp (engine-fixture.c). */
+    agent->dir = g_strdup("/var/tmp/quiesce-writer-agent-XXXXXX");
+    g_assert_nonnull(g_mkdtemp(agent->dir));
+    agent->guard = loopfs_guard_new();
+    agent->fs = loopfs_create(agent->dir, agent->dir, "fs", "ext4", 64, &error);
+    g_assert_no_error(error);
+    loopfs_guard_add(agent->guard, agent->fs);
+    agent->writer_socket = g_build_filename(agent->dir, "writers.sock", NULL);
+    agent->log_path = g_build_filename(agent->dir, "quiesced.log", NULL);
+    return agent;
+}
+
+void writer_agent_start(WriterAgent *agent, guint window_s, guint grace_s,
+                        guint writer_timeout_s)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *scripts = g_build_filename(agent->dir, "writers.d", NULL);
+    g_autofree char *config = NULL;
+
+    g_assert_null(agent->agent);
+    g_assert_cmpint(g_mkdir(scripts, 0755), ==, 0);
+    config = g_strdup_printf("[freeze]\nrunning-state-command=\nwindow=%u\nhost-lost-grace=%u\n"
+                             "[writers]\ndirectories=%s\ncompat-directories=\nsocket=%s\n"
+                             "timeout=%u\n",
+                             window_s, grace_s, scripts, agent->writer_socket, writer_timeout_s);
+    AgentProcessOptions options = {
+        .confine = agent->dir, .config = config, .stderr_path = agent->log_path,
+    };
+    agent->agent = agent_process_start_full("quiesced", g_getenv("QUIESCED"), &options, &error);
+    g_assert_no_error(error);
+}
+
+/* guest-snapshot-post for the session a prepare reply names. */
+static char *writer_agent_post_request(const char *prepare_reply)
+{
+    const char *key = "\"session\": \"";
+    const char *start = strstr(prepare_reply, key);
+
+    g_assert_nonnull(start);
+    start += strlen(key);
+    const char *end = strchr(start, '"');
+    g_assert_nonnull(end);
+    g_autofree char *session = g_strndup(start, (gsize)(end - start));
+    return g_strdup_printf(
+        "{\"execute\":\"guest-snapshot-post\",\"arguments\":{\"session\":\"%s\"}}", session);
+}
+
+WriterAgent *writer_agent_new_for(WriterAgentPath path)
+{
+    g_autofree char *missing = writer_agent_missing();
+
+    if (missing) {
+        quiesce_test_skip_missing(missing);
+        return NULL;
+    }
+    WriterAgent *agent = writer_agent_new();
+
+    writer_agent_start(agent, path == WRITER_AGENT_WINDOW_EXPIRED ? 3 : 30,
+                       path == WRITER_AGENT_HOST_GONE ? 3 : 0, 2);
+    return agent;
+}
+
+char *writer_agent_prepare(WriterAgent *agent, WriterAgentPath path, const char *writer_name)
+{
+    char *reply = writer_agent_ask(agent, "{\"execute\":\"guest-snapshot-prepare\"}");
+
+    g_test_message("prepare: %s", reply);
+    if (path == WRITER_AGENT_WRITER_TIMEOUT) {
+        g_assert_nonnull(strstr(reply, "\"method\": \"saved-state\""));
+        g_assert_nonnull(strstr(reply, writer_name));
+        g_assert_cmpint(writer_agent_fs_frozen(agent), ==, 0);
+    } else {
+        g_assert_nonnull(strstr(reply, "\"method\": \"child-snapshot\""));
+        g_assert_cmpint(writer_agent_fs_frozen(agent), ==, 1);
+    }
+    return reply;
+}
+
+gint64 writer_agent_due_s(WriterAgentPath path, gint64 writer_limit_s)
+{
+    switch (path) {
+    case WRITER_AGENT_WINDOW_EXPIRED:
+    case WRITER_AGENT_HOST_GONE:
+        return 3;
+    case WRITER_AGENT_WRITER_TIMEOUT:
+        return writer_limit_s;
+    default:
+        return 0;
+    }
+}
+
+void writer_agent_assert_ended(WriterAgent *agent, WriterAgentPath path, const char *prepare)
+{
+    if (path != WRITER_AGENT_WINDOW_EXPIRED && path != WRITER_AGENT_HOST_GONE) {
+        return;
+    }
+    g_autofree char *post_request = writer_agent_post_request(prepare);
+    g_autofree char *post = writer_agent_ask(agent, post_request);
+    g_test_message("late post: %s", post);
+    g_assert_nonnull(strstr(post, path == WRITER_AGENT_WINDOW_EXPIRED
+                                      ? "the freeze window of 3 s expired"
+                                      : "disconnected and did not come back within 3 s"));
+    g_assert_cmpint(writer_agent_fs_frozen(agent), ==, 0);
+}
+
+char *writer_agent_ask(WriterAgent *agent, const char *request)
+{
+    char *reply = agent_process_ask(agent_process_socket(agent->agent), request, 30000);
+
+    g_assert_nonnull(reply);
+    return reply;
+}
+
+int writer_agent_fs_frozen(WriterAgent *agent)
+{
+    return loopfs_guard_probe_frozen(agent->guard, agent->fs);
+}
+
+void writer_agent_kill(WriterAgent *agent)
+{
+    g_assert_nonnull(agent->agent);
+    g_clear_pointer(&agent->agent, agent_process_free); /* SIGKILL, reaped */
+}
+
+void writer_agent_free(WriterAgent *agent)
+{
+    if (!agent) {
+        return;
+    }
+    g_clear_pointer(&agent->agent, agent_process_free);
+    loopfs_guard_thaw_all(agent->guard);
+    loopfs_guard_free(agent->guard);
+    quiesce_test_remove_tree(agent->dir);
+    g_free(agent->writer_socket);
+    g_free(agent->log_path);
+    g_free(agent->dir);
+    g_free(agent);
+}
