@@ -15,8 +15,9 @@
  *   - freeze-fail, the agent hanging up, the agent timing the writer out,
  *     and the writer SIGKILLed: each leaves no backup stage held and the
  *     workload running again (the last shows the server ends the stage of
- *     a connection that closes); a prepare that no freeze follows is ended
- *     after the prepare hold;
+ *     a connection that closes); thaw-control and freeze-fail-control: with
+ *     the writer SIGSTOPped, the same checks fail until it runs again; a
+ *     prepare that no freeze follows is ended after the prepare hold;
  *   - with the real quiesced in front of the writer (writer-agent.h), the
  *     paths only the agent takes: its window expiring, the host that
  *     prepared going away, the agent SIGKILLed, its writer timeout
@@ -562,6 +563,45 @@ static void test_agent_path(Fixture *fixture, gconstpointer data)
     workload_clear(&workload);
 }
 
+/* The controls of thaw and freeze-fail on the writers module: the writer
+ * SIGSTOPped once frozen cannot answer (the agent gives up on it after its
+ * 1 s timeout), and the same checks as freeze-fail-releases and the
+ * window's see the stage still held and the commits still waiting; once it
+ * runs again it reads the event and lets go. */
+typedef struct {
+    const MariadbServer *server;
+    gboolean thaw;
+} ReleaseControl;
+
+static void test_release_control(Fixture *fixture, gconstpointer data)
+{
+    const ReleaseControl *test = data;
+    const MariadbServer *server = test->server;
+    fixture->config.writer_timeout_ms = 1000;
+    GPid writer_pid = start_writer(fixture, server, NULL);
+    Workload workload = { .fd = -1 };
+    GPid workload_pid = 0;
+    gint64 held_at = freeze_with_workload(fixture, server, &workload, &workload_pid);
+    kill(writer_pid, SIGSTOP);
+    WriterContext context = { "mariadb-release", NULL };
+    if (test->thaw) {
+        g_autoptr(GError) error = NULL;
+        g_assert_false(writers_thaw(fixture->writers, &context, NULL, &error));
+        g_test_message("thaw: %s", error->message);
+    } else {
+        writers_freeze_fail(fixture->writers, &context);
+    }
+    assert_commits_held(&workload, workload_pid, 500);
+    g_assert_false(mariadb_server_backup_stage_free(server));
+    kill(writer_pid, SIGCONT);
+    g_assert_true(backup_stage_free_by(server, g_get_monotonic_time() + 5 * G_USEC_PER_SEC));
+    assert_commits_resume(&workload, held_at);
+    g_autofree char *log = writer_log(fixture);
+    g_assert_nonnull(strstr(log, test->thaw ? "thaw: BACKUP STAGE END"
+                                            : "freeze-fail: BACKUP STAGE END"));
+    workload_clear(&workload);
+}
+
 /* No server behind the socket: nothing to protect, every phase ok. */
 static void test_not_running(Fixture *fixture, gconstpointer data)
 {
@@ -671,6 +711,11 @@ int main(int argc, char **argv)
     ADD("/writers/mariadb/window", test_window);
     ADD("/writers/mariadb/freeze-fail-releases", test_freeze_fail_releases);
     ADD("/writers/mariadb/hangup-releases", test_hangup_releases);
+    ReleaseControl release_controls[] = { { &server, TRUE }, { &server, FALSE } };
+    QUIESCE_TEST_ADD("/writers/mariadb/thaw-control", Fixture, &release_controls[0],
+                     fixture_setup, test_release_control, fixture_teardown);
+    QUIESCE_TEST_ADD("/writers/mariadb/freeze-fail-control", Fixture, &release_controls[1],
+                     fixture_setup, test_release_control, fixture_teardown);
     ADD("/writers/mariadb/writer-killed-releases", test_writer_killed_releases);
     ADD("/writers/mariadb/prepare-hold-expires", test_prepare_hold_expires);
     ADD("/writers/mariadb/writer-timeout-releases", test_writer_timeout_releases);
