@@ -517,8 +517,6 @@ static void test_agent_path(Fixture *fixture, gconstpointer data)
 
     gint64 start = g_get_monotonic_time();
     g_autofree char *prepare = writer_agent_prepare(agent, test->path, "app-db");
-    /* The writer's own limit (--freeze-timeout) ends its BLOCK_DDL. */
-    gint64 due_s = writer_agent_due_s(test->path, 5);
     gint64 held_at = timeout_path ? 0 : assert_commits_held(&workload, workload_pid, 300);
     /* Still held: the checks below can see a held stage. */
     g_assert_false(mariadb_server_backup_stage_free(server));
@@ -528,8 +526,8 @@ static void test_agent_path(Fixture *fixture, gconstpointer data)
     if (test->path == WRITER_AGENT_KILLED) {
         writer_agent_kill(agent);
     }
-    /* The bound: when the release is due, and 3 s more. */
-    gint64 bound = start + (due_s + 3) * G_USEC_PER_SEC;
+    /* The writer's own limit (--freeze-timeout 5) ends its BLOCK_DDL. */
+    gint64 bound = writer_agent_release_bound(test->path, start, 5);
     gboolean free = backup_stage_free_by(server, bound);
     g_test_message("%s %.1f s after prepare", free ? "released" : "still held",
                    (g_get_monotonic_time() - start) / 1e6);

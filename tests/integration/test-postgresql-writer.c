@@ -600,8 +600,6 @@ static void test_agent_path(PgFixture *pg, gconstpointer data)
         /* The writer's CHECKPOINT still runs: the check sees a session. */
         g_assert_cmpint(pg_writer_sessions(pg), >, 0);
     }
-    /* The writer's own limit (--prepare-timeout 5000) ends its CHECKPOINT. */
-    gint64 due_s = writer_agent_due_s(test->path, 5);
     if (!timeout_path && !test->control) {
         /* Frozen, and nothing held even now: the checkpoints are done. */
         g_assert_true(pg_nothing_held_by(pg, 0));
@@ -610,8 +608,9 @@ static void test_agent_path(PgFixture *pg, gconstpointer data)
     if (test->path == WRITER_AGENT_KILLED) {
         writer_agent_kill(agent);
     }
-    /* The writer hears of the end (or gives up) by the bound... */
-    gint64 bound = start + (due_s + 3) * G_USEC_PER_SEC;
+    /* The writer hears of the end (or gives up) by the bound (its own
+     * limit, --prepare-timeout 5000, ends its CHECKPOINT)... */
+    gint64 bound = writer_agent_release_bound(test->path, start, 5);
     const char *released = test->path == WRITER_AGENT_KILLED ? "agent hung up: nothing held"
                            : timeout_path ? "prepare failed: PostgreSQL at "
                                           : "freeze-fail: nothing held";

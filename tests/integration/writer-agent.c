@@ -88,8 +88,8 @@ WriterAgent *writer_agent_new_for(WriterAgentPath path)
     }
     WriterAgent *agent = writer_agent_new();
 
-    writer_agent_start(agent, path == WRITER_AGENT_WINDOW_EXPIRED ? 3 : 30,
-                       path == WRITER_AGENT_HOST_GONE ? 3 : 0, 2);
+    writer_agent_start(agent, path == WRITER_AGENT_WINDOW_EXPIRED ? WRITER_AGENT_END_S : 30,
+                       path == WRITER_AGENT_HOST_GONE ? WRITER_AGENT_END_S : 0, 2);
     return agent;
 }
 
@@ -109,17 +109,13 @@ char *writer_agent_prepare(WriterAgent *agent, WriterAgentPath path, const char 
     return reply;
 }
 
-gint64 writer_agent_due_s(WriterAgentPath path, gint64 writer_limit_s)
+gint64 writer_agent_release_bound(WriterAgentPath path, gint64 start_us, gint64 writer_limit_s)
 {
-    switch (path) {
-    case WRITER_AGENT_WINDOW_EXPIRED:
-    case WRITER_AGENT_HOST_GONE:
-        return 3;
-    case WRITER_AGENT_WRITER_TIMEOUT:
-        return writer_limit_s;
-    default:
-        return 0;
-    }
+    gint64 due = path == WRITER_AGENT_KILLED          ? g_get_monotonic_time()
+                 : path == WRITER_AGENT_WRITER_TIMEOUT ? start_us + writer_limit_s * G_USEC_PER_SEC
+                                                       : start_us + WRITER_AGENT_END_S * G_USEC_PER_SEC;
+
+    return due + WRITER_AGENT_SLACK_S * G_USEC_PER_SEC;
 }
 
 void writer_agent_assert_ended(WriterAgent *agent, WriterAgentPath path, const char *prepare)
@@ -130,9 +126,10 @@ void writer_agent_assert_ended(WriterAgent *agent, WriterAgentPath path, const c
     g_autofree char *post_request = writer_agent_post_request(prepare);
     g_autofree char *post = writer_agent_ask(agent, post_request);
     g_test_message("late post: %s", post);
-    g_assert_nonnull(strstr(post, path == WRITER_AGENT_WINDOW_EXPIRED
-                                      ? "the freeze window of 3 s expired"
-                                      : "disconnected and did not come back within 3 s"));
+    g_autofree char *why = path == WRITER_AGENT_WINDOW_EXPIRED
+        ? g_strdup_printf("the freeze window of %d s expired", WRITER_AGENT_END_S)
+        : g_strdup_printf("disconnected and did not come back within %d s", WRITER_AGENT_END_S);
+    g_assert_nonnull(strstr(post, why));
     g_assert_cmpint(writer_agent_fs_frozen(agent), ==, 0);
 }
 

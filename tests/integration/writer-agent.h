@@ -32,8 +32,8 @@ typedef struct {
 
 /* The paths, and what each test of one does with the agent. */
 typedef enum {
-    WRITER_AGENT_WINDOW_EXPIRED, /* window 3 s, no host-lost grace */
-    WRITER_AGENT_HOST_GONE,      /* host-lost grace 3 s, window 30 s */
+    WRITER_AGENT_WINDOW_EXPIRED, /* window WRITER_AGENT_END_S, no host-lost grace */
+    WRITER_AGENT_HOST_GONE,      /* host-lost grace WRITER_AGENT_END_S, window 30 s */
     WRITER_AGENT_KILLED,         /* SIGKILLed after prepare */
     WRITER_AGENT_WRITER_TIMEOUT, /* the writer outlasts [writers] timeout=2 */
     WRITER_AGENT_N_PATHS,
@@ -55,10 +55,16 @@ WriterAgent *writer_agent_new(void);
  */
 void writer_agent_start(WriterAgent *agent, guint window_s, guint grace_s,
                         guint writer_timeout_s);
-/* writer_agent_new() and writer_agent_start() as @path wants them (3 s
- * is enough for a test to see the lock held before the window or the
- * grace ends); NULL after quiesce_test_skip_missing() when
- * writer_agent_missing() says what is missing. */
+/* The window, and the host-lost grace: time for a test to see the lock
+ * held after prepare's answer on a loaded machine (the window counts from
+ * before the writers' prepare). */
+#define WRITER_AGENT_END_S 5
+/* How long after its release is due a writer gets to let go. */
+#define WRITER_AGENT_SLACK_S 3
+
+/* writer_agent_new() and writer_agent_start() as @path wants them; NULL
+ * after quiesce_test_skip_missing() when writer_agent_missing() says what
+ * is missing. */
 WriterAgent *writer_agent_new_for(WriterAgentPath path);
 /*
  * guest-snapshot-prepare on a connection closed after the reply. Asserts
@@ -67,10 +73,13 @@ WriterAgent *writer_agent_new_for(WriterAgentPath path);
  * (transfer full) the reply.
  */
 char *writer_agent_prepare(WriterAgent *agent, WriterAgentPath path, const char *writer_name);
-/* Seconds after prepare began by which the writer must have let go on
- * @path: when the agent ends the session (or hangs up), or for the writer
- * timeout @writer_limit_s, the writer's own limit for the phase. */
-gint64 writer_agent_due_s(WriterAgentPath path, gint64 writer_limit_s);
+/* When (monotonic µs) the writer must have let go on @path: when its
+ * release is due, plus WRITER_AGENT_SLACK_S. Due: the agent ending the
+ * session (WRITER_AGENT_END_S after @start_us, when prepare was sent);
+ * for WRITER_AGENT_KILLED now (call it right after the kill); for the
+ * writer timeout @writer_limit_s after @start_us, the writer's own limit
+ * for its phase. */
+gint64 writer_agent_release_bound(WriterAgentPath path, gint64 start_us, gint64 writer_limit_s);
 /* For the window and the host gone: the agent ended the session itself,
  * the image is thawed and a late post says why. No-op for the others. */
 void writer_agent_assert_ended(WriterAgent *agent, WriterAgentPath path, const char *prepare);
