@@ -4,10 +4,13 @@
  */
 #include "tests/integration/writer-agent.h"
 
+#include <errno.h>
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "tests/support/test-run.h"
 #include "tests/support/test-tmpdir.h"
@@ -26,13 +29,54 @@ char *writer_agent_missing(void)
     return loopfs_missing_requirement(fstypes);
 }
 
+#define WRITER_AGENT_TMP "/var/tmp"
+#define WRITER_AGENT_PREFIX "quiesce-writer-agent-"
+
+/* A failed assertion aborts the database tests, skipping every cleanup:
+ * what a run whose process is gone left (its dir is named after its pid)
+ * is thawed, unmounted, detached and removed by the next one. */
+static void writer_agent_remove_stale(void)
+{
+    g_autoptr(GDir) dir = g_dir_open(WRITER_AGENT_TMP, 0, NULL);
+    const char *name;
+
+    while (dir && (name = g_dir_read_name(dir))) {
+        int pid = 0;
+        if (sscanf(name, WRITER_AGENT_PREFIX "%d-", &pid) != 1 || pid <= 0 ||
+            kill(pid, 0) == 0 || errno != ESRCH) {
+            continue;
+        }
+        g_autofree char *path = g_build_filename(WRITER_AGENT_TMP, name, NULL);
+        g_autofree char *mountpoint = g_build_filename(path, "fs", NULL);
+        g_autofree char *image = g_build_filename(path, "fs.img", NULL);
+        g_autofree char *loops = NULL;
+        const char *losetup[] = { "losetup", "-j", image, NULL };
+        loopfs_run((const char *[]){ "fsfreeze", "-u", mountpoint, NULL }, NULL);
+        loopfs_run((const char *[]){ "umount", mountpoint, NULL }, NULL);
+        if (g_spawn_sync(NULL, (char **)losetup, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+                         NULL, NULL, &loops, NULL, NULL, NULL) && loops) {
+            g_auto(GStrv) lines = g_strsplit(loops, "\n", -1);
+            for (char **line = lines; *line; line++) {
+                char *colon = strchr(*line, ':');
+                if (colon) {
+                    *colon = '\0';
+                    loopfs_run((const char *[]){ "losetup", "-d", *line, NULL }, NULL);
+                }
+            }
+        }
+        g_test_message("removed %s, left by process %d", path, pid);
+        quiesce_test_remove_tree(path);
+    }
+}
+
 WriterAgent *writer_agent_new(void)
 {
     g_autoptr(GError) error = NULL;
     WriterAgent *agent = g_new0(WriterAgent, 1);
 
+    writer_agent_remove_stale();
     /* /tmp may be tmpfs: loop images go under /var/tmp (engine-fixture.c). */
-    agent->dir = g_strdup("/var/tmp/quiesce-writer-agent-XXXXXX");
+    agent->dir = g_strdup_printf(WRITER_AGENT_TMP "/" WRITER_AGENT_PREFIX "%d-XXXXXX", (int)getpid());
     g_assert_nonnull(g_mkdtemp(agent->dir));
     agent->guard = loopfs_guard_new();
     agent->fs = loopfs_create(agent->dir, agent->dir, "fs", "ext4", 64, &error);

@@ -22,7 +22,7 @@
 #include "tests/support/loopfs.h"
 
 typedef struct {
-    char *dir;           /* /var/tmp/quiesce-writer-agent-XXXXXX */
+    char *dir;           /* /var/tmp/quiesce-writer-agent-PID-XXXXXX */
     LoopFsGuard *guard;  /* owns fs */
     LoopFs *fs;          /* dir/fs, ext4: what a session freezes */
     char *writer_socket; /* dir/writers.sock: give it to the writer */
@@ -46,7 +46,9 @@ extern const char *const writer_agent_path_names[WRITER_AGENT_N_PATHS];
  * full) what is missing. */
 char *writer_agent_missing(void);
 
-/* The dir and the loop image; no agent yet. (transfer full) */
+/* The dir and the loop image; no agent yet. First removes what runs whose
+ * process is gone left behind (an assertion aborts before any cleanup).
+ * (transfer full) */
 WriterAgent *writer_agent_new(void);
 /*
  * Starts quiesced with [freeze] window=@window_s, host-lost-grace=@grace_s
