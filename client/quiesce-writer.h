@@ -58,9 +58,11 @@
  *                  writing, keep a lock) until thaw or freeze-fail. Writers
  *                  are frozen before the filesystems. "fail" aborts the
  *                  snapshot; a writer that answers "fail" must hold nothing.
- *   freeze-fail    the snapshot was abandoned after this writer froze:
- *                  release what freeze took. Sent in reverse freeze order.
- *   thaw           the snapshot is taken (or the window ended): release.
+ *   freeze-fail    the snapshot was abandoned after this writer froze
+ *                  (a failure, the host's abort, the agent's window
+ *                  expired, the host gone, the agent stopping): release
+ *                  what freeze took. Sent in reverse freeze order.
+ *   thaw           the snapshot is taken (the host's post or thaw): release.
  *                  Sent after the filesystems are thawed, in reverse freeze
  *                  order, to every frozen writer even when another failed.
  *   post-snapshot  after a good snapshot, with its session id (e.g. to

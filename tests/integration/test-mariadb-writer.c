@@ -15,8 +15,15 @@
  *   - freeze-fail, the agent hanging up, the agent timing the writer out,
  *     and the writer SIGKILLed: each leaves no backup stage held and the
  *     workload running again (the last shows the server ends the stage of
- *     a connection that closes); a prepare that no freeze follows is ended
- *     after the prepare hold;
+ *     a connection that closes); thaw-control and freeze-fail-control: with
+ *     the writer SIGSTOPped, the same checks fail until it runs again; a
+ *     prepare that no freeze follows is ended after the prepare hold;
+ *   - with the real quiesced in front of the writer (writer-agent.h), the
+ *     paths only the agent takes: its window expiring, the host that
+ *     prepared going away, the agent SIGKILLed, its writer timeout
+ *     (agent/...); each within its bound leaves no stage held, commits
+ *     flowing and DDL passing, and each control (agent-control/...), the
+ *     writer SIGSTOPped before its release is due, fails the same check;
  *   - a lock the writer cannot get in time: LOCK TABLES ... WRITE held by
  *     another connection fails prepare, a long write to a MyISAM table
  *     fails freeze, each within its limit with MariaDB's own error as the
@@ -34,16 +41,19 @@
 #include <unistd.h>
 
 #include "tests/integration/mariadb-server.h"
+#include "tests/integration/writer-agent.h"
 #include "tests/integration/workload-reader.h"
 #include "tests/integration/writers-fixture.h"
 #include "tests/support/test-run.h"
 
-/* Spawns the writer with its stderr in DIR/writer.log; extra args follow. */
-static GPid spawn_writer(Fixture *fixture, const MariadbServer *server, const char *const *extra)
+/* Spawns the writer on the agent socket @socket_path with its stderr in
+ * DIR/writer.log; extra args follow. */
+static GPid spawn_writer_at(Fixture *fixture, const MariadbServer *server,
+                            const char *socket_path, const char *const *extra)
 {
     g_autoptr(GPtrArray) argv = g_ptr_array_new();
     g_ptr_array_add(argv, (gpointer)g_getenv("QUIESCE_MARIADB_WRITER"));
-    const char *fixed[] = { "--name", "app-db", "--socket", fixture->socket_path, "--once",
+    const char *fixed[] = { "--name", "app-db", "--socket", socket_path, "--once",
                             "--defaults-file", server->defaults_file, NULL };
     for (const char *const *arg = fixed; *arg; arg++) {
         g_ptr_array_add(argv, (gpointer)*arg);
@@ -63,6 +73,12 @@ static GPid spawn_writer(Fixture *fixture, const MariadbServer *server, const ch
     g_assert_no_error(error);
     g_array_append_val(fixture->children, pid);
     return pid;
+}
+
+/* The same on the writers module of the fixture. */
+static GPid spawn_writer(Fixture *fixture, const MariadbServer *server, const char *const *extra)
+{
+    return spawn_writer_at(fixture, server, fixture->socket_path, extra);
 }
 
 static char *writer_log(Fixture *fixture)
@@ -428,6 +444,162 @@ static void test_writer_timeout_releases(Fixture *fixture, gconstpointer data)
     mysql_close(conn);
 }
 
+/* The paths only the agent takes, with the real quiesced in front of the
+ * writer (writer-agent.h): its window expiring, the host that prepared
+ * going away, the agent SIGKILLed, and its writer timeout. Each must leave
+ * no backup stage held, commits flowing and DDL going through, within its
+ * bound. The control of each path SIGSTOPs the writer just before the
+ * release is due (a writer that does not let go): the same checks then see
+ * the stage still held and the commits still waiting at the bound, and the
+ * stage goes only once the writer runs again. */
+typedef struct {
+    const MariadbServer *server;
+    WriterAgentPath path;
+    gboolean control;
+} AgentCase;
+
+/* Probes until no backup stage is held or @deadline (monotonic µs)
+ * passes; each probe waits up to 1 s for the stage. */
+static gboolean backup_stage_free_by(const MariadbServer *server, gint64 deadline)
+{
+    for (;;) {
+        if (mariadb_server_backup_stage_free(server)) {
+            return TRUE;
+        }
+        if (g_get_monotonic_time() >= deadline) {
+            return FALSE;
+        }
+        g_usleep(100 * 1000);
+    }
+}
+
+static void assert_ddl_goes_through(const MariadbServer *server, const char *database)
+{
+    MYSQL *conn = mariadb_server_connect(server);
+    g_autofree char *alter = g_strdup_printf(
+        "SET STATEMENT lock_wait_timeout=5 FOR ALTER TABLE `%s`.rows ADD COLUMN y INT", database);
+    mariadb_server_exec(conn, alter);
+    mysql_close(conn);
+}
+
+static void test_agent_path(Fixture *fixture, gconstpointer data)
+{
+    const AgentCase *test = data;
+    const MariadbServer *server = test->server;
+    g_autoptr(WriterAgent) agent = writer_agent_new_for(test->path);
+    if (!agent) {
+        return; /* skipped */
+    }
+    gboolean timeout_path = test->path == WRITER_AGENT_WRITER_TIMEOUT;
+    g_autofree char *database = create_database(server);
+    const char *extra[] = { "--freeze-timeout", "5", NULL };
+    GPid writer_pid = spawn_writer_at(fixture, server, agent->writer_socket, extra);
+    g_autofree char *log_path = g_build_filename(fixture->dir, "writer.log", NULL);
+    g_assert_true(file_wait_contains(log_path, "registered with the agent", 5000));
+    Workload workload = { .fd = -1 };
+    GPid workload_pid = spawn_workload(fixture, server, database, &workload);
+    g_assert_cmpint(workload_wait_for(&workload, 10, 10000), >=, 10);
+
+    MYSQL *myisam = NULL;
+    GThread *thread = NULL;
+    Blocker blocker = { server, NULL };
+    if (timeout_path) {
+        /* A long MyISAM write makes BLOCK_DDL wait past the agent's limit
+         * (test_freeze_lock_timeout). */
+        myisam = mariadb_server_connect(server);
+        g_autofree char *create =
+            g_strdup_printf("CREATE TABLE `%s`.m (v INT) ENGINE=MyISAM", database);
+        mariadb_server_exec(myisam, create);
+        blocker.sql = g_strdup_printf("INSERT INTO `%s`.m SELECT SLEEP(10)", database);
+        thread = g_thread_new("blocker", blocker_run, &blocker);
+        g_usleep(500 * 1000);
+    }
+
+    gint64 start = g_get_monotonic_time();
+    g_autofree char *prepare = writer_agent_prepare(agent, test->path, "app-db");
+    gint64 held_at = timeout_path ? 0 : assert_commits_held(&workload, workload_pid, 300);
+    /* Still held: the checks below can see a held stage. */
+    g_assert_false(mariadb_server_backup_stage_free(server));
+    if (test->control) {
+        kill(writer_pid, SIGSTOP);
+    }
+    if (test->path == WRITER_AGENT_KILLED) {
+        writer_agent_kill(agent);
+    }
+    /* The writer's own limit (--freeze-timeout 5) ends its BLOCK_DDL. */
+    gint64 bound = writer_agent_release_bound(test->path, start, 5);
+    gboolean free = backup_stage_free_by(server, bound);
+    g_test_message("%s %.1f s after prepare", free ? "released" : "still held",
+                   (g_get_monotonic_time() - start) / 1e6);
+    if (test->control) {
+        g_assert_false(free);
+        if (!timeout_path) {
+            gint64 lines = workload.lines;
+            workload_read(&workload, 500);
+            g_assert_cmpint(workload.lines, ==, lines); /* commits still wait */
+        }
+        kill(writer_pid, SIGCONT);
+        free = backup_stage_free_by(server, g_get_monotonic_time() + 5 * G_USEC_PER_SEC);
+    }
+    g_assert_true(free);
+    if (!timeout_path) {
+        assert_commits_resume(&workload, held_at);
+    }
+    assert_ddl_goes_through(server, database);
+    g_autofree char *log = writer_log(fixture);
+    g_test_message("writer: %s", log);
+    const char *released = test->path == WRITER_AGENT_KILLED ? "agent hung up: BACKUP STAGE END"
+                           : timeout_path ? "freeze failed: MariaDB BACKUP STAGE BLOCK_DDL"
+                                          : "freeze-fail: BACKUP STAGE END";
+    g_assert_nonnull(strstr(log, released));
+    writer_agent_assert_ended(agent, test->path, prepare);
+    if (thread) {
+        g_thread_join(thread);
+        g_free(blocker.sql);
+        mysql_close(myisam);
+    }
+    workload_clear(&workload);
+}
+
+/* The controls of thaw and freeze-fail on the writers module: the writer
+ * SIGSTOPped once frozen cannot answer (the agent gives up on it after its
+ * 1 s timeout), and the same checks as freeze-fail-releases and the
+ * window's see the stage still held and the commits still waiting; once it
+ * runs again it reads the event and lets go. */
+typedef struct {
+    const MariadbServer *server;
+    gboolean thaw;
+} ReleaseControl;
+
+static void test_release_control(Fixture *fixture, gconstpointer data)
+{
+    const ReleaseControl *test = data;
+    const MariadbServer *server = test->server;
+    fixture->config.writer_timeout_ms = 1000;
+    GPid writer_pid = start_writer(fixture, server, NULL);
+    Workload workload = { .fd = -1 };
+    GPid workload_pid = 0;
+    gint64 held_at = freeze_with_workload(fixture, server, &workload, &workload_pid);
+    kill(writer_pid, SIGSTOP);
+    WriterContext context = { "mariadb-release", NULL };
+    if (test->thaw) {
+        g_autoptr(GError) error = NULL;
+        g_assert_false(writers_thaw(fixture->writers, &context, NULL, &error));
+        g_test_message("thaw: %s", error->message);
+    } else {
+        writers_freeze_fail(fixture->writers, &context);
+    }
+    assert_commits_held(&workload, workload_pid, 500);
+    g_assert_false(mariadb_server_backup_stage_free(server));
+    kill(writer_pid, SIGCONT);
+    g_assert_true(backup_stage_free_by(server, g_get_monotonic_time() + 5 * G_USEC_PER_SEC));
+    assert_commits_resume(&workload, held_at);
+    g_autofree char *log = writer_log(fixture);
+    g_assert_nonnull(strstr(log, test->thaw ? "thaw: BACKUP STAGE END"
+                                            : "freeze-fail: BACKUP STAGE END"));
+    workload_clear(&workload);
+}
+
 /* No server behind the socket: nothing to protect, every phase ok. */
 static void test_not_running(Fixture *fixture, gconstpointer data)
 {
@@ -537,6 +709,11 @@ int main(int argc, char **argv)
     ADD("/writers/mariadb/window", test_window);
     ADD("/writers/mariadb/freeze-fail-releases", test_freeze_fail_releases);
     ADD("/writers/mariadb/hangup-releases", test_hangup_releases);
+    ReleaseControl release_controls[] = { { &server, TRUE }, { &server, FALSE } };
+    QUIESCE_TEST_ADD("/writers/mariadb/thaw-control", Fixture, &release_controls[0],
+                     fixture_setup, test_release_control, fixture_teardown);
+    QUIESCE_TEST_ADD("/writers/mariadb/freeze-fail-control", Fixture, &release_controls[1],
+                     fixture_setup, test_release_control, fixture_teardown);
     ADD("/writers/mariadb/writer-killed-releases", test_writer_killed_releases);
     ADD("/writers/mariadb/prepare-hold-expires", test_prepare_hold_expires);
     ADD("/writers/mariadb/writer-timeout-releases", test_writer_timeout_releases);
@@ -544,6 +721,15 @@ int main(int argc, char **argv)
     ADD("/writers/mariadb/freeze-lock-timeout", test_freeze_lock_timeout);
     ADD("/writers/mariadb/freeze-alone-lock-timeout", test_freeze_alone_lock_timeout);
     ADD("/writers/mariadb/not-running", test_not_running);
+    static AgentCase cases[2 * WRITER_AGENT_N_PATHS];
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        cases[i] = (AgentCase){ &server, (WriterAgentPath)(i / 2), i % 2 == 1 };
+        g_autofree char *path = g_strdup_printf("/writers/mariadb/agent%s/%s",
+                                                cases[i].control ? "-control" : "",
+                                                writer_agent_path_names[i / 2]);
+        QUIESCE_TEST_ADD(path, Fixture, &cases[i], fixture_setup, test_agent_path,
+                         fixture_teardown);
+    }
     /* Last: it crashes and restarts the server. */
     ADD("/writers/mariadb/redo-on-disk", test_redo_on_disk);
 #undef ADD

@@ -31,6 +31,13 @@
  *                    freeze-fail; neither leaves anything in the server
  *   privileges       a role without pg_checkpoint: PostgreSQL's own
  *                    refusal is the failure; granted, it works
+ *   agent/...        the real quiesced in front of the writer
+ *                    (writer-agent.h): its window expiring, the host that
+ *                    prepared going away, the agent SIGKILLed, its writer
+ *                    timeout; after each, within its bound, no session of
+ *                    the writer and a client's commit and DDL not blocked
+ *   agent-control/... the same with what a writer that kept its session
+ *                    would hold: the check fails at the bound
  */
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -46,6 +53,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/integration/writer-agent.h"
 #include "tests/integration/writers-fixture.h"
 #include "tests/support/test-run.h"
 
@@ -211,14 +219,15 @@ static gboolean pg_writer_registered(gpointer data)
     return fixture_has_socket_writer(data, WRITER_NAME);
 }
 
-/* Starts the writer (--once, stderr to pg->stderr_path) and waits for its
- * registration. */
-static GPid pg_writer_spawn(PgFixture *pg, const char *conninfo, const char *freeze_ms)
+/* Starts the writer on the agent socket @socket_path (--once, stderr to
+ * pg->stderr_path). */
+static GPid pg_writer_spawn_at(PgFixture *pg, const char *socket_path, const char *conninfo,
+                               const char *freeze_ms)
 {
     const char *argv[] = { "/bin/sh", "-c", "exec \"$@\" 2>>\"$0\"", pg->stderr_path,
                            g_getenv("QUIESCE_WRITER_POSTGRESQL"), "--conninfo",
                            conninfo ? conninfo : pg->conninfo, "--name", WRITER_NAME,
-                           "--socket", pg->base.socket_path, "--prepare-timeout", "5000",
+                           "--socket", socket_path, "--prepare-timeout", "5000",
                            "--freeze-timeout", freeze_ms, "--once", NULL };
     GPid pid = 0;
     g_autoptr(GError) error = NULL;
@@ -226,6 +235,13 @@ static GPid pg_writer_spawn(PgFixture *pg, const char *conninfo, const char *fre
                   &error);
     g_assert_no_error(error);
     g_array_append_val(pg->base.children, pid);
+    return pid;
+}
+
+/* The same on the fixture's writers module, waiting for its registration. */
+static GPid pg_writer_spawn(PgFixture *pg, const char *conninfo, const char *freeze_ms)
+{
+    GPid pid = pg_writer_spawn_at(pg, pg->base.socket_path, conninfo, freeze_ms);
     g_assert_true(fixture_iterate_until(pg_writer_registered, &pg->base, 5000));
     return pid;
 }
@@ -483,6 +499,141 @@ static void test_privileges(PgFixture *pg, gconstpointer data)
     g_assert_no_error(error);
 }
 
+/* The paths only the agent takes, with the real quiesced in front of the
+ * writer (writer-agent.h): its window expiring, the host that prepared
+ * going away, the agent SIGKILLed, and its writer timeout (the
+ * checkpointer stopped, so the writer's CHECKPOINT outlasts the agent's
+ * limit). After each, within its bound, nothing of the writer's is left:
+ * no session of it (a lock and backup mode are a session's in
+ * PostgreSQL 15: docs/postgresql.md), and another client's commit and DDL
+ * go through within a 1 s lock_timeout. The control of each path holds
+ * what a writer that did not let go would hold — a session under the
+ * writer's application_name with a table lock and (but for the writer
+ * timeout, whose checkpointer is stopped) pg_backup_start() — from just
+ * after prepare: the same check then fails at the bound, and passes once
+ * that session is closed. */
+typedef struct {
+    WriterAgentPath path;
+    gboolean control;
+} PgAgentCase;
+
+/* NULL when @sql ran, else (transfer full) PostgreSQL's error. */
+static char *pg_try(PGconn *conn, const char *sql)
+{
+    PGresult *res = PQexec(conn, sql);
+    ExecStatusType rs = PQresultStatus(res);
+    char *error = (rs == PGRES_COMMAND_OK || rs == PGRES_TUPLES_OK)
+                      ? NULL
+                      : g_strdup(PQresultErrorMessage(res));
+    PQclear(res);
+    return error;
+}
+
+/* Another client's commit and DDL, each within a 1 s lock_timeout. */
+static gboolean pg_client_not_blocked(PgFixture *pg)
+{
+    PGconn *conn = pg_connect(pg, NULL);
+    const char *steps[] = { "SET lock_timeout = '1s'", "INSERT INTO rows (t) VALUES ('client')",
+                            "ALTER TABLE rows ADD COLUMN IF NOT EXISTS c int", NULL };
+    gboolean ok = TRUE;
+    for (const char *const *sql = steps; ok && *sql; sql++) {
+        g_autofree char *error = pg_try(conn, *sql);
+        if (error) {
+            g_test_message("%s: %s", *sql, error);
+            ok = FALSE;
+        }
+    }
+    PQfinish(conn);
+    return ok;
+}
+
+/* TRUE once no session of the writer is left and a client is not blocked,
+ * by @deadline (monotonic µs). */
+static gboolean pg_nothing_held_by(PgFixture *pg, gint64 deadline)
+{
+    for (;;) {
+        if (pg_writer_sessions(pg) == 0 && pg_client_not_blocked(pg)) {
+            return TRUE;
+        }
+        if (g_get_monotonic_time() >= deadline) {
+            return FALSE;
+        }
+        g_usleep(100 * 1000);
+    }
+}
+
+/* What a writer that kept its session would hold. (transfer full) */
+static PGconn *pg_hold_as_writer(PgFixture *pg, gboolean backup)
+{
+    g_autofree char *conninfo =
+        g_strdup_printf("%s application_name=quiesce-writer-postgresql", pg->conninfo);
+    PGconn *conn = pg_connect(pg, conninfo);
+    const char *steps[] = { "BEGIN", "LOCK TABLE rows IN SHARE MODE",
+                            backup ? "SELECT pg_backup_start('quiesce-control', true)" : NULL,
+                            NULL };
+    for (const char *const *sql = steps; *sql; sql++) {
+        g_autofree char *error = pg_try(conn, *sql);
+        g_assert_null(error);
+    }
+    return conn;
+}
+
+static void test_agent_path(PgFixture *pg, gconstpointer data)
+{
+    const PgAgentCase *test = data;
+    g_autoptr(WriterAgent) agent = writer_agent_new_for(test->path);
+    if (!agent) {
+        return; /* skipped */
+    }
+    gboolean timeout_path = test->path == WRITER_AGENT_WRITER_TIMEOUT;
+    pg_writer_spawn_at(pg, agent->writer_socket, NULL, "5000");
+    g_assert_true(file_wait_contains(pg->stderr_path, "registered", 5000));
+    pid_t checkpointer = 0;
+    if (timeout_path) {
+        checkpointer = pg_backend_pid(pg, "checkpointer");
+        g_assert_cmpint(kill(checkpointer, SIGSTOP), ==, 0);
+    }
+
+    gint64 start = g_get_monotonic_time();
+    g_autofree char *prepare = writer_agent_prepare(agent, test->path, WRITER_NAME);
+    if (timeout_path) {
+        /* The writer's CHECKPOINT still runs: the check sees a session. */
+        g_assert_cmpint(pg_writer_sessions(pg), >, 0);
+    }
+    if (!timeout_path && !test->control) {
+        /* Frozen, and nothing held even now: the checkpoints are done. */
+        g_assert_true(pg_nothing_held_by(pg, 0));
+    }
+    PGconn *held = test->control ? pg_hold_as_writer(pg, !timeout_path) : NULL;
+    if (test->path == WRITER_AGENT_KILLED) {
+        writer_agent_kill(agent);
+    }
+    /* The writer hears of the end (or gives up) by the bound (its own
+     * limit, --prepare-timeout 5000, ends its CHECKPOINT)... */
+    gint64 bound = writer_agent_release_bound(test->path, start, 5);
+    const char *released = test->path == WRITER_AGENT_KILLED ? "agent hung up: nothing held"
+                           : timeout_path ? "prepare failed: PostgreSQL at "
+                                          : "freeze-fail: nothing held";
+    gint64 left_ms = (bound - g_get_monotonic_time()) / 1000;
+    g_assert_true(file_wait_contains(pg->stderr_path, released, (guint)MAX(left_ms, 1)));
+    /* ...and leaves nothing behind. */
+    gboolean nothing = pg_nothing_held_by(pg, MAX(bound, g_get_monotonic_time() + G_USEC_PER_SEC));
+    g_test_message("%s %.1f s after prepare", nothing ? "nothing held" : "still held",
+                   (g_get_monotonic_time() - start) / 1e6);
+    if (test->control) {
+        g_assert_false(nothing);
+        PQfinish(held);
+        nothing = pg_nothing_held_by(pg, g_get_monotonic_time() + 5 * G_USEC_PER_SEC);
+    }
+    g_assert_true(nothing);
+    if (checkpointer) {
+        g_assert_cmpint(kill(checkpointer, SIGCONT), ==, 0);
+    }
+    g_autofree char *err = pg_writer_stderr(pg);
+    g_test_message("writer: %s", err);
+    writer_agent_assert_ended(agent, test->path, prepare);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -499,6 +650,14 @@ int main(int argc, char **argv)
     ADD("/writers/postgresql/no-answer", test_no_answer);
     ADD("/writers/postgresql/hang-up", test_hang_up);
     ADD("/writers/postgresql/privileges", test_privileges);
+    static PgAgentCase cases[2 * WRITER_AGENT_N_PATHS];
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        cases[i] = (PgAgentCase){ (WriterAgentPath)(i / 2), i % 2 == 1 };
+        g_autofree char *path = g_strdup_printf("/writers/postgresql/agent%s/%s",
+                                                cases[i].control ? "-control" : "",
+                                                writer_agent_path_names[i / 2]);
+        QUIESCE_TEST_ADD(path, PgFixture, &cases[i], pg_setup, test_agent_path, pg_teardown);
+    }
 #undef ADD
     return quiesce_test_run();
 }
