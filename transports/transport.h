@@ -13,7 +13,7 @@
 #ifndef QUIESCE_TRANSPORTS_TRANSPORT_H
 #define QUIESCE_TRANSPORTS_TRANSPORT_H
 
-#include <gio/gio.h>
+#include <glib.h>
 
 typedef struct Transport Transport;
 

@@ -7,9 +7,10 @@
 #include "agent/commands/control-system.h"
 
 #include <errno.h>
-#include <gio/gio.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "common/quiesce-error.h"
 
 gpointer control_system_new(const CommandContext *context)
 {
@@ -92,7 +93,7 @@ static gboolean control_system_write_all(int fd, const char *data, GError **erro
         }
         if (n < 0) {
             int saved = errno;
-            g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved), "%s",
+            g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_FAILED, "%s",
                         g_strerror(saved));
             return FALSE;
         }
@@ -128,7 +129,7 @@ gboolean control_system_run(const char *const *argv, const char *input, int *wai
     while (waitpid(pid, wait_status, 0) < 0) {
         if (errno != EINTR) {
             int saved = errno;
-            g_set_error(spawn_error, G_IO_ERROR, g_io_error_from_errno(saved),
+            g_set_error(spawn_error, QUIESCE_ERROR, QUIESCE_ERROR_FAILED,
                         "failed to wait for child (pid: %d): %s", pid, g_strerror(saved));
             return FALSE;
         }

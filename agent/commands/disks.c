@@ -10,8 +10,8 @@
  * database under /run/udev/data (DM_NAME for the alias, ID_SERIAL for the
  * serial), so with no udev database both agents report neither. The
  * address of a disk that is not under /devices/virtual/block is the one
- * guest-get-fsinfo reports (fsfreeze/disk-info.h). NVMe SMART data is not
- * reported (docs/protocol.md).
+ * guest-get-fsinfo reports (fsfreeze/disk-info.h). An NVMe disk on PCI
+ * also gets qemu-ga's `smart` member (disk-smart.h).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -21,6 +21,7 @@
 
 #include "agent/commands/commands.h"
 #include "agent/commands/disk-address.h"
+#include "agent/commands/disk-smart.h"
 #include "common/quiesce-error.h"
 #include "fsfreeze/sysfs.h"
 
@@ -74,18 +75,16 @@ static JsonValue *disks_dependencies(const char *dir)
     return list;
 }
 
-/* The address of a disk that is not virtual, or NULL. (transfer full) */
-static JsonValue *disks_address(const char *dir)
+/* The disk behind dir unless it is virtual, or NULL. (transfer full) */
+static DiskInfo *disks_probe(const char *dir)
 {
     g_autofree char *real = sysfs_path_resolve(dir);
-    g_autoptr(DiskInfo) disk = NULL;
 
     /* A path that cannot be resolved counts as virtual, as in qemu-ga. */
     if (!real || strstr(real, "/devices/virtual/block/")) {
         return NULL;
     }
-    disk = disk_info_probe("/sys", real, "/dev");
-    return disk_address_json_new(disk);
+    return disk_info_probe("/sys", real, "/dev");
 }
 
 static JsonValue *disks_entry_new(const char *node, gboolean partition, JsonValue *dependencies)
@@ -148,7 +147,8 @@ static void disks_add(const char *name, GPtrArray *out)
     g_autofree char *size = NULL;
     g_autofree char *node = NULL;
     g_autofree char *alias = NULL;
-    JsonValue *address;
+    g_autoptr(DiskInfo) disk = NULL;
+    JsonValue *smart = NULL;
     JsonValue *item;
 
     if (!g_file_get_contents(size_path, &size, NULL, NULL) || g_str_equal(size, "0\n")) {
@@ -159,13 +159,21 @@ static void disks_add(const char *name, GPtrArray *out)
         return;
     }
     alias = disks_udev_property(dir, "DM_NAME");
-    address = disks_address(dir);
+    disk = disks_probe(dir);
     item = disks_entry_new(node, FALSE, disks_dependencies(dir));
-    if (address) {
-        json_object_set(item, "address", address);
+    if (disk) {
+        json_object_set(item, "address", disk_address_json_new(disk));
     }
     if (alias) {
         json_object_set_string(item, "alias", alias);
+    }
+    /* qemu-ga asks only a disk its address code calls nvme, which is one
+     * on PCI (docs/qga-reference.md §9). */
+    if (disk && disk->bus == DISK_BUS_NVME) {
+        smart = disk_smart_nvme_read(node);
+    }
+    if (smart) {
+        json_object_set(item, "smart", smart);
     }
     g_ptr_array_add(out, item);
     disks_add_partitions(name, dir, node, out);
