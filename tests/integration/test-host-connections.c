@@ -37,9 +37,17 @@ static void test_prepare_after_hangup(Fixture *f, gconstpointer data)
     agent_process_send(fd, "{\"execute\":\"guest-ping\"}{\"execute\":\"guest-snapshot-prepare\"}");
     close(fd);
     /* The prepare ran: a write to xfs blocks, then finishes once the grace
-     * has thawed it — long before the window would have. */
-    g_usleep(300 * 1000);
-    blocked = loopfs_start_write(f->xfs);
+     * has thawed it — long before the window would have. Nothing may ask
+     * the agent meanwhile (a new connection counts as the host coming
+     * back), so the freeze is seen from the filesystem: writes are tried
+     * until one blocks (a loaded machine may take a while to freeze). */
+    for (gint64 until = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;;) {
+        blocked = loopfs_start_write(f->xfs);
+        if (!loopfs_wait_write(blocked, 200)) {
+            break;
+        }
+        g_assert_cmpint(g_get_monotonic_time(), <, until);
+    }
     g_assert_true(loopfs_wait_write(blocked, 10000));
     status = status_after(f, 1);
     g_assert_nonnull(strstr(status, "\"state\": \"idle\""));
