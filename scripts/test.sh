@@ -15,31 +15,15 @@ jobs=$(nproc)
 
 scripts/install-deps.sh
 
-configure_build() {
+run_build() {
   local name=$1; shift
   echo "=== $name build ==="
   cmake -S "$top" -B "$top/build/$name" -DQUIESCE_WERROR=ON "$@" >/dev/null
-  nice -n 10 cmake --build "$top/build/$name" -j "$jobs"
+  cmake --build "$top/build/$name" -j "$jobs"
+  (cd "$top/build/$name" && ctest --output-on-failure -j "$jobs" --timeout 600)
 }
 
-run_build() {
-  local name=$1; shift
-  configure_build "$name" "$@"
-  (cd "$top/build/$name" && nice -n 10 ctest --output-on-failure -j "$jobs" --timeout 600)
-}
-
-# The vm label (about 17 minutes, one guest at a time: RESOURCE_LOCK
-# vm-guest) mostly waits on one TCG vCPU, so it runs in the background
-# while everything else is built and tested beside it, at a lower priority
-# than the guest. Its output is printed, and its result counted, at the end.
-configure_build main
-vm_log="$top/build/main/vm-tests.log"
-setsid bash -c 'cd "$1" && exec ctest --output-on-failure -L vm --timeout 600' vm-tests \
-  "$top/build/main" >"$vm_log" 2>&1 &
-vm_pid=$!
-# A failure below must not leave the guests running: the group goes too.
-trap 'kill -- -"$vm_pid" 2>/dev/null || true' EXIT
-(cd "$top/build/main" && nice -n 10 ctest --output-on-failure -j "$jobs" -LE vm --timeout 600)
+run_build main
 # The vm tests boot guests with the agent inside, and the package tests build
 # the .debs from source; once, in the main build, is enough.
 run_build asan -DQUIESCE_SANITIZE=ON -DQUIESCE_VM_TESTS=OFF -DQUIESCE_PACKAGE_TESTS=OFF
@@ -60,13 +44,6 @@ unset WINEPREFIX
 echo "=== fuzz build ==="
 cmake -S "$top" -B "$top/build/fuzz" -DCMAKE_C_COMPILER=clang -DQUIESCE_FUZZ=ON \
   -DQUIESCE_SANITIZE=ON -DQUIESCE_VM_TESTS=OFF -DQUIESCE_WERROR=ON >/dev/null
-nice -n 10 cmake --build "$top/build/fuzz" --target fuzzers -j "$jobs"
-(cd "$top/build/fuzz" && nice -n 10 ctest --output-on-failure -j "$jobs" -L fuzz)
-
-echo "=== main build, vm label (ran in the background) ==="
-vm_rc=0
-wait "$vm_pid" || vm_rc=$?
-trap - EXIT
-cat "$vm_log"
-[ "$vm_rc" -eq 0 ] || { echo "the vm label failed (exit $vm_rc)"; exit 1; }
+cmake --build "$top/build/fuzz" --target fuzzers -j "$jobs"
+(cd "$top/build/fuzz" && ctest --output-on-failure -j "$jobs" -L fuzz)
 echo "=== all test builds passed ==="
