@@ -198,16 +198,52 @@ static gboolean wait_for_file(const char *path)
     return FALSE;
 }
 
-/* A writer that sleeps freeze_s in its freeze phase and thaw_s in its
+/* A writer that runs in_freeze in its freeze phase and in_thaw in its
  * thaw phase, touching DIR/in-PHASE as it starts; the agent's config. */
-static char *slow_writer_config(Fixture *f, guint freeze_s, guint thaw_s)
+static char *phase_writer_config(Fixture *f, const char *in_freeze, const char *in_thaw,
+                                 guint timeout_s)
 {
     g_autofree char *body = g_strdup_printf("touch '%s/in-'\"$1\"\n"
-                                            "case \"$1\" in freeze) sleep %u ;; thaw) sleep %u ;; esac\n"
+                                            "case \"$1\" in freeze) %s ;; thaw) %s ;; esac\n"
                                             "exit 0",
-                                            f->dir, freeze_s, thaw_s);
+                                            f->dir, in_freeze, in_thaw);
 
-    return writers_config(f, body, MAX(freeze_s, thaw_s) + 10);
+    return writers_config(f, body, timeout_s);
+}
+
+/* A writer that sleeps freeze_s in its freeze phase and thaw_s in its
+ * thaw phase. */
+static char *slow_writer_config(Fixture *f, guint freeze_s, guint thaw_s)
+{
+    g_autofree char *in_freeze = g_strdup_printf("sleep %u", freeze_s);
+    g_autofree char *in_thaw = g_strdup_printf("sleep %u", thaw_s);
+
+    return phase_writer_config(f, in_freeze, in_thaw, MAX(freeze_s, thaw_s) + 10);
+}
+
+/* Starts the agent with config and sends guest-fsfreeze-freeze on a
+ * connection of its own, returned once the writer is in its freeze phase. */
+static int freeze_into_writer(Fixture *f, const char *config)
+{
+    g_autofree char *marker = g_build_filename(f->dir, "in-freeze", NULL);
+    int host;
+
+    f->agent = start_agent(f, NULL, config, NULL);
+    host = agent_process_connect(agent_process_socket(f->agent));
+    agent_process_send(host, "{\"execute\":\"guest-fsfreeze-freeze\"}\n");
+    g_assert_true(wait_for_file(marker));
+    return host;
+}
+
+/* probe() for seconds from another client; its slowest answer (printed,
+ * with what) is within LIMIT_MS. */
+static void probe_within_limit(Fixture *f, guint seconds, const char *what)
+{
+    gint64 worst = probe(agent_process_socket(f->agent), seconds);
+
+    g_test_message("%s: slowest answer %" G_GINT64_FORMAT " ms (limit %d ms)", what, worst,
+                   LIMIT_MS);
+    g_assert_cmpint(worst, <=, LIMIT_MS);
 }
 
 /* guest-fsfreeze-freeze whose writer takes 5 s in freeze: the four
@@ -216,23 +252,14 @@ static char *slow_writer_config(Fixture *f, guint freeze_s, guint thaw_s)
 static void test_during_freeze(Fixture *f, gconstpointer data)
 {
     g_autofree char *config = slow_writer_config(f, 5, 0);
-    g_autofree char *marker = g_build_filename(f->dir, "in-freeze", NULL);
     g_autofree char *freeze = NULL;
     g_autofree char *thaw = NULL;
-    gint64 worst;
-    int host;
+    int host = freeze_into_writer(f, config);
     int other;
 
-    f->agent = start_agent(f, NULL, config, NULL);
-    host = agent_process_connect(agent_process_socket(f->agent));
-    agent_process_send(host, "{\"execute\":\"guest-fsfreeze-freeze\"}\n");
-    g_assert_true(wait_for_file(marker));
     other = agent_process_connect(agent_process_socket(f->agent));
     agent_process_send(other, "{\"execute\":\"guest-fsfreeze-thaw\"}\n");
-    worst = probe(agent_process_socket(f->agent), 3);
-    g_test_message("guest-fsfreeze-freeze with a writer 5 s in freeze: slowest answer %"
-                   G_GINT64_FORMAT " ms (limit %d ms)", worst, LIMIT_MS);
-    g_assert_cmpint(worst, <=, LIMIT_MS);
+    probe_within_limit(f, 3, "guest-fsfreeze-freeze with a writer 5 s in freeze");
     freeze = agent_process_read_line(host, 10000);
     g_test_message("freeze: %s", freeze ? freeze : "no answer");
     g_assert_cmpstr(freeze, ==, "{\"return\": 3}\n");
@@ -249,24 +276,11 @@ static void test_during_freeze(Fixture *f, gconstpointer data)
  * commands from another client still answer meanwhile. */
 static void test_during_noisy_freeze(Fixture *f, gconstpointer data)
 {
-    g_autofree char *body = g_strdup_printf("touch '%s/in-'\"$1\"\n"
-                                            "[ \"$1\" = freeze ] && timeout 4 yes noise\n"
-                                            "exit 0",
-                                            f->dir);
-    g_autofree char *config = writers_config(f, body, 15);
-    g_autofree char *marker = g_build_filename(f->dir, "in-freeze", NULL);
+    g_autofree char *config = phase_writer_config(f, "timeout 4 yes noise", ":", 15);
     g_autofree char *freeze = NULL;
-    gint64 worst;
-    int host;
+    int host = freeze_into_writer(f, config);
 
-    f->agent = start_agent(f, NULL, config, NULL);
-    host = agent_process_connect(agent_process_socket(f->agent));
-    agent_process_send(host, "{\"execute\":\"guest-fsfreeze-freeze\"}\n");
-    g_assert_true(wait_for_file(marker));
-    worst = probe(agent_process_socket(f->agent), 2);
-    g_test_message("guest-fsfreeze-freeze with a writer writing without pause: slowest answer %"
-                   G_GINT64_FORMAT " ms (limit %d ms)", worst, LIMIT_MS);
-    g_assert_cmpint(worst, <=, LIMIT_MS);
+    probe_within_limit(f, 2, "guest-fsfreeze-freeze with a writer writing without pause");
     freeze = agent_process_read_line(host, 15000);
     g_assert_cmpstr(freeze, ==, "{\"return\": 3}\n");
     agent_process_send(host, "{\"execute\":\"guest-fsfreeze-thaw\"}\n");
@@ -294,7 +308,7 @@ static void test_during_prepare(Fixture *f, gconstpointer data)
     g_autofree char *post_line = NULL;
     g_autofree char *post = NULL;
     gint64 sent;
-    gint64 worst;
+    g_autofree char *what = NULL;
     int host;
     int other;
 
@@ -322,11 +336,8 @@ static void test_during_prepare(Fixture *f, gconstpointer data)
     other = agent_process_connect(agent_process_socket(f->agent));
     agent_process_send(other, "{\"execute\":\"guest-snapshot-prepare\"}\n");
 
-    worst = probe(agent_process_socket(f->agent), PROBE_BUSY_SECONDS);
-    g_test_message("prepare with a writer %d s in freeze: slowest answer %" G_GINT64_FORMAT
-                   " ms (limit %d ms)",
-                   SLOW_WRITER_SECONDS, worst, LIMIT_MS);
-    g_assert_cmpint(worst, <=, LIMIT_MS);
+    what = g_strdup_printf("prepare with a writer %d s in freeze", SLOW_WRITER_SECONDS);
+    probe_within_limit(f, PROBE_BUSY_SECONDS, what);
     early = agent_process_read_line(other, 100);
     g_assert_null(early); /* still waiting: the writer has not finished */
 
@@ -357,11 +368,7 @@ static void test_during_prepare(Fixture *f, gconstpointer data)
     post_line = g_strdup_printf("%s\n", post_request);
     agent_process_send(host, post_line);
     g_assert_true(wait_for_file(thawing));
-    worst = probe(agent_process_socket(f->agent), 3);
-    g_test_message("post with a writer 5 s in thaw: slowest answer %" G_GINT64_FORMAT
-                   " ms (limit %d ms)",
-                   worst, LIMIT_MS);
-    g_assert_cmpint(worst, <=, LIMIT_MS);
+    probe_within_limit(f, 3, "post with a writer 5 s in thaw");
     post = agent_process_read_line(host, 30000);
     g_assert_nonnull(post);
     g_assert_nonnull(strstr(post ? post : "", "\"thawed\": 3"));
