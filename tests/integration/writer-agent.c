@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -51,8 +52,14 @@ static void writer_agent_remove_stale(void)
         g_autofree char *image = g_build_filename(path, "fs.img", NULL);
         g_autofree char *loops = NULL;
         const char *losetup[] = { "losetup", "-j", image, NULL };
-        loopfs_run((const char *[]){ "fsfreeze", "-u", mountpoint, NULL }, NULL);
-        loopfs_run((const char *[]){ "umount", mountpoint, NULL }, NULL);
+        struct stat fs_st, dir_st;
+        /* Only a filesystem mounted there is ours to thaw: on a plain
+         * directory fsfreeze would reach the machine's own filesystem. */
+        if (stat(mountpoint, &fs_st) == 0 && stat(path, &dir_st) == 0 &&
+            fs_st.st_dev != dir_st.st_dev) {
+            loopfs_run((const char *[]){ "fsfreeze", "-u", mountpoint, NULL }, NULL);
+            loopfs_run((const char *[]){ "umount", mountpoint, NULL }, NULL);
+        }
         if (g_spawn_sync(NULL, (char **)losetup, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
                          NULL, NULL, &loops, NULL, NULL, NULL) && loops) {
             g_auto(GStrv) lines = g_strsplit(loops, "\n", -1);
