@@ -95,7 +95,16 @@ fi
 
 start=$(date +%s)
 tmp=$(mktemp -d "$cache/.debian-guest.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+# A killed mmdebstrap leaves the host's /proc, /sys and /dev/* mounted in
+# its root: unmount what is left under $tmp, and never let rm cross into
+# another filesystem (it would empty the host's /dev/shm).
+cleanup_tmp() {
+  findmnt -rn -o TARGET | grep -F "$tmp/" | sort -r | while read -r m; do
+    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+  done
+  rm -rf --one-file-system "$tmp"
+}
+trap cleanup_tmp EXIT
 log "mmdebstrap bookworm (minbase + ${packages[*]}) into $tmp/root"
 # Hooks run on the host with the root as $1. Setup: initramfs-tools' module
 # list before the kernel's postinst builds the initrd. Customize: the
