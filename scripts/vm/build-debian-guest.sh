@@ -98,11 +98,14 @@ tmp=$(mktemp -d "$cache/.debian-guest.XXXXXX")
 # A killed mmdebstrap leaves the host's /proc, /sys and /dev/* mounted in
 # its root: unmount what is left under $tmp, and never let rm cross into
 # another filesystem (it would empty the host's /dev/shm).
+# The trap runs under set -e and pipefail: nothing in it may fail, or the
+# script's status becomes the trap's (grep finding no mount is the norm).
 cleanup_tmp() {
-  findmnt -rn -o TARGET | grep -F "$tmp/" | sort -r | while read -r m; do
+  local m
+  { findmnt -rn -o TARGET | grep -F "$tmp/" || true; } | sort -r | while read -r m; do
     umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
   done
-  rm -rf --one-file-system "$tmp"
+  rm -rf --one-file-system "$tmp" || log "could not remove $tmp"
 }
 trap cleanup_tmp EXIT
 log "mmdebstrap bookworm (minbase + ${packages[*]}) into $tmp/root"
