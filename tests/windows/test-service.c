@@ -13,8 +13,8 @@
  * to --install, a host freezes through it, `sc stop` makes it thaw and
  * abort the backup before it stops (the fake VSS's call log, written by
  * the service process), and --uninstall removes it and the COM+
- * application. Negative control: a service killed while frozen leaves a
- * log without the thaw, and the same check says so.
+ * application and gives QEMU-GA back its start type. Negative control: a service killed while
+ * frozen leaves a log without the thaw, and the same check says so.
  *
  * The fake reads its settings from HKLM\Software\quiesce-test when the
  * environment has none (fake_setting()): a service does not inherit ours.
@@ -442,9 +442,18 @@ int main(void)
            GetTickCount() - started, wrong);
 
     /* --uninstall removes the service and the COM+ application (the
-     * provider's own DllUnregisterServer fails under wine: no VSS). */
+     * provider's own DllUnregisterServer fails under wine: no VSS), and
+     * gives QEMU-GA back the start type it had (demand here; an automatic
+     * one would also be started). The check below sees the disabled
+     * QEMU-GA the install left (its negative control). */
+    if (start_type(RIVAL) == SERVICE_DEMAND_START) {
+        fail("QEMU-GA is not disabled before --uninstall", "negative control");
+    }
     snprintf(command, sizeof(command), "\"%s\\quiesced-fake.exe\" --uninstall", exe_dir);
     run(command);
+    if (start_type(RIVAL) != SERVICE_DEMAND_START) {
+        fail("--uninstall did not give QEMU-GA back its start type", output);
+    }
     test_expect(output, "DllUnregisterServer of the VSS provider failed");
     if (service_state(NULL) != 0) {
         fail("--uninstall left the service registered", "OpenServiceW");
