@@ -18,7 +18,7 @@ static const char usage[] =
     "                [--host-lost-grace S] [--full-backup] [--strict] [--allow-dynamic]\n"
     "                [--debug]\n"
     "       quiesced --install [OPTION]... | --uninstall | --install-provider |\n"
-    "                --uninstall-provider\n"
+    "                --uninstall-provider | --disable-qemu-ga | --restore-qemu-ga\n"
     "--install's options (--channel, --window ...) go on the service's command line.\n"
     "KIND: virtio-serial (default), isa-serial, pipe (pipe:\\\\.\\pipe\\NAME)\n";
 
@@ -123,6 +123,10 @@ int main(int argc, char **argv)
             return finish(win_service_provider(true, &error), &error);
         } else if (strcmp(arg, "--uninstall-provider") == 0) {
             return finish(win_service_provider(false, &error), &error);
+        } else if (strcmp(arg, "--disable-qemu-ga") == 0) {
+            return finish(win_qemu_ga_services(true, &error), &error);
+        } else if (strcmp(arg, "--restore-qemu-ga") == 0) {
+            return finish(win_qemu_ga_services(false, &error), &error);
         } else if (strcmp(arg, "--foreground") == 0) {
             foreground = true;
         } else if (strcmp(arg, "--service") == 0) {

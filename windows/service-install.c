@@ -4,13 +4,8 @@
  * through its own tables and runs --install-provider / --uninstall-provider
  * (windows/installer/quiesced.wxs); this is for installs without it.
  *
- * qemu-ga's service ("QEMU-GA", qga/installer/qemu-ga.wxs) holds the same
- * virtio-serial port and its VSS provider service ("QEMU Guest Agent VSS
- * Provider", qga/vss-win32/install.cpp) answers the same freezes: both are
- * stopped and disabled, never deleted, so uninstalling us can give them back.
- * The start type each had is recorded under our service's key (a value per
- * rival in its Parameters); --uninstall puts it back, starts a rival that
- * was set to start automatically, and the record goes with our key.
+ * --install disables qemu-ga's services once everything else succeeded;
+ * --uninstall gives them back once ours has stopped (qemu-ga-services.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,80 +13,6 @@
 #include "windows/com-catalog.h"
 #include "windows/service.h"
 #include "windows/win-error.h"
-
-static const wchar_t *const rival_services[] = {
-    L"QEMU-GA",
-    L"QEMU Guest Agent VSS Provider",
-};
-
-#define RIVALS_KEY L"SYSTEM\\CurrentControlSet\\Services\\" WIN_SERVICE_NAME L"\\Parameters"
-
-/* The rival's start type, or (DWORD)-1 when it cannot be read. */
-static DWORD rival_start_type(SC_HANDLE service)
-{
-    union {
-        QUERY_SERVICE_CONFIGW config;
-        BYTE bytes[8192];
-    } buffer;
-    DWORD size;
-
-    if (!QueryServiceConfigW(service, &buffer.config, sizeof(buffer), &size)) {
-        return (DWORD)-1;
-    }
-    return buffer.config.dwStartType;
-}
-
-/* Records the rival's start type (unless it was disabled already: then
- * there is nothing to give back), stops and disables it. */
-static void stop_and_disable(SC_HANDLE manager, const wchar_t *name)
-{
-    SERVICE_STATUS status;
-    SC_HANDLE service =
-        OpenServiceW(manager, name, SERVICE_STOP | SERVICE_CHANGE_CONFIG | SERVICE_QUERY_CONFIG);
-    DWORD start;
-
-    if (!service) {
-        return; /* not installed */
-    }
-    start = rival_start_type(service);
-    if (start != (DWORD)-1 && start != SERVICE_DISABLED) {
-        RegSetKeyValueW(HKEY_LOCAL_MACHINE, RIVALS_KEY, name, REG_DWORD, &start, sizeof(start));
-    }
-    ControlService(service, SERVICE_CONTROL_STOP, &status);
-    ChangeServiceConfigW(service, SERVICE_NO_CHANGE, SERVICE_DISABLED, SERVICE_NO_CHANGE, NULL,
-                         NULL, NULL, NULL, NULL, NULL, NULL);
-    CloseServiceHandle(service);
-}
-
-/* Gives a rival back the start type --install recorded for it, and starts
- * it when that was automatic (the host would otherwise have no agent until
- * the next boot). Nothing recorded: left as it is. A failure is printed,
- * not returned: our removal itself went through. */
-static void restore_rival(SC_HANDLE manager, const wchar_t *name)
-{
-    DWORD start, size = sizeof(start);
-    SC_HANDLE service;
-
-    if (RegGetValueW(HKEY_LOCAL_MACHINE, RIVALS_KEY, name, RRF_RT_REG_DWORD, NULL, &start, &size) !=
-        ERROR_SUCCESS) {
-        return;
-    }
-    service = OpenServiceW(manager, name, SERVICE_CHANGE_CONFIG | SERVICE_START);
-    if (!service || !ChangeServiceConfigW(service, SERVICE_NO_CHANGE, start, SERVICE_NO_CHANGE,
-                                          NULL, NULL, NULL, NULL, NULL, NULL, NULL)) {
-        fprintf(stderr, "quiesced: could not give %ls back its start type %lu (error %lu)\n", name,
-                start, GetLastError());
-    } else if (start == SERVICE_AUTO_START && !StartServiceW(service, 0, NULL) &&
-               GetLastError() != ERROR_SERVICE_ALREADY_RUNNING) {
-        fprintf(stderr,
-                "quiesced: %ls is set to start automatically again but did not "
-                "start now (error %lu)\n",
-                name, GetLastError());
-    }
-    if (service) {
-        CloseServiceHandle(service);
-    }
-}
 
 /* Path of a file beside the exe (the provider DLL, its type library). */
 static void beside_exe(const wchar_t *name, wchar_t *path)
@@ -242,9 +163,7 @@ bool win_service_install(const char *options, ProtoError **error)
         return false;
     }
     CloseServiceHandle(service);
-    for (size_t i = 0; i < sizeof(rival_services) / sizeof(rival_services[0]); i++) {
-        stop_and_disable(manager, rival_services[i]);
-    }
+    win_qemu_ga_disable(manager);
     CloseServiceHandle(manager);
     return true;
 }
@@ -276,9 +195,7 @@ bool win_service_uninstall(ProtoError **error)
                 Sleep(100);
             }
         }
-        for (size_t i = 0; i < sizeof(rival_services) / sizeof(rival_services[0]); i++) {
-            restore_rival(manager, rival_services[i]);
-        }
+        win_qemu_ga_restore(manager); /* what fails is printed; ours goes anyway */
         DeleteService(service);
         CloseServiceHandle(service);
     }

@@ -13,7 +13,9 @@
  * to --install, a host freezes through it, `sc stop` makes it thaw and
  * abort the backup before it stops (the fake VSS's call log, written by
  * the service process), and --uninstall removes it and the COM+
- * application and gives QEMU-GA back its start type. Negative control: a service killed while
+ * application and gives QEMU-GA back its start type; the MSI's
+ * --disable-qemu-ga / --restore-qemu-ga on their own (twice, and with a
+ * QEMU-GA the operator had disabled). Negative control: a service killed while
  * frozen leaves a log without the thaw, and the same check says so.
  *
  * The fake reads its settings from HKLM\Software\quiesce-test when the
@@ -30,6 +32,8 @@
 
 #define SERVICE L"quiesced"
 #define RIVAL L"QEMU-GA"
+/* Where the start types of qemu-ga's services are recorded (qemu-ga-services.c). */
+#define RECORD_KEY "SOFTWARE\\quiesce\\qemu-ga-start"
 #define TEST_KEY "Software\\quiesce-test"
 
 static char exe_dir[MAX_PATH];
@@ -149,6 +153,8 @@ static void cleanup(void)
         CloseServiceHandle(manager);
     }
     RegDeleteKeyA(HKEY_LOCAL_MACHINE, TEST_KEY);
+    RegDeleteKeyA(HKEY_LOCAL_MACHINE, RECORD_KEY);
+    RegDeleteKeyA(HKEY_LOCAL_MACHINE, "SOFTWARE\\quiesce"); /* only when empty */
     DeleteFileA(catalog);
 }
 
@@ -197,6 +203,19 @@ static DWORD start_type(const wchar_t *name)
         CloseServiceHandle(manager);
     }
     return type;
+}
+
+static void set_start_type(const wchar_t *name, DWORD type)
+{
+    SC_HANDLE manager = OpenSCManagerW(NULL, NULL, SC_MANAGER_ALL_ACCESS);
+    SC_HANDLE service = manager ? OpenServiceW(manager, name, SERVICE_CHANGE_CONFIG) : NULL;
+
+    if (!service || !ChangeServiceConfigW(service, SERVICE_NO_CHANGE, type, SERVICE_NO_CHANGE, NULL,
+                                          NULL, NULL, NULL, NULL, NULL, NULL)) {
+        fail("cannot change the stand-in's start type", "ChangeServiceConfigW");
+    }
+    CloseServiceHandle(service);
+    CloseServiceHandle(manager);
 }
 
 /* A stand-in for qemu-ga's service, demand start, never started. */
@@ -465,6 +484,34 @@ int main(void)
     }
     if (run("sc.exe query quiesced") == 0) {
         fail("sc query still finds the service", output);
+    }
+    /* The MSI's actions on their own: a demand-start QEMU-GA is disabled
+     * and given back; given back twice is no error; one that was
+     * disabled before stays disabled. */
+    snprintf(command, sizeof(command), "\"%s\\quiesced-fake.exe\" --disable-qemu-ga", exe_dir);
+    if (run(command) != 0 || start_type(RIVAL) != SERVICE_DISABLED) {
+        fail("--disable-qemu-ga did not disable QEMU-GA", output);
+    }
+    snprintf(command, sizeof(command), "\"%s\\quiesced-fake.exe\" --restore-qemu-ga", exe_dir);
+    if (run(command) != 0 || start_type(RIVAL) != SERVICE_DEMAND_START) {
+        fail("--restore-qemu-ga did not give QEMU-GA back its start type", output);
+    }
+    if (run(command) != 0 || start_type(RIVAL) != SERVICE_DEMAND_START) {
+        fail("a second --restore-qemu-ga failed or changed QEMU-GA", output);
+    }
+    snprintf(command, sizeof(command), "\"%s\\quiesced-fake.exe\" --disable-qemu-ga", exe_dir);
+    run(command);
+    run(command); /* already disabled: nothing recorded */
+    snprintf(command, sizeof(command), "\"%s\\quiesced-fake.exe\" --restore-qemu-ga", exe_dir);
+    if (run(command) != 0 || start_type(RIVAL) != SERVICE_DEMAND_START) {
+        fail("the first recorded start type was not the one given back", output);
+    }
+    set_start_type(RIVAL, SERVICE_DISABLED); /* the operator's own choice */
+    snprintf(command, sizeof(command), "\"%s\\quiesced-fake.exe\" --disable-qemu-ga", exe_dir);
+    run(command);
+    snprintf(command, sizeof(command), "\"%s\\quiesced-fake.exe\" --restore-qemu-ga", exe_dir);
+    if (run(command) != 0 || start_type(RIVAL) != SERVICE_DISABLED) {
+        fail("a QEMU-GA disabled before --disable-qemu-ga was enabled by the restore", output);
     }
     DeleteFileA(vss_log);
     free(config);
