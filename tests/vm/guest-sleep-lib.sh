@@ -17,9 +17,9 @@
 # swap and is meant to read it back at once, with no power state change,
 # where a platform hibernation would power the guest off and resume only
 # at the next boot. The guests' 6.1 kernel writes the image but does not
-# read it back, and its write to /sys/power/state then fails
-# (tests/vm/README.md): sleep_round accepts that, and the scenario checks
-# both agents answer it alike. The guest's kernel tells its side on the console (info level,
+# read it back (EBUSY opening the swap device in use), and its write to
+# /sys/power/state then fails (tests/vm/README.md): sleep_round accepts
+# that, and the scenario checks both agents answer it alike. The guest's kernel tells its side on the console (info level,
 # which the scenario turns on): "suspend entry (deep)"/"suspend exit" for
 # S3, "Wrote N kbytes" (and "Read N kbytes") for an image written (and
 # read back), "hibernation exit".
