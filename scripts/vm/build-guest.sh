@@ -3,7 +3,9 @@
 # build-guest.sh — builds the test guest for the end-to-end (vm) tests from
 # Debian's packages only: the kernel of linux-image-amd64 (booted directly as
 # an uncompressed vmlinux; it carries the PVH entry note QEMU's -kernel needs,
-# and skips the ~6 s bzImage decompression under TCG) and an initramfs made of
+# and skips the ~6 s bzImage decompression under TCG; the package's bzImage
+# is kept beside it as vmlinuz, for a guest that must wake from S3, which a
+# PVH-booted kernel does not: tests/vm/README.md) and an initramfs made of
 # busybox-static, the kernel modules the tests need (resolved from
 # modules.dep), guest-init.sh as /init, and the binaries given with --bin
 # (quiesced, the workload, the example writer) plus the shared libraries they
@@ -20,8 +22,8 @@
 # Everything is cached under --cache (default build/vm-cache): the kernel per
 # package version, the initramfs per hash of every input (package versions,
 # this script, the init, each binary and library). A second run with the same
-# inputs does nothing. Prints the guest directory (vmlinux, initramfs.cpio,
-# manifest.txt) on stdout; progress goes to stderr.
+# inputs does nothing. Prints the guest directory (vmlinux, vmlinuz,
+# initramfs.cpio, manifest.txt) on stdout; progress goes to stderr.
 #
 # usage: build-guest.sh [--cache DIR] [--storage-tools] --bin PATH[:GUEST_PATH] ...
 #                       [--file SRC:GUEST_PATH] ...
@@ -133,9 +135,10 @@ resolve_modules() {
   done
 }
 
-# --- kernel: vmlinux + the needed modules ------------------------------------
-# The directory is keyed by the module list too: only those are kept.
-if [ ! -f "$kdir/done" ]; then
+# --- kernel: vmlinux, vmlinuz + the needed modules ----------------------------
+# The directory is keyed by the module list too: only those are kept. (One
+# cached before vmlinuz was kept has none: made again.)
+if [ ! -f "$kdir/done" ] || [ ! -f "$kdir/vmlinuz" ]; then
   log "fetching $kpkg"
   deb=$(fetch_deb "$kpkg")
   tmp=$(mktemp -d "$cache/.kernel.XXXXXX")
@@ -154,6 +157,7 @@ if [ ! -f "$kdir/done" ]; then
   [ -s "$tmp/vmlinux" ] || { log "no xz-compressed ELF found in $vmlinuz"; exit 1; }
   mkdir -p "$tmp/k/modules"
   mv "$tmp/vmlinux" "$tmp/k/vmlinux"
+  cp "$vmlinuz" "$tmp/k/vmlinuz"
   echo "$kver" >"$tmp/k/kver"
   cp "$tmp/x/lib/modules/$kver/modules.dep" "$tmp/k/modules.dep"
   # Keep only the modules the guest loads (and what they depend on).
@@ -272,6 +276,7 @@ cp "$recipe" "$stage/etc/guest-manifest.txt"
 tmp=$(mktemp -d "$cache/.guest.XXXXXX")
 (cd "$stage" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --reproducible --quiet) >"$tmp/initramfs.cpio"
 ln -s "../$(basename "$kdir")/vmlinux" "$tmp/vmlinux"
+ln -s "../$(basename "$kdir")/vmlinuz" "$tmp/vmlinuz"
 cp "$recipe" "$tmp/manifest.txt"
 rm -rf "$guest"; mv "$tmp" "$guest"
 # Every rebuild of the agent makes a new guest: keep the newest few.

@@ -194,8 +194,9 @@ EOF
   lv_xml_tail "$WORK/$name.console" "$WORK/$name-ctl.sock"
 }
 
-# lv_xml_tail CONSOLE CONTROL_SOCKET: the end of a domain's XML: the console
-# in a file, the agent's channel (libvirt's own socket), the control port.
+# lv_xml_tail CONSOLE CONTROL_SOCKET [XML]: the end of a domain's XML: the
+# console in a file, the agent's channel (libvirt's own socket), the control
+# port, and XML after the devices.
 lv_xml_tail() {
   cat <<EOF
     <serial type='file'><source path='$1'/><target port='0'/></serial>
@@ -204,7 +205,7 @@ lv_xml_tail() {
       <target type='virtio' name='org.quiesce.control.0'/></channel>
     <controller type='usb' model='none'/>
     <memballoon model='none'/>
-  </devices>
+  </devices>${3:-}
 </domain>
 EOF
 }
@@ -284,12 +285,20 @@ lv_restore() {
 # suspend, "Domain does not have suspend support"), the agent's channel
 # org.qemu.guest_agent.0 (libvirt's own socket: libvirt is the agent's host),
 # the control port on $WORK/ctl.sock (sd_attach) and the console in
-# $WORK/console.log.
+# $WORK/console.log. QEMU_ARGs go to QEMU's command line as they are
+# (<qemu:commandline>: libvirt 9.0 has no guest NVMe controller, `-device
+# nvme` gives one). libvirt puts them before its own devices, which take
+# PCI slots from 2 on: a device there needs an address of its own.
 lv_sd_create() {
-  local name=$1 type=qemu cpu="<cpu mode='maximum'/>"
+  local name=$1 type=qemu cpu="<cpu mode='maximum'/>" extra= a
   [ "$VM_ACCEL" = kvm ] && { type=kvm; cpu="<cpu mode='host-passthrough'/>"; }
+  if [ $# -gt 2 ]; then
+    extra="<qemu:commandline>"
+    for a in "${@:3}"; do extra+="<qemu:arg value='$a'/>"; done
+    extra+="</qemu:commandline>"
+  fi
   cat >"$WORK/$name.xml" <<XML
-<domain type='$type'>
+<domain type='$type' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
   <name>$name</name>
   <memory unit='MiB'>1024</memory>
   <vcpu>2</vcpu>
@@ -306,7 +315,7 @@ lv_sd_create() {
       <source file='$2'/><target dev='vda' bus='virtio'/><serial>root</serial></disk>
     <interface type='user'><model type='virtio'/></interface>
 XML
-  lv_xml_tail "$WORK/console.log" "$WORK/ctl.sock" >>"$WORK/$name.xml"
+  lv_xml_tail "$WORK/console.log" "$WORK/ctl.sock" "$extra" >>"$WORK/$name.xml"
   rm -f "$WORK/console.log" "$WORK/ctl.sock"
   lv_virsh create "$WORK/$name.xml" >/dev/null || vm_fail "virsh create $name failed: $(tail -n 3 "$LV_DIR/libvirtd.log")"
   LV_DOMAINS+=("$name")

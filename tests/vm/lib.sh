@@ -14,7 +14,9 @@
 # VM_EXTRA_BINS (more guest binaries, space-separated), VM_GUEST_ARGS (more
 # build-guest.sh options, e.g. --storage-tools),
 # QUIESCE_VM_CACHE; optional QUIESCE_VM_ACCEL=kvm|tcg to skip the probe,
-# QUIESCE_VM_KEEP=1 to keep the work dir.
+# QUIESCE_VM_KEEP=1 to keep the work dir. A scenario may set VM_KERNEL before
+# vm_boot: $GUEST/vmlinuz (the bzImage) for a guest that sleeps in S3, from
+# which the default $GUEST/vmlinux, booted through PVH, does not wake.
 set -euo pipefail
 
 VM_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -209,7 +211,7 @@ vm_boot() {
   local cpu=()
   [ "$VM_ACCEL" = tcg ] && cpu=(-cpu max)
   qemu-system-x86_64 -accel "$VM_ACCEL" "${cpu[@]}" -m 768 -smp 2 -nodefaults -display none \
-    -no-reboot -kernel "$GUEST/vmlinux" -initrd "$WORK/initrd.cpio" \
+    -no-reboot -kernel "${VM_KERNEL:-$GUEST/vmlinux}" -initrd "$WORK/initrd.cpio" \
     -append "console=ttyS0 panic=-1 loglevel=4 no_timer_check" \
     -chardev "file,id=con,path=$WORK/console.log" -serial chardev:con \
     -device virtio-serial-pci \

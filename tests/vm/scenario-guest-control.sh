@@ -5,24 +5,42 @@
 # through their ports like a host (Proxmox's `qm guest passwd`, libvirt's
 # set-user-password, guestvcpus, domfstrim, `virsh shutdown --mode agent`).
 # Each step runs on quiesced, its effect is checked in the guest, then the
-# same on qemu-ga, and the two answers are compared. Last, quiesced's
-# guest-shutdown powers the guest off and QEMU exits.
+# same on qemu-ga, and the two answers are compared. Then each agent makes
+# the guest sleep: guest-suspend-ram (S3, QEMU's run state "suspended"
+# until QMP's system_wakeup), guest-suspend-hybrid (an image written to the
+# swap disk, then S3) and guest-suspend-disk (the image written in the
+# kernel's test_resume mode), each checked on the console, in QEMU
+# and on the wire (no reply; the agent answers again after the wake-up on
+# the same connection; guest-sleep-lib.sh). Last, quiesced's guest-shutdown
+# powers the guest off and QEMU exits.
 #
 # The busybox guest lacks two programs the commands run, so it gets small
 # stand-ins that both agents use alike: /usr/sbin/chpasswd (busybox has
 # none: it hashes with busybox mkpasswd, or takes the hash as given with -e,
 # and rewrites /etc/shadow) and /sbin/shutdown (busybox has poweroff only:
 # it logs its arguments and powers off only once /run/allow-poweroff exists).
+# Neither has systemd or pm-utils, so both agents suspend by writing "mem" or
+# "disk" to /sys/power/state, qemu-ga's last way; for hybrid, which that
+# file has no word for, pm-utils' pm-is-supported and pm-suspend-hybrid are
+# stand-ins that do what pm-utils does with a kernel that has the "suspend"
+# hibernation mode, and log that they ran.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/guest-sleep-lib.sh"
 
 qemu_ga=$(command -v qemu-ga || echo /usr/sbin/qemu-ga)
 [ -x "$qemu_ga" ] || vm_fail "qemu-ga is not installed (package qemu-guest-agent)"
 VM_EXTRA_BINS="$qemu_ga ${VM_EXTRA_BINS:-}"
 vm_setup
+vm_require_tools jq
+# The bzImage through the Linux boot protocol: the same kernel booted as a
+# vmlinux through PVH triple-faults when SeaBIOS jumps to its S3 wake-up
+# vector (tests/vm/README.md).
+VM_KERNEL=$GUEST/vmlinuz
 truncate -s 128M "$WORK/trim.img"
 mkfs.ext4 -q -F -L trim "$WORK/trim.img"
 VM_DRIVES+=(-drive "file=$WORK/trim.img,format=raw,if=none,id=trim,cache=writeback,discard=unmap"
             -device "virtio-blk-pci,drive=trim,serial=trim")
+vm_disk swap none 256
 VM_QEMU_EXTRA=(-chardev "socket,id=ref,path=$WORK/ref.sock,server=on,wait=off"
                -device virtserialport,chardev=ref,name=org.qemu.guest_agent.1)
 vm_guest_file /usr/sbin/chpasswd 0755 <<'CHPASSWD'
@@ -45,6 +63,16 @@ echo "vm-shutdown: $*" >/dev/console
 sync
 poweroff -f
 SHUTDOWN
+vm_guest_file /usr/bin/pm-is-supported 0755 <<'PMIS'
+#!/bin/sh
+echo "vm-pm: pm-is-supported $*" >/dev/console
+[ "$1" = --suspend-hybrid ] && grep -q suspend /sys/power/disk
+PMIS
+vm_guest_file /usr/sbin/pm-suspend-hybrid 0755 <<'PMHYBRID'
+#!/bin/sh
+echo "vm-pm: pm-suspend-hybrid" >/dev/console
+echo suspend >/sys/power/disk && echo disk >/sys/power/state
+PMHYBRID
 vm_scenario <<'SCENARIO'
 echo "root:*:19000:0:99999:7:::" >/etc/shadow
 echo "alice:x:1000:1000:alice:/home/alice:/bin/sh" >>/etc/passwd
@@ -54,6 +82,7 @@ echo "bob:*:19000:0:99999:7:::" >>/etc/shadow
 mkdir -p /home/alice /home/bob
 chown 1000:1000 /home/alice; chown 1001:1001 /home/bob
 vm_mount trim ext4 /data/trim
+swap=$(vm_disk swap) && mkswap "$swap" >/dev/null && swapon "$swap" || say "FAILED to mount swap"
 vm_control
 vm_agent
 qemu-ga -m virtio-serial -p /dev/virtio-ports/org.qemu.guest_agent.1 -t /run -f /run/qemu-ga.pid &
@@ -188,6 +217,41 @@ vm_log "freeze: $(ask "$Q" '{"execute":"guest-fsfreeze-freeze"}')"
 same "fstrim while frozen" "$(ask "$Q" '{"execute":"guest-fstrim"}')" \
      "error CommandNotFound: Command guest-fstrim has been disabled: the agent is in frozen state"
 vm_log "thaw: $(ask "$Q" '{"execute":"guest-fsfreeze-thaw"}')"
+
+# --- suspend: both agents make the guest sleep and come back ------------------
+nr() { "$QUIESCE_BACKUP" --agent "$1" agent '{"execute":"guest-info"}' |
+         jq -c '[.supported_commands[] | select(.name | test("^guest-(shutdown|suspend-)"))] | sort_by(.name)'; }
+same "guest-info: shutdown and the suspends" "$(nr "$Q")" "$(nr "$R")"
+no_reply_flags() { jq -e 'length == 4 and all(.[]; .enabled and .["success-response"] == false)' >/dev/null <<<"$1"; }
+flags=$(nr "$Q")
+check "both say success-response false for them" no_reply_flags "$flags"
+flipped=$(sed '0,/"success-response":false/s//"success-response":true/' <<<"$flags")
+if no_reply_flags "$flipped"; then ok=false; else ok=true; fi
+check "control: one success-response flag set fails that check" $ok
+sleep_wire_control quiesced "$Q"
+sleep_wire_control qemu-ga "$R"
+# The kernel's info lines on the console; the smallest image it can make.
+guest "echo 7 >/proc/sys/kernel/printk; echo 0 >/sys/power/image_size; grep -q 'test_resume' /sys/power/disk && grep -q mem /sys/power/state && grep -q /dev/vd /proc/swaps" ||
+  vm_fail "the guest has no S3, no test_resume mode or no swap"
+declare -A helpers=([ram]="pm-is-supported --suspend;" [hybrid]="pm-is-supported --suspend-hybrid;pm-suspend-hybrid;"
+                    [disk]="pm-is-supported --hibernate;")
+for mode in ram hybrid disk; do
+  for a in quiesced:$Q qemu-ga:$R; do
+    if [ $mode = disk ]; then
+      guest "echo test_resume >/sys/power/disk" || vm_fail "the guest's control port does not answer after the sleeps"
+    fi
+    sleep_round "${a%%:*}" "${a#*:}" $mode
+    if [ "${a%%:*}" = quiesced ]; then ours=$SLEEP_HELPERS sent=$SLEEP_SENT; fi
+  done
+  same "suspend-$mode: the helpers run (pm-utils asked, /sys/power/state for ram and disk)" "$ours" "$SLEEP_HELPERS"
+  same "suspend-$mode: what the agent sent for it" "$sent" "$SLEEP_SENT"
+  check "suspend-$mode: the helpers qemu-ga 7.2 runs here: ${helpers[$mode]}" test "$ours" = "${helpers[$mode]}"
+done
+# Controls of the kernel-line checks: each fails on another sleep's lines.
+for c in ram:disk hybrid:ram disk:hybrid; do
+  check "control: the $(sleep_effect_words ${c%:*}) check fails on suspend-${c#*:}'s lines" \
+    eval "! sleep_effect ${c%:*} '$WORK/sleep-quiesced-${c#*:}.log'"
+done
 
 # --- shutdown: qemu-ga's request is only logged, quiesced's powers off ----------
 raw() { # SOCKET JSON: a command that answers nothing on success: after the

@@ -4,7 +4,8 @@
 # point 3): Debian's libvirtd (lib-libvirt.sh: private namespace, QEMU
 # driver only) runs the Debian 12 guest with this tree's .debs installed
 # (vm/systemd-noport's overlay, under a qcow2 overlay of this test's own) as
-# a domain with a user-mode NIC and the agent channel org.qemu.guest_agent.0.
+# a domain with a user-mode NIC, the agent channel org.qemu.guest_agent.0
+# and an emulated NVMe disk (QEMU's `-device nvme`, serial quiesce-nvme-1).
 # The same routine management steps run through quiesced (started by udev
 # from the port, as installed) and then, in the same boot, through Debian's
 # qemu-ga (quiesced.service stopped, qemu-ga from the image's
@@ -25,13 +26,27 @@
 #   guestvcpus                 vCPU 1 offline (sysfs says 0) and online again
 #   dompmsuspend hybrid        refused (no swap; /sys/power/state has no
 #                              hybrid), the guest still running
+#   guest-get-disks            the NVMe disk with qemu-ga's `smart`
+#                              member; its host-read-commands grow by at
+#                              least the 256 reads of a dd in the guest
+#
+# The two agents' guest-get-disks replies (as virsh prints them) are
+# compared byte for byte but for the four NVMe I/O counters that move
+# between two reads (data units and commands, read and written;
+# virsh-nvme-lib.sh), which must only have grown from quiesced's read to
+# qemu-ga's later one. Negative controls, each an edit of quiesced's reply
+# that must make the comparison fail: the temperature one more,
+# power-on-hours one more, the smart member dropped, the disk's serial
+# changed, a read counter ahead of qemu-ga's.
 #
 # then `virsh shutdown --mode agent` through qemu-ga powers the guest off;
 # a second boot, quiesced again, and the same shutdown through it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sd-lib.sh"
 . "$(dirname "$0")/lib-libvirt.sh"
+. "$(dirname "$0")/virsh-nvme-lib.sh"
 
+vm_require_tools jq
 sd_setup
 sd_lv_cleanup() {
   local rc=$?
@@ -44,6 +59,7 @@ trap sd_lv_cleanup EXIT
 [ -f "$VM_SD_STATE/root.qcow2" ] || vm_fail "no installed overlay in $VM_SD_STATE (vm/systemd-noport)"
 # This test's overlay over vm/systemd-noport's, which stays as it was.
 qemu-img create -q -f qcow2 -F qcow2 -b "$VM_SD_STATE/root.qcow2" "$WORK/root.qcow2"
+truncate -s 1G "$WORK/nvme.img"
 lv_start
 DOM=sdvirsh
 limit=2400
@@ -81,7 +97,9 @@ agent_is() {
 boot() { # the domain, up to the end of systemd's boot
   local start
   start=$(vm_now_ms)
-  lv_sd_create "$DOM" "$WORK/root.qcow2"
+  lv_sd_create "$DOM" "$WORK/root.qcow2" \
+    -drive "file=$WORK/nvme.img,format=raw,if=none,id=nvme0,cache=writeback" \
+    -device nvme,serial=quiesce-nvme-1,drive=nvme0,bus=pci.0,addr=0x1e
   sd_attach "$start" "$limit" 'lv_virsh domstate "$DOM" 2>/dev/null | grep -q running'
 }
 
@@ -144,6 +162,9 @@ EOF
   echo "quiesced.service $(systemctl is-active quiesced.service), main pid $(systemctl show -p MainPID --value quiesced.service)"
   systemctl -q is-active quiesced.service'
 agent_is quiesced
+sd_expect "the NVMe disk is there" '
+  for i in $(seq 150); do [ -b /dev/nvme0n1 ] && exit 0; sleep 0.2; done
+  echo "no /dev/nvme0n1"; lsmod | grep -i nvme; exit 1'
 
 # round AGENT PASSWORD: the management steps through AGENT.
 round() {
@@ -217,6 +238,8 @@ round() {
   [ "$(lv_virsh domstate "$DOM")" = running ] && [ "$(sd_sh 'echo up')" = up ] ||
     vm_fail "$a: the guest is not running after the refused suspend"
   vm_log "ok: $a: dompmsuspend hybrid refused, the guest runs on"
+
+  nvme_smart "$a"
 }
 
 round quiesced New-Pass-Quiesced-1
@@ -242,6 +265,8 @@ for f in domifaddr guestinfo vcpus vcpus-off; do
 done
 vm_log "ok: domifaddr, guestinfo and guestvcpus print the same through both agents (fs used-bytes aside)"
 
+nvme_compare
+
 powered_off qemu-ga
 
 # --- boot 2: quiesced again, shut down through it --------------------------------
@@ -255,5 +280,8 @@ cat <<EOF
 vm[$VM_NAME]: PASS libvirt $(libvirtd --version | awk '{print $NF}') through quiesced $QUIESCED_VERSION and qemu-ga 7.2 ($VM_ACCEL)
   quiesced: $(cat "$WORK/out/quiesced-domtime--sync"); $(cat "$WORK/out/quiesced-fstrim")
   qemu-ga:  $(cat "$WORK/out/qemu-ga-domtime--sync"); $(cat "$WORK/out/qemu-ga-fstrim")
-  same output from both: domifaddr --source agent, guestinfo, guestvcpus (before and after --disable)
+  same output from both: domifaddr --source agent, guestinfo, guestvcpus (before and after --disable),
+    guest-get-disks with the NVMe disk's smart (I/O counters aside)
+  quiesced: $(cat "$WORK/out/quiesced-smart-reads")
+  qemu-ga:  $(cat "$WORK/out/qemu-ga-smart-reads")
 EOF
