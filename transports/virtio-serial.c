@@ -27,8 +27,9 @@
  * handler read its signalfd in the same main-loop round, was taken by B's
  * handler, which checks B only: A never saw its host, whose request then
  * waited for the next SIGIO, forever if the host waits for the answer
- * (vm/systemd-resilience with a second agent port: a guest-sync unanswered
- * for 30 s; tests/integration/test-virtio-sigio.c). The list of open ports
+ * (tests/integration/test-virtio-sigio.py; a possible cause of a guest-sync
+ * unanswered for 30 s in vm/systemd-resilience once the agent served a
+ * second port, never seen again in a guest). The list of open ports
  * is the one piece of process-wide state in the daemon besides main.c's
  * options (docs/style.md §5): it mirrors the signal's own, which two agents
  * in one process would share as well.
