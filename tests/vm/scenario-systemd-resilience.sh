@@ -74,9 +74,10 @@ vm_disk data-dirty ext4 512
 # The second agent port (a second host): its chardev socket is probe.sock.
 PROBE_PORT=(-chardev "socket,id=probe,path=$WORK/probe.sock,server=on,wait=off"
             -device virtserialport,bus=vser.0,chardev=probe,name=org.quiesce.probe.0)
-# VM_RESILIENCE_TRACE=1: QEMU's virtio-serial trace in $WORK/qemu-trace.log,
-# for agent_diag; 2: also the agent run with -v (its journal).
-if [ "${VM_RESILIENCE_TRACE:-0}" -ge 1 ]; then
+# QEMU's virtio-serial trace in $WORK/qemu-trace.log, for agent_diag (a line
+# per request and per reply); VM_RESILIENCE_TRACE=0 leaves it out, =2 also runs
+# the agent with -v (its journal).
+if [ "${VM_RESILIENCE_TRACE:-1}" -ge 1 ]; then
   PROBE_PORT+=(-D "$WORK/qemu-trace.log" -trace "enable=virtio_serial_*" -trace "enable=virtio_console_*")
 fi
 VM_QEMU_EXTRA=("${PROBE_PORT[@]}")
@@ -223,7 +224,7 @@ check_frozen_now() {
 
 # --- boot 1 --------------------------------------------------------------------
 sd_boot yes
-gexpect "set-up: configuration, writers, data disks, workloads" "trace=${VM_RESILIENCE_TRACE:-0}"'
+gexpect "set-up: configuration, writers, data disks, workloads" "trace=${VM_RESILIENCE_TRACE:-1}"'
   cat >/etc/quiesce/quiesced.conf <<EOF
 [agent]
 channels=virtio-serial:/dev/virtio-ports/org.qemu.guest_agent.0;virtio-serial:/dev/virtio-ports/org.quiesce.probe.0
