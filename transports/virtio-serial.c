@@ -19,6 +19,21 @@
  * thread for the signalfd to receive it: main() blocks it before anything
  * else (agent/main.c) and children unblock it.
  *
+ * One signalfd for every port, and each SIGIO re-checks them all. SIGIO is
+ * one pending bit per process, whichever port raised it (the driver raises
+ * it on a host's open and close and on every arrival of bytes), and reading
+ * it from any signalfd clears it. With a signalfd per port, a SIGIO that
+ * came for port A after A's handler had checked A, but before port B's
+ * handler read its signalfd in the same main-loop round, was taken by B's
+ * handler, which checks B only: A never saw its host, whose request then
+ * waited for the next SIGIO, forever if the host waits for the answer
+ * (tests/integration/test-virtio-sigio.py; a possible cause of a guest-sync
+ * unanswered for 30 s in vm/systemd-resilience once the agent served a
+ * second port, never seen again in a guest). The list of open ports
+ * is the one piece of process-wide state in the daemon besides main.c's
+ * options (docs/style.md §5): it mirrors the signal's own, which two agents
+ * in one process would share as well.
+ *
  * Back-to-back reconnects (a host that closes and connects again at once, as
  * Proxmox does per command) and the rule for replies. The driver learns of
  * the host's close and of the next open from two control messages, handled
@@ -76,8 +91,7 @@
 
 typedef struct {
     int fd;
-    int signal_fd;
-    guint signal_watch;
+    gboolean watched; /* in virtio_sigio_ports */
     FdStream *stream; /* non-NULL while a host is connected */
     Transport *transport;
     GByteArray *held; /* replies refused at the last hang-up */
@@ -85,6 +99,16 @@ typedef struct {
 } VirtioSerial;
 
 static void virtio_host_gone(void *opaque);
+
+/* The ports open in this process and the signalfd that serves them all
+ * (see the top of the file). */
+typedef struct {
+    int fd; /* the signalfd, -1 while no port is open */
+    guint watch;
+    GPtrArray *ports; /* VirtioSerial, borrowed */
+} VirtioSigio;
+
+static VirtioSigio virtio_sigio_ports = { .fd = -1 };
 
 /* Non-blocking check of the host side: POLLHUP means nobody is there. */
 static gboolean virtio_host_present(const VirtioSerial *port)
@@ -148,35 +172,71 @@ static void virtio_host_gone(void *opaque)
 
 static gboolean virtio_sigio(int fd, GIOCondition condition, gpointer user_data)
 {
-    VirtioSerial *port = user_data;
+    VirtioSigio *sigio = user_data;
     struct signalfd_siginfo info;
 
     /* Drain: SIGIO is not queued, at most one is pending. */
     while (read(fd, &info, sizeof(info)) == sizeof(info)) {
-        VIRTIO_TRACE("SIGIO band %#x, stream %s", (unsigned)info.ssi_band,
-                     port->stream ? "attached" : "detached");
+        VIRTIO_TRACE("SIGIO band %#x, %u port(s)", (unsigned)info.ssi_band, sigio->ports->len);
     }
-    if (!port->stream && virtio_host_present(port)) {
-        virtio_attach_host(port);
+    /* Every port: the signal does not say whose it was. Attaching calls
+     * nothing that opens or closes a port. */
+    for (guint i = 0; i < sigio->ports->len; i++) {
+        VirtioSerial *port = g_ptr_array_index(sigio->ports, i);
+
+        if (!port->stream && virtio_host_present(port)) {
+            virtio_attach_host(port);
+        }
     }
     return G_SOURCE_CONTINUE;
 }
 
-static gboolean virtio_setup_sigio(VirtioSerial *port, GError **error)
+static void virtio_sigio_unwatch(VirtioSerial *port)
 {
-    sigset_t set;
+    VirtioSigio *sigio = &virtio_sigio_ports;
 
-    sigemptyset(&set);
-    sigaddset(&set, SIGIO);
-    port->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (port->signal_fd < 0 || fcntl(port->fd, F_SETOWN, getpid()) < 0 ||
+    if (!port->watched) {
+        return;
+    }
+    port->watched = FALSE;
+    g_ptr_array_remove(sigio->ports, port);
+    if (sigio->ports->len == 0) {
+        g_clear_handle_id(&sigio->watch, g_source_remove);
+        close(sigio->fd);
+        sigio->fd = -1;
+        g_clear_pointer(&sigio->ports, g_ptr_array_unref);
+    }
+}
+
+static gboolean virtio_sigio_watch(VirtioSerial *port, GError **error)
+{
+    VirtioSigio *sigio = &virtio_sigio_ports;
+
+    if (sigio->fd < 0) {
+        sigset_t set;
+
+        sigemptyset(&set);
+        sigaddset(&set, SIGIO);
+        sigio->fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+        if (sigio->fd < 0) {
+            g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_FAILED,
+                        "cannot watch %s for host connections: signalfd: %s",
+                        port->transport->address, g_strerror(errno));
+            return FALSE;
+        }
+        sigio->ports = g_ptr_array_new();
+        sigio->watch = g_unix_fd_add(sigio->fd, G_IO_IN, virtio_sigio, sigio);
+    }
+    g_ptr_array_add(sigio->ports, port);
+    port->watched = TRUE;
+    if (fcntl(port->fd, F_SETOWN, getpid()) < 0 ||
         fcntl(port->fd, F_SETFL, fcntl(port->fd, F_GETFL) | O_ASYNC) < 0) {
         g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_FAILED,
                     "cannot watch %s for host connections: %s", port->transport->address,
                     g_strerror(errno));
+        virtio_sigio_unwatch(port);
         return FALSE;
     }
-    port->signal_watch = g_unix_fd_add(port->signal_fd, G_IO_IN, virtio_sigio, port);
     return TRUE;
 }
 
@@ -185,7 +245,6 @@ static gboolean virtio_open(Transport *transport, GError **error)
     VirtioSerial *port = transport->priv;
 
     port->transport = transport;
-    port->signal_fd = -1;
     port->held = g_byte_array_new();
     port->fd = open(transport->address, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     if (port->fd < 0) {
@@ -198,7 +257,7 @@ static gboolean virtio_open(Transport *transport, GError **error)
                                    : "");
         return FALSE;
     }
-    if (!virtio_setup_sigio(port, error)) {
+    if (!virtio_sigio_watch(port, error)) {
         return FALSE;
     }
     if (virtio_host_present(port)) {
@@ -228,10 +287,7 @@ static void virtio_close(Transport *transport)
     }
     g_idle_remove_by_data(port);
     g_clear_pointer(&port->stream, fd_stream_free);
-    g_clear_handle_id(&port->signal_watch, g_source_remove);
-    if (port->signal_fd >= 0) {
-        close(port->signal_fd);
-    }
+    virtio_sigio_unwatch(port);
     if (port->fd >= 0) {
         close(port->fd);
     }

@@ -16,11 +16,6 @@
 
 typedef int (*OpenFn)(const char *, int, ...);
 
-int open(const char *path, int flags, ...);
-int open64(const char *path, int flags, ...);
-int __open_2(const char *path, int flags);
-int __open64_2(const char *path, int flags);
-
 static int seam_busy(const char *path)
 {
     const char *busy = getenv("QUIESCE_SEAM_BUSY_PATH");
@@ -39,39 +34,4 @@ static int seam_open(const char *symbol, const char *path, int flags, mode_t mod
     return real(path, flags, mode);
 }
 
-static mode_t seam_mode(int flags, va_list ap)
-{
-    return (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, mode_t) : 0;
-}
-
-int open(const char *path, int flags, ...)
-{
-    va_list ap;
-    mode_t mode;
-
-    va_start(ap, flags);
-    mode = seam_mode(flags, ap);
-    va_end(ap);
-    return seam_open("open", path, flags, mode);
-}
-
-int open64(const char *path, int flags, ...)
-{
-    va_list ap;
-    mode_t mode;
-
-    va_start(ap, flags);
-    mode = seam_mode(flags, ap);
-    va_end(ap);
-    return seam_open("open64", path, flags, mode);
-}
-
-int __open_2(const char *path, int flags)
-{
-    return seam_open("open", path, flags, 0);
-}
-
-int __open64_2(const char *path, int flags)
-{
-    return seam_open("open64", path, flags, 0);
-}
+#include "seam-open.h"

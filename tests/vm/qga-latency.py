@@ -20,7 +20,13 @@ scenario's negative control SIGSTOPs the agent during a probe).
 --status-of/--post-of ID: what the agent says of an old session id
 (printed as JSON: the return or the error); ID "self" is the session just
 prepared. --pipelined-ping: a guest-ping sent in the same write as the
-prepare; prints when it was answered.
+prepare; prints when it was answered (after the prepare: replies on one
+connection keep their order).
+--probe-socket SOCKET2 --probe-during SECONDS: while the prepare (or
+freeze) is in flight, the same probe on a second connection (another
+channel), from the request's write until its answer or SECONDS, whichever
+comes first (at least one round); lines start "during". The probe's
+states also show what the agent said meanwhile (frozen, busy).
 Exit status: 0 ok, 1 a probe over its limit, 2 a protocol error or no
 answer, 3 the prepare did not freeze (saved-state).
 """
@@ -94,12 +100,19 @@ def percentile(values, p):
     return s[min(len(s) - 1, int(round(p / 100.0 * (len(s) - 1))))]
 
 
-def probe(agent, seconds, limit_ms):
+def readable(sock):
+    import select
+    return bool(select.select([sock], [], [], 0)[0])
+
+
+def probe(agent, seconds, limit_ms, label="probe", until=None):
+    """until: a socket whose first readable byte ends the probe early."""
     names = ["guest-ping", "guest-sync-delimited", "guest-fsfreeze-status", "guest-snapshot-status"]
     times = {n: [] for n in names}
     frozen_seen = {"guest-fsfreeze-status": set(), "guest-snapshot-status": set()}
+    busy_seen = set()
     end = time.monotonic() + seconds
-    while time.monotonic() < end:
+    while time.monotonic() < end and not (times[names[0]] and until and readable(until)):
         for n in names:
             if n == "guest-sync-delimited":
                 ms = agent.sync()
@@ -112,17 +125,20 @@ def probe(agent, seconds, limit_ms):
                     frozen_seen[n].add(reply["return"])
                 elif n == "guest-snapshot-status":
                     frozen_seen[n].add(reply["return"].get("fsfreeze"))
+                    busy_seen.add(reply["return"].get("busy", {}).get("operation", "-"))
             times[n].append(ms)
     worst = 0.0
     for n in names:
         v = times[n]
         worst = max(worst, max(v))
-        print("probe %s n=%d p50=%.1f max=%.1f ms" % (n, len(v), percentile(v, 50), max(v)))
-    print("probe states: fsfreeze-status %s, snapshot-status fsfreeze %s" % (
-        ",".join(sorted(frozen_seen["guest-fsfreeze-status"])),
+        print("%s %s n=%d p50=%.1f max=%.1f ms" % (label, n, len(v), percentile(v, 50), max(v)))
+    print("%s states: fsfreeze-status %s, snapshot-status fsfreeze %s" % (
+        label, ",".join(sorted(frozen_seen["guest-fsfreeze-status"])),
         ",".join(sorted(frozen_seen["guest-snapshot-status"]))))
-    print("probe worst=%.1f ms limit=%d ms: %s" % (worst, limit_ms,
-                                                   "ok" if worst <= limit_ms else "OVER"))
+    if label != "probe":
+        print("%s busy: %s" % (label, ",".join(sorted(busy_seen))))
+    print("%s worst=%.1f ms limit=%d ms: %s" % (label, worst, limit_ms,
+                                                "ok" if worst <= limit_ms else "OVER"))
     return worst <= limit_ms
 
 
@@ -139,11 +155,24 @@ def main():
     ap.add_argument("--stay", action="store_true")
     ap.add_argument("--status-of")
     ap.add_argument("--post-of")
+    ap.add_argument("--probe-socket")
+    ap.add_argument("--probe-during", type=float, default=0)
     a = ap.parse_args()
     agent = Agent(a.socket)
+    second = Agent(a.probe_socket) if a.probe_socket else None
     ok = True
+
+    def during(t0):
+        """The probe on the second connection while the request runs."""
+        nonlocal ok
+        if second and a.probe_during > 0:
+            ok = probe(second, a.probe_during, a.limit_ms, "during", agent.sock) and ok
+            print("during: ended %.0f ms after the request was sent" % (
+                (time.monotonic() - t0) * 1000.0))
     try:
         agent.sync()
+        if second:
+            second.sync()
         session = None
         saved_state = False
         if a.prepare and a.pipelined_ping:
@@ -151,13 +180,18 @@ def main():
             # time is how long a command waits for a prepare in progress.
             t0 = time.monotonic()
             agent.sock.sendall(b'{"execute":"guest-snapshot-prepare"}\n{"execute":"guest-ping"}\n')
+            during(t0)
             reply = agent._read_value(t0 + 300)
             ms = (time.monotonic() - t0) * 1000.0
             ping = agent._read_value(t0 + 300)
             print("pipelined guest-ping answered %.0f ms after it was sent (%s)" % (
                 (time.monotonic() - t0) * 1000.0, json.dumps(ping)))
         elif a.prepare:
-            reply, ms = agent.call("guest-snapshot-prepare", timeout=300)
+            t0 = time.monotonic()
+            agent.sock.sendall(b'{"execute":"guest-snapshot-prepare"}\n')
+            during(t0)
+            reply = agent._read_value(t0 + 300)
+            ms = (time.monotonic() - t0) * 1000.0
         if a.prepare:
             ret = reply.get("return", {})
             session = ret.get("session")
@@ -176,11 +210,17 @@ def main():
             print("freeze %.0f ms: %s" % (ms, json.dumps(reply)))
             if "return" not in reply:
                 sys.exit(2)
+            status, _ = agent.call("guest-snapshot-status")
+            session = status.get("return", {}).get("session")
+            if session and a.session_file:
+                with open(a.session_file + ".tmp", "w") as f:
+                    f.write(session + "\n")
+                os.rename(a.session_file + ".tmp", a.session_file)
         sys.stdout.flush()
         if a.probe > 0:
             ok = probe(agent, a.probe, a.limit_ms)
         if a.post and not saved_state:
-            if session:
+            if session and a.prepare:
                 reply, ms = agent.call("guest-snapshot-post", {"session": session})
             else:
                 reply, ms = agent.call("guest-fsfreeze-thaw")

@@ -1,28 +1,36 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The systemd guest under stress (issue 18, points 2 to 4): an agent that
-# keeps answering while frozen, a guest rebooted or powered off in the
-# middle of a prepare or a freeze, and a guest short of memory. Three boots
-# of its own qcow2 overlay over the one vm/systemd-noport installed the
-# .debs into (that one is left unchanged), with the agent port, an ext4
-# data disk and a second ext4 disk for dirty data. In the guest: a script
+# keeps answering while frozen and while a prepare runs, a guest reset,
+# rebooted or powered off in the middle of a prepare or a freeze, and a
+# guest short of memory. Three QEMU runs (four guest boots: one is a reset
+# in place) of its own qcow2 overlay over the one vm/systemd-noport
+# installed the .debs into (that one is left unchanged), with the agent
+# port, a second agent port (org.quiesce.probe.0: the agent serves both, so
+# a second host can ask while the first one's request runs), an ext4 data
+# disk and a second ext4 disk for dirty data. In the guest: a script
 # writer (/etc/quiesce/writers.d/10-vm-writer) whose frozen state is a
 # holder process and a mark in /run, optionally slow in its freeze phase
 # and noisy for 20 s after it; a socket writer (quiesce-writer, a unit of
 # the test) with its mark in /run; fsynced writers on both disks.
 #
 # Boot 1:
-#   (2a) prepared (guest-snapshot-prepare), for 20 s: guest-ping,
-#        guest-sync-delimited, guest-fsfreeze-status, guest-snapshot-status
-#        each answer within 1 s (tests/vm/qga-latency.py, p50/max), while
-#        the script writer's child writes for 20 s into its output pipe and
-#        the workloads are blocked in the frozen filesystems;
-#        negative control: the same check with the agent SIGSTOPped for 3 s
-#        in the middle fails;
+#   (2a) a prepare whose script writer takes 10 s in its freeze phase: on
+#        the second port meanwhile, guest-ping, guest-sync-delimited,
+#        guest-fsfreeze-status, guest-snapshot-status each answer within
+#        1 s (tests/vm/qga-latency.py, p50/max) and say frozen, prepare in
+#        progress; then prepared, for 8 s, the same on the host's own
+#        connection, while the script writer's child writes for 20 s into
+#        its output pipe and the workloads are blocked in the frozen
+#        filesystems;
+#        negative control: the same run with the agent SIGSTOPped 3 s in
+#        the writer's phase and 3 s while frozen: both checks fail;
 #   (2b) 100 MB left dirty on a disk (writeback off), then prepare with a
 #        guest-ping pipelined behind it: the prepare's time (pre-sync and
-#        FIFREEZE flush it) and when the ping was answered, then the probe
-#        while frozen;
+#        FIFREEZE flush it), the four commands on the second port while it
+#        flushes, when the pipelined ping was answered (after the prepare:
+#        one connection's replies keep their order), then the probe while
+#        frozen;
 #   (4a) a memory hog leaving ~64 MB available: a prepare is answered,
 #        bounded, and everything ends thawed;
 #   (4b) the agent's unit at a MemoryMax= the script writer's freeze phase
@@ -32,16 +40,30 @@
 #        cgroup): systemd restarts it and the successor thaws; the host's
 #        post of the session is refused as invalid;
 #   (3a) `systemctl reboot` in the middle of a prepare (the script writer
-#        sleeps 20 s in its freeze phase).
-# Boot 2: nothing frozen, no writer frozen, the agent says the session is
-#   gone; (3b) QEMU SIGKILLed (the power cord) while frozen.
+#        sleeps 8 s in its freeze phase; the reboot waits for it: the unit's
+#        KillMode=mixed signals the agent alone).
+# Boot 2 (QEMU with -action reboot=reset, so a reset reboots in place):
+#   nothing frozen, no writer frozen, the agent says the session is gone;
+#   (3c) guest-fsfreeze-freeze, then QMP system_reset while frozen: the
+#   guest boots again in the same QEMU; the same checks; (3d) QEMU
+#   SIGKILLed (the power cord) in the middle of a prepare (the script
+#   writer sleeps 20 s in its freeze phase).
 # Boot 3: the same checks.
+# A QEMU SIGKILLed while frozen (main's old (3b)) leaves the guest what the
+# reset of (3c) leaves it: the freeze had flushed every disk, and the
+# guest's memory and /run are gone either way; the power cord is pulled in
+# the middle of the prepare instead (3d), before any flush.
 # Each "nothing frozen" / "no writer frozen" / "session gone" check is run
-# on the frozen guest too, in (4c) and before (3b), where it must fail.
+# on the frozen guest too, in (4c) and before (3c), where it must fail.
+# Log lines carry the seconds since the start (+Ns), to tell where the time
+# goes: the boots under TCG dominate, and scale with the host's load (a
+# guest up in 14 s on a quiet host takes 55-75 s on a busy one).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sd-lib.sh"
 
 LATENCY=$VM_TOP/tests/vm/qga-latency.py
+SCENARIO_T0=$(vm_now_ms)
+vm_log() { echo "vm[$VM_NAME] +$(( ($(vm_now_ms) - SCENARIO_T0) / 1000 ))s: $*"; }
 sd_setup
 command -v python3 >/dev/null || vm_fail "python3 is needed (scripts/install-deps.sh)"
 [ -f "$VM_SD_STATE/root.qcow2" ] || vm_fail "no installed overlay in $VM_SD_STATE (vm/systemd-noport)"
@@ -49,6 +71,16 @@ SD_OVERLAY=$WORK/root.qcow2
 qemu-img create -q -f qcow2 -F qcow2 -b "$VM_SD_STATE/root.qcow2" "$SD_OVERLAY"
 vm_disk data-ext4 ext4 128
 vm_disk data-dirty ext4 512
+# The second agent port (a second host): its chardev socket is probe.sock.
+PROBE_PORT=(-chardev "socket,id=probe,path=$WORK/probe.sock,server=on,wait=off"
+            -device virtserialport,bus=vser.0,chardev=probe,name=org.quiesce.probe.0)
+# QEMU's virtio-serial trace in $WORK/qemu-trace.log, for agent_diag (a line
+# per request and per reply); VM_RESILIENCE_TRACE=0 leaves it out, =2 also runs
+# the agent with -v (its journal).
+if [ "${VM_RESILIENCE_TRACE:-1}" -ge 1 ]; then
+  PROBE_PORT+=(-D "$WORK/qemu-trace.log" -trace "enable=virtio_serial_*" -trace "enable=virtio_console_*")
+fi
+VM_QEMU_EXTRA=("${PROBE_PORT[@]}")
 
 # --- guest-side helpers (bash, sent with each script) -------------------------
 # frozen_probe: a write to each filesystem, in the background; "thawed" when
@@ -103,6 +135,26 @@ $1" "${2:-120}"; }
 gexpect() { sd_expect "$1" "$gh
 $2"; }
 
+# agent_diag: what the guest says of the agent and its ports, printed
+# before a failure about an unanswered request: the agent's state, pending
+# signals (SIGIO), where it sleeps, the virtio ports as the driver sees
+# them (debugfs), memory, its journal; QEMU's virtio-serial trace when
+# VM_RESILIENCE_TRACE=1.
+agent_diag() {
+  echo "---- agent diagnostics ----"
+  gsh '
+    pid=$(agent_pid); echo "agent pid $pid: $(systemctl show -p SubState,NRestarts,StatusText quiesced.service | tr "\n" " ")"
+    grep -E "^(State|VmRSS|SigQ|SigPnd|ShdPnd|SigBlk)" /proc/$pid/status | tr -s "\t " " " | tr "\n" ";"; echo
+    echo "wchan $(cat /proc/$pid/wchan 2>/dev/null)"; head -n 8 /proc/$pid/stack 2>/dev/null
+    ls -l /proc/$pid/fd | sed -n "s/.* -> //p" | sort | uniq -c | tr -s " " | tr "\n" ";"; echo
+    for f in /sys/kernel/debug/virtio-ports/*; do echo "$f: $(tr "\n" " " <"$f")"; done
+    grep -E "MemAvailable|MemFree" /proc/meminfo | tr -s " " | tr "\n" " "; echo
+    journalctl -b -u quiesced -o short-monotonic --no-pager | tail -n 40' 90 || echo "(vm-control did not answer)"
+  if [ -s "$WORK/qemu-trace.log" ]; then
+    echo "---- QEMU trace (last 40 lines) ----"; tail -n 40 "$WORK/qemu-trace.log"
+  fi
+}
+
 # latency ARGS...: qga-latency.py on the agent's chardev socket.
 latency() { python3 "$LATENCY" "$WORK/qga.sock" "$@"; }
 
@@ -125,7 +177,7 @@ after_boot() {
     echo "quiesced.service: $(systemctl show -p SubState,StatusText,NRestarts quiesced.service | tr "\n" " ")"
     journalctl -b -u quiesced.service -o cat --no-pager | grep -iE "recover|thaw|broken" | head -n 3
     frozen_probe && writer_state'
-  session_gone "$2" || vm_fail "$1: the agent does not say session $2 is gone"
+  session_gone "$2" || { agent_diag; vm_fail "$1: the agent does not say session $2 is gone"; }
   vm_log "ok: $1: the agent says session $2 is gone (idle, thawed, its post refused)"
 }
 
@@ -136,6 +188,14 @@ hold_prepare() {
   # python3 itself in the background, not the latency function: killing a
   # subshell would leave the connection held and QEMU's chardev busy.
   python3 "$LATENCY" "$WORK/qga.sock" --prepare --session-file "$WORK/$1.id" --status-of self --stay \
+    >"$WORK/$1.out" 2>&1 &
+  HOLD_PID=$!
+}
+# hold_freeze NAME: the same with guest-fsfreeze-freeze (its session's id
+# from guest-snapshot-status).
+hold_freeze() {
+  rm -f "$WORK/$1.id"
+  python3 "$LATENCY" "$WORK/qga.sock" --freeze --session-file "$WORK/$1.id" --status-of self --stay \
     >"$WORK/$1.out" 2>&1 &
   HOLD_PID=$!
 }
@@ -164,8 +224,11 @@ check_frozen_now() {
 
 # --- boot 1 --------------------------------------------------------------------
 sd_boot yes
-gexpect "set-up: configuration, writers, data disks, workloads" '
+gexpect "set-up: configuration, writers, data disks, workloads" "trace=${VM_RESILIENCE_TRACE:-1}"'
   cat >/etc/quiesce/quiesced.conf <<EOF
+[agent]
+channels=virtio-serial:/dev/virtio-ports/org.qemu.guest_agent.0;virtio-serial:/dev/virtio-ports/org.quiesce.probe.0
+
 [freeze]
 window=60
 
@@ -211,6 +274,11 @@ EOF
   systemctl daemon-reload && systemctl enable -q --now vm-sockwriter.service || exit 1
   mkdir -p /data/ext4 /data/dirty
   mount /dev/disk/by-id/virtio-data-ext4 /data/ext4 && mount /dev/disk/by-id/virtio-data-dirty /data/dirty || exit 1
+  if [ "$trace" = 2 ]; then
+    mkdir -p /etc/systemd/system/quiesced.service.d
+    printf "[Service]\nExecStart=\nExecStart=/usr/sbin/quiesced -v\n" >/etc/systemd/system/quiesced.service.d/trace.conf
+    systemctl daemon-reload
+  fi
   systemctl restart quiesced.service && wait_agent 60 || exit 1
   systemd-run -q --unit=wl-ext4 -p StandardOutput=file:/dev/ttyS0 /usr/local/bin/vm-workload ext4 /data/ext4/workload.log 20
   systemd-run -q --unit=wl-root -p StandardOutput=file:/dev/ttyS0 /usr/local/bin/vm-workload root /var/tmp/workload.log 50
@@ -220,26 +288,45 @@ EOF
 vm_wait_progress ext4 0 30 || vm_fail "the ext4 workload does not write"
 
 # --- (2a) answers while frozen, with writers running ----------------------------
-vm_log "(2a) prepare, then 20 s of the four commands while frozen"
-rc=0; latency --prepare --probe 20 --post >"$WORK/2a.out" 2>&1 || rc=$?
+vm_log "(2a) prepare with the writer 10 s in freeze (the four commands on the second port meanwhile), then 8 s of them while frozen"
+gsh 'echo 10 >/run/vm-writer-slow' >/dev/null
+rc=0; latency --prepare --probe-socket "$WORK/probe.sock" --probe-during 9 --probe 8 --post >"$WORK/2a.out" 2>&1 || rc=$?
+gsh 'rm -f /run/vm-writer-slow' >/dev/null
 sed 's/^/    /' "$WORK/2a.out"
-[ $rc = 0 ] || vm_fail "(2a) an answer took over 1 s while frozen (exit $rc)"
+[ $rc = 0 ] || { agent_diag; vm_fail "(2a) an answer took over 1 s during the prepare or while frozen (exit $rc)"; }
+# (its first rounds may come before the agent read the prepare, or while
+# it probes: thawed, not busy yet)
+grep -q '^during states: fsfreeze-status \(thawed,\)\?frozen\(,thawed\)\?, snapshot-status fsfreeze .*frozen' "$WORK/2a.out" &&
+  grep -q '^during busy: .*prepare' "$WORK/2a.out" ||
+  vm_fail "(2a) the second port's probe did not run during the prepare's writer phase"
 grep -q '^probe states: fsfreeze-status frozen, snapshot-status fsfreeze frozen$' "$WORK/2a.out" ||
   vm_fail "(2a) the probe did not run while frozen"
 grep -q '"thawed": [1-9]' "$WORK/2a.out" || vm_fail "(2a) the post did not thaw"
 gexpect "(2a) after the post: thawed, the writers released" 'sleep 1; frozen_probe && writer_state'
 
-# Negative control: the agent SIGSTOPped 3 s in the middle of the probe.
-vm_log "(2a) control: the same probe with the agent SIGSTOPped for 3 s"
-latency --prepare --probe 10 --post >"$WORK/2a-control.out" 2>&1 &
+# Negative control: the same two checks with the agent SIGSTOPped 3 s in
+# the writer's freeze phase (the second port's probe) and 3 s while frozen
+# (the host's own connection): each must see an answer over the limit.
+vm_log "(2a) control: the same probes, the agent SIGSTOPped 3 s during the prepare and 3 s while frozen"
+gsh 'echo 7 >/run/vm-writer-slow; rm -f /run/vm-writer.session' >/dev/null
+latency --prepare --probe-socket "$WORK/probe.sock" --probe-during 8 --probe 7 --post >"$WORK/2a-control.out" 2>&1 &
 probe_pid=$!
+gsh 'end=$((SECONDS + 30)); while [ $SECONDS -lt $end ]; do [ -s /run/vm-writer.session ] && break; sleep 0.1; done
+  sleep 1; pid=$(agent_pid); kill -STOP $pid; sleep 3; kill -CONT $pid; echo "in the writer phase: SIGSTOP/SIGCONT $pid"' ||
+  vm_fail "(2a) control: SIGSTOP in the writer phase failed"
 for i in $(seq 600); do grep -q '^prepare ' "$WORK/2a-control.out" && break; sleep 0.1; done
-sleep 2
-gsh 'pid=$(agent_pid); kill -STOP $pid; sleep 3; kill -CONT $pid; echo "SIGSTOP/SIGCONT $pid"' || vm_fail "(2a) control: SIGSTOP failed"
+sleep 1
+gsh 'pid=$(agent_pid); kill -STOP $pid; sleep 3; kill -CONT $pid; echo "frozen: SIGSTOP/SIGCONT $pid"' ||
+  vm_fail "(2a) control: SIGSTOP while frozen failed"
 rc=0; wait $probe_pid || rc=$?
+gsh 'rm -f /run/vm-writer-slow' >/dev/null
 sed 's/^/    /' "$WORK/2a-control.out"
-[ $rc = 1 ] || vm_fail "(2a) control: the probe did not fail on a stopped agent (exit $rc)"
-vm_log "ok: (2a) control: the latency check fails when the agent's loop does not run"
+[ $rc = 1 ] || vm_fail "(2a) control: the probes did not fail on a stopped agent (exit $rc)"
+grep -q '^during worst=.* OVER$' "$WORK/2a-control.out" ||
+  vm_fail "(2a) control: the second port's probe during the prepare did not fail on a stopped agent"
+grep -q '^probe worst=.* OVER$' "$WORK/2a-control.out" ||
+  vm_fail "(2a) control: the probe while frozen did not fail on a stopped agent"
+vm_log "ok: (2a) control: both latency checks fail when the agent's loop does not run"
 gexpect "(2a) control: thawed afterwards" 'sleep 1; frozen_probe && writer_state'
 
 # --- (2b) FIFREEZE of a filesystem with much dirty data -------------------------
@@ -248,11 +335,16 @@ gexpect "(2b) 100 MB dirty on /data/dirty (periodic writeback off)" '
   echo 600000000 >/proc/sys/vm/dirty_bytes; echo 500000000 >/proc/sys/vm/dirty_background_bytes
   dd if=/dev/zero of=/data/dirty/bulk bs=1M count=100 status=none
   grep -E "^(Dirty|Writeback):" /proc/meminfo | tr -s " " | tr "\n" " "'
-rc=0; latency --prepare --pipelined-ping --probe 5 --post >"$WORK/2b.out" 2>&1 || rc=$?
+rc=0; latency --prepare --pipelined-ping --probe-socket "$WORK/probe.sock" --probe-during 60 --probe 3 --post \
+  >"$WORK/2b.out" 2>&1 || rc=$?
 sed 's/^/    /' "$WORK/2b.out"
 # A saved-state answer (3) is reported, not failed: the pre-sync is bounded
 # (10 s), and a disk slower than that makes the prepare fall back on purpose.
-[ $rc = 0 ] || [ $rc = 3 ] || vm_fail "(2b) an answer took over 1 s after the dirty flush, or none came (exit $rc)"
+[ $rc = 0 ] || [ $rc = 3 ] || { agent_diag; vm_fail "(2b) an answer took over 1 s during or after the dirty flush, or none came (exit $rc)"; }
+# The second port's rounds overlapped the prepare (its first ones may come
+# before the agent read it).
+grep -q '^during busy: .*prepare' "$WORK/2b.out" ||
+  vm_fail "(2b) the second port's probe did not run while the prepare flushed"
 gexpect "(2b) the journal's timing line of that freeze" '
   journalctl -b -u quiesced -o cat --no-pager | grep "froze .* filesystem" | tail -n 1
   echo 500 >/proc/sys/vm/dirty_writeback_centisecs; echo 3000 >/proc/sys/vm/dirty_expire_centisecs
@@ -272,7 +364,17 @@ t0=$(vm_now_ms)
 rc=0; latency --prepare --probe 3 --post >"$WORK/4a.out" 2>&1 || rc=$?
 t1=$(vm_now_ms)
 sed 's/^/    /' "$WORK/4a.out"
-[ $rc = 0 ] || [ $rc = 3 ] || vm_fail "(4a) the prepare under memory pressure failed (exit $rc)"
+if [ $rc != 0 ] && [ $rc != 3 ]; then
+  agent_diag
+  echo "---- a sync on the second port, then on the first again ----"
+  python3 "$LATENCY" "$WORK/probe.sock" --probe 1 2>&1 | tail -n 2
+  latency --probe 1 2>&1 | tail -n 2
+  gsh 'systemctl stop vm-hog; sleep 2; grep MemAvailable /proc/meminfo'
+  echo "---- the hog stopped: the first port again ----"
+  latency --probe 1 2>&1 | tail -n 2
+  agent_diag
+  vm_fail "(4a) the prepare under memory pressure failed (exit $rc)"
+fi
 gexpect "(4a) after it: thawed, writers released; the hog and the agent" '
   echo "vm-hog $(systemctl is-active vm-hog), quiesced NRestarts $(systemctl show -p NRestarts --value quiesced.service)"
   journalctl -k -b --no-pager -o cat | grep -iE "out of memory|oom-kill" | tail -n 2
@@ -325,11 +427,11 @@ echo "$out" | grep '^post-of ' | grep -q '"error"' || vm_fail "(4c) the post of 
 vm_log "ok: (4c) OOM-killed while frozen: restarted, thawed, the post of $id refused"
 
 # --- (3a) reboot in the middle of a prepare -------------------------------------
-gsh 'echo 20 >/run/vm-writer-slow; rm -f /run/vm-writer.session' >/dev/null
+gsh 'echo 8 >/run/vm-writer-slow; rm -f /run/vm-writer.session' >/dev/null
 hold_prepare 3a
 id3a=$(gsh 'end=$((SECONDS + 30)); while [ $SECONDS -lt $end ]; do [ -s /run/vm-writer.session ] && break; sleep 0.1; done; sleep 2; cat /run/vm-writer.session') ||
   vm_fail "(3a) the writer's freeze did not start"
-vm_log "(3a) session $id3a in the writer's 20 s freeze phase: systemctl reboot"
+vm_log "(3a) session $id3a in the writer's 8 s freeze phase: systemctl reboot"
 t0=$(vm_now_ms)
 gsh 'systemctl --no-block reboot' >/dev/null || true
 sd_gone 120 || vm_fail "QEMU still runs 120 s later"
@@ -337,20 +439,44 @@ vm_log "(3a) the guest's reboot ended QEMU (-no-reboot) $(( $(vm_now_ms) - t0 ))
 stop_hold
 sed 's/^/    host: /' "$WORK/3a.out"
 
-# --- boot 2 ----------------------------------------------------------------------
+# --- boot 2: QEMU resets in place -----------------------------------------------
+VM_QEMU_EXTRA=("${PROBE_PORT[@]}" -action reboot=reset)
 sd_boot yes
 after_boot "(3a) after the reboot in the middle of a prepare" "$id3a"
-hold_prepare 3b
-id3b=$(wait_id 3b)
-vm_log "(3b) prepared session $id3b"
-check_frozen_now 3b
-vm_log "(3b) QEMU killed (SIGKILL: the power cord) while frozen"
+
+# --- (3c) QMP system_reset while frozen ------------------------------------------
+hold_freeze 3c
+id3c=$(wait_id 3c)
+vm_log "(3c) frozen by guest-fsfreeze-freeze (session $id3c)"
+check_frozen_now 3c
+ready0=$(grep -c 'vm-control: ready' "$WORK/console.log")
+t0=$(vm_now_ms)
+vm_qmp '{"execute":"system_reset"}' >/dev/null || vm_fail "(3c) QMP system_reset failed"
+stop_hold
+sd_detach
+for i in $(seq 3000); do
+  [ "$(grep -c 'vm-control: ready' "$WORK/console.log")" -gt "$ready0" ] && break
+  kill -0 "$VM_QEMU_PID" 2>/dev/null || vm_fail "(3c) QEMU exited on system_reset (it must reset in place)"
+  sleep 0.1
+done
+vm_log "(3c) system_reset: the guest rebooted in the same QEMU"
+sd_attach "$t0" 3000 'kill -0 "$VM_QEMU_PID" 2>/dev/null'
+after_boot "(3c) after a reset while frozen" "$id3c"
+
+# --- (3d) power-off in the middle of a prepare ------------------------------------
+gsh 'echo 20 >/run/vm-writer-slow; rm -f /run/vm-writer.session' >/dev/null
+hold_prepare 3d
+id3d=$(gsh 'end=$((SECONDS + 30)); while [ $SECONDS -lt $end ]; do [ -s /run/vm-writer.session ] && break; sleep 0.1; done; sleep 1; cat /run/vm-writer.session') ||
+  vm_fail "(3d) the writer's freeze did not start"
+vm_log "(3d) session $id3d in the writer's 20 s freeze phase: QEMU SIGKILLed (the power cord)"
 kill -9 "$VM_QEMU_PID"
 sd_gone 30 || vm_fail "QEMU still runs 30 s after SIGKILL"
 stop_hold
+sed 's/^/    host: /' "$WORK/3d.out"
 
 # --- boot 3 ----------------------------------------------------------------------
+VM_QEMU_EXTRA=("${PROBE_PORT[@]}")
 sd_boot yes
-after_boot "(3b) after the power-off while frozen" "$id3b"
+after_boot "(3d) after the power-off in the middle of a prepare" "$id3d"
 sd_shutdown
-vm_log "PASS (2a) (2b) (4a) (4b) (4c) (3a) (3b)"
+vm_log "PASS (2a) (2b) (4a) (4b) (4c) (3a) (3c) (3d)"
