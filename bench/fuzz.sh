@@ -22,6 +22,11 @@
 #   QUIESCE_FUZZ_BUILD=DIR  the build dir (default build/fuzz); configured
 #                           and built here unless QUIESCE_FUZZ_NO_BUILD=1
 #   QUIESCE_FUZZ_LOGS=DIR   where the logs go (default a new temp dir)
+#   QUIESCE_FUZZ_ASAN=0     configure the build with UBSan only (libFuzzer
+#                           and UndefinedBehaviorSanitizer, no ASan): about
+#                           twice the executions per second; default 1 (the
+#                           CI's fuzz build, ASan + UBSan). Use its own
+#                           build dir (QUIESCE_FUZZ_BUILD).
 # With several workers the figures are summed from each process's own final
 # statistics (stat::number_of_executed_units, the "froze" exit report, the
 # artifacts each wrote), and cov/ft are those of one more libFuzzer pass
@@ -29,9 +34,10 @@
 # sum of per-process coverage, which would count shared edges W times.
 # Issue 15's 10 M run of fuzz-qga-session:
 #   QUIESCE_FUZZ_RUNS=10000000 bench/fuzz.sh 0 fuzz-qga-session
-# (0.85-1 ms of CPU per execution of long inputs with ASan/UBSan, i.e. about
-# 2.5-3 hours of an idle core; 0.25 ms without sanitizers). To keep it from
-# disturbing others: a build dir nobody rebuilds, and
+# (about 1.9 ms of CPU per execution of the long inputs of a grown corpus
+# with ASan/UBSan, 0.9-1.1 ms with UBSan only, on this 2-core machine: 2.5-5
+# hours of an idle core). To keep it from disturbing others: a build dir
+# nobody rebuilds, and
 #   setsid nohup nice -n 19 ionice -c 3 env QUIESCE_FUZZ_BUILD=DIR \
 #     QUIESCE_FUZZ_NO_BUILD=1 QUIESCE_FUZZ_LOGS=DIR/logs QUIESCE_FUZZ_RUNS=10000000 \
 #     bench/fuzz.sh 0 fuzz-qga-session > DIR/run.log 2>&1 < /dev/null &
@@ -43,6 +49,7 @@ shift || true
 build=$(realpath -m "${QUIESCE_FUZZ_BUILD:-$top/build/fuzz}")
 dir=$build/tests/fuzz
 workers=${QUIESCE_FUZZ_WORKERS:-1}
+asan=${QUIESCE_FUZZ_ASAN:-1}
 runs=${QUIESCE_FUZZ_RUNS:-}
 case $workers in
   '' | *[!0-9]* | 0) echo "QUIESCE_FUZZ_WORKERS must be a positive number" >&2; exit 2 ;;
@@ -50,10 +57,17 @@ esac
 case $runs in
   *[!0-9]*) echo "QUIESCE_FUZZ_RUNS must be a number" >&2; exit 2 ;;
 esac
+case $asan in
+  1) sanitize=(-DQUIESCE_SANITIZE=ON) ;;
+  0) sanitize=(-DQUIESCE_SANITIZE=OFF
+               "-DCMAKE_C_FLAGS=-fsanitize=undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+               -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=undefined) ;;
+  *) echo "QUIESCE_FUZZ_ASAN must be 0 or 1" >&2; exit 2 ;;
+esac
 
 if [ "${QUIESCE_FUZZ_NO_BUILD:-0}" != 1 ]; then
   scripts/install-deps.sh >&2
-  cmake -S "$top" -B "$build" -DCMAKE_C_COMPILER=clang -DQUIESCE_FUZZ=ON -DQUIESCE_SANITIZE=ON \
+  cmake -S "$top" -B "$build" -DCMAKE_C_COMPILER=clang -DQUIESCE_FUZZ=ON "${sanitize[@]}" \
     -DQUIESCE_VM_TESTS=OFF >/dev/null
   cmake --build "$build" --target fuzzers -j 2 >/dev/null
 fi

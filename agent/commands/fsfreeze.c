@@ -151,7 +151,7 @@ static bool cmd_get_fsinfo(void *context, const JsonValue *args, JsonValue **res
     g_autoptr(InventoryOptions) options =
         engine_config_inventory_options(engine_get_config(commands->engine));
     g_autoptr(GError) gerror = NULL;
-    g_autoptr(Inventory) inventory = inventory_probe(options, &gerror);
+    g_autoptr(Inventory) inventory = engine_get_inventory(commands->engine, &gerror);
     g_autoptr(GPtrArray) entries = NULL;
     JsonValue *list;
 

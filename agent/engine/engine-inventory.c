@@ -15,7 +15,12 @@
  * Without the uevent socket nothing is reused. The freezer still opens
  * each mountpoint and checks its st_dev before the first FIFREEZE, so a
  * stale entry is caught there too. Running state and writers' trust are
- * never cached (engine-probe.c asks them every time).
+ * never cached (engine-probe.c asks them every time). Every reader of the
+ * mounts goes through it: the probes of check, prepare and freeze, the
+ * thaw sweep's and restart recovery's list of what could be frozen
+ * (engine_probe_recovery_targets()), and guest-get-fsinfo
+ * (engine_get_inventory()), so none of them walks sysfs again for a
+ * machine that did not change.
  */
 #include "agent/engine/engine-private.h"
 

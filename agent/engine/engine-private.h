@@ -88,8 +88,11 @@ void engine_inventory_invalidate(EngineInventoryCache *cache);
 
 /* Every filesystem, in the confinement, that a previous run could have
  * frozen: local, writable, of a freezable type, in freeze order; covered
- * ones included. (transfer full) */
-GPtrArray *engine_probe_recovery_targets(const EngineConfig *config, GError **error);
+ * ones included. cache: the inventory kept between requests (reused on the
+ * same terms as a freeze's), or NULL = probe everything now.
+ * (transfer full) */
+GPtrArray *engine_probe_recovery_targets(const EngineConfig *config,
+                                         EngineInventoryCache *cache, GError **error);
 
 /* Restart recovery (frozen_state_recover()); keeps what could not be
  * thawed for the retries. Returns: (transfer full) the broken record, or

@@ -173,10 +173,13 @@ static gboolean engine_recovery_confines(const char *confine, const InventoryMou
     return TRUE;
 }
 
-GPtrArray *engine_probe_recovery_targets(const EngineConfig *config, GError **error)
+GPtrArray *engine_probe_recovery_targets(const EngineConfig *config,
+                                         EngineInventoryCache *cache, GError **error)
 {
-    g_autoptr(InventoryOptions) options = engine_config_inventory_options(config);
-    g_autoptr(Inventory) inventory = inventory_probe(options, error);
+    gboolean cached;
+    g_autoptr(InventoryOptions) options = cache ? NULL : engine_config_inventory_options(config);
+    g_autoptr(Inventory) inventory = cache ? engine_inventory_get(cache, &cached, error)
+                                           : inventory_probe(options, error);
     g_autoptr(GPtrArray) mounts = g_ptr_array_new();
     g_autoptr(GError) order_error = NULL;
     GPtrArray *targets;

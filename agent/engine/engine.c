@@ -54,7 +54,7 @@ static void engine_recover(Engine *engine, GError **error)
     /* A live file (or one that cannot be read) is a session the previous
      * run did not end; a broken record was handled by an earlier start. */
     orphans = !frozen_state_read(engine->config->state_dir, &live, NULL) || live;
-    sweep = engine_probe_recovery_targets(engine->config, &probe_error);
+    sweep = engine_probe_recovery_targets(engine->config, engine->inventory_cache, &probe_error);
     if (!sweep) {
         g_warning("recovery: cannot list the filesystems to thaw: %s", probe_error->message);
     }
@@ -98,6 +98,13 @@ void engine_set_session_changed(Engine *engine, EngineSessionChanged session_cha
 const EngineConfig *engine_get_config(const Engine *engine)
 {
     return engine->config;
+}
+
+Inventory *engine_get_inventory(Engine *engine, GError **error)
+{
+    gboolean cached;
+
+    return engine_inventory_get(engine->inventory_cache, &cached, error);
 }
 
 gboolean engine_is_frozen(const Engine *engine)
@@ -349,7 +356,7 @@ static gboolean engine_thaw_sweep(Engine *engine, guint *count, GError **error)
     if (engine->froze) {
         return TRUE;
     }
-    sweep = engine_probe_recovery_targets(engine->config, error);
+    sweep = engine_probe_recovery_targets(engine->config, engine->inventory_cache, error);
     return sweep && engine_recovery_sweep(engine, sweep, count, error);
 }
 

@@ -165,6 +165,11 @@ void engine_set_idle(Engine *engine, EngineIdle idle);
 const EngineBusy *engine_get_busy(const Engine *engine);
 
 const EngineConfig *engine_get_config(const Engine *engine);
+/* The inventory of the mounts the engine reads (engine_config_inventory_options()):
+ * the one kept between requests while the mount table is byte for byte the same
+ * and no block uevent came since, else a fresh probe, kept for next time
+ * (engine-inventory.c). What guest-get-fsinfo lists. (transfer full) */
+Inventory *engine_get_inventory(Engine *engine, GError **error);
 /* TRUE while a session holds at least one frozen filesystem, or while
  * something a previous run froze could not be thawed yet (recovery retries
  * it every second and before every command); also from the moment a freeze

@@ -29,6 +29,11 @@ typedef struct FuzzMachine {
     char *prefix;           /* fuzz_confine/<fixture>: where its "/" is */
     GPtrArray *entries;     /* MountEntry of the moved table, mount order */
     dev_t fault_dev;        /* FuzzEngineOptions.freeze_fails */
+    /* Each mountpoint's directory by its inode (on the temp dir's device,
+     * fuzz_dir_dev): the mount the kernel would show there. An fd of one of
+     * them needs no readlink of /proc/self/fd to be placed (see
+     * fuzz_fd_mount()). Key: a guint64 ino (heap), value: const MountEntry. */
+    GHashTable *by_ino;
 } FuzzMachine;
 
 static FuzzMachine fuzz_machines[FUZZ_MACHINE_COUNT] = {
@@ -50,6 +55,7 @@ static struct {
 static char *fuzz_dir;     /* the process's temp dir (its real path) */
 static char *fuzz_confine; /* fuzz_dir/confine: the machines' mountpoints only */
 static char *fuzz_state;   /* fuzz_dir/state */
+static dev_t fuzz_dir_dev; /* the device holding fuzz_dir: its st_dev */
 static GMutex fuzz_lock;   /* the counts: the fakes run in worker threads */
 
 static void fuzz_die(const char *what, const char *detail)
@@ -238,6 +244,33 @@ static gboolean fuzz_dev_holds_confine(dev_t dev)
     }
 }
 
+static const MountEntry *fuzz_machine_mount_at(const FuzzMachine *machine, const char *path);
+
+/* FuzzMachine.by_ino: every mountpoint directory's inode, with the mount
+ * fuzz_machine_mount_at() gives for its path. Inode numbers are unique on
+ * the temp dir's device and these directories live as long as the process
+ * (nothing an input does removes them). */
+static void fuzz_machine_index(FuzzMachine *machine)
+{
+    struct stat st;
+
+    if (stat(fuzz_dir, &st) != 0) {
+        fuzz_die("cannot stat the temp dir", fuzz_dir);
+    }
+    fuzz_dir_dev = st.st_dev;
+    machine->by_ino = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    for (guint i = 0; i < machine->entries->len; i++) {
+        const MountEntry *entry = g_ptr_array_index(machine->entries, i);
+        gint64 *ino = g_new(gint64, 1);
+        if (stat(entry->mountpoint, &st) != 0 || st.st_dev != fuzz_dir_dev) {
+            fuzz_die("cannot stat a mountpoint", entry->mountpoint);
+        }
+        *ino = (gint64)st.st_ino;
+        g_hash_table_replace(machine->by_ino, ino,
+                             (gpointer)fuzz_machine_mount_at(machine, entry->mountpoint));
+    }
+}
+
 static void fuzz_machine_build(FuzzMachine *machine)
 {
     g_autofree char *fixture = g_build_filename(fuzz_fixtures_dir(), machine->fixture, NULL);
@@ -285,6 +318,7 @@ static void fuzz_machine_build(FuzzMachine *machine)
             machine->fault_dev = entry->dev;
         }
     }
+    fuzz_machine_index(machine);
 }
 
 void fuzz_support_init(void)
@@ -350,13 +384,42 @@ static const MountEntry *fuzz_machine_mount_at(const FuzzMachine *machine, const
     return found;
 }
 
+/* The mount of the machine an fd is on, and whether the fd is below the
+ * confinement dir: for a mountpoint directory of the machine (the freezer's
+ * fds, nearly always) by its inode, which says both; for anything else by
+ * its path (a readlink of /proc/self/fd: done for every fd, it was 12 of
+ * an input's 19 readlink calls). *out_path: the path when it was read, else NULL. */
+static const MountEntry *fuzz_fd_mount(int fd, const FuzzMachine *machine,
+                                       gboolean *out_confined, char **out_path)
+{
+    struct stat st;
+    const MountEntry *mount;
+    char *path;
+
+    *out_path = NULL;
+    if (fstat(fd, &st) == 0 && st.st_dev == fuzz_dir_dev && S_ISDIR(st.st_mode)) {
+        gint64 ino = (gint64)st.st_ino;
+        mount = g_hash_table_lookup(machine->by_ino, &ino);
+        if (mount) {
+            *out_confined = TRUE; /* every mountpoint is below fuzz_confine */
+            return mount;
+        }
+    }
+    path = fuzz_fd_path(fd);
+    *out_path = path;
+    *out_confined = path && g_str_has_prefix(path, fuzz_confine) &&
+                    path[strlen(fuzz_confine)] == '/';
+    return fuzz_machine_mount_at(machine, path);
+}
+
 /* FsFreezeOps.fd_dev: below the machine, the device of its mount there;
  * elsewhere fstat()'s. */
 static int fuzz_fake_fd_dev(int fd, dev_t *out_dev, gpointer user_data)
 {
     const FuzzFreezeCounts *counts = user_data;
-    g_autofree char *path = fuzz_fd_path(fd);
-    const MountEntry *mount = fuzz_machine_mount_at(counts->machine, path);
+    gboolean confined;
+    g_autofree char *path = NULL;
+    const MountEntry *mount = fuzz_fd_mount(fd, counts->machine, &confined, &path);
     struct stat st;
 
     if (mount) {
@@ -376,11 +439,14 @@ static int fuzz_fake_fd_dev(int fd, dev_t *out_dev, gpointer user_data)
  * worth stopping for, since with the real ops it would have been frozen. */
 static dev_t fuzz_checked_dev(int fd, const FuzzFreezeCounts *counts)
 {
-    g_autofree char *path = fuzz_fd_path(fd);
-    const MountEntry *mount = fuzz_machine_mount_at(counts->machine, path);
+    gboolean confined;
+    g_autofree char *path = NULL;
+    const MountEntry *mount = fuzz_fd_mount(fd, counts->machine, &confined, &path);
 
-    if (!path || !g_str_has_prefix(path, fuzz_confine) || path[strlen(fuzz_confine)] != '/' ||
-        !mount) {
+    if (!confined || !mount) {
+        if (!path) {
+            path = fuzz_fd_path(fd);
+        }
         fprintf(stderr, "fuzz: FIFREEZE/FITHAW/syncfs reached fd %d (%s) outside %s\n", fd,
                 path ? path : "?", counts->machine->prefix);
         abort();
