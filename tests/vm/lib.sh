@@ -533,9 +533,16 @@ vm_fs_quiesced() {
 
 # vm_done_ms NAME SEQ: when record SEQ of workload NAME finished (guest
 # CLOCK_REALTIME, ms, fractional), from its console line.
+# The record's line may follow another process's unfinished one on the
+# same console line ("quiesce-sqlite-writer sqlite: committed xfs 57 ..."):
+# it is looked for anywhere in a line.
 vm_done_ms() {
-  awk -v n="$1" -v q="$2" '($1 == "committed" || $1 == "written") && $2 == n && $3 == q {
-                             printf "%.3f\n", $4 / 1e6 + $5 / 1e3; exit}' "$WORK/console.log"
+  awk -v n="$1" -v q="$2" '{
+    for (i = 1; i + 4 <= NF; i++)
+      if (($i == "committed" || $i == "written") && $(i + 1) == n && $(i + 2) == q) {
+        printf "%.3f\n", $(i + 3) / 1e6 + $(i + 4) / 1e3; exit
+      }
+  }' "$WORK/console.log"
 }
 
 # vm_check_stall NAME LAST WINDOW_MS: LAST is the last record of workload
