@@ -148,6 +148,25 @@ vm_ready() {
   say "ready uptime $(cut -d' ' -f1 /proc/uptime)"
 }
 
+# Resume from hibernation, as initramfs-tools' resume step does, before
+# anything uses a disk: the host names the swap disk that may hold an image
+# by its serial (vm.resume=SERIAL on the kernel command line). Writing its
+# device number to /sys/power/resume makes the kernel load the image and
+# jump back into the hibernated system, so this boot's init goes no
+# further; with no image there, the write returns and the boot goes on.
+# The kernel's info lines (image found, read back) go to the console.
+for arg in $(cat /proc/cmdline); do
+  case $arg in
+    vm.resume=*)
+      dev=$(vm_disk "${arg#vm.resume=}") || { say "FAILED to resume: no disk ${arg#vm.resume=}"; continue; }
+      say "resuming from $dev ($(cat "/sys/block/${dev#/dev/}/dev"))"
+      echo 7 >/proc/sys/kernel/printk
+      cat "/sys/block/${dev#/dev/}/dev" >/sys/power/resume
+      say "no hibernation image on $dev"
+      ;;
+  esac
+done
+
 if [ -f /etc/vm/scenario.sh ]; then
   . /etc/vm/scenario.sh
 else

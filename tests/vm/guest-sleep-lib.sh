@@ -12,17 +12,15 @@
 # back, a guest-sync's answer must be the first line on it.
 #
 # What QEMU sees: S3 (ram, and hybrid after its image) makes QEMU's run
-# state "suspended" (query-status) until QMP's system_wakeup; a
-# hibernation in the kernel's test_resume mode (disk) writes its image to
-# swap and is meant to read it back at once, with no power state change,
-# where a platform hibernation would power the guest off and resume only
-# at the next boot. The guests' 6.1 kernel writes the image but does not
-# read it back (EBUSY opening the swap device in use), and its write to
-# /sys/power/state then fails (tests/vm/README.md): sleep_round accepts
-# that, and the scenario checks both agents answer it alike. The guest's kernel tells its side on the console (info level,
-# which the scenario turns on): "suspend entry (deep)"/"suspend exit" for
-# S3, "Wrote N kbytes" (and "Read N kbytes") for an image written (and
-# read back), "hibernation exit".
+# state "suspended" (query-status) until QMP's system_wakeup. A
+# hibernation (disk) in the guest kernel's platform mode writes its image
+# to swap and enters ACPI S4, which QEMU takes as a power-off: QEMU exits.
+# hibernate_round starts QEMU again on the same disks and the guest resumes
+# the image at that boot, as a hypervisor's guest does at its next start.
+# The guest's kernel tells its side on the console (info level, which the
+# scenario turns on): "suspend entry (deep)"/"suspend exit" for S3, "Wrote
+# N kbytes" for an image written, "Read N kbytes" for one read back at the
+# next boot, "hibernation exit" once the hibernated system runs again.
 
 # sleep_wire_open SOCKET / sleep_wire_close: one connection to an agent's
 # port, through two fifos (vm_control holds the coproc); a chardev socket
@@ -91,15 +89,16 @@ sleep_wire_control() {
 
 # sleep_effect MODE LOG: the kernel's lines of that sleep, in order, in LOG
 # (a console excerpt): ram: S3 entered and left; hybrid: an image written,
-# then S3, then the hibernation's end; disk: an image written, then the
-# hibernation's end (read back in between where the kernel can: see
-# sleep_round).
+# then S3, then the hibernation's end; disk: the platform's S4 prepared,
+# an image written, the image read back at the next boot, the
+# hibernation's end, and no S3 anywhere.
 sleep_effect() {
   case $1 in
     ram) awk '/PM: suspend entry \(deep\)/ {e = 1} e && /PM: suspend exit/ {x = 1} END {exit !x}' "$2" ;;
     hybrid) awk '/Wrote [0-9]+ kbytes/ {w = 1} w && /Preparing to enter system sleep state S3/ {s = 1}
                  s && /hibernation: hibernation exit/ {x = 1} END {exit !x}' "$2" ;;
-    disk) awk '/Wrote [0-9]+ kbytes/ {w = 1} w && /hibernation: hibernation exit/ {x = 1}
+    disk) awk '/Preparing to enter system sleep state S4/ {p = 1} p && /Wrote [0-9]+ kbytes/ {w = 1}
+               w && /Read [0-9]+ kbytes/ {r = 1} r && /hibernation: hibernation exit/ {x = 1}
                /sleep state S3/ {s = 1} END {exit !x || s}' "$2" ;;
   esac
 }
@@ -107,14 +106,14 @@ sleep_effect_words() {
   case $1 in
     ram) echo "S3 (suspend entry (deep), suspend exit)" ;;
     hybrid) echo "image written, then S3, then hibernation exit" ;;
-    disk) echo "image written (test_resume), then hibernation exit, no S3" ;;
+    disk) echo "S4 prepared, image written, image read back at the next boot, hibernation exit, no S3" ;;
   esac
 }
 
-# sleep_round AGENT SOCKET MODE: guest-suspend-MODE (ram, hybrid, disk)
-# through AGENT on SOCKET; the guest sleeps and comes back (S3 woken by
-# system_wakeup; disk's image written), AGENT answers again
-# on the same connection with nothing sent for the suspend. Keeps the
+# sleep_round AGENT SOCKET MODE: guest-suspend-MODE (ram, hybrid) through
+# AGENT on SOCKET; the guest sleeps and comes back (S3 woken by
+# system_wakeup), AGENT answers again on the same connection with nothing
+# sent for the suspend. Keeps the
 # console's part in $WORK/sleep-AGENT-MODE.log and the helpers the agent
 # ran (the pm-utils stand-ins' "vm-pm:" lines) in SLEEP_HELPERS.
 sleep_round() {
@@ -129,16 +128,14 @@ sleep_round() {
   t0=$(vm_now_ms)
   sleep_wire_send "{\"execute\":\"guest-suspend-$mode\"}"
   st=running
-  if [ "$mode" != disk ]; then
-    if sleep_qmp_wait suspended 240; then
-      t1=$(vm_now_ms)
-      st=suspended
-      sleep 1
-      vm_qmp '{"execute":"system_wakeup"}' >/dev/null || true
-      sleep_qmp_wait running 30 || st="$(sleep_qmp_status) after system_wakeup"
-    else
-      st=$(sleep_qmp_status)
-    fi
+  if sleep_qmp_wait suspended 240; then
+    t1=$(vm_now_ms)
+    st=suspended
+    sleep 1
+    vm_qmp '{"execute":"system_wakeup"}' >/dev/null || true
+    sleep_qmp_wait running 30 || st="$(sleep_qmp_status) after system_wakeup"
+  else
+    st=$(sleep_qmp_status)
   fi
   sleep_console_wait "$off" 'PM: (suspend|hibernation: hibernation) exit' 300 || true
   t2=$(vm_now_ms)
@@ -148,27 +145,79 @@ sleep_round() {
   SLEEP_HELPERS=$(grep -a '^vm-pm: ' "$WORK/sleep-$a-$mode.log" | sed 's/^vm-pm: //' | tr '\n' ';')
   grep -aE 'PM: (suspend|hibernation: hibernation) (entry|exit)|(Wrote|Read) [0-9]+ kbytes|sleep state S' \
     "$WORK/sleep-$a-$mode.log" | sed 's/^/    /' || true
-  case $mode in
-    ram|hybrid)
-      check "$a: guest-suspend-$mode: QEMU's run state suspended after $(( ${t1:-$t0} - t0 )) ms, running after system_wakeup ($st)" \
-        test "$st" = suspended ;;
-    disk)
-      check "$a: guest-suspend-disk: QEMU stayed running (test_resume: no power state change)" \
-        test "$(sleep_qmp_status)" = running ;;
-  esac
+  check "$a: guest-suspend-$mode: QEMU's run state suspended after $(( ${t1:-$t0} - t0 )) ms, running after system_wakeup ($st)" \
+    test "$st" = suspended
   check "$a: guest-suspend-$mode: the kernel's $(sleep_effect_words "$mode")" \
     sleep_effect "$mode" "$WORK/sleep-$a-$mode.log"
   check "$a: guest-suspend-$mode: the same QEMU still runs (under -no-reboot a reset, as on a failed wake, ends it)" \
     kill -0 "$VM_QEMU_PID"
-  # What the agent must have sent for the suspend: nothing, unless the
-  # write to /sys/power/state failed, which only the disk round allows: when
-  # the kernel wrote its image but did not read it back (no "Read N
-  # kbytes"; tests/vm/README.md), the write fails and both agents say so.
-  local expect=
-  if [ "$mode" = disk ] && ! grep -qE 'Read [0-9]+ kbytes' "$WORK/sleep-$a-$mode.log"; then
-    expect='{"error": {"class": "GenericError", "desc": "child process has failed to suspend"}}'
-  fi
   SLEEP_SENT=$(echo $SLEEP_WIRE_BEFORE)
   check "$a: guest-suspend-$mode: $out $(( (t2 - t0) / 1000 )) s after the request, having sent [$SLEEP_SENT] for it" \
-    test "$out" = answers -a "$SLEEP_SENT" = "$expect"
+    test "$out" = answers -a -z "$SLEEP_SENT"
+}
+
+# hibernate_round AGENT SOCKET: guest-suspend-disk through AGENT on SOCKET,
+# in the guest kernel's platform mode: the image is written and the guest
+# powers off (QEMU exits); QEMU is started again (vm_resume) and the guest
+# resumes the image from the swap disk. The hibernated system must be the
+# one that comes back: a token it kept in its tmpfs, both agents with the
+# same process ids, no fresh boot. A connection to AGENT's port on the new
+# QEMU is made before the guest resumes, so whatever AGENT sends once it is
+# back is seen: nothing for a sleep that worked, then a guest-sync's
+# answer. SLEEP_SENT and SLEEP_HELPERS as sleep_round's; the console's part
+# (both boots) in $WORK/sleep-AGENT-disk.log.
+hibernate_round() {
+  local a=$1 sock=$2 off t0 t1 t2 t3 i token pids line before= out
+  token=$a-$RANDOM$RANDOM
+  if ! guest "echo platform >/sys/power/disk && echo $token >/run/hibernate-token"; then
+    check "$a: the guest takes the platform hibernation mode" false
+    return
+  fi
+  guest_value "pids-$a" "echo \$(pidof quiesced qemu-ga)"
+  pids=$VALUE
+  off=$(vm_console_size)
+  sleep_wire_open "$sock"
+  if ! sleep_wire_sync 1000 30; then
+    sleep_wire_close
+    check "$a: answers before guest-suspend-disk" false
+    return
+  fi
+  t0=$(vm_now_ms)
+  sleep_wire_send '{"execute":"guest-suspend-disk"}'
+  for i in $(seq 3000); do kill -0 "$VM_QEMU_PID" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$VM_QEMU_PID" 2>/dev/null; then
+    sleep_wire_close
+    sleep_console_since "$off" >"$WORK/sleep-$a-disk.log"
+    check "$a: guest-suspend-disk: the guest powered off within 300 s" false
+    return
+  fi
+  t1=$(vm_now_ms)
+  wait "$VM_QEMU_PID" 2>/dev/null || true
+  # What came on the connection before QEMU closed it.
+  while IFS= read -r -t 5 line <&"$SLEEP_WIRE_R"; do before+="$line"$'\n'; done
+  sleep_wire_close
+  check "$a: guest-suspend-disk: the guest powered off, QEMU exited $(( (t1 - t0) / 1000 )) s after the request" true
+  vm_resume swap
+  for i in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
+  sleep_wire_open "$sock"
+  sleep_console_wait "$off" 'PM: hibernation: hibernation exit|vm-init: (ready|no hibernation image)' 300 || true
+  t2=$(vm_now_ms)
+  sleep_wire_sync 1001 90 && out=answers || out="no answer"
+  t3=$(vm_now_ms)
+  sleep_wire_close
+  before+=$SLEEP_WIRE_BEFORE
+  sleep_console_since "$off" >"$WORK/sleep-$a-disk.log"
+  SLEEP_HELPERS=$(grep -a '^vm-pm: ' "$WORK/sleep-$a-disk.log" | sed 's/^vm-pm: //' | tr '\n' ';')
+  grep -aE 'PM: (hibernation: hibernation (entry|exit)|Image signature|Loading)|(Wrote|Read) [0-9]+ kbytes|sleep state S|reboot:|vm-init: (resuming|no hibernation)' \
+    "$WORK/sleep-$a-disk.log" | sed 's/^/    /' || true
+  check "$a: guest-suspend-disk: resumed from the image $(( (t2 - t1) / 1000 )) s after QEMU's restart, no fresh boot" \
+    eval "! grep -qaE 'vm-init: (ready|no hibernation image)' '$WORK/sleep-$a-disk.log'"
+  check "$a: guest-suspend-disk: the kernel's $(sleep_effect_words disk)" sleep_effect disk "$WORK/sleep-$a-disk.log"
+  check "$a: guest-suspend-disk: the hibernated system's tmpfs is back (token $token)" \
+    guest "grep -qx $token /run/hibernate-token"
+  guest_value "pids-$a-after" "echo \$(pidof quiesced qemu-ga)"
+  check "$a: guest-suspend-disk: the same agent processes run (pids $pids)" test -n "$pids" -a "$VALUE" = "$pids"
+  SLEEP_SENT=$(echo $before)
+  check "$a: guest-suspend-disk: $out $(( (t3 - t0) / 1000 )) s after the request, having sent [$SLEEP_SENT] for it" \
+    test "$out" = answers -a -z "$SLEEP_SENT"
 }

@@ -202,26 +202,34 @@ vm_guest_file() { # GUEST_PATH [MODE], content on stdin
 vm_scenario() { vm_guest_file /etc/vm/scenario.sh; }
 vm_config() { vm_guest_file /etc/quiesce/quiesced.conf; }
 
-# vm_boot: starts QEMU and waits for the init's "ready" line.
-vm_boot() {
-  local start=$(vm_now_ms) i limit=900
-  [ "$VM_ACCEL" = kvm ] && limit=300
-  (cd "$WORK/overlay" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet) >"$WORK/overlay.cpio"
-  cat "$GUEST/initramfs.cpio" "$WORK/overlay.cpio" >"$WORK/initrd.cpio"
+# vm_qemu [KERNEL_ARG...]: starts QEMU on the scenario's initramfs, disks and
+# ports (VM_DRIVES, VM_QEMU_EXTRA), with these kernel arguments added. The
+# console file is appended to, so a second start (vm_resume) keeps the
+# first one's lines and console offsets stay valid.
+vm_qemu() {
   local cpu=()
   [ "$VM_ACCEL" = tcg ] && cpu=(-cpu max)
   qemu-system-x86_64 -accel "$VM_ACCEL" "${cpu[@]}" -m 768 -smp 2 -nodefaults -display none \
     -no-reboot -kernel "${VM_KERNEL:-$GUEST/vmlinux}" -initrd "$WORK/initrd.cpio" \
-    -append "console=ttyS0 panic=-1 loglevel=4 no_timer_check" \
-    -chardev "file,id=con,path=$WORK/console.log" -serial chardev:con \
+    -append "console=ttyS0 panic=-1 loglevel=4 no_timer_check${1:+ $*}" \
+    -chardev "file,id=con,path=$WORK/console.log,append=on" -serial chardev:con \
     -device virtio-serial-pci \
     -chardev "socket,id=qga,path=$WORK/qga.sock,server=on,wait=off" \
     -device virtserialport,chardev=qga,name=org.qemu.guest_agent.0 \
     -chardev "socket,id=ctl,path=$WORK/ctl.sock,server=on,wait=off" \
     -device virtserialport,chardev=ctl,name=org.quiesce.control.0 \
     -qmp "unix:$WORK/qmp.sock,server=on,wait=off" \
-    "${VM_DRIVES[@]}" ${VM_QEMU_EXTRA:+"${VM_QEMU_EXTRA[@]}"} >"$WORK/qemu.log" 2>&1 &
+    "${VM_DRIVES[@]}" ${VM_QEMU_EXTRA:+"${VM_QEMU_EXTRA[@]}"} >>"$WORK/qemu.log" 2>&1 &
   VM_QEMU_PID=$!
+}
+
+# vm_boot: starts QEMU and waits for the init's "ready" line.
+vm_boot() {
+  local start=$(vm_now_ms) i limit=900
+  [ "$VM_ACCEL" = kvm ] && limit=300
+  (cd "$WORK/overlay" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet) >"$WORK/overlay.cpio"
+  cat "$GUEST/initramfs.cpio" "$WORK/overlay.cpio" >"$WORK/initrd.cpio"
+  vm_qemu
   for i in $(seq $limit); do
     grep -q 'vm-init: ready' "$WORK/console.log" 2>/dev/null && break
     kill -0 "$VM_QEMU_PID" 2>/dev/null || vm_fail "QEMU exited during boot"
@@ -233,6 +241,29 @@ vm_boot() {
   grep -q 'FAILED to mount' "$WORK/console.log" && vm_fail "a data disk did not mount"
   grep -q '^vm-init: insmod .* failed' "$WORK/console.log" && vm_fail "a kernel module did not load"
   return 0
+}
+
+# vm_resume SERIAL: after the guest hibernated and powered off (QEMU has
+# exited), starts QEMU again with the same guest, disks and ports, and
+# guest-init resumes from the image on the swap disk with that serial
+# (vm.resume=, scripts/vm/guest-init.sh). Returns once QEMU's sockets
+# exist; the caller waits for the console. The control port's connection
+# is made anew at its next use.
+vm_resume() {
+  local i
+  if [ -n "${VM_CTL_PID:-}" ]; then
+    kill "$VM_CTL_PID" 2>/dev/null || true
+    wait "$VM_CTL_PID" 2>/dev/null || true
+    VM_CTL_PID=
+  fi
+  rm -f "$WORK/qmp.sock"
+  vm_qemu "vm.resume=$1"
+  for i in $(seq 100); do
+    [ -S "$WORK/qmp.sock" ] && return 0
+    kill -0 "$VM_QEMU_PID" 2>/dev/null || vm_fail "QEMU exited at once on the resume boot"
+    sleep 0.1
+  done
+  vm_fail "QEMU made no QMP socket in 10 s on the resume boot"
 }
 
 vm_stop() {

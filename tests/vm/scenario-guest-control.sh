@@ -8,10 +8,11 @@
 # same on qemu-ga, and the two answers are compared. Then each agent makes
 # the guest sleep: guest-suspend-ram (S3, QEMU's run state "suspended"
 # until QMP's system_wakeup), guest-suspend-hybrid (an image written to the
-# swap disk, then S3) and guest-suspend-disk (the image written in the
-# kernel's test_resume mode), each checked on the console, in QEMU
-# and on the wire (no reply; the agent answers again after the wake-up on
-# the same connection; guest-sleep-lib.sh). Last, quiesced's guest-shutdown
+# swap disk, then S3) and guest-suspend-disk (the image written, the guest
+# powered off, QEMU started again and the image resumed by guest-init: the
+# same system back), each checked on the console, in QEMU, in the guest and
+# on the wire (nothing sent for the sleep; the agent answers again after
+# it; guest-sleep-lib.sh). Last, quiesced's guest-shutdown
 # powers the guest off and QEMU exits.
 #
 # The busybox guest lacks two programs the commands run, so it gets small
@@ -231,16 +232,17 @@ check "control: one success-response flag set fails that check" $ok
 sleep_wire_control quiesced "$Q"
 sleep_wire_control qemu-ga "$R"
 # The kernel's info lines on the console; the smallest image it can make.
-guest "echo 7 >/proc/sys/kernel/printk; echo 0 >/sys/power/image_size; grep -q 'test_resume' /sys/power/disk && grep -q mem /sys/power/state && grep -q /dev/vd /proc/swaps" ||
-  vm_fail "the guest has no S3, no test_resume mode or no swap"
+guest "echo 7 >/proc/sys/kernel/printk; echo 0 >/sys/power/image_size; grep -q platform /sys/power/disk && grep -q mem /sys/power/state && grep -q /dev/vd /proc/swaps" ||
+  vm_fail "the guest has no S3, no platform hibernation or no swap"
 declare -A helpers=([ram]="pm-is-supported --suspend;" [hybrid]="pm-is-supported --suspend-hybrid;pm-suspend-hybrid;"
                     [disk]="pm-is-supported --hibernate;")
 for mode in ram hybrid disk; do
   for a in quiesced:$Q qemu-ga:$R; do
     if [ $mode = disk ]; then
-      guest "echo test_resume >/sys/power/disk" || vm_fail "the guest's control port does not answer after the sleeps"
+      hibernate_round "${a%%:*}" "${a#*:}"
+    else
+      sleep_round "${a%%:*}" "${a#*:}" $mode
     fi
-    sleep_round "${a%%:*}" "${a#*:}" $mode
     if [ "${a%%:*}" = quiesced ]; then ours=$SLEEP_HELPERS sent=$SLEEP_SENT; fi
   done
   same "suspend-$mode: the helpers run (pm-utils asked, /sys/power/state for ram and disk)" "$ours" "$SLEEP_HELPERS"
@@ -252,6 +254,17 @@ for c in ram:disk hybrid:ram disk:hybrid; do
   check "control: the $(sleep_effect_words ${c%:*}) check fails on suspend-${c#*:}'s lines" \
     eval "! sleep_effect ${c%:*} '$WORK/sleep-quiesced-${c#*:}.log'"
 done
+# Controls of the hibernation's checks: an image written but not read back
+# (the log without its "Read N kbytes") fails the kernel-line check; the
+# fresh-boot pattern finds the first boot's own lines; the token check
+# fails on a token the guest never kept.
+grep -av 'Read [0-9]* kbytes' "$WORK/sleep-quiesced-disk.log" >"$WORK/sleep-unread.log" || true
+check "control: the hibernation check fails on an image never read back" \
+  eval "! sleep_effect disk '$WORK/sleep-unread.log'"
+check "control: the fresh-boot pattern finds the first boot's ready line" \
+  grep -qaE 'vm-init: (ready|no hibernation image)' "$WORK/console.log"
+check "control: the token check fails on a token the guest never kept" \
+  eval "! guest 'grep -qx never-kept /run/hibernate-token'"
 
 # --- shutdown: qemu-ga's request is only logged, quiesced's powers off ----------
 raw() { # SOCKET JSON: a command that answers nothing on success: after the
