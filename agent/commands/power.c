@@ -205,6 +205,14 @@ static bool power_suspend(void *context, PowerSuspendMode mode, ProtoError **err
                         "the requested suspend mode is not supported by the guest");
         return false;
     }
+    if (!helpers->sys_state) {
+        /* qemu-ga's last way has no /sys/power/state word for hybrid, and
+         * its error replaces the helper's: answered as qemu-ga answers it,
+         * the helper's failure logged (docs/protocol.md). */
+        g_warning("guest-suspend-hybrid: %s", failure ? failure->desc : "no way worked");
+        proto_error_set(error, PROTO_ERROR_CLASS_GENERIC_ERROR, "unknown guest suspend mode");
+        return false;
+    }
     *error = g_steal_pointer(&failure);
     return false;
 }

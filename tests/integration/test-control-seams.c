@@ -241,13 +241,19 @@ static void test_suspend(Fixture *f, gconstpointer data)
                                 "\"the requested suspend mode is not supported by the guest\"}}\n");
 }
 
+/* A systemctl stand-in that logs its arguments: "systemctl status" exits 3
+ * (unit known, not running), so systemd is used; its verbs exit VERB_STATUS. */
+static void fake_systemctl(Fixture *f, int verb_status)
+{
+    g_autofree char *systemctl = g_strdup_printf("#!/bin/sh\necho \"$*\" >> '%s/systemctl.args'\n"
+                                                 "[ \"$1\" = status ] && exit 3\nexit %d\n",
+                                                 f->root, verb_status);
+    write_file(f->root, "usr/bin/systemctl", systemctl, 0755);
+}
+
 static void test_suspend_systemd(Fixture *f, gconstpointer data)
 {
-    /* "systemctl status" exits 3 (unit known, not running): systemd is used. */
-    g_autofree char *systemctl = g_strdup_printf("#!/bin/sh\necho \"$*\" >> '%s/systemctl.args'\n"
-                                                 "[ \"$1\" = status ] && exit 3\nexit 0\n",
-                                                 f->root);
-    write_file(f->root, "usr/bin/systemctl", systemctl, 0755);
+    fake_systemctl(f, 0);
     g_autofree char *disk = ask_quiet(f, "{\"execute\":\"guest-suspend-disk\"}");
     g_autofree char *args = read_file(f, "systemctl.args");
     g_autofree char *state = read_file(f, "sys/power/state");
@@ -255,6 +261,25 @@ static void test_suspend_systemd(Fixture *f, gconstpointer data)
     g_assert_cmpstr(disk, ==, "");
     g_assert_cmpstr(args, ==, "status systemd-hibernate\nhibernate\n");
     g_assert_cmpstr(state, ==, "freeze mem disk\n");
+}
+
+static void test_suspend_systemd_fails(Fixture *f, gconstpointer data)
+{
+    /* systemd knows every mode but its sleep fails (hybrid-sleep without
+     * swap); no pm-utils. qemu-ga 7.2 answers hybrid with its
+     * /sys/power/state step's error, and ram with that step's result. */
+    fake_systemctl(f, 1);
+    g_autofree char *hybrid = ask(f, "{\"execute\":\"guest-suspend-hybrid\"}");
+    g_autofree char *ram = ask_quiet(f, "{\"execute\":\"guest-suspend-ram\"}");
+    g_autofree char *args = read_file(f, "systemctl.args");
+    g_autofree char *state = read_file(f, "sys/power/state");
+
+    g_assert_cmpstr(hybrid, ==, "{\"error\": {\"class\": \"GenericError\", \"desc\": "
+                                "\"unknown guest suspend mode\"}}\n");
+    g_assert_cmpstr(ram, ==, "");
+    g_assert_cmpstr(args, ==, "status systemd-hybrid-sleep\nhybrid-sleep\n"
+                              "status systemd-suspend\nsuspend\n");
+    g_assert_true(g_str_has_prefix(state, "mem"));
 }
 
 static void test_confined_refuses(Fixture *f, gconstpointer data)
@@ -295,6 +320,7 @@ int main(int argc, char **argv)
     ADD("memory-blocks", test_memory_blocks, NULL);
     ADD("suspend", test_suspend, NULL);
     ADD("suspend-systemd", test_suspend_systemd, NULL);
+    ADD("suspend-systemd-fails", test_suspend_systemd_fails, NULL);
     ADD("confined-without-test-root-refuses", test_confined_refuses, "no-root");
     return quiesce_test_run();
 }
