@@ -8,7 +8,10 @@
 # (QEMU's -kernel boots it through its PVH note without the bzImage's
 # decompression, docs/testing.md §2) and the image's own initrd, built by
 # initramfs-tools with only the modules the root needs (MODULES=list), so it
-# stays small to load under TCG.
+# stays small to load under TCG. The bzImage is kept too (vmlinuz): a
+# guest that sleeps in S3 must boot it, as the vmlinux booted through PVH
+# triple-faults when the firmware jumps to its wake-up vector
+# (tests/vm/README.md).
 #
 # The image also holds what the tests need and a package must not bring:
 # qemu-guest-agent and hyperv-daemons installed (the agents quiesced replaces
@@ -20,7 +23,7 @@
 # Cached under --cache (default build/vm-cache) in debian-guest-KEY, KEY the
 # hash of the package list, the kernel package apt resolves, this script and
 # the control service: a second run with the same inputs does nothing.
-# Prints the guest directory (root.img, vmlinux, initrd.img, manifest.txt) on
+# Prints the guest directory (root.img, vmlinux, vmlinuz, initrd.img, manifest.txt) on
 # stdout; progress goes to stderr. Needs root (mmdebstrap's root mode,
 # mkfs.ext4 -d keeping owners).
 #
@@ -156,6 +159,7 @@ for off in $(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$kfile" | cut -d: -f1); do
   rm -f "$tmp/out/vmlinux"
 done
 [ -s "$tmp/out/vmlinux" ] || { log "no xz-compressed ELF found in $kfile"; exit 1; }
+cp "$kfile" "$tmp/out/vmlinuz"
 cp "$tmp/root"/boot/initrd.img-* "$tmp/out/initrd.img"
 {
   echo "kernel $kpkg $kver"

@@ -277,7 +277,8 @@ lv_restore() {
 }
 
 # lv_sd_create DOMAIN OVERLAY: starts the systemd guest (sd-lib.sh,
-# SD_GUEST) as a transient domain on the qcow2 OVERLAY (discard passed
+# SD_GUEST; its kernel LV_SD_KERNEL, default the faster vmlinux, vmlinuz
+# for a guest that sleeps) as a transient domain on the qcow2 OVERLAY (discard passed
 # through, for guest-fstrim), with 2 vCPUs (one can go offline), a user-mode
 # NIC (slirp: DHCP gives the guest 10.0.2.15; with only the QEMU driver
 # loaded no libvirt network is needed), ACPI (without it libvirt starts
@@ -303,7 +304,7 @@ lv_sd_create() {
   <memory unit='MiB'>1024</memory>
   <vcpu>2</vcpu>
   <os><type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>$SD_GUEST/vmlinux</kernel><initrd>$SD_GUEST/initrd.img</initrd>
+    <kernel>${LV_SD_KERNEL:-$SD_GUEST/vmlinux}</kernel><initrd>$SD_GUEST/initrd.img</initrd>
     <cmdline>root=/dev/vda rw console=ttyS0 panic=-1 loglevel=4 systemd.show_status=1</cmdline></os>
   $cpu
   <features><acpi/><apic/></features>

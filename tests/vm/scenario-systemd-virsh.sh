@@ -24,8 +24,12 @@
 #   domfstrim                  64 MiB written and deleted in the guest: the
 #                              host's qcow2 overlay shrinks by it again
 #   guestvcpus                 vCPU 1 offline (sysfs says 0) and online again
+#   dompmsuspend mem           through systemd (systemctl suspend, then
+#                              systemd-sleep): the domain pmsuspended, then
+#                              running again after dompmwakeup
 #   dompmsuspend hybrid        refused (no swap; /sys/power/state has no
-#                              hybrid), the guest still running
+#                              hybrid), the guest still running, the
+#                              same error through both
 #   guest-get-disks            the NVMe disk with qemu-ga's `smart`
 #                              member; its host-read-commands grow by at
 #                              least the 256 reads of a dd in the guest
@@ -62,6 +66,8 @@ qemu-img create -q -f qcow2 -F qcow2 -b "$VM_SD_STATE/root.qcow2" "$WORK/root.qc
 truncate -s 1G "$WORK/nvme.img"
 lv_start
 DOM=sdvirsh
+# The bzImage: the guest sleeps in S3 (lib-libvirt.sh, lv_sd_create).
+LV_SD_KERNEL=$SD_GUEST/vmlinuz
 limit=2400
 [ "$VM_ACCEL" = kvm ] && limit=600
 
@@ -168,7 +174,7 @@ sd_expect "the NVMe disk is there" '
 
 # round AGENT PASSWORD: the management steps through AGENT.
 round() {
-  local a=$1 pw=$2 g d0 d1 d2 t h
+  local a=$1 pw=$2 g d0 d1 d2 t h i n0 n1 st
   vm_log "--- through $a"
   keep "$a" domifaddr domifaddr "$DOM" --source agent || vm_fail "$a: domifaddr --source agent failed"
   grep -Eq ' ipv4 +10\.0\.2\.15/24' "$WORK/out/$a-domifaddr" || vm_fail "$a: domifaddr lists no 10.0.2.15/24"
@@ -228,6 +234,30 @@ round() {
   [ "$(sd_sh 'cat /sys/devices/system/cpu/cpu1/online')" = 1 ] || vm_fail "$a: vCPU 1 did not come back"
   vm_log "ok: $a: guestvcpus (vCPU 1 offline and online again)"
 
+  # Suspend to RAM the systemd way: the agent asks systemd (`systemctl
+  # status systemd-suspend.service`, then `systemctl suspend`), logind has
+  # systemd-sleep write "mem" to /sys/power/state, libvirt sees QEMU's
+  # SUSPEND event (domstate pmsuspended) and wakes the guest with
+  # dompmwakeup. The guest's journal must have one more "System returned
+  # from sleep" of systemd-sleep's, and systemd-suspend.service's start.
+  sleeps() { sd_sh 'journalctl -b -q -o cat _COMM=systemd-sleep | grep -c "System returned from sleep" || true'; }
+  n0=$(sleeps)
+  t=$(vm_now_ms)
+  v dompmsuspend "$DOM" mem || vm_fail "$a: dompmsuspend mem failed"
+  for i in $(seq 600); do [ "$(lv_virsh domstate "$DOM")" = pmsuspended ] && break; sleep 0.1; done
+  st=$(lv_virsh domstate "$DOM")
+  [ "$st" = pmsuspended ] || vm_fail "$a: the domain is '$st' 60 s after dompmsuspend mem"
+  t=$(( $(vm_now_ms) - t ))
+  sleep 1
+  v dompmwakeup "$DOM" || vm_fail "$a: dompmwakeup failed"
+  for i in $(seq 600); do [ "$(lv_virsh domstate "$DOM")" = running ] && break; sleep 0.1; done
+  [ "$(sd_sh 'echo up')" = up ] || vm_fail "$a: the guest does not answer after dompmwakeup"
+  n1=$(sleeps)
+  sd_sh 'journalctl -b -q -o short-monotonic _COMM=systemd-sleep -u systemd-suspend.service | tail -n 4' |
+    tee "$WORK/out/$a-suspend-mem" | sed 's/^/    /'
+  [ "$n1" = $(( n0 + 1 )) ] || vm_fail "$a: systemd-sleep returned from sleep $n0 times before, $n1 after"
+  vm_log "ok: $a: dompmsuspend mem through systemd (pmsuspended after $t ms), dompmwakeup: running again"
+
   # The guest has no swap: hybrid sleep cannot work, and /sys/power/state
   # has no word for it; the agent must say so and the guest stay up.
   if out=$(v dompmsuspend "$DOM" hybrid); then vm_fail "$a: dompmsuspend hybrid succeeded without swap"; fi
@@ -259,11 +289,11 @@ round qemu-ga New-Pass-Qemu-Ga-2
 # The two agents' outputs, side by side: the same but for what changes
 # between two reads (the filesystems' used bytes).
 norm() { sed -E 's/^(fs\.[0-9]+\.used-bytes *: ).*/\1N/' "$1"; }
-for f in domifaddr guestinfo vcpus vcpus-off; do
+for f in domifaddr guestinfo vcpus vcpus-off suspend-hybrid; do
   diff <(norm "$WORK/out/quiesced-$f") <(norm "$WORK/out/qemu-ga-$f") >"$WORK/out/diff-$f" ||
     { cat "$WORK/out/diff-$f"; vm_fail "$f differs between quiesced and qemu-ga"; }
 done
-vm_log "ok: domifaddr, guestinfo and guestvcpus print the same through both agents (fs used-bytes aside)"
+vm_log "ok: domifaddr, guestinfo, guestvcpus and the refused hybrid suspend print the same through both agents (fs used-bytes aside)"
 
 nvme_compare
 
