@@ -23,7 +23,12 @@ while :; do
     continue
   fi
   if [ $announced = 0 ]; then
-    echo "vm-control: ready" >/dev/ttyS0
+    # Through the kernel's log (critical, so the console shows it at
+    # loglevel 4), not /dev/ttyS0: the serial getty's vhangup of ttyS0,
+    # when it starts at that moment, can drop a line written to the tty
+    # (one CI run lost it, and the host waited for a boot that had ended);
+    # the kernel's console writes to the UART past the tty layer.
+    echo "<2>vm-control: ready" >/dev/kmsg || echo "vm-control: ready" >/dev/ttyS0
     announced=1
   fi
   while IFS= read -r line <&3; do
