@@ -239,7 +239,8 @@ round() {
   # systemd-sleep write "mem" to /sys/power/state, libvirt sees QEMU's
   # SUSPEND event (domstate pmsuspended) and wakes the guest with
   # dompmwakeup. The guest's journal must have one more "System returned
-  # from sleep" of systemd-sleep's, and systemd-suspend.service's start.
+  # from sleep" of systemd-sleep's: a sleep that did not go through
+  # systemd (a direct write to /sys/power/state) has none.
   sleeps() { sd_sh 'journalctl -b -q -o cat _COMM=systemd-sleep | grep -c "System returned from sleep" || true'; }
   n0=$(sleeps)
   t=$(vm_now_ms)
