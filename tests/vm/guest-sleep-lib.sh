@@ -75,6 +75,27 @@ sleep_console_wait() {
   return 1
 }
 
+# sleep_wire_ready AGENT SOCKET MODE: opens the connection a sleep round
+# holds and has AGENT answer a guest-sync on it; fails (a failed check, the
+# connection closed) when it does not.
+sleep_wire_ready() {
+  sleep_wire_open "$2"
+  sleep_wire_sync 1000 30 && return 0
+  sleep_wire_close
+  check "$1: answers before guest-suspend-$3" false
+  return 1
+}
+
+# sleep_keep_log AGENT MODE OFFSET REGEX: keeps the console from OFFSET on
+# in $WORK/sleep-AGENT-MODE.log, sets SLEEP_HELPERS from the pm-utils
+# stand-ins' "vm-pm:" lines in it and shows its lines matching REGEX.
+sleep_keep_log() {
+  local log=$WORK/sleep-$1-$2.log
+  sleep_console_since "$3" >"$log"
+  SLEEP_HELPERS=$(grep -a '^vm-pm: ' "$log" | sed 's/^vm-pm: //' | tr '\n' ';')
+  grep -aE "$4" "$log" | sed 's/^/    /' || true
+}
+
 # sleep_wire_control AGENT SOCKET: the wire check sees a reply: a guest-ping
 # sent where the suspend would be is found before the next sync's answer.
 sleep_wire_control() {
@@ -119,12 +140,7 @@ sleep_effect_words() {
 sleep_round() {
   local a=$1 sock=$2 mode=$3 off t0 t1 t2 st out
   off=$(vm_console_size)
-  sleep_wire_open "$sock"
-  if ! sleep_wire_sync 1000 30; then
-    sleep_wire_close
-    check "$a: answers before guest-suspend-$mode" false
-    return
-  fi
+  sleep_wire_ready "$a" "$sock" "$mode" || return
   t0=$(vm_now_ms)
   sleep_wire_send "{\"execute\":\"guest-suspend-$mode\"}"
   st=running
@@ -141,10 +157,7 @@ sleep_round() {
   t2=$(vm_now_ms)
   sleep_wire_sync 1001 90 && out=answers || out="no answer"
   sleep_wire_close
-  sleep_console_since "$off" >"$WORK/sleep-$a-$mode.log"
-  SLEEP_HELPERS=$(grep -a '^vm-pm: ' "$WORK/sleep-$a-$mode.log" | sed 's/^vm-pm: //' | tr '\n' ';')
-  grep -aE 'PM: (suspend|hibernation: hibernation) (entry|exit)|(Wrote|Read) [0-9]+ kbytes|sleep state S' \
-    "$WORK/sleep-$a-$mode.log" | sed 's/^/    /' || true
+  sleep_keep_log "$a" "$mode" "$off" 'PM: (suspend|hibernation: hibernation) (entry|exit)|(Wrote|Read) [0-9]+ kbytes|sleep state S'
   check "$a: guest-suspend-$mode: QEMU's run state suspended after $(( ${t1:-$t0} - t0 )) ms, running after system_wakeup ($st)" \
     test "$st" = suspended
   check "$a: guest-suspend-$mode: the kernel's $(sleep_effect_words "$mode")" \
@@ -176,12 +189,7 @@ hibernate_round() {
   guest_value "pids-$a" "echo \$(pidof quiesced qemu-ga)"
   pids=$VALUE
   off=$(vm_console_size)
-  sleep_wire_open "$sock"
-  if ! sleep_wire_sync 1000 30; then
-    sleep_wire_close
-    check "$a: answers before guest-suspend-disk" false
-    return
-  fi
+  sleep_wire_ready "$a" "$sock" disk || return
   t0=$(vm_now_ms)
   sleep_wire_send '{"execute":"guest-suspend-disk"}'
   for i in $(seq 3000); do kill -0 "$VM_QEMU_PID" 2>/dev/null || break; sleep 0.1; done
@@ -197,8 +205,7 @@ hibernate_round() {
   while IFS= read -r -t 5 line <&"$SLEEP_WIRE_R"; do before+="$line"$'\n'; done
   sleep_wire_close
   check "$a: guest-suspend-disk: the guest powered off, QEMU exited $(( (t1 - t0) / 1000 )) s after the request" true
-  vm_resume swap
-  for i in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
+  vm_resume swap   # (returns once QEMU's sockets are there)
   sleep_wire_open "$sock"
   sleep_console_wait "$off" 'PM: hibernation: hibernation exit|vm-init: (ready|no hibernation image)' 300 || true
   t2=$(vm_now_ms)
@@ -206,10 +213,7 @@ hibernate_round() {
   t3=$(vm_now_ms)
   sleep_wire_close
   before+=$SLEEP_WIRE_BEFORE
-  sleep_console_since "$off" >"$WORK/sleep-$a-disk.log"
-  SLEEP_HELPERS=$(grep -a '^vm-pm: ' "$WORK/sleep-$a-disk.log" | sed 's/^vm-pm: //' | tr '\n' ';')
-  grep -aE 'PM: (hibernation: hibernation (entry|exit)|Image signature|Loading)|(Wrote|Read) [0-9]+ kbytes|sleep state S|reboot:|vm-init: (resuming|no hibernation)' \
-    "$WORK/sleep-$a-disk.log" | sed 's/^/    /' || true
+  sleep_keep_log "$a" disk "$off" 'PM: (hibernation: hibernation (entry|exit)|Image signature|Loading)|(Wrote|Read) [0-9]+ kbytes|sleep state S|reboot:|vm-init: (resuming|no hibernation)'
   check "$a: guest-suspend-disk: resumed from the image $(( (t2 - t1) / 1000 )) s after QEMU's restart, no fresh boot" \
     eval "! grep -qaE 'vm-init: (ready|no hibernation image)' '$WORK/sleep-$a-disk.log'"
   check "$a: guest-suspend-disk: the kernel's $(sleep_effect_words disk)" sleep_effect disk "$WORK/sleep-$a-disk.log"
