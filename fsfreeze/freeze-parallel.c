@@ -239,12 +239,14 @@ static FsParallelBatch *batch_new(FsParallelOp op, const FsParallelItem *items, 
  * Starts up to FS_PARALLEL_MAX_THREADS workers on jobs [lo, hi). A THAW has
  * no deadline for the caller to keep, so the caller is one of its workers:
  * one thread fewer to start (none for a single filesystem) before the
- * first FITHAW.
+ * first FITHAW. Ops that never block (FsFreezeOps.in_caller) are all run
+ * by the caller.
  */
 static void batch_start_level(FsParallelBatch *batch, guint lo, guint hi)
 {
-    gboolean caller_works = batch->op == FS_PARALLEL_THAW;
-    guint threads = MIN(hi - lo, FS_PARALLEL_MAX_THREADS) - (caller_works ? 1 : 0);
+    gboolean in_caller = batch->ops.in_caller;
+    gboolean caller_works = in_caller || batch->op == FS_PARALLEL_THAW;
+    guint threads = in_caller ? 0 : MIN(hi - lo, FS_PARALLEL_MAX_THREADS) - (caller_works ? 1 : 0);
     guint started = 0;
 
     g_mutex_lock(&batch->lock);

@@ -76,15 +76,18 @@ const FsFreezeOps *fs_freeze_ops_default(void)
     return &real;
 }
 
-/* The rule of freezer.h: a synthetic machine (mount_root, fd_dev) only
- * with fake ioctls. */
+/* The rules of freezer.h: a synthetic machine (mount_root, fd_dev) only
+ * with fake ioctls, and so are ops run in the caller (in_caller): a real
+ * FIFREEZE can block on a hung device, past any deadline. */
 static gboolean ops_check(const FsFreezeOps *ops, GError **error)
 {
-    if (ops && (ops->mount_root || ops->fd_dev) &&
+    if (ops && (ops->mount_root || ops->fd_dev || ops->in_caller) &&
         (!ops->freeze || !ops->thaw || ops->freeze == fs_freeze_real ||
          ops->thaw == fs_thaw_real)) {
         g_set_error_literal(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT,
-                            "refusing a synthetic mount table with the real FIFREEZE/FITHAW");
+                            ops->in_caller && !ops->mount_root && !ops->fd_dev
+                                ? "refusing to run the real FIFREEZE/FITHAW without threads"
+                                : "refusing a synthetic mount table with the real FIFREEZE/FITHAW");
         return FALSE;
     }
     return TRUE;

@@ -32,7 +32,7 @@
  * function returns 0 on success or an errno value (not -1).
  * @user_data: FsFreezeOps.user_data.
  *
- * The last three members are a test seam and nothing else: production code
+ * The last four members are a test seam and nothing else: production code
  * never sets them (EngineConfig.ops is set by tests only, never from the
  * configuration). With mount_root set, every mount table, sysfs and /dev the
  * agent's freeze path reads (the engine's probes, the freezer's recovery
@@ -57,6 +57,12 @@ typedef struct {
      * directory laid out as tests/fixtures/<name>/: mountinfo, sys/, dev/
      * (inventory_options_new_for_root()) */
     const char *mount_root;
+    /* TRUE = the ops never block: fs_parallel_run() calls them in the
+     * caller's thread, one after another, level by level, and starts no
+     * worker thread. For the fuzzers, whose fakes take microseconds while a
+     * hand-off to the pool's threads costs tens of context switches; the
+     * threads' interleavings are tested by tests/unit/test-freeze-parallel.c. */
+    gboolean in_caller;
 } FsFreezeOps;
 
 /* (transfer none) The real ioctls; static, lives forever. */

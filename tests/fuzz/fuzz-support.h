@@ -57,7 +57,8 @@ typedef struct {
 } FuzzEngineOptions;
 
 /* What the fake ioctls saw during one input. The fakes run in the
- * freezer's worker threads: fuzz-support.c locks around them. */
+ * caller's thread (ops.in_caller); fuzz-support.c still locks around them,
+ * so that they stay right for a fuzzer that turns the worker threads on. */
 typedef struct {
     FsFreezeOps ops;      /* the fakes, user_data = this struct */
     const struct FuzzMachine *machine;

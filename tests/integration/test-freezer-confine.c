@@ -3,8 +3,8 @@
  * test-freezer-confine.c — the freezer's confinement, the guard that makes
  * every other freezer test safe: targets outside the confinement dir ("/",
  * "..", a symlink out, a plain directory) are refused before any ioctl, and
- * one bad target among good ones refuses them all. The first test needs no
- * root and always runs.
+ * one bad target among good ones refuses them all; the seam's real-ioctl
+ * rules. The first two tests need no root and always run.
  */
 #include <glib/gstdio.h>
 #include <string.h>
@@ -100,11 +100,47 @@ static void test_confine_checks_all_before_freezing(Fixture *fixture, gconstpoin
     g_assert_false(probe_frozen(fixture, a));
 }
 
+/* The seam's own rules (freezer.h): a synthetic machine, or ops run
+ * without threads, never with the real FIFREEZE/FITHAW. Refused before
+ * anything is opened, so the target ("/") is never touched. */
+static void test_seam_refuses_real_ioctls(Fixture *fixture, gconstpointer data)
+{
+    struct stat root;
+    g_assert_cmpint(stat("/", &root), ==, 0);
+    const FsFreezeOps *real = fs_freeze_ops_default();
+    const struct {
+        FsFreezeOps ops;
+        const char *message;
+    } cases[] = {
+        {{.freeze = real->freeze, .thaw = real->thaw, .in_caller = TRUE},
+         "refusing to run the real FIFREEZE/FITHAW without threads"},
+        {{.freeze = real->freeze, .thaw = real->thaw, .mount_root = fixture->dir},
+         "refusing a synthetic mount table with the real FIFREEZE/FITHAW"},
+        {{.thaw = real->thaw, .mount_root = fixture->dir, .in_caller = TRUE},
+         "refusing a synthetic mount table with the real FIFREEZE/FITHAW"},
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        FsFreezeOptions options = {.confine_dir = fixture->dir, .ops = &cases[i].ops};
+        g_autoptr(GPtrArray) targets = freeze_target_array_new();
+        g_ptr_array_add(targets, freeze_target_new("/", root.st_dev, "ext4"));
+        g_autoptr(FsFrozenSet) frozen = NULL;
+        g_autoptr(GError) error = NULL;
+
+        g_assert_false(fs_freezer_freeze(targets, &options, &frozen, &error));
+        g_assert_error(error, QUIESCE_ERROR, QUIESCE_ERROR_INVALID_ARGUMENT);
+        g_assert_cmpstr(error->message, ==, cases[i].message);
+    }
+}
+
 int main(int argc, char **argv)
 {
     freezer_fixture_init(&argc, &argv);
     QUIESCE_TEST_ADD("/freezer/confine/refuses-outside", Fixture, NULL, freezer_fixture_setup,
                      test_confine_refuses_outside, freezer_fixture_teardown);
+    QUIESCE_TEST_ADD("/freezer/confine/seam-refuses-real-ioctls", Fixture, NULL,
+                     freezer_fixture_setup, test_seam_refuses_real_ioctls,
+                     freezer_fixture_teardown);
     FREEZER_ADD("confine/checks-all-before-freezing", test_confine_checks_all_before_freezing);
     return quiesce_test_run();
 }

@@ -41,6 +41,7 @@ typedef struct {
     guint seq;
     int hang_index;     /* this one's FIFREEZE blocks until released; -1 = none */
     gboolean released;
+    GThread *only_thread; /* non-NULL: every call must come from this thread */
 } Fake;
 
 static FakeFs *fake_find(Fake *fake, int fd)
@@ -63,6 +64,7 @@ static void fake_call(Fake *fake, FakeFs *fs, guint *start, guint *end, guint *c
                       gulong delay_us, gboolean may_hang)
 {
     g_mutex_lock(&fake->lock);
+    g_assert_true(!fake->only_thread || fake->only_thread == g_thread_self());
     *start = ++fake->seq;
     while (may_hang && fake->hang_index >= 0 && fs == &fake->fs[fake->hang_index] &&
            !fake->released) {
@@ -223,8 +225,12 @@ static void rollback_and_check(Fake *fake, const FsParallelItem *items)
             thaw[n++] = (FsParallelItem){ .fd = items[i].fd, .level = items[i].level };
         }
     }
-    gboolean ok = fs_parallel_run(FS_PARALLEL_THAW, thaw, n, &(FsFreezeOps){ .freeze = fake_freeze,
-                                  .thaw = fake_thaw, .user_data = fake }, 0);
+    gboolean ok = fs_parallel_run(FS_PARALLEL_THAW, thaw, n,
+                                  &(FsFreezeOps){.freeze = fake_freeze,
+                                                 .thaw = fake_thaw,
+                                                 .user_data = fake,
+                                                 .in_caller = fake->only_thread != NULL},
+                                  0);
     gboolean any_fail = FALSE;
     for (guint k = 0; k < n; k++) {
         const FakeFs *fs = &fake->fs[index[k]];
@@ -461,12 +467,35 @@ static void test_thaw_concurrent(void)
     close_fds(fds);
 }
 
+/* Ops that never block (in_caller, the fuzzers'): every call in the
+ * caller's thread, with the same guarantees: levels in order, nothing
+ * started above a failure, a rollback that thaws each frozen one once. */
+static void test_in_caller(void)
+{
+    Rig rig;
+
+    rig_init(&rig);
+    rig.ops.in_caller = TRUE;
+    rig.fake.only_thread = g_thread_self();
+    for (guint i = 0; i < N_TARGETS; i++) {
+        rig.items[i].level = rig.fake.fs[i].level = i * 4 / N_TARGETS;
+    }
+    rig.fake.fs[N_TARGETS / 2 + 3].fail_freeze = EIO; /* in level 2 */
+    gboolean ok = fs_parallel_run(FS_PARALLEL_FREEZE, rig.items, N_TARGETS, &rig.ops, 0);
+    guint frozen = check_freeze(&rig.fake, rig.items, ok);
+    g_assert_false(ok);
+    g_assert_cmpuint(frozen, ==, N_TARGETS / 2 + 3); /* one after another: up to the failure */
+    rollback_and_check(&rig.fake, rig.items);
+    rig_clear(&rig);
+}
+
 static const QuiesceTestFunc tests[] = {
-    { "/freeze-parallel/random-failures", test_random_failures },
-    { "/freeze-parallel/late-freeze-is-undone", test_late_freeze_is_undone },
-    { "/freeze-parallel/deadline-stops-levels", test_deadline_stops_levels },
-    { "/freeze-parallel/sync", test_sync },
-    { "/freeze-parallel/thaw-concurrent", test_thaw_concurrent },
+    {"/freeze-parallel/random-failures", test_random_failures},
+    {"/freeze-parallel/late-freeze-is-undone", test_late_freeze_is_undone},
+    {"/freeze-parallel/deadline-stops-levels", test_deadline_stops_levels},
+    {"/freeze-parallel/sync", test_sync},
+    {"/freeze-parallel/thaw-concurrent", test_thaw_concurrent},
+    {"/freeze-parallel/in-caller", test_in_caller},
 };
 
 QUIESCE_TEST_MAIN(tests)
