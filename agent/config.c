@@ -17,8 +17,9 @@ typedef struct {
 
 static const char *const agent_keys[] = { "channels", "allow-rpcs", "block-rpcs",
                                           "max-request-bytes", "max-depth", NULL };
-static const char *const freeze_keys[] = { "window", "host-lost-grace", "state-dir", "confine",
-                                           "exclude", "running-state-command", NULL };
+static const char *const freeze_keys[] = {
+    "window",  "host-lost-grace",       "state-dir",    "confine",
+    "exclude", "running-state-command", "expedite-rcu", NULL};
 static const char *const eligibility_keys[] = { "strict", "allow-dynamic", NULL };
 static const char *const writers_keys[] = { "directories", "compat-directories", "socket",
                                             "socket-group", "timeout", "total-timeout", NULL };
@@ -183,18 +184,18 @@ static gboolean config_load_freeze(GKeyFile *file, const char *path, EngineConfi
     return TRUE;
 }
 
-static gboolean config_load_bool(GKeyFile *file, const char *path, const char *key,
-                                 gboolean *out, GError **error)
+static gboolean config_load_bool(GKeyFile *file, const char *path, const char *group,
+                                 const char *key, gboolean *out, GError **error)
 {
     GError *cause = NULL;
     gboolean value;
 
-    if (!g_key_file_has_key(file, "eligibility", key, NULL)) {
+    if (!g_key_file_has_key(file, group, key, NULL)) {
         return TRUE;
     }
-    value = g_key_file_get_boolean(file, "eligibility", key, &cause);
+    value = g_key_file_get_boolean(file, group, key, &cause);
     if (cause) {
-        return config_fail(error, path, "eligibility", key, cause);
+        return config_fail(error, path, group, key, cause);
     }
     *out = value;
     return TRUE;
@@ -278,11 +279,12 @@ gboolean config_load(const char *path, gboolean must_exist, AgentConfig *agent,
                     cause->message);
         return FALSE;
     }
-    return config_check_names(file, path, error) &&
-           config_load_agent(file, path, agent, error) &&
+    return config_check_names(file, path, error) && config_load_agent(file, path, agent, error) &&
            config_load_freeze(file, path, engine, error) &&
-           config_load_bool(file, path, "strict", &engine->policy->strict, error) &&
-           config_load_bool(file, path, "allow-dynamic", &engine->policy->allow_dynamic, error) &&
+           config_load_bool(file, path, "freeze", "expedite-rcu", &engine->expedite_rcu, error) &&
+           config_load_bool(file, path, "eligibility", "strict", &engine->policy->strict, error) &&
+           config_load_bool(file, path, "eligibility", "allow-dynamic",
+                            &engine->policy->allow_dynamic, error) &&
            config_load_writers(file, path, &engine->writers, error);
 }
 
@@ -426,6 +428,7 @@ char *config_to_string(const AgentConfig *agent, const EngineConfig *engine)
     config_set_list(file, "freeze", "exclude", (char **)excludes->pdata);
     g_key_file_set_string(file, "freeze", "running-state-command",
                           engine->running_state_command ? engine->running_state_command : "");
+    g_key_file_set_boolean(file, "freeze", "expedite-rcu", engine->expedite_rcu);
     g_key_file_set_boolean(file, "eligibility", "strict", policy->strict);
     g_key_file_set_boolean(file, "eligibility", "allow-dynamic", policy->allow_dynamic);
     config_set_list(file, "writers", "directories", writers->script_dirs);

@@ -25,6 +25,7 @@ struct FsFrozenSet {
     GPtrArray *entries; /* FsFrozenEntry*, freeze order */
     FsFreezeOps ops;
     FsFreezeTimings timings;
+    char *rcu_note; /* owned; why the RCU knob was not set or not put back, or NULL */
 };
 
 /* The error for a failed FIFREEZE of @target (EBUSY, EOPNOTSUPP, others). */

@@ -37,6 +37,7 @@
 #include "common/quiesce-error.h"
 #include "fsfreeze/freeze-parallel.h"
 #include "fsfreeze/freezer-private.h"
+#include "fsfreeze/rcu-expedite.h"
 #include "fsfreeze/mountinfo.h"
 
 
@@ -122,6 +123,7 @@ void fs_frozen_set_free(FsFrozenSet *set)
         return;
     }
     g_ptr_array_unref(set->entries);
+    g_free(set->rcu_note);
     g_free(set);
 }
 
@@ -169,6 +171,12 @@ char *fs_frozen_set_describe_timings(const FsFrozenSet *set)
                                entry->target->mountpoint, entry->freeze_us / 1000.0);
     }
     g_string_append(text, set->entries->len > 0 ? ")" : "");
+    if (t->rcu_expedited) {
+        g_string_append(text, ", RCU expedited");
+    }
+    if (set->rcu_note) {
+        g_string_append_printf(text, ", %s", set->rcu_note);
+    }
     if (t->thaw_us > 0) {
         g_string_append_printf(text, ", FITHAW %.1f ms", t->thaw_us / 1000.0);
     }
@@ -328,6 +336,31 @@ static void rollback(FsFrozenSet *set, GError **error)
     }
 }
 
+/* The FIFREEZE calls, with RCU grace periods expedited around them when
+ * the options say so (rcu-expedite.h). */
+static gboolean freeze_expedited(FsFrozenSet *set, GPtrArray *opened,
+                                 const FsFreezeOptions *options, GError **error)
+{
+    RcuExpedite rcu;
+    gboolean set_knob = FALSE;
+    g_autoptr(GError) rcu_error = NULL;
+    gboolean ok;
+
+    if (options->rcu_knob && opened->len > 0 &&
+        !rcu_expedite_begin(&rcu, options->rcu_knob, options->rcu_record, &set_knob, &rcu_error)) {
+        set->rcu_note = g_strdup_printf("RCU not expedited: %s", rcu_error->message);
+        g_clear_error(&rcu_error);
+    }
+    ok = freezer_freeze_entries(set, opened, options->deadline, error);
+    if (set_knob) {
+        set->timings.rcu_expedited = TRUE;
+        if (!rcu_expedite_end(&rcu, &rcu_error)) {
+            set->rcu_note = g_strdup_printf("RCU still expedited: %s", rcu_error->message);
+        }
+    }
+    return ok;
+}
+
 gboolean fs_freezer_freeze(GPtrArray *targets, const FsFreezeOptions *options,
                            FsFrozenSet **out_frozen, GError **error)
 {
@@ -360,7 +393,7 @@ gboolean fs_freezer_freeze(GPtrArray *targets, const FsFreezeOptions *options,
         *out_frozen = g_steal_pointer(&set);
         return FALSE;
     }
-    if (!freezer_freeze_entries(set, opened, options->deadline, error)) {
+    if (!freeze_expedited(set, opened, options, error)) {
         rollback(set, error);
         *out_frozen = g_steal_pointer(&set);
         return FALSE;

@@ -96,6 +96,16 @@ typedef struct {
      * before (the applications dirty as fast as the disks flush).
      */
     gint64 presync_timeout_us;
+    /*
+     * NULL: RCU left alone. Else the knob (RCU_EXPEDITE_KNOB, or a test's
+     * file) that expedites RCU grace periods, set to 1 for the span of the
+     * FIFREEZE calls when it reads 0 and put back after them
+     * (rcu-expedite.h), with @rcu_record (NULL = none) as the record a
+     * restart puts it back from. Not being able to set it costs speed
+     * only: the freeze goes on, and the timings say so.
+     */
+    const char *rcu_knob;
+    const char *rcu_record;
 } FsFreezeOptions;
 
 /*
@@ -117,6 +127,7 @@ typedef struct {
     gint64 freeze_us;  /* first FIFREEZE start to last FIFREEZE end */
     guint levels;      /* dependency levels frozen one after another */
     gint64 thaw_us;    /* the last fs_freezer_thaw() of the set */
+    gboolean rcu_expedited; /* the FIFREEZE calls ran with rcu_knob set */
 } FsFreezeTimings;
 
 /*
@@ -136,7 +147,8 @@ GPtrArray *fs_frozen_set_dup_targets(const FsFrozenSet *set);
 /* (transfer none) Where the freeze and the last thaw of the set spent their time. */
 const FsFreezeTimings *fs_frozen_set_get_timings(const FsFrozenSet *set);
 /* (transfer full) The timings with each target's FIFREEZE, for a log line:
- * "open 0.2 ms, pre-sync 31.0 ms, FIFREEZE 12.1 ms in 1 level (/a 12.0, /b 3.1)". */
+ * "open 0.2 ms, pre-sync 31.0 ms, FIFREEZE 12.1 ms in 1 level (/a 12.0, /b 3.1)",
+ * then what became of the RCU knob when it was not simply set and put back. */
 char *fs_frozen_set_describe_timings(const FsFrozenSet *set);
 
 /*

@@ -24,7 +24,7 @@
 
 #include "agent/commands/commands.h"
 
-#define CONTROL_SYSTEM_ROOT_ENV "QUIESCE_TEST_SYSTEM_ROOT"
+#define CONTROL_SYSTEM_ROOT_ENV ENGINE_TEST_SYSTEM_ROOT_ENV
 
 typedef struct {
     char *confine; /* owned; the agent's confinement directory, or NULL */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/quiesce-error.h"
+#include "fsfreeze/rcu-expedite.h"
 
 EngineConfig *engine_config_new(void)
 {
@@ -24,7 +25,21 @@ EngineConfig *engine_config_new(void)
     config->policy = eligibility_policy_new();
     config->running_state_command = g_strdup(ENGINE_DEFAULT_RUNNING_STATE_COMMAND);
     writers_config_init(&config->writers);
+    config->expedite_rcu = TRUE;
     return config;
+}
+
+char *engine_config_rcu_knob(const EngineConfig *config)
+{
+    const char *root = g_getenv(ENGINE_TEST_SYSTEM_ROOT_ENV);
+
+    if (config->ops) {
+        return NULL; /* a synthetic machine, or a test's ioctls */
+    }
+    if (!config->policy->confine) {
+        return g_strdup(RCU_EXPEDITE_KNOB);
+    }
+    return root && *root ? g_build_filename(root, RCU_EXPEDITE_KNOB, NULL) : NULL;
 }
 
 InventoryOptions *engine_config_inventory_options(const EngineConfig *config)

@@ -19,6 +19,7 @@
 
 #include "common/quiesce-error.h"
 #include "fsfreeze/frozen-state.h"
+#include "fsfreeze/rcu-expedite.h"
 
 void engine_ended_free(EngineEnded *ended)
 {
@@ -174,11 +175,17 @@ static void engine_log_freeze_timings(const Engine *engine, const EngineSession 
 static gboolean engine_freeze_filesystems(Engine *engine, EngineSession *session,
                                           GPtrArray *targets, GError **error)
 {
+    g_autofree char *knob =
+        engine->config->expedite_rcu ? engine_config_rcu_knob(engine->config) : NULL;
+    g_autofree char *record =
+        g_build_filename(engine->config->state_dir, RCU_EXPEDITE_RECORD, NULL);
     FsFreezeOptions options = {
         .confine_dir = engine->config->policy->confine,
         .deadline = session->deadline_mono,
         .ops = engine->config->ops,
         .presync_timeout_us = (gint64)ENGINE_PRESYNC_TIMEOUT_MS * 1000,
+        .rcu_knob = knob,
+        .rcu_record = record,
     };
     FsFrozenSet *frozen = NULL;
 

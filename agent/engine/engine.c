@@ -11,7 +11,7 @@
 
 #include "common/quiesce-error.h"
 #include "fsfreeze/frozen-state.h"
-
+#include "fsfreeze/rcu-expedite.h"
 
 /* The script writers of a session the previous run left behind get
  * freeze-fail once its filesystems are thawed (writers.h says why all of
@@ -38,6 +38,29 @@ static void engine_release_orphaned_writers(Engine *engine, const FrozenState *l
  * late post; its writers released. The probe runs only when the state dir
  * says there is something to recover (and is needed only when the file
  * cannot be trusted). */
+/* The RCU knob a previous run set around its FIFREEZE calls and did not
+ * live to put back (fsfreeze/rcu-expedite.h): put back now, even with
+ * expedite-rcu turned off since. */
+static void engine_recover_rcu(Engine *engine)
+{
+    g_autofree char *knob = engine_config_rcu_knob(engine->config);
+    g_autofree char *record =
+        g_build_filename(engine->config->state_dir, RCU_EXPEDITE_RECORD, NULL);
+    g_autoptr(GError) error = NULL;
+    gboolean restored = FALSE;
+
+    if (!knob) {
+        return;
+    }
+    if (!rcu_expedite_recover(knob, record, &restored, &error)) {
+        g_warning("recovery: %s", error->message);
+    } else if (restored) {
+        g_message("recovery: %s put back to 0; the agent's previous run had set it for its "
+                  "FIFREEZE calls and stopped before putting it back",
+                  knob);
+    }
+}
+
 static void engine_recover(Engine *engine, GError **error)
 {
     g_autoptr(FrozenStateBroken) broken = NULL;
@@ -48,6 +71,7 @@ static void engine_recover(Engine *engine, GError **error)
     g_autofree char *who = NULL;
     gboolean orphans;
 
+    engine_recover_rcu(engine);
     if (!frozen_state_exists(engine->config->state_dir)) {
         return;
     }

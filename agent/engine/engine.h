@@ -29,6 +29,10 @@
  * a filesystem still flushing after this long fails the freeze with nothing
  * frozen, rather than hang its FIFREEZE with the others frozen. */
 #define ENGINE_PRESYNC_TIMEOUT_MS 10000
+/* A confined agent's stand-in for the machine's root, for what lies
+ * outside the confinement: the guest-control commands' paths
+ * (agent/commands/control-system.h) and the RCU knob. Tests only. */
+#define ENGINE_TEST_SYSTEM_ROOT_ENV "QUIESCE_TEST_SYSTEM_ROOT"
 
 /* The inventory kept between requests (engine-inventory.c). */
 typedef struct EngineInventoryCache EngineInventoryCache;
@@ -49,6 +53,9 @@ typedef struct {
      * one after another over the same mounts (borrowed; made with
      * engine_inventory_cache_new() from an equal configuration). */
     EngineInventoryCache *inventory;
+    /* Expedite RCU grace periods around the FIFREEZE calls
+     * (fsfreeze/rcu-expedite.h; [freeze] expedite-rcu, default TRUE). */
+    gboolean expedite_rcu;
 } EngineConfig;
 
 /* The kept inventory of the mounts config reads
@@ -74,6 +81,14 @@ EngineConfig *engine_config_new(void);
  * machine, or the tests' tree of ops->mount_root. (transfer full) */
 InventoryOptions *engine_config_inventory_options(const EngineConfig *config);
 void engine_config_free(EngineConfig *config);
+/*
+ * The RCU knob this configuration may touch, whether or not expedite_rcu
+ * is set: RCU_EXPEDITE_KNOB; for a confined agent (which touches nothing
+ * of the machine outside its directory) the one below
+ * $ENGINE_TEST_SYSTEM_ROOT_ENV, or NULL without it; NULL with test ops.
+ * (transfer full)
+ */
+char *engine_config_rcu_knob(const EngineConfig *config);
 /*
  * Takes the state directory's lock (flock on STATE_DIR/lock, created with
  * the directory when missing), held until the config is freed: one agent per

@@ -18,6 +18,9 @@
  *                                          the error (the filesystem does not
  *                                          stay frozen after the test)
  *   QUIESCE_SEAM_VERBOSE=1                 say on stderr when it injects
+ *   QUIESCE_SEAM_WITNESS_FROM=FILE         at each FIFREEZE (before the call),
+ *   QUIESCE_SEAM_WITNESS_TO=LOG            append FILE's first line to LOG:
+ *                                          what a file said while the freeze ran
  * An injected FIFREEZE failure never reaches the kernel: nothing is frozen.
  *
  * ioctl() is glibc's variadic `int ioctl(int, unsigned long, ...)`; its third
@@ -112,6 +115,32 @@ static int seam_injection(int fd, const char *what)
     return seam_parse_errno(getenv(name));
 }
 
+/* QUIESCE_SEAM_WITNESS_*: FROM's first line (or "-" when unreadable) and
+ * "\n", appended to TO. */
+static void seam_witness(void)
+{
+    const char *from = getenv("QUIESCE_SEAM_WITNESS_FROM");
+    const char *to = getenv("QUIESCE_SEAM_WITNESS_TO");
+    char line[64] = "-";
+    FILE *in;
+    FILE *out;
+
+    if (!from || !to) {
+        return;
+    }
+    if ((in = fopen(from, "re"))) {
+        if (!fgets(line, sizeof(line), in)) {
+            strcpy(line, "-");
+        }
+        fclose(in);
+    }
+    line[strcspn(line, "\n")] = '\0';
+    if ((out = fopen(to, "ae"))) {
+        fprintf(out, "%s\n", line);
+        fclose(out);
+    }
+}
+
 int ioctl(int fd, unsigned long request, ...)
 {
     va_list args;
@@ -127,6 +156,7 @@ int ioctl(int fd, unsigned long request, ...)
     int inject = 0;
     int real_first = 0;
     if (request == FIFREEZE) {
+        seam_witness();
         inject = seam_injection(fd, "FREEZE");
     } else if (request == FITHAW) {
         inject = seam_injection(fd, "THAW");
