@@ -213,6 +213,29 @@ static gboolean pool_push(FsParallelBatch *batch)
     return FALSE;
 }
 
+/* Takes back the batch's tasks that no pool thread has picked up yet.
+ * Once every job is done (the caller's share of a thaw may be all of
+ * them), the run need not wait for a thread that is slow to wake only to
+ * have it let go of the batch: under load that wait was longer than the
+ * FITHAW calls. Neither lock may be held. */
+static void batch_retract(FsParallelBatch *batch)
+{
+    guint taken = 0;
+
+    g_mutex_lock(&pool.lock);
+    while (g_queue_remove(&pool.tasks, batch)) {
+        taken++;
+    }
+    g_mutex_unlock(&pool.lock);
+    if (taken == 0) {
+        return;
+    }
+    g_mutex_lock(&batch->lock);
+    batch->workers -= taken;
+    g_mutex_unlock(&batch->lock);
+    g_atomic_int_add(&batch->ref_count, -(gint)taken); /* the caller still holds one */
+}
+
 static FsParallelBatch *batch_new(FsParallelOp op, const FsParallelItem *items, guint n_items,
                                   const FsFreezeOps *ops)
 {
@@ -369,6 +392,9 @@ gboolean fs_parallel_run(FsParallelOp op, FsParallelItem *items, guint n_items,
     }
     /* Its workers are done with their jobs; let them let go of the batch
      * too, so that a run not given up leaves nothing behind. */
+    g_mutex_unlock(&batch->lock);
+    batch_retract(batch);
+    g_mutex_lock(&batch->lock);
     while (batch->workers > 0 && !batch->abandoned) {
         g_cond_wait(&batch->changed, &batch->lock);
     }
