@@ -84,6 +84,21 @@ static char *read_file(const char *path)
     return text;
 }
 
+/* After the agent's start or its freeze and thaw: the knob holds
+ * @knob_want, no record is left, and the agent's log has @log_has (NULL:
+ * no check) and not @log_lacks (NULL: no check). */
+static void assert_after(const Rcu *rcu, const char *knob_want, const char *log_has,
+                         const char *log_lacks)
+{
+    g_autofree char *knob = read_file(rcu->knob);
+    g_autofree char *log = read_file(rcu->stderr_path);
+
+    g_assert_cmpstr(knob, ==, knob_want);
+    g_assert_false(g_file_test(rcu->record, G_FILE_TEST_EXISTS));
+    g_assert_true(!log_has || strstr(log, log_has));
+    g_assert_true(!log_lacks || !strstr(log, log_lacks));
+}
+
 /* A freeze of the three superblocks and its thaw; returns the witness. */
 static char *freeze_thaw(Fixture *f, const Rcu *rcu)
 {
@@ -101,18 +116,12 @@ static void test_expedited_around_fifreeze(Fixture *f, gconstpointer data)
 {
     Rcu rcu;
     g_autofree char *seen = NULL;
-    g_autofree char *knob = NULL;
-    g_autofree char *log = NULL;
 
     rcu_init(&rcu, f, "0\n");
     f->agent = rcu_start(f, &rcu, NULL);
     seen = freeze_thaw(f, &rcu);
     g_assert_cmpstr(seen, ==, "1\n1\n1\n");
-    knob = read_file(rcu.knob);
-    g_assert_cmpstr(knob, ==, "0");
-    g_assert_false(g_file_test(rcu.record, G_FILE_TEST_EXISTS));
-    log = read_file(rcu.stderr_path);
-    g_assert_nonnull(strstr(log, ", RCU expedited"));
+    assert_after(&rcu, "0", ", RCU expedited", NULL);
     rcu_clear(&rcu);
 }
 
@@ -120,15 +129,12 @@ static void test_already_set_left_alone(Fixture *f, gconstpointer data)
 {
     Rcu rcu;
     g_autofree char *seen = NULL;
-    g_autofree char *knob = NULL;
 
     rcu_init(&rcu, f, "1\n");
     f->agent = rcu_start(f, &rcu, NULL);
     seen = freeze_thaw(f, &rcu);
     g_assert_cmpstr(seen, ==, "1\n1\n1\n");
-    knob = read_file(rcu.knob);
-    g_assert_cmpstr(knob, ==, "1\n"); /* never rewritten */
-    g_assert_false(g_file_test(rcu.record, G_FILE_TEST_EXISTS));
+    assert_after(&rcu, "1\n", NULL, "RCU expedited"); /* never rewritten */
     rcu_clear(&rcu);
 }
 
@@ -138,17 +144,12 @@ static void test_option_off(Fixture *f, gconstpointer data)
 {
     Rcu rcu;
     g_autofree char *seen = NULL;
-    g_autofree char *knob = NULL;
-    g_autofree char *log = NULL;
 
     rcu_init(&rcu, f, "0\n");
     f->agent = rcu_start(f, &rcu, "[freeze]\nrunning-state-command=\nexpedite-rcu=false\n");
     seen = freeze_thaw(f, &rcu);
     g_assert_cmpstr(seen, ==, "0\n0\n0\n");
-    knob = read_file(rcu.knob);
-    g_assert_cmpstr(knob, ==, "0\n");
-    log = read_file(rcu.stderr_path);
-    g_assert_null(strstr(log, "RCU expedited"));
+    assert_after(&rcu, "0\n", NULL, "RCU expedited");
     rcu_clear(&rcu);
 }
 
@@ -165,18 +166,12 @@ static void test_restored_after_crash(Fixture *f, gconstpointer data)
 {
     Rcu rcu;
     g_autofree char *boot = NULL;
-    g_autofree char *knob = NULL;
-    g_autofree char *log = NULL;
 
     rcu_init(&rcu, f, "1\n");
     g_assert_true(g_file_get_contents(RCU_EXPEDITE_BOOT_ID, &boot, NULL, NULL));
     leave_record(&rcu, g_strstrip(boot));
     f->agent = rcu_start(f, &rcu, NULL);
-    knob = read_file(rcu.knob);
-    g_assert_cmpstr(knob, ==, "0");
-    g_assert_false(g_file_test(rcu.record, G_FILE_TEST_EXISTS));
-    log = read_file(rcu.stderr_path);
-    g_assert_nonnull(strstr(log, "put back to 0"));
+    assert_after(&rcu, "0", "put back to 0", NULL);
     rcu_clear(&rcu);
 }
 
@@ -184,14 +179,11 @@ static void test_restored_after_crash(Fixture *f, gconstpointer data)
 static void test_other_boot_left_alone(Fixture *f, gconstpointer data)
 {
     Rcu rcu;
-    g_autofree char *knob = NULL;
 
     rcu_init(&rcu, f, "1\n");
     leave_record(&rcu, "00000000-0000-0000-0000-000000000000");
     f->agent = rcu_start(f, &rcu, NULL);
-    knob = read_file(rcu.knob);
-    g_assert_cmpstr(knob, ==, "1\n");
-    g_assert_false(g_file_test(rcu.record, G_FILE_TEST_EXISTS));
+    assert_after(&rcu, "1\n", NULL, "put back");
     rcu_clear(&rcu);
 }
 
