@@ -37,9 +37,8 @@
 #include "common/quiesce-error.h"
 #include "fsfreeze/freeze-parallel.h"
 #include "fsfreeze/freezer-private.h"
-#include "fsfreeze/rcu-expedite.h"
 #include "fsfreeze/mountinfo.h"
-
+#include "fsfreeze/rcu-expedite.h"
 
 static void fs_frozen_entry_free(FsFrozenEntry *entry)
 {

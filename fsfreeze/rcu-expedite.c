@@ -126,18 +126,19 @@ gboolean rcu_expedite_begin(RcuExpedite *self, const char *knob, const char *rec
 
 gboolean rcu_expedite_end(RcuExpedite *self, GError **error)
 {
+    gboolean ok;
+
     if (!self->knob) {
         return TRUE;
     }
-    if (!knob_write(self->knob, "0", error)) {
-        return FALSE; /* the record stays: the next start tries again */
-    }
-    if (self->record) {
+    /* On failure the record stays: the next start tries again. */
+    ok = knob_write(self->knob, "0", error);
+    if (ok && self->record) {
         unlink(self->record);
     }
     g_clear_pointer(&self->knob, g_free);
     g_clear_pointer(&self->record, g_free);
-    return TRUE;
+    return ok;
 }
 
 gboolean rcu_expedite_recover(const char *knob, const char *record, gboolean *restored,

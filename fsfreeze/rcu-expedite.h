@@ -43,7 +43,8 @@ gboolean rcu_expedite_begin(RcuExpedite *self, const char *knob, const char *rec
                             GError **error);
 /* Puts back what rcu_expedite_begin() set and removes its record. FALSE
  * with @error when the knob cannot be written: the record stays, for the
- * next start. A no-op when nothing was set. */
+ * next start to put it back. Either way @self is done with (a second call
+ * is a no-op), as it is when nothing was set. */
 gboolean rcu_expedite_end(RcuExpedite *self, GError **error);
 /*
  * At start: a @record left by an agent that died between begin and end.

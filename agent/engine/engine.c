@@ -34,10 +34,6 @@ static void engine_release_orphaned_writers(Engine *engine, const FrozenState *l
     engine_flush_logs(engine);
 }
 
-/* A previous run's state: thawed now, remembered as broken for the host's
- * late post; its writers released. The probe runs only when the state dir
- * says there is something to recover (and is needed only when the file
- * cannot be trusted). */
 /* The RCU knob a previous run set around its FIFREEZE calls and did not
  * live to put back (fsfreeze/rcu-expedite.h): put back now, even with
  * expedite-rcu turned off since. */
@@ -61,6 +57,10 @@ static void engine_recover_rcu(Engine *engine)
     }
 }
 
+/* A previous run's state: thawed now, remembered as broken for the host's
+ * late post; its writers released. The probe runs only when the state dir
+ * says there is something to recover (and is needed only when the file
+ * cannot be trusted). */
 static void engine_recover(Engine *engine, GError **error)
 {
     g_autoptr(FrozenStateBroken) broken = NULL;
