@@ -141,3 +141,9 @@ gboolean fs_type_is_freezable(const char *fstype)
 {
     return fs_type_get_kind(fstype) == FS_TYPE_KIND_FREEZABLE;
 }
+
+gboolean fs_type_thaw_writes(const char *fstype)
+{
+    return g_strcmp0(fstype, "ext4") == 0 || g_strcmp0(fstype, "ext3") == 0 ||
+           g_strcmp0(fstype, "ext2") == 0;
+}

@@ -37,4 +37,9 @@ FsTypeKind fs_type_get_kind(const char *fstype);
 
 gboolean fs_type_is_freezable(const char *fstype);
 
+/* Whether its FITHAW waits for a write: ext2/3/4's unfreeze writes the
+ * superblock synchronously (ext4_unfreeze() -> ext4_commit_super()); xfs's
+ * and btrfs's only reset in-memory state. */
+gboolean fs_type_thaw_writes(const char *fstype);
+
 #endif

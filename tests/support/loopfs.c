@@ -362,10 +362,11 @@ static const LoopFs *guard_find(LoopFsGuard *guard, int fd)
 static void guard_event(LoopFsGuard *guard, char kind, const LoopFs *fs, int err)
 {
     g_autofree char *name = g_path_get_basename(fs->mountpoint);
+    const char *mark = guard->mark_thread && guard->mark_thread == g_thread_self() ? "*" : "";
     g_mutex_lock(&guard->lock);
-    g_ptr_array_add(guard->events, err == 0 ? g_strdup_printf("%c:%s", kind, name)
-                                            : g_strdup_printf("%c:%s=%s", kind, name,
-                                                              errno_name(err)));
+    g_ptr_array_add(guard->events,
+                    err == 0 ? g_strdup_printf("%c:%s%s", kind, name, mark)
+                             : g_strdup_printf("%c:%s=%s%s", kind, name, errno_name(err), mark));
     g_mutex_unlock(&guard->lock);
 }
 

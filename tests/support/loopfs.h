@@ -92,7 +92,8 @@ gboolean loopfs_wait_write(GPid pid, int timeout_ms);
  * one of the guard's LoopFs and that passes loopfs_check_ours(); any other
  * fd is counted in violations and gets EPERM. It records every call as an
  * event ("F:a", "T:b=EIO": F/T, mountpoint basename, errno name if any)
- * and can inject a failure instead of the ioctl.
+ * and can inject a failure instead of the ioctl. An event from
+ * mark_thread (when set) ends in "*": "T:b*".
  * Thread-safe for loopfs_guard_thaw_all() (a watchdog) against the rest.
  */
 typedef struct {
@@ -102,6 +103,7 @@ typedef struct {
     const LoopFs *fail_thaw;      /* this FITHAW returns fail_thaw_errno, no ioctl */
     int fail_thaw_errno;
     gint64 sleep_after_freeze_us; /* after each successful FIFREEZE */
+    GThread *mark_thread;         /* its events end in "*"; NULL = none */
     GMutex lock;
     GPtrArray *filesystems;       /* owned LoopFs*, creation order */
     GPtrArray *events;            /* owned char* */

@@ -119,6 +119,11 @@ static void test_fs_type_table(void)
     g_assert_cmpint(fs_type_get_kind("overlay"), ==, FS_TYPE_KIND_STACKED);
     g_assert_cmpint(fs_type_get_kind("somethingnew"), ==, FS_TYPE_KIND_UNKNOWN);
     g_assert_cmpint(fs_type_get_kind(NULL), ==, FS_TYPE_KIND_UNKNOWN);
+    /* Whose FITHAW writes (the superblock): the thaw's order within a level. */
+    g_assert_true(fs_type_thaw_writes("ext4") && fs_type_thaw_writes("ext3") &&
+                  fs_type_thaw_writes("ext2"));
+    g_assert_false(fs_type_thaw_writes("xfs") || fs_type_thaw_writes("btrfs") ||
+                   fs_type_thaw_writes(NULL));
 }
 
 static const QuiesceTestFunc tests[] = {
