@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * freezer-levels.c — the pre-sync and the FIFREEZE of a target set, level by
- * level, each level concurrently (freeze-parallel.h), and the error that
- * names what failed first in freeze order. freezer.c decides the rest
- * (validation, opening, rollback).
+ * level, each level concurrently (freeze-parallel.h), with the RCU knob
+ * set around the FIFREEZE calls, and the error that names what failed
+ * first in freeze order. freezer.c decides the rest (validation, opening,
+ * rollback).
  */
 #include "fsfreeze/freezer-private.h"
 
 #include "common/quiesce-error.h"
+#include "fsfreeze/rcu-expedite.h"
 
 FsParallelItem *freezer_items_of(GPtrArray *entries)
 {
@@ -197,4 +199,29 @@ gboolean freezer_freeze_entries(FsFrozenSet *set, GPtrArray *opened, gint64 dead
         return FALSE;
     }
     return TRUE;
+}
+
+/* The FIFREEZE calls, with RCU grace periods expedited around them when
+ * the options say so (rcu-expedite.h). */
+gboolean freezer_freeze_expedited(FsFrozenSet *set, GPtrArray *opened,
+                                  const FsFreezeOptions *options, GError **error)
+{
+    RcuExpedite rcu;
+    gboolean set_knob = FALSE;
+    g_autoptr(GError) rcu_error = NULL;
+    gboolean ok;
+
+    if (options->rcu_knob && opened->len > 0 &&
+        !rcu_expedite_begin(&rcu, options->rcu_knob, options->rcu_record, &set_knob, &rcu_error)) {
+        set->rcu_note = g_strdup_printf("RCU not expedited: %s", rcu_error->message);
+        g_clear_error(&rcu_error);
+    }
+    ok = freezer_freeze_entries(set, opened, options->deadline, error);
+    if (set_knob) {
+        set->timings.rcu_expedited = TRUE;
+        if (!rcu_expedite_end(&rcu, &rcu_error)) {
+            set->rcu_note = g_strdup_printf("RCU still expedited: %s", rcu_error->message);
+        }
+    }
+    return ok;
 }

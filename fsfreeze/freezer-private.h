@@ -42,6 +42,11 @@ gboolean freezer_presync(FsFrozenSet *set, GPtrArray *opened, const FsFreezeOpti
  */
 gboolean freezer_freeze_entries(FsFrozenSet *set, GPtrArray *opened, gint64 deadline,
                                 GError **error);
+/* freezer_freeze_entries() with RCU grace periods expedited around it when
+ * @options name the knob (rcu-expedite.h); what became of the knob goes
+ * to @set's timings and rcu_note. */
+gboolean freezer_freeze_expedited(FsFrozenSet *set, GPtrArray *opened,
+                                  const FsFreezeOptions *options, GError **error);
 
 typedef struct {
     char *lexical; /* g_canonicalize_filename(confine_dir) */

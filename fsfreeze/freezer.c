@@ -39,7 +39,6 @@
 #include "fsfreeze/freezer-private.h"
 #include "fsfreeze/fs-type.h"
 #include "fsfreeze/mountinfo.h"
-#include "fsfreeze/rcu-expedite.h"
 
 static void fs_frozen_entry_free(FsFrozenEntry *entry)
 {
@@ -336,31 +335,6 @@ static void rollback(FsFrozenSet *set, GError **error)
     }
 }
 
-/* The FIFREEZE calls, with RCU grace periods expedited around them when
- * the options say so (rcu-expedite.h). */
-static gboolean freeze_expedited(FsFrozenSet *set, GPtrArray *opened,
-                                 const FsFreezeOptions *options, GError **error)
-{
-    RcuExpedite rcu;
-    gboolean set_knob = FALSE;
-    g_autoptr(GError) rcu_error = NULL;
-    gboolean ok;
-
-    if (options->rcu_knob && opened->len > 0 &&
-        !rcu_expedite_begin(&rcu, options->rcu_knob, options->rcu_record, &set_knob, &rcu_error)) {
-        set->rcu_note = g_strdup_printf("RCU not expedited: %s", rcu_error->message);
-        g_clear_error(&rcu_error);
-    }
-    ok = freezer_freeze_entries(set, opened, options->deadline, error);
-    if (set_knob) {
-        set->timings.rcu_expedited = TRUE;
-        if (!rcu_expedite_end(&rcu, &rcu_error)) {
-            set->rcu_note = g_strdup_printf("RCU still expedited: %s", rcu_error->message);
-        }
-    }
-    return ok;
-}
-
 gboolean fs_freezer_freeze(GPtrArray *targets, const FsFreezeOptions *options,
                            FsFrozenSet **out_frozen, GError **error)
 {
@@ -393,7 +367,7 @@ gboolean fs_freezer_freeze(GPtrArray *targets, const FsFreezeOptions *options,
         *out_frozen = g_steal_pointer(&set);
         return FALSE;
     }
-    if (!freeze_expedited(set, opened, options, error)) {
+    if (!freezer_freeze_expedited(set, opened, options, error)) {
         rollback(set, error);
         *out_frozen = g_steal_pointer(&set);
         return FALSE;

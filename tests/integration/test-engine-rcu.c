@@ -112,45 +112,40 @@ static char *freeze_thaw(Fixture *f, const Rcu *rcu)
     return read_file(rcu->witness);
 }
 
-static void test_expedited_around_fifreeze(Fixture *f, gconstpointer data)
+/* One agent with the knob at @knob_before and @config: what the seam's
+ * witness saw at the three FIFREEZEs, then assert_after()'s checks. */
+static void freeze_case(Fixture *f, const char *knob_before, const char *config,
+                        const char *seen_want, const char *knob_after, const char *log_has,
+                        const char *log_lacks)
 {
     Rcu rcu;
     g_autofree char *seen = NULL;
 
-    rcu_init(&rcu, f, "0\n");
-    f->agent = rcu_start(f, &rcu, NULL);
+    rcu_init(&rcu, f, knob_before);
+    f->agent = rcu_start(f, &rcu, config);
     seen = freeze_thaw(f, &rcu);
-    g_assert_cmpstr(seen, ==, "1\n1\n1\n");
-    assert_after(&rcu, "0", ", RCU expedited", NULL);
+    g_assert_cmpstr(seen, ==, seen_want);
+    assert_after(&rcu, knob_after, log_has, log_lacks);
     rcu_clear(&rcu);
+}
+
+static void test_expedited_around_fifreeze(Fixture *f, gconstpointer data)
+{
+    freeze_case(f, "0\n", NULL, "1\n1\n1\n", "0", ", RCU expedited", NULL);
 }
 
 static void test_already_set_left_alone(Fixture *f, gconstpointer data)
 {
-    Rcu rcu;
-    g_autofree char *seen = NULL;
-
-    rcu_init(&rcu, f, "1\n");
-    f->agent = rcu_start(f, &rcu, NULL);
-    seen = freeze_thaw(f, &rcu);
-    g_assert_cmpstr(seen, ==, "1\n1\n1\n");
-    assert_after(&rcu, "1\n", NULL, "RCU expedited"); /* never rewritten */
-    rcu_clear(&rcu);
+    /* never rewritten */
+    freeze_case(f, "1\n", NULL, "1\n1\n1\n", "1\n", NULL, "RCU expedited");
 }
 
 /* The witness's negative control: with the option off, the FIFREEZE calls
  * see the knob at 0, and the log does not claim otherwise. */
 static void test_option_off(Fixture *f, gconstpointer data)
 {
-    Rcu rcu;
-    g_autofree char *seen = NULL;
-
-    rcu_init(&rcu, f, "0\n");
-    f->agent = rcu_start(f, &rcu, "[freeze]\nrunning-state-command=\nexpedite-rcu=false\n");
-    seen = freeze_thaw(f, &rcu);
-    g_assert_cmpstr(seen, ==, "0\n0\n0\n");
-    assert_after(&rcu, "0\n", NULL, "RCU expedited");
-    rcu_clear(&rcu);
+    freeze_case(f, "0\n", "[freeze]\nrunning-state-command=\nexpedite-rcu=false\n", "0\n0\n0\n",
+                "0\n", NULL, "RCU expedited");
 }
 
 /* What a dead agent left: the knob at 1 and its record. */
