@@ -286,7 +286,7 @@ lv_restore() {
 # suspend, "Domain does not have suspend support"), the agent's channel
 # org.qemu.guest_agent.0 (libvirt's own socket: libvirt is the agent's host),
 # the control port on $WORK/ctl.sock (sd_attach) and the console in
-# $WORK/console.log. QEMU_ARGs go to QEMU's command line as they are
+# $WORK/console.log (LV_SD_CMDLINE: more kernel parameters). QEMU_ARGs go to QEMU's command line as they are
 # (<qemu:commandline>: libvirt 9.0 has no guest NVMe controller, `-device
 # nvme` gives one). libvirt puts them before its own devices, which take
 # PCI slots from 2 on: a device there needs an address of its own.
@@ -305,7 +305,7 @@ lv_sd_create() {
   <vcpu>2</vcpu>
   <os><type arch='x86_64' machine='pc'>hvm</type>
     <kernel>${LV_SD_KERNEL:-$SD_GUEST/vmlinux}</kernel><initrd>$SD_GUEST/initrd.img</initrd>
-    <cmdline>root=/dev/vda rw console=ttyS0 panic=-1 loglevel=4 systemd.show_status=1</cmdline></os>
+    <cmdline>root=/dev/vda rw console=ttyS0 panic=-1 loglevel=4 systemd.show_status=1 ${LV_SD_CMDLINE:-}</cmdline></os>
   $cpu
   <features><acpi/><apic/></features>
   <clock offset='utc'/>

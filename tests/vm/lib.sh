@@ -49,6 +49,30 @@ vm_fail() {
   exit 1
 }
 
+# vm_watchdog SECONDS: a scenario still running SECONDS from now fails as
+# vm_fail does (the reason, the console dump, the EXIT trap's clean-up)
+# instead of being killed by ctest's TIMEOUT with nothing said about where
+# it stood. Set SECONDS below the test's TIMEOUT by the clean-up's time.
+# Bash runs a trap only once its foreground child has ended, so the
+# watchdog ends the scenario's children too (a virsh that waits for ever).
+vm_watchdog() {
+  local seconds=$1 main=$$
+  # The trap ends the watchdog first: a scenario that takes the signal at
+  # once must not see its clean-up's children killed.
+  trap 'kill "$VM_WATCHDOG_PID" 2>/dev/null || true; vm_fail "still running after '"$seconds"' s (vm_watchdog): the step above did not end"' USR1
+  (
+    trap - USR1 EXIT
+    sleep "$seconds" &
+    wait $! || exit 0
+    kill -USR1 "$main" 2>/dev/null || exit 0
+    sleep 2
+    for child in $(pgrep -P "$main"); do
+      [ "$child" = "$BASHPID" ] || kill "$child" 2>/dev/null || true
+    done
+  ) &
+  VM_WATCHDOG_PID=$!
+}
+
 vm_skip() {
   echo "vm[$VM_NAME]: SKIP: $*"
   exit 77
@@ -62,6 +86,7 @@ vm_cleanup() {
     wait "$VM_QEMU_PID" 2>/dev/null || true
   fi
   if [ -n "${VM_CTL_PID:-}" ]; then kill "$VM_CTL_PID" 2>/dev/null || true; fi
+  if [ -n "${VM_WATCHDOG_PID:-}" ]; then pkill -P "$VM_WATCHDOG_PID" sleep 2>/dev/null || true; fi
   local pid
   for pid in "${VM_PORT_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   if [ -n "$WORK" ]; then

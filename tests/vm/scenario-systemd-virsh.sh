@@ -60,6 +60,9 @@ sd_lv_cleanup() {
   sd_cleanup
 }
 trap sd_lv_cleanup EXIT
+# ctest's TIMEOUT is 1500 s: a step that never ends fails here, with the
+# console, while there is time to clean up.
+vm_watchdog 1380
 [ -f "$VM_SD_STATE/root.qcow2" ] || vm_fail "no installed overlay in $VM_SD_STATE (vm/systemd-noport)"
 # This test's overlay over vm/systemd-noport's, which stays as it was.
 qemu-img create -q -f qcow2 -F qcow2 -b "$VM_SD_STATE/root.qcow2" "$WORK/root.qcow2"
@@ -68,6 +71,7 @@ lv_start
 DOM=sdvirsh
 # The bzImage: the guest sleeps in S3 (lib-libvirt.sh, lv_sd_create).
 LV_SD_KERNEL=$SD_GUEST/vmlinuz
+LV_SD_CMDLINE=no_console_suspend
 limit=2400
 [ "$VM_ACCEL" = kvm ] && limit=600
 
@@ -174,7 +178,7 @@ sd_expect "the NVMe disk is there" '
 
 # round AGENT PASSWORD: the management steps through AGENT.
 round() {
-  local a=$1 pw=$2 g d0 d1 d2 t h i n0 n1 st
+  local a=$1 pw=$2 g d0 d1 d2 t h i n0 n1 r0 r1 st out try
   vm_log "--- through $a"
   keep "$a" domifaddr domifaddr "$DOM" --source agent || vm_fail "$a: domifaddr --source agent failed"
   grep -Eq ' ipv4 +10\.0\.2\.15/24' "$WORK/out/$a-domifaddr" || vm_fail "$a: domifaddr lists no 10.0.2.15/24"
@@ -241,10 +245,45 @@ round() {
   # dompmwakeup. The guest's journal must have one more "System returned
   # from sleep" of systemd-sleep's: a sleep that did not go through
   # systemd (a direct write to /sys/power/state) has none.
-  sleeps() { sd_sh 'journalctl -b -q -o cat _COMM=systemd-sleep | grep -c "System returned from sleep" || true'; }
-  n0=$(sleeps)
-  t=$(vm_now_ms)
-  v dompmsuspend "$DOM" mem || vm_fail "$a: dompmsuspend mem failed"
+  # counts: logind's suspend requests and systemd-sleep's returns so far.
+  counts() {
+    sd_sh 'echo "$(journalctl -b -q -o cat -u systemd-logind.service | grep -c "system will suspend now" || true)" \
+      "$(journalctl -b -q -o cat _COMM=systemd-sleep | grep -c "System returned from sleep" || true)"' 30
+  }
+  read -r r0 n0 <<<"$(counts)"
+  # The kernel's suspend steps on the console (the domain boots with
+  # no_console_suspend), so that a suspend that stops shows where.
+  sd_sh 'dmesg -n 7'
+  # libvirt waits for QEMU's SUSPEND event (the agent answers nothing on
+  # success) as long as the domain's agent timeout says, by default for
+  # ever: a suspend that never happens in the guest held virsh for 24
+  # minutes once, in CI, under load, with nothing on the console (before
+  # no_console_suspend). 150 s here; 1 s is usual, under TCG. When logind
+  # got the request (the agent did its part) and the guest still did not
+  # sleep, the guest's journal and console are shown and it is tried once
+  # more; a request logind never got fails at once.
+  v guest-agent-timeout "$DOM" --timeout 150 || vm_fail "$a: guest-agent-timeout failed"
+  for try in 1 2; do
+    t=$(vm_now_ms)
+    out=$(v dompmsuspend "$DOM" mem) && { printf '%s\n' "$out"; break; }
+    printf '%s\n' "$out" | sed 's/^/    /'
+    st=$(lv_virsh domstate "$DOM" 2>&1)
+    if [ "$st" = pmsuspended ]; then
+      vm_log "WARNING: $a: libvirt gave up after 150 s, but the domain is pmsuspended"
+      break
+    fi
+    vm_log "$a: try $try: the domain is '$st'; the guest's journal and console:"
+    sd_sh 'journalctl -b --no-pager -o short-monotonic -n 60 _COMM=systemd-sleep + _COMM=systemd-logind + _COMM=quiesced + _TRANSPORT=kernel' 30 |
+      sed 's/^/    /' || true
+    tail -n 30 "$WORK/console.log" | sed 's/^/    /'
+    read -r r1 n1 <<<"$(counts)"
+    [ -n "$r1" ] && [ "$r1" -gt "$r0" ] ||
+      vm_fail "$a: dompmsuspend mem: no suspend in 150 s, and logind never got a suspend request (${r0:-?} before, ${r1:-no answer} after)"
+    [ "$try" = 1 ] || vm_fail "$a: dompmsuspend mem: logind got the request twice, the guest did not suspend"
+    vm_log "WARNING: $a: logind got the suspend request, the guest did not suspend in 150 s; one more try"
+    r0=$r1
+  done
+  v guest-agent-timeout "$DOM" --timeout -2 || vm_fail "$a: guest-agent-timeout failed"
   for i in $(seq 600); do [ "$(lv_virsh domstate "$DOM")" = pmsuspended ] && break; sleep 0.1; done
   st=$(lv_virsh domstate "$DOM")
   [ "$st" = pmsuspended ] || vm_fail "$a: the domain is '$st' 60 s after dompmsuspend mem"
@@ -253,10 +292,12 @@ round() {
   v dompmwakeup "$DOM" || vm_fail "$a: dompmwakeup failed"
   for i in $(seq 600); do [ "$(lv_virsh domstate "$DOM")" = running ] && break; sleep 0.1; done
   [ "$(sd_sh 'echo up')" = up ] || vm_fail "$a: the guest does not answer after dompmwakeup"
-  n1=$(sleeps)
+  sd_sh 'dmesg -n 4'
+  read -r r1 n1 <<<"$(counts)"
   sd_sh 'journalctl -b -q -o short-monotonic _COMM=systemd-sleep -u systemd-suspend.service | tail -n 4' |
     tee "$WORK/out/$a-suspend-mem" | sed 's/^/    /'
   [ "$n1" = $(( n0 + 1 )) ] || vm_fail "$a: systemd-sleep returned from sleep $n0 times before, $n1 after"
+  [ "$r1" -gt "$r0" ] || vm_fail "$a: logind logged no suspend request ($r0 before, $r1 after)"
   vm_log "ok: $a: dompmsuspend mem through systemd (pmsuspended after $t ms), dompmwakeup: running again"
 
   # The guest has no swap: hybrid sleep cannot work, and /sys/power/state
