@@ -27,6 +27,14 @@
 #                           twice the executions per second; default 1 (the
 #                           CI's fuzz build, ASan + UBSan). Use its own
 #                           build dir (QUIESCE_FUZZ_BUILD).
+#   QUIESCE_FUZZ_CAMPAIGN=DIR  one target's campaign, in segments: the
+#                           first segment copies the target's binary to DIR
+#                           and every segment runs that copy (the same bytes,
+#                           whatever the tree is by then) over DIR's corpus;
+#                           each segment adds a line to DIR/ledger.tsv and
+#                           the campaign's totals are printed. A segment is
+#                           refused when DIR's binary no longer matches the
+#                           sha256 recorded at the start.
 # With several workers the figures are summed from each process's own final
 # statistics (stat::number_of_executed_units, the "froze" exit report, the
 # artifacts each wrote), and cov/ft are those of one more libFuzzer pass
@@ -34,6 +42,10 @@
 # sum of per-process coverage, which would count shared edges W times.
 # Issue 15's 10 M run of fuzz-qga-session:
 #   QUIESCE_FUZZ_RUNS=10000000 bench/fuzz.sh 0 fuzz-qga-session
+# or, where no session of the machine lasts that long, a campaign whose
+# segments end at SECONDS each and whose last one stops at 10 M in all
+# (with a campaign, QUIESCE_FUZZ_RUNS is the campaign's total):
+#   QUIESCE_FUZZ_CAMPAIGN=DIR QUIESCE_FUZZ_RUNS=10000000 bench/fuzz.sh 7200 fuzz-qga-session
 # (about 1.9 ms of CPU per execution of the long inputs of a grown corpus
 # with ASan/UBSan, 0.9-1.1 ms with UBSan only, on this 2-core machine: 2.5-5
 # hours of an idle core). To keep it from disturbing others: a build dir
@@ -76,10 +88,50 @@ targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   targets=(fuzz-json-stream fuzz-qga-session fuzz-hv-vss fuzz-writer-conn fuzz-config)
 fi
+# Where each target's binary, corpus and artifacts are.
+bin_dir=$dir
+corpus_dir=$dir/corpus
+artifacts_dir=$dir/artifacts
+campaign=${QUIESCE_FUZZ_CAMPAIGN:-}
+if [ -n "$campaign" ]; then
+  [ ${#targets[@]} -eq 1 ] || { echo "QUIESCE_FUZZ_CAMPAIGN takes exactly one target" >&2; exit 2; }
+  t=${targets[0]}
+  mkdir -p "$campaign/corpus/$t"
+  if [ ! -f "$campaign/binary.sha256" ]; then
+    cp "$dir/$t" "$campaign/$t"
+    # The campaign's first corpus: what earlier runs of the build found.
+    [ -d "$dir/corpus/$t" ] && cp -n "$dir/corpus/$t"/* "$campaign/corpus/$t/" 2>/dev/null || true
+    (cd "$campaign" && sha256sum "$t" >binary.sha256)
+    # What the binary was built from, as far as this script knows.
+    head=$(git -C "$top" rev-parse --short=12 HEAD 2>/dev/null || echo "an unknown tree")
+    [ -z "$(git -C "$top" status --porcelain -- . 2>/dev/null)" ] || head="$head with uncommitted changes"
+    if [ "${QUIESCE_FUZZ_NO_BUILD:-0}" = 1 ]; then
+      echo "a build not made here (QUIESCE_FUZZ_NO_BUILD; this tree: $head)" >"$campaign/commit"
+    else
+      echo "$head" >"$campaign/commit"
+    fi
+    printf 'segment\tstart\tend\tseconds\texecs\tcov\tft\tcorpus\tfindings\n' >"$campaign/ledger.tsv"
+  fi
+  (cd "$campaign" && sha256sum --quiet -c binary.sha256) ||
+    { echo "$campaign/$t is not the binary the campaign started with" >&2; exit 2; }
+  bin_dir=$campaign
+  corpus_dir=$campaign/corpus
+  artifacts_dir=$campaign/artifacts
+  if [ -n "$runs" ]; then
+    done_runs=$(awk -F'\t' 'NR > 1 { e += $5 } END { print e + 0 }' "$campaign/ledger.tsv")
+    if [ "$done_runs" -ge "$runs" ]; then
+      echo "campaign $campaign: $done_runs executions already, the total asked for is $runs" >&2
+      exit 0
+    fi
+    runs=$((runs - done_runs))
+  fi
+  segment_start=$(date -u +%FT%TZ)
+  segment_t0=$SECONDS
+fi
 declare -A max_len=([fuzz-json-stream]=4096 [fuzz-qga-session]=4096 [fuzz-hv-vss]=1300
                     [fuzz-writer-conn]=2048 [fuzz-config]=4096)
 logs=${QUIESCE_FUZZ_LOGS:-$(mktemp -d /tmp/quiesce-fuzz-logs.XXXXXX)}
-mkdir -p "$logs" "$dir/artifacts"
+mkdir -p "$logs" "$artifacts_dir"
 
 # Each worker's share of the executions: the total, rounded up.
 per_worker_runs=
@@ -91,14 +143,14 @@ run() {
   local t=$1
   local args=(-max_total_time="$seconds" ${per_worker_runs:+-runs=$per_worker_runs}
               -max_len="${max_len[$t]:-4096}" -timeout=20 -rss_limit_mb=2048
-              -print_final_stats=1 -artifact_prefix="$dir/artifacts/$t-"
-              "$dir/corpus/$t" "$top/tests/fuzz/corpus/$t")
-  mkdir -p "$dir/corpus/$t" "$logs/$t"
+              -print_final_stats=1 -artifact_prefix="$artifacts_dir/$t-"
+              "$corpus_dir/$t" "$top/tests/fuzz/corpus/$t")
+  mkdir -p "$corpus_dir/$t" "$logs/$t"
   if [ "$workers" -eq 1 ]; then
-    "$dir/$t" "${args[@]}" >"$logs/$t/fuzz-0.log" 2>&1 || true
+    "$bin_dir/$t" "${args[@]}" >"$logs/$t/fuzz-0.log" 2>&1 || true
   else
     # libFuzzer writes job J's output to fuzz-J.log in the working dir.
-    (cd "$logs/$t" && "$dir/$t" -jobs="$workers" -workers="$workers" "${args[@]}" \
+    (cd "$logs/$t" && "$bin_dir/$t" -jobs="$workers" -workers="$workers" "${args[@]}" \
        >"$logs/$t/jobs.log" 2>&1) || true
   fi
 }
@@ -139,9 +191,9 @@ for t in "${targets[@]}"; do
   else
     # The merged corpus's coverage: one pass over every input kept.
     # (Its own findings, if any, stay in the logs dir: they are the run's.)
-    "$dir/$t" -runs=0 -max_len="${max_len[$t]:-4096}" -rss_limit_mb=2048 \
+    "$bin_dir/$t" -runs=0 -max_len="${max_len[$t]:-4096}" -rss_limit_mb=2048 \
       -artifact_prefix="$logs/$t/coverage-pass-" \
-      "$dir/corpus/$t" "$top/tests/fuzz/corpus/$t" >"$logs/$t/coverage.log" 2>&1 || true
+      "$corpus_dir/$t" "$top/tests/fuzz/corpus/$t" >"$logs/$t/coverage.log" 2>&1 || true
     last=$(grep -E '^#[0-9]+.*INITED' "$logs/$t/coverage.log" | tail -1 || true)
   fi
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
@@ -154,5 +206,16 @@ for t in "${targets[@]}"; do
     "${cov:-?}" "${ft:-?}" "${corp:-?}" "$froze" \
     "$( [ "$nfind" -eq 0 ] && echo 0 || echo "$nfind: $(head -1 <<<"$findings") ($summary)")"
   [ "$execs" -gt 0 ] || [ "$nfind" -gt 0 ] || echo "  (no statistics: see $logs/$t/)"
+  if [ -n "$campaign" ]; then
+    n=$(($(grep -c . "$campaign/ledger.tsv") ))
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$segment_start" "$(date -u +%FT%TZ)" \
+      $((SECONDS - segment_t0)) "$execs" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$nfind" >>"$campaign/ledger.tsv"
+  fi
 done
+if [ -n "$campaign" ]; then
+  echo "campaign $campaign: ${targets[0]} built from $(cat "$campaign/commit"), sha256 $(cut -c1-16 "$campaign/binary.sha256")..."
+  column -t -s $'\t' "$campaign/ledger.tsv" | sed 's/^/  /'
+  awk -F'\t' 'NR > 1 { e += $5; f += $9; s += $4 } END {
+    printf "  total: %d executions in %d segments, %d s, findings %d\n", e, NR - 1, s, f }' "$campaign/ledger.tsv"
+fi
 echo "logs: $logs"
