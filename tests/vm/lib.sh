@@ -62,12 +62,23 @@ vm_watchdog() {
   trap 'kill "$VM_WATCHDOG_PID" 2>/dev/null || true; vm_fail "still running after '"$seconds"' s (vm_watchdog): the step above did not end"' USR1
   (
     trap - USR1 EXIT
-    sleep "$seconds" &
-    wait $! || exit 0
+    sleep "$seconds" >/dev/null 2>&1 </dev/null &
+    sleeper=$!
+    trap 'kill "$sleeper" 2>/dev/null; exit 0' TERM
+    wait "$sleeper" || exit 0
     kill -USR1 "$main" 2>/dev/null || exit 0
-    sleep 2
-    for child in $(pgrep -P "$main"); do
-      [ "$child" = "$BASHPID" ] || kill "$child" 2>/dev/null || true
+    sleep 2 >/dev/null 2>&1 </dev/null &
+    sleeper=$!
+    wait "$sleeper" || exit 0
+    # The scenario's children (procps may not be installed): /proc/PID/stat
+    # after the command's ") " is "STATE PPID ...".
+    for stat in /proc/[0-9]*/stat; do
+      fields=$(cat "$stat" 2>/dev/null) || continue
+      fields=${fields##*) }
+      set -- $fields
+      child=${stat#/proc/}
+      child=${child%/stat}
+      [ "${2:-}" = "$main" ] && [ "$child" != "$BASHPID" ] && kill "$child" 2>/dev/null || true
     done
   ) &
   VM_WATCHDOG_PID=$!
@@ -86,7 +97,7 @@ vm_cleanup() {
     wait "$VM_QEMU_PID" 2>/dev/null || true
   fi
   if [ -n "${VM_CTL_PID:-}" ]; then kill "$VM_CTL_PID" 2>/dev/null || true; fi
-  if [ -n "${VM_WATCHDOG_PID:-}" ]; then pkill -P "$VM_WATCHDOG_PID" sleep 2>/dev/null || true; fi
+  if [ -n "${VM_WATCHDOG_PID:-}" ]; then kill "$VM_WATCHDOG_PID" 2>/dev/null || true; fi
   local pid
   for pid in "${VM_PORT_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   if [ -n "$WORK" ]; then
