@@ -52,9 +52,10 @@ vm_fail() {
 # vm_watchdog SECONDS: a scenario still running SECONDS from now fails as
 # vm_fail does (the reason, the console dump, the EXIT trap's clean-up)
 # instead of being killed by ctest's TIMEOUT with nothing said about where
-# it stood. Set SECONDS below the test's TIMEOUT by the clean-up's time.
-# Bash runs a trap only once its foreground child has ended, so the
-# watchdog ends the scenario's children too (a virsh that waits for ever).
+# it stood. vm_setup and sd_setup start it with $VM_WATCHDOG, which
+# tests/vm/CMakeLists.txt sets 60 s below each test's TIMEOUT. Bash runs
+# a trap only once its foreground child has ended, so the watchdog ends
+# the scenario's children too (a virsh that waits for ever).
 vm_watchdog() {
   local seconds=$1 main=$$
   # The trap ends the watchdog first: a scenario that takes the signal at
@@ -186,6 +187,7 @@ vm_setup() {
   done
   WORK=$(mktemp -d /tmp/quiesce-vm.XXXXXX)
   trap vm_cleanup EXIT
+  [ -z "${VM_WATCHDOG:-}" ] || vm_watchdog "$VM_WATCHDOG"
   mkdir -p "$WORK/overlay/etc/vm" "$WORK/overlay/etc/quiesce/writers.d" "$WORK/backup"
   local bins=(--bin "$QUIESCED" --bin "$VM_WORKLOAD") b
   for b in ${VM_EXTRA_BINS:-}; do [ -x "$b" ] && bins+=(--bin "$b"); done

@@ -60,9 +60,6 @@ sd_lv_cleanup() {
   sd_cleanup
 }
 trap sd_lv_cleanup EXIT
-# ctest's TIMEOUT is 1500 s: a step that never ends fails here, with the
-# console, while there is time to clean up.
-vm_watchdog 1380
 [ -f "$VM_SD_STATE/root.qcow2" ] || vm_fail "no installed overlay in $VM_SD_STATE (vm/systemd-noport)"
 # This test's overlay over vm/systemd-noport's, which stays as it was.
 qemu-img create -q -f qcow2 -F qcow2 -b "$VM_SD_STATE/root.qcow2" "$WORK/root.qcow2"

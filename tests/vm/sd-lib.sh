@@ -30,6 +30,7 @@ sd_setup() {
   done
   WORK=$(mktemp -d /tmp/quiesce-vm.XXXXXX)
   trap sd_cleanup EXIT
+  [ -z "${VM_WATCHDOG:-}" ] || vm_watchdog "$VM_WATCHDOG"
   mkdir -p "$WORK/backup" "$VM_SD_STATE"
   SD_GUEST=$("$VM_TOP/scripts/vm/build-debian-guest.sh" --cache "$VM_CACHE") ||
     vm_fail "building the Debian guest image failed"
