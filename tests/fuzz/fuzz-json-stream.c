@@ -17,6 +17,7 @@
 
 #include "protocol/json-stream.h"
 #include "protocol/json-writer.h"
+#include "tests/fuzz/fuzz-nonfinite.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -34,37 +35,6 @@ static void fuzz_log_append(FuzzLog *log, const char *text, size_t len)
     memcpy(log->log + log->len, text, len);
     log->len += len;
     log->log[log->len++] = '\n';
-}
-
-static bool fuzz_has_nonfinite(const JsonValue *v)
-{
-    double d;
-
-    switch (json_value_type(v)) {
-    case JSON_TYPE_DOUBLE:
-        return json_value_get_double(v, &d) && !isfinite(d);
-    case JSON_TYPE_ARRAY:
-        for (size_t i = 0; i < json_array_length(v); i++) {
-            if (fuzz_has_nonfinite(json_array_get(v, i))) {
-                return true;
-            }
-        }
-        return false;
-    case JSON_TYPE_OBJECT:
-        for (size_t i = 0; i < json_object_size(v); i++) {
-            if (fuzz_has_nonfinite(json_object_value_at(v, i))) {
-                return true;
-            }
-        }
-        return false;
-    case JSON_TYPE_NULL:
-    case JSON_TYPE_BOOL:
-    case JSON_TYPE_INT:
-    case JSON_TYPE_UINT:
-    case JSON_TYPE_STRING:
-        return false;
-    }
-    return false;
 }
 
 /* Like json_value_equal(), but an integer equals a double of its value. */

@@ -41,6 +41,7 @@
 #include "agent/commands/commands.h"
 #include "protocol/json-stream.h"
 #include "protocol/proto-session.h"
+#include "tests/fuzz/fuzz-nonfinite.h"
 #include "tests/fuzz/fuzz-support.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -57,8 +58,9 @@ static Dispatcher *fuzz_dispatcher;
 typedef struct {
     size_t replies;
     size_t emitted;     /* values and errors of a plain stream over the same bytes */
-    GArray *inf_id;     /* gboolean per emitted value: its "id" is a non-finite number,
-                         * which qemu-ga echoes as the non-JSON inf/nan (so do we) */
+    GArray *inf_id;     /* gboolean per emitted value: its "id" holds a non-finite number,
+                         * at any depth, which qemu-ga echoes as the non-JSON inf/nan
+                         * (so do we) */
     char *session_id;
 } FuzzQga;
 
@@ -226,9 +228,7 @@ static void fuzz_count(void *opaque, JsonValue *value, ProtoError *error)
     const JsonValue *id = value && json_value_type(value) == JSON_TYPE_OBJECT
                               ? json_object_get(value, "id")
                               : NULL;
-    double d;
-    gboolean inf_id = id && json_value_type(id) == JSON_TYPE_DOUBLE &&
-                      json_value_get_double(id, &d) && !isfinite(d);
+    gboolean inf_id = id && fuzz_has_nonfinite(id);
 
     qga->emitted++;
     g_array_append_val(qga->inf_id, inf_id);

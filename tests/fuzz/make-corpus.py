@@ -123,6 +123,12 @@ def main():
               + SESSIONS[name])
         write("fuzz-qga-session", "session-" + name + "-loops-freeze-fails", bytes([0xc7])
               + SESSIONS[name])
+    # Found by the campaign of 2026-12-06 (the harness's own mistake, not
+    # the agent's): an "id" with an inf inside an array and an object,
+    # echoed as qemu-ga does, with the non-JSON "inf" (fuzz-nonfinite.h).
+    write("fuzz-qga-session", "found-nested-inf-id", b"\x07" +
+          b'{"execute":"guest-ping","id":[null,false,null,{"b":1e400,"a":"x"}]}'
+          b'{"e0xec(uxecute":"gping","id":[null,{"b":-1e400}]}')
     for name, data in HV.items():
         write("fuzz-hv-vss", name, data)
     # The first record's control bits 2 and 3 (fuzz-hv-vss.c).
