@@ -214,7 +214,8 @@ for t in "${targets[@]}"; do
 done
 if [ -n "$campaign" ]; then
   echo "campaign $campaign: ${targets[0]} built from $(cat "$campaign/commit"), sha256 $(cut -c1-16 "$campaign/binary.sha256")..."
-  column -t -s $'\t' "$campaign/ledger.tsv" | sed 's/^/  /'
+  awk -F'\t' '{ printf "  %-7s  %-20s  %-20s  %7s  %10s  %5s  %6s  %6s  %s\n",
+                 $1, $2, $3, $4, $5, $6, $7, $8, $9 }' "$campaign/ledger.tsv"
   awk -F'\t' 'NR > 1 { e += $5; f += $9; s += $4 } END {
     printf "  total: %d executions in %d segments, %d s, findings %d\n", e, NR - 1, s, f }' "$campaign/ledger.tsv"
 fi
