@@ -18,8 +18,8 @@ typedef struct {
 static const char *const agent_keys[] = { "channels", "allow-rpcs", "block-rpcs",
                                           "max-request-bytes", "max-depth", NULL };
 static const char *const freeze_keys[] = {
-    "window",  "host-lost-grace",       "state-dir",    "confine",
-    "exclude", "running-state-command", "expedite-rcu", NULL};
+    "window",       "host-lost-grace", "state-dir", "confine", "exclude", "running-state-command",
+    "expedite-rcu", "flush-priority",  NULL};
 static const char *const eligibility_keys[] = { "strict", "allow-dynamic", NULL };
 static const char *const writers_keys[] = { "directories", "compat-directories", "socket",
                                             "socket-group", "timeout", "total-timeout", NULL };
@@ -282,6 +282,8 @@ gboolean config_load(const char *path, gboolean must_exist, AgentConfig *agent,
     return config_check_names(file, path, error) && config_load_agent(file, path, agent, error) &&
            config_load_freeze(file, path, engine, error) &&
            config_load_bool(file, path, "freeze", "expedite-rcu", &engine->expedite_rcu, error) &&
+           config_load_bool(file, path, "freeze", "flush-priority", &engine->flush_priority,
+                            error) &&
            config_load_bool(file, path, "eligibility", "strict", &engine->policy->strict, error) &&
            config_load_bool(file, path, "eligibility", "allow-dynamic",
                             &engine->policy->allow_dynamic, error) &&
@@ -429,6 +431,7 @@ char *config_to_string(const AgentConfig *agent, const EngineConfig *engine)
     g_key_file_set_string(file, "freeze", "running-state-command",
                           engine->running_state_command ? engine->running_state_command : "");
     g_key_file_set_boolean(file, "freeze", "expedite-rcu", engine->expedite_rcu);
+    g_key_file_set_boolean(file, "freeze", "flush-priority", engine->flush_priority);
     g_key_file_set_boolean(file, "eligibility", "strict", policy->strict);
     g_key_file_set_boolean(file, "eligibility", "allow-dynamic", policy->allow_dynamic);
     config_set_list(file, "writers", "directories", writers->script_dirs);

@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 typedef struct {
@@ -37,6 +38,7 @@ typedef struct {
     FsParallelOp op;
     FsFreezeOps ops;
     gboolean owns_fds;
+    gboolean flush_priority; /* jobs run at FS_PARALLEL_FLUSH_NICE */
     FsParallelJob *jobs;
     guint n_jobs;
     /* Under lock: */
@@ -89,6 +91,33 @@ static int batch_call(const FsParallelBatch *batch, int fd)
     g_assert_not_reached();
 }
 
+/*
+ * batch_call() at FS_PARALLEL_FLUSH_NICE when the batch asks for it. On
+ * Linux the nice value is the calling thread's own (PRIO_PROCESS, 0 names
+ * the thread, not the process), so raising it here touches neither the
+ * caller's other threads nor the pool's other workers, and it is put back
+ * before the thread does anything else. Without the right to raise it
+ * (EACCES, EPERM) the job runs at the thread's nice.
+ */
+static int batch_call_at_priority(const FsParallelBatch *batch, int fd)
+{
+    int old;
+    gboolean raised = FALSE;
+    int result;
+
+    if (batch->flush_priority) {
+        errno = 0;
+        old = getpriority(PRIO_PROCESS, 0);
+        raised = errno == 0 && old > FS_PARALLEL_FLUSH_NICE &&
+                 setpriority(PRIO_PROCESS, 0, FS_PARALLEL_FLUSH_NICE) == 0;
+    }
+    result = batch_call(batch, fd);
+    if (raised) {
+        setpriority(PRIO_PROCESS, 0, old); /* lowering needs no right */
+    }
+    return result;
+}
+
 /* Takes jobs of the current level until none is left or the batch stops. */
 static void batch_work(FsParallelBatch *batch)
 {
@@ -102,7 +131,7 @@ static void batch_work(FsParallelBatch *batch)
         batch->running++;
         g_mutex_unlock(&batch->lock);
         start = g_get_monotonic_time();
-        err = job->fd >= 0 ? batch_call(batch, job->fd) : EBADF;
+        err = job->fd >= 0 ? batch_call_at_priority(batch, job->fd) : EBADF;
         g_mutex_lock(&batch->lock);
         job->result = err;
         job->took_us = g_get_monotonic_time() - start;
@@ -237,7 +266,7 @@ static void batch_retract(FsParallelBatch *batch)
 }
 
 static FsParallelBatch *batch_new(FsParallelOp op, const FsParallelItem *items, guint n_items,
-                                  const FsFreezeOps *ops)
+                                  const FsFreezeOps *ops, gboolean flush_priority)
 {
     FsParallelBatch *batch = g_new0(FsParallelBatch, 1);
 
@@ -248,6 +277,7 @@ static FsParallelBatch *batch_new(FsParallelOp op, const FsParallelItem *items, 
     batch->ops = ops ? *ops : *fs_freeze_ops_default();
     /* A thaw is never given up, so the caller's fds outlive it. */
     batch->owns_fds = op != FS_PARALLEL_THAW;
+    batch->flush_priority = flush_priority && op != FS_PARALLEL_THAW;
     batch->n_jobs = n_items;
     batch->jobs = g_new0(FsParallelJob, n_items);
     for (guint i = 0; i < n_items; i++) {
@@ -363,7 +393,7 @@ static gboolean level_range(FsParallelOp op, const FsParallelItem *items, guint 
 }
 
 gboolean fs_parallel_run(FsParallelOp op, FsParallelItem *items, guint n_items,
-                         const FsFreezeOps *ops, gint64 deadline)
+                         const FsFreezeOps *ops, gint64 deadline, gboolean flush_priority)
 {
     FsParallelBatch *batch;
     gboolean ok = TRUE;
@@ -375,7 +405,7 @@ gboolean fs_parallel_run(FsParallelOp op, FsParallelItem *items, guint n_items,
     if (op == FS_PARALLEL_THAW) {
         deadline = 0;
     }
-    batch = batch_new(op, items, n_items, ops);
+    batch = batch_new(op, items, n_items, ops, flush_priority);
     g_mutex_lock(&batch->lock);
     for (guint k = 0; level_range(op, items, n_items, k, &lo, &hi); k++) {
         if (batch->stop || (deadline != 0 && g_get_monotonic_time() >= deadline)) {

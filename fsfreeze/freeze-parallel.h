@@ -64,6 +64,12 @@ typedef enum {
  * freeze's threads waiting (a snapshot often takes longer than a few
  * seconds); idle, they cost no wake-up until then. */
 #define FS_PARALLEL_IDLE_US (60 * G_USEC_PER_SEC)
+/* The nice value a SYNC or FREEZE job runs at when the run asks for flush
+ * priority: the thread that flushes (a btrfs transaction commit, the block
+ * device's own pages) goes ahead of the applications that keep dirtying,
+ * which the freeze is about to stop anyway (kernel-knob.h says the same of
+ * the kernel's flusher threads). Each job puts its thread's nice back. */
+#define FS_PARALLEL_FLUSH_NICE (-20)
 
 typedef struct {
     int fd;         /* borrowed; the run works on a dup */
@@ -76,10 +82,13 @@ typedef struct {
  * Runs @op over @items (sorted by level). @ops: the seam (NULL = real
  * ioctls and syncfs(); SYNC calls ops->sync, or syncfs() when that is
  * NULL). @deadline: g_get_monotonic_time() by which FREEZE and SYNC stop
- * starting items (0 = none; ignored by THAW).
+ * starting items (0 = none; ignored by THAW). @flush_priority: SYNC and
+ * FREEZE jobs run at FS_PARALLEL_FLUSH_NICE where the process may raise its
+ * priority (CAP_SYS_NICE), at their thread's own nice elsewhere (ignored by
+ * THAW).
  * Returns: TRUE when every item ran and returned 0.
  */
 gboolean fs_parallel_run(FsParallelOp op, FsParallelItem *items, guint n_items,
-                         const FsFreezeOps *ops, gint64 deadline);
+                         const FsFreezeOps *ops, gint64 deadline, gboolean flush_priority);
 
 #endif

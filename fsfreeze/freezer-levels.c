@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * freezer-levels.c — the pre-sync and the FIFREEZE of a target set, level by
- * level, each level concurrently (freeze-parallel.h), with the RCU knob
- * set around the FIFREEZE calls, and the error that names what failed
- * first in freeze order. freezer.c decides the rest (validation, opening,
- * rollback).
+ * level, each level concurrently (freeze-parallel.h), with the flush ahead
+ * of the applications and the RCU knob set around the FIFREEZE calls
+ * (kernel-knob.h), and the error that names what failed first in freeze
+ * order. freezer.c decides the rest (validation, opening, rollback).
  */
 #include "fsfreeze/freezer-private.h"
 
+#include <string.h>
+
 #include "common/quiesce-error.h"
-#include "fsfreeze/rcu-expedite.h"
+#include "fsfreeze/kernel-knob.h"
 
 FsParallelItem *freezer_items_of(GPtrArray *entries)
 {
@@ -49,8 +51,8 @@ static gboolean presync_again(guint passes, gint64 pass_us, gint64 previous_us)
  * FIFREEZE of that filesystem would block as long, with the others already
  * frozen.
  */
-gboolean freezer_presync(FsFrozenSet *set, GPtrArray *opened,
-                                const FsFreezeOptions *options, GError **error)
+static gboolean freezer_presync(FsFrozenSet *set, GPtrArray *opened, const FsFreezeOptions *options,
+                                GError **error)
 {
     gint64 start = g_get_monotonic_time();
     gint64 limit = start + options->presync_timeout_us;
@@ -69,7 +71,8 @@ gboolean freezer_presync(FsFrozenSet *set, GPtrArray *opened,
         gint64 pass_start = g_get_monotonic_time();
         gboolean late = FALSE;
 
-        fs_parallel_run(FS_PARALLEL_SYNC, items, opened->len, &set->ops, limit);
+        fs_parallel_run(FS_PARALLEL_SYNC, items, opened->len, &set->ops, limit,
+                        options->flush_priority);
         pass_us = g_get_monotonic_time() - pass_start;
         set->timings.presync_passes++;
         for (guint i = 0; i < opened->len; i++) {
@@ -149,8 +152,8 @@ static void set_parallel_error(GError **error, GPtrArray *opened, const FsParall
  * (freeze order kept), leaving the others in @opened. Stops at the first
  * failure or the deadline.
  */
-gboolean freezer_freeze_entries(FsFrozenSet *set, GPtrArray *opened, gint64 deadline,
-                               GError **error)
+static gboolean freezer_freeze_entries(FsFrozenSet *set, GPtrArray *opened, gint64 deadline,
+                                       gboolean flush_priority, GError **error)
 {
     guint total = opened->len;
     g_autofree FsParallelItem *items = NULL;
@@ -170,7 +173,7 @@ gboolean freezer_freeze_entries(FsFrozenSet *set, GPtrArray *opened, gint64 dead
     items = freezer_items_of(opened);
     set->timings.levels = count_levels(opened);
     start = g_get_monotonic_time();
-    ok = fs_parallel_run(FS_PARALLEL_FREEZE, items, total, &set->ops, deadline);
+    ok = fs_parallel_run(FS_PARALLEL_FREEZE, items, total, &set->ops, deadline, flush_priority);
     set->timings.freeze_us = g_get_monotonic_time() - start;
     for (guint i = 0, k = 0; i < total; i++) {
         if (items[i].result == 0) {
@@ -201,27 +204,61 @@ gboolean freezer_freeze_entries(FsFrozenSet *set, GPtrArray *opened, gint64 dead
     return TRUE;
 }
 
-/* The FIFREEZE calls, with RCU grace periods expedited around them when
- * the options say so (rcu-expedite.h). */
-gboolean freezer_freeze_expedited(FsFrozenSet *set, GPtrArray *opened,
-                                  const FsFreezeOptions *options, GError **error)
+/* A note on what became of a knob, for the log line's timings. */
+static void knob_note(FsFrozenSet *set, const char *what, const GError *error)
 {
-    RcuExpedite rcu;
-    gboolean set_knob = FALSE;
-    g_autoptr(GError) rcu_error = NULL;
+    if (!set->knob_notes) {
+        set->knob_notes = g_string_new(NULL);
+    }
+    g_string_append_printf(set->knob_notes, ", %s: %s", what, error->message);
+}
+
+/* Sets @path to @value (kernel-knob.h) when @path is not NULL and there is
+ * something to freeze; TRUE when it did. A knob that cannot be set costs
+ * speed only: a note says so (@not_set). */
+static gboolean knob_begin(FsFrozenSet *set, KernelKnob *knob, const char *path, const char *value,
+                           const char *only_from, const char *record, guint n_opened,
+                           const char *not_set)
+{
+    gboolean done = FALSE;
+    g_autoptr(GError) error = NULL;
+
+    memset(knob, 0, sizeof(*knob));
+    if (path && n_opened > 0 &&
+        !kernel_knob_set(knob, path, value, only_from, record, &done, &error)) {
+        knob_note(set, not_set, error);
+    }
+    return done;
+}
+
+static void knob_end(FsFrozenSet *set, KernelKnob *knob, const char *still_set)
+{
+    g_autoptr(GError) error = NULL;
+
+    if (!kernel_knob_put_back(knob, &error)) {
+        knob_note(set, still_set, error);
+    }
+}
+
+gboolean freezer_flush_and_freeze(FsFrozenSet *set, GPtrArray *opened,
+                                  const FsFreezeOptions *options, gboolean *synced, GError **error)
+{
+    KernelKnob writeback;
+    KernelKnob rcu;
     gboolean ok;
 
-    if (options->rcu_knob && opened->len > 0 &&
-        !rcu_expedite_begin(&rcu, options->rcu_knob, options->rcu_record, &set_knob, &rcu_error)) {
-        set->rcu_note = g_strdup_printf("RCU not expedited: %s", rcu_error->message);
-        g_clear_error(&rcu_error);
+    set->timings.writeback_prioritized =
+        knob_begin(set, &writeback, options->writeback_knob, WRITEBACK_NICE_VALUE, NULL,
+                   options->writeback_record, opened->len, "writeback not prioritized");
+    *synced = freezer_presync(set, opened, options, error);
+    ok = *synced;
+    if (ok) {
+        set->timings.rcu_expedited =
+            knob_begin(set, &rcu, options->rcu_knob, "1", "0", options->rcu_record, opened->len,
+                       "RCU not expedited");
+        ok = freezer_freeze_entries(set, opened, options->deadline, options->flush_priority, error);
+        knob_end(set, &rcu, "RCU still expedited");
     }
-    ok = freezer_freeze_entries(set, opened, options->deadline, error);
-    if (set_knob) {
-        set->timings.rcu_expedited = TRUE;
-        if (!rcu_expedite_end(&rcu, &rcu_error)) {
-            set->rcu_note = g_strdup_printf("RCU still expedited: %s", rcu_error->message);
-        }
-    }
+    knob_end(set, &writeback, "writeback still prioritized");
     return ok;
 }

@@ -25,28 +25,22 @@ struct FsFrozenSet {
     GPtrArray *entries; /* FsFrozenEntry*, freeze order */
     FsFreezeOps ops;
     FsFreezeTimings timings;
-    char *rcu_note; /* owned; why the RCU knob was not set or not put back, or NULL */
+    GString *knob_notes; /* ", RCU not expedited: why", ...; NULL when none */
 };
 
 /* The error for a failed FIFREEZE of @target (EBUSY, EOPNOTSUPP, others). */
 void freezer_set_freeze_error(GError **error, const FreezeTarget *target, int err);
 /* (transfer full) One item per FsFrozenEntry of @entries: fd and level. */
 FsParallelItem *freezer_items_of(GPtrArray *entries);
-/* The optional syncfs() pass over @opened (FsFreezeOptions.presync_timeout_us). */
-gboolean freezer_presync(FsFrozenSet *set, GPtrArray *opened, const FsFreezeOptions *options,
-                         GError **error);
 /*
- * FIFREEZE over @opened by levels; moves every entry that froze into @set
- * (freeze order kept), leaving the others in @opened. Stops at the first
- * failure or the deadline. The caller rolls back.
+ * The pre-sync and the FIFREEZE calls (freezer_freeze_entries()), with the
+ * flush ahead of the applications and RCU grace periods expedited where
+ * @options ask for it (kernel-knob.h); what became of the knobs goes to
+ * @set's timings and knob_notes. *synced: whether the pre-sync succeeded
+ * (when it did not, nothing was frozen). The caller rolls back.
  */
-gboolean freezer_freeze_entries(FsFrozenSet *set, GPtrArray *opened, gint64 deadline,
-                                GError **error);
-/* freezer_freeze_entries() with RCU grace periods expedited around it when
- * @options name the knob (rcu-expedite.h); what became of the knob goes
- * to @set's timings and rcu_note. */
-gboolean freezer_freeze_expedited(FsFrozenSet *set, GPtrArray *opened,
-                                  const FsFreezeOptions *options, GError **error);
+gboolean freezer_flush_and_freeze(FsFrozenSet *set, GPtrArray *opened,
+                                  const FsFreezeOptions *options, gboolean *synced, GError **error);
 
 typedef struct {
     char *lexical; /* g_canonicalize_filename(confine_dir) */

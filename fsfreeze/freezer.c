@@ -122,7 +122,9 @@ void fs_frozen_set_free(FsFrozenSet *set)
         return;
     }
     g_ptr_array_unref(set->entries);
-    g_free(set->rcu_note);
+    if (set->knob_notes) {
+        g_string_free(set->knob_notes, TRUE);
+    }
     g_free(set);
 }
 
@@ -170,11 +172,14 @@ char *fs_frozen_set_describe_timings(const FsFrozenSet *set)
                                entry->target->mountpoint, entry->freeze_us / 1000.0);
     }
     g_string_append(text, set->entries->len > 0 ? ")" : "");
+    if (t->writeback_prioritized) {
+        g_string_append(text, ", writeback prioritized");
+    }
     if (t->rcu_expedited) {
         g_string_append(text, ", RCU expedited");
     }
-    if (set->rcu_note) {
-        g_string_append_printf(text, ", %s", set->rcu_note);
+    if (set->knob_notes) {
+        g_string_append(text, set->knob_notes->str);
     }
     if (t->thaw_us > 0) {
         g_string_append_printf(text, ", FITHAW %.1f ms", t->thaw_us / 1000.0);
@@ -363,12 +368,11 @@ gboolean fs_freezer_freeze(GPtrArray *targets, const FsFreezeOptions *options,
         return FALSE;
     }
     set->timings.open_us = g_get_monotonic_time() - start;
-    if (!freezer_presync(set, opened, options, error)) {
-        *out_frozen = g_steal_pointer(&set);
-        return FALSE;
-    }
-    if (!freezer_freeze_expedited(set, opened, options, error)) {
-        rollback(set, error);
+    gboolean synced = FALSE;
+    if (!freezer_flush_and_freeze(set, opened, options, &synced, error)) {
+        if (synced) {
+            rollback(set, error);
+        }
         *out_frozen = g_steal_pointer(&set);
         return FALSE;
     }
@@ -457,7 +461,7 @@ static void thaw_entries(FsFrozenSet *set, gboolean parallel, guint *thawed, GPt
     for (guint k = 0; k < set->entries->len; k++) {
         ordered[k] = items[order[k]];
     }
-    fs_parallel_run(FS_PARALLEL_THAW, ordered, set->entries->len, &set->ops, 0);
+    fs_parallel_run(FS_PARALLEL_THAW, ordered, set->entries->len, &set->ops, 0, FALSE);
     for (guint k = 0; k < set->entries->len; k++) {
         items[order[k]] = ordered[k];
     }

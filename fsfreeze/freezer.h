@@ -100,12 +100,25 @@ typedef struct {
      * NULL: RCU left alone. Else the knob (RCU_EXPEDITE_KNOB, or a test's
      * file) that expedites RCU grace periods, set to 1 for the span of the
      * FIFREEZE calls when it reads 0 and put back after them
-     * (rcu-expedite.h), with @rcu_record (NULL = none) as the record a
+     * (kernel-knob.h), with @rcu_record (NULL = none) as the record a
      * restart puts it back from. Not being able to set it costs speed
      * only: the freeze goes on, and the timings say so.
      */
     const char *rcu_knob;
     const char *rcu_record;
+    /*
+     * The flush ahead of the applications for the pre-sync and the FIFREEZE
+     * calls: the threads that run them at FS_PARALLEL_FLUSH_NICE
+     * (freeze-parallel.h) when @flush_priority, and the kernel's flusher
+     * threads when @writeback_knob (WRITEBACK_NICE_KNOB, or a test's file;
+     * NULL = left alone) is set to WRITEBACK_NICE_VALUE for that span and
+     * put back after it, with @writeback_record as its record
+     * (kernel-knob.h). Like the RCU knob, one that cannot be set costs
+     * speed only.
+     */
+    gboolean flush_priority;
+    const char *writeback_knob;
+    const char *writeback_record;
 } FsFreezeOptions;
 
 /*
@@ -128,6 +141,7 @@ typedef struct {
     guint levels;      /* dependency levels frozen one after another */
     gint64 thaw_us;    /* the last fs_freezer_thaw() of the set */
     gboolean rcu_expedited; /* the FIFREEZE calls ran with rcu_knob set */
+    gboolean writeback_prioritized; /* the flush ran with writeback_knob set */
 } FsFreezeTimings;
 
 /*
@@ -148,7 +162,8 @@ GPtrArray *fs_frozen_set_dup_targets(const FsFrozenSet *set);
 const FsFreezeTimings *fs_frozen_set_get_timings(const FsFrozenSet *set);
 /* (transfer full) The timings with each target's FIFREEZE, for a log line:
  * "open 0.2 ms, pre-sync 31.0 ms, FIFREEZE 12.1 ms in 1 level (/a 12.0, /b 3.1)",
- * then what became of the RCU knob when it was not simply set and put back. */
+ * the knobs that were set, then what became of a knob that was not simply
+ * set and put back. */
 char *fs_frozen_set_describe_timings(const FsFrozenSet *set);
 
 /*

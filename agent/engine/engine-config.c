@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "common/quiesce-error.h"
-#include "fsfreeze/rcu-expedite.h"
+#include "fsfreeze/kernel-knob.h"
 
 EngineConfig *engine_config_new(void)
 {
@@ -26,10 +26,11 @@ EngineConfig *engine_config_new(void)
     config->running_state_command = g_strdup(ENGINE_DEFAULT_RUNNING_STATE_COMMAND);
     writers_config_init(&config->writers);
     config->expedite_rcu = TRUE;
+    config->flush_priority = TRUE;
     return config;
 }
 
-char *engine_config_rcu_knob(const EngineConfig *config)
+char *engine_config_system_knob(const EngineConfig *config, const char *path)
 {
     const char *root = g_getenv(ENGINE_TEST_SYSTEM_ROOT_ENV);
 
@@ -37,9 +38,9 @@ char *engine_config_rcu_knob(const EngineConfig *config)
         return NULL; /* a synthetic machine, or a test's ioctls */
     }
     if (!config->policy->confine) {
-        return g_strdup(RCU_EXPEDITE_KNOB);
+        return g_strdup(path);
     }
-    return root && *root ? g_build_filename(root, RCU_EXPEDITE_KNOB, NULL) : NULL;
+    return root && *root ? g_build_filename(root, path, NULL) : NULL;
 }
 
 InventoryOptions *engine_config_inventory_options(const EngineConfig *config)

@@ -19,7 +19,7 @@
 
 #include "common/quiesce-error.h"
 #include "fsfreeze/frozen-state.h"
-#include "fsfreeze/rcu-expedite.h"
+#include "fsfreeze/kernel-knob.h"
 
 void engine_ended_free(EngineEnded *ended)
 {
@@ -175,10 +175,14 @@ static void engine_log_freeze_timings(const Engine *engine, const EngineSession 
 static gboolean engine_freeze_filesystems(Engine *engine, EngineSession *session,
                                           GPtrArray *targets, GError **error)
 {
+    const EngineConfig *config = engine->config;
     g_autofree char *knob =
-        engine->config->expedite_rcu ? engine_config_rcu_knob(engine->config) : NULL;
-    g_autofree char *record =
-        g_build_filename(engine->config->state_dir, RCU_EXPEDITE_RECORD, NULL);
+        config->expedite_rcu ? engine_config_system_knob(config, RCU_EXPEDITE_KNOB) : NULL;
+    g_autofree char *record = g_build_filename(config->state_dir, RCU_EXPEDITE_RECORD, NULL);
+    g_autofree char *writeback =
+        config->flush_priority ? engine_config_system_knob(config, WRITEBACK_NICE_KNOB) : NULL;
+    g_autofree char *writeback_record =
+        g_build_filename(config->state_dir, WRITEBACK_NICE_RECORD, NULL);
     FsFreezeOptions options = {
         .confine_dir = engine->config->policy->confine,
         .deadline = session->deadline_mono,
@@ -186,6 +190,10 @@ static gboolean engine_freeze_filesystems(Engine *engine, EngineSession *session
         .presync_timeout_us = (gint64)ENGINE_PRESYNC_TIMEOUT_MS * 1000,
         .rcu_knob = knob,
         .rcu_record = record,
+        /* not for a synthetic machine's threads (the fuzzers, the tests' ops) */
+        .flush_priority = config->flush_priority && !config->ops,
+        .writeback_knob = writeback,
+        .writeback_record = writeback_record,
     };
     FsFrozenSet *frozen = NULL;
 

@@ -11,7 +11,7 @@
 
 #include "common/quiesce-error.h"
 #include "fsfreeze/frozen-state.h"
-#include "fsfreeze/rcu-expedite.h"
+#include "fsfreeze/kernel-knob.h"
 
 /* The script writers of a session the previous run left behind get
  * freeze-fail once its filesystems are thawed (writers.h says why all of
@@ -34,26 +34,26 @@ static void engine_release_orphaned_writers(Engine *engine, const FrozenState *l
     engine_flush_logs(engine);
 }
 
-/* The RCU knob a previous run set around its FIFREEZE calls and did not
- * live to put back (fsfreeze/rcu-expedite.h): put back now, even with
- * expedite-rcu turned off since. */
-static void engine_recover_rcu(Engine *engine)
+/* A kernel knob a previous run set around its flush or its FIFREEZE calls
+ * and did not live to put back (fsfreeze/kernel-knob.h): put back now,
+ * even with the option that sets it turned off since. */
+static void engine_recover_knob(Engine *engine, const char *path, const char *value,
+                                const char *record_name, const char *why)
 {
-    g_autofree char *knob = engine_config_rcu_knob(engine->config);
-    g_autofree char *record =
-        g_build_filename(engine->config->state_dir, RCU_EXPEDITE_RECORD, NULL);
+    g_autofree char *knob = engine_config_system_knob(engine->config, path);
+    g_autofree char *record = g_build_filename(engine->config->state_dir, record_name, NULL);
+    g_autofree char *restored = NULL;
     g_autoptr(GError) error = NULL;
-    gboolean restored = FALSE;
 
     if (!knob) {
         return;
     }
-    if (!rcu_expedite_recover(knob, record, &restored, &error)) {
+    if (!kernel_knob_recover(knob, value, record, &restored, &error)) {
         g_warning("recovery: %s", error->message);
     } else if (restored) {
-        g_message("recovery: %s put back to 0; the agent's previous run had set it for its "
-                  "FIFREEZE calls and stopped before putting it back",
-                  knob);
+        g_message("recovery: %s put back to %s; the agent's previous run had set it %s and "
+                  "stopped before putting it back",
+                  knob, restored, why);
     }
 }
 
@@ -71,7 +71,10 @@ static void engine_recover(Engine *engine, GError **error)
     g_autofree char *who = NULL;
     gboolean orphans;
 
-    engine_recover_rcu(engine);
+    engine_recover_knob(engine, RCU_EXPEDITE_KNOB, "1", RCU_EXPEDITE_RECORD,
+                        "for its FIFREEZE calls");
+    engine_recover_knob(engine, WRITEBACK_NICE_KNOB, WRITEBACK_NICE_VALUE, WRITEBACK_NICE_RECORD,
+                        "for its flush");
     if (!frozen_state_exists(engine->config->state_dir)) {
         return;
     }

@@ -54,8 +54,13 @@ typedef struct {
      * engine_inventory_cache_new() from an equal configuration). */
     EngineInventoryCache *inventory;
     /* Expedite RCU grace periods around the FIFREEZE calls
-     * (fsfreeze/rcu-expedite.h; [freeze] expedite-rcu, default TRUE). */
+     * (fsfreeze/kernel-knob.h; [freeze] expedite-rcu, default TRUE). */
     gboolean expedite_rcu;
+    /* The flush ahead of the applications for the pre-sync and the
+     * FIFREEZE calls: the agent's flushing threads and the kernel's
+     * flusher threads at nice -20 (fsfreeze/kernel-knob.h; [freeze]
+     * flush-priority, default TRUE). */
+    gboolean flush_priority;
 } EngineConfig;
 
 /* The kept inventory of the mounts config reads
@@ -82,13 +87,13 @@ EngineConfig *engine_config_new(void);
 InventoryOptions *engine_config_inventory_options(const EngineConfig *config);
 void engine_config_free(EngineConfig *config);
 /*
- * The RCU knob this configuration may touch, whether or not expedite_rcu
- * is set: RCU_EXPEDITE_KNOB; for a confined agent (which touches nothing
- * of the machine outside its directory) the one below
- * $ENGINE_TEST_SYSTEM_ROOT_ENV, or NULL without it; NULL with test ops.
- * (transfer full)
+ * Where the kernel knob at @path (RCU_EXPEDITE_KNOB, WRITEBACK_NICE_KNOB)
+ * is for this configuration, whether or not the option that sets it is on:
+ * @path itself; for a confined agent (which touches nothing of the machine
+ * outside its directory) the one below $ENGINE_TEST_SYSTEM_ROOT_ENV, or NULL
+ * without it; NULL with test ops. (transfer full)
  */
-char *engine_config_rcu_knob(const EngineConfig *config);
+char *engine_config_system_knob(const EngineConfig *config, const char *path);
 /*
  * Takes the state directory's lock (flock on STATE_DIR/lock, created with
  * the directory when missing), held until the config is freed: one agent per

@@ -18,9 +18,15 @@
  *                                          the error (the filesystem does not
  *                                          stay frozen after the test)
  *   QUIESCE_SEAM_VERBOSE=1                 say on stderr when it injects
- *   QUIESCE_SEAM_WITNESS_FROM=FILE         at each FIFREEZE (before the call),
- *   QUIESCE_SEAM_WITNESS_TO=LOG            append FILE's first line to LOG:
- *                                          what a file said while the freeze ran
+ *   QUIESCE_SEAM_WITNESS_FROM=FILE[:FILE]  at each FIFREEZE (before the call),
+ *   QUIESCE_SEAM_WITNESS_TO=LOG            append each FILE's first line to LOG
+ *                                          (space-separated, one line per call):
+ *                                          what files said while the freeze ran
+ *   QUIESCE_SEAM_WITNESS_NICE=1            ... and " nice=N", the calling
+ *                                          thread's nice value
+ *   QUIESCE_SEAM_WITNESS_SYNCFS=1          ... and at each syncfs() too, each
+ *                                          line then starting "syncfs " or
+ *                                          "FIFREEZE "
  * An injected FIFREEZE failure never reaches the kernel: nothing is frozen.
  *
  * ioctl() is glibc's variadic `int ioctl(int, unsigned long, ...)`; its third
@@ -39,6 +45,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -115,30 +122,79 @@ static int seam_injection(int fd, const char *what)
     return seam_parse_errno(getenv(name));
 }
 
-/* QUIESCE_SEAM_WITNESS_*: FROM's first line (or "-" when unreadable) and
- * "\n", appended to TO. */
-static void seam_witness(void)
+/* The first line of @path (or "-" when unreadable) appended to @out. */
+static void seam_witness_file(FILE *out, const char *path)
 {
-    const char *from = getenv("QUIESCE_SEAM_WITNESS_FROM");
-    const char *to = getenv("QUIESCE_SEAM_WITNESS_TO");
     char line[64] = "-";
     FILE *in;
-    FILE *out;
 
-    if (!from || !to) {
-        return;
-    }
-    if ((in = fopen(from, "re"))) {
+    if ((in = fopen(path, "re"))) {
         if (!fgets(line, sizeof(line), in)) {
             strcpy(line, "-");
         }
         fclose(in);
     }
     line[strcspn(line, "\n")] = '\0';
-    if ((out = fopen(to, "ae"))) {
-        fprintf(out, "%s\n", line);
-        fclose(out);
+    fputs(line, out);
+}
+
+static int seam_env_on(const char *name)
+{
+    const char *value = getenv(name);
+    return value && strcmp(value, "1") == 0;
+}
+
+/* QUIESCE_SEAM_WITNESS_*: one line appended to TO, for a call of @what. */
+static void seam_witness(const char *what)
+{
+    const char *from = getenv("QUIESCE_SEAM_WITNESS_FROM");
+    const char *to = getenv("QUIESCE_SEAM_WITNESS_TO");
+    char paths[PATH_MAX * 2];
+    char *save = NULL;
+    FILE *out;
+
+    if (!from || !to || strlen(from) >= sizeof(paths)) {
+        return;
     }
+    if (!(out = fopen(to, "ae"))) {
+        return;
+    }
+    if (seam_env_on("QUIESCE_SEAM_WITNESS_SYNCFS")) {
+        fprintf(out, "%s ", what);
+    }
+    strcpy(paths, from);
+    for (char *path = strtok_r(paths, ":", &save); path; path = strtok_r(NULL, ":", &save)) {
+        if (path != paths) {
+            fputc(' ', out);
+        }
+        seam_witness_file(out, path);
+    }
+    if (seam_env_on("QUIESCE_SEAM_WITNESS_NICE")) {
+        errno = 0;
+        int nice = getpriority(PRIO_PROCESS, 0);
+        fprintf(out, " nice=%d", errno == 0 ? nice : 99);
+    }
+    fputc('\n', out);
+    fclose(out);
+}
+
+typedef int (*SyncfsFunc)(int fd);
+
+int syncfs(int fd)
+{
+    SyncfsFunc next = (SyncfsFunc)dlsym(RTLD_NEXT, "syncfs");
+    int saved;
+
+    if (!next) {
+        errno = ENOSYS;
+        return -1;
+    }
+    saved = errno;
+    if (seam_env_on("QUIESCE_SEAM_WITNESS_SYNCFS")) {
+        seam_witness("syncfs");
+    }
+    errno = saved;
+    return next(fd);
 }
 
 int ioctl(int fd, unsigned long request, ...)
@@ -156,7 +212,7 @@ int ioctl(int fd, unsigned long request, ...)
     int inject = 0;
     int real_first = 0;
     if (request == FIFREEZE) {
-        seam_witness();
+        seam_witness("FIFREEZE");
         inject = seam_injection(fd, "FREEZE");
     } else if (request == FITHAW) {
         inject = seam_injection(fd, "THAW");

@@ -98,6 +98,7 @@ static void test_sample_is_all_defaults(void)
     g_assert_cmpstr(engine->state_dir, ==, ENGINE_DEFAULT_STATE_DIR);
     g_assert_false(engine->policy->strict);
     g_assert_true(engine->expedite_rcu);
+    g_assert_true(engine->flush_priority);
     g_assert_null(agent.channels);
 }
 
@@ -111,7 +112,7 @@ static void test_settings_apply(void)
                        "max-depth=16\n[freeze]\nwindow=5\nhost-lost-grace=0\nstate-dir=/run/q\n"
                        "confine=/tmp\n"
                        "exclude=/srv/efi;/srv/scratch\nrunning-state-command=\n"
-                       "expedite-rcu=false\n"
+                       "expedite-rcu=false\nflush-priority=false\n"
                        "[eligibility]\nstrict=true\nallow-dynamic=true\n",
                        &agent, engine, &error));
     g_assert_no_error(error);
@@ -126,6 +127,7 @@ static void test_settings_apply(void)
     g_assert_cmpuint(engine->policy->exclude->len, ==, 2);
     g_assert_cmpstr(engine->running_state_command, ==, "");
     g_assert_false(engine->expedite_rcu);
+    g_assert_false(engine->flush_priority);
     g_assert_true(engine->policy->strict);
     g_assert_true(engine->policy->allow_dynamic);
 }

@@ -7,12 +7,15 @@
  * before the one below has finished; nothing above a failed level starts;
  * a rollback thaws each frozen one exactly once, highest level first; a
  * FIFREEZE given up at the deadline is thawed by its worker when it
- * returns. The fds are memfds (the fake ops never reach an ioctl; syncfs on
- * one is harmless), told apart by inode since the run works on dups.
+ * returns; with flush priority, SYNC and FREEZE jobs run at
+ * FS_PARALLEL_FLUSH_NICE and every thread's nice is put back after. The
+ * fds are memfds (the fake ops never reach an ioctl; syncfs on one is
+ * harmless), told apart by inode since the run works on dups.
  */
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -230,7 +233,7 @@ static void rollback_and_check(Fake *fake, const FsParallelItem *items)
                                                  .thaw = fake_thaw,
                                                  .user_data = fake,
                                                  .in_caller = fake->only_thread != NULL},
-                                  0);
+                                  0, FALSE);
     gboolean any_fail = FALSE;
     for (guint k = 0; k < n; k++) {
         const FakeFs *fs = &fake->fs[index[k]];
@@ -301,7 +304,7 @@ static void test_random_failures(void)
             g_hash_table_insert(fake.by_ino, GSIZE_TO_POINTER((gsize)st.st_ino), &fake.fs[i]);
         }
 
-        gboolean ok = fs_parallel_run(FS_PARALLEL_FREEZE, items, N_TARGETS, &ops, 0);
+        gboolean ok = fs_parallel_run(FS_PARALLEL_FREEZE, items, N_TARGETS, &ops, 0, FALSE);
         guint frozen = check_freeze(&fake, items, ok);
         g_test_message("round %u: %u level(s), %u of %u frozen%s", round, levels, frozen,
                        N_TARGETS, ok ? "" : ", a failure rolled back");
@@ -326,7 +329,7 @@ static void test_late_freeze_is_undone(void)
     fake->hang_index = 5;
     gint64 start = g_get_monotonic_time();
     gint64 deadline = start + 100 * 1000;
-    gboolean ok = fs_parallel_run(FS_PARALLEL_FREEZE, items, N_TARGETS, &rig.ops, deadline);
+    gboolean ok = fs_parallel_run(FS_PARALLEL_FREEZE, items, N_TARGETS, &rig.ops, deadline, FALSE);
     gint64 took = g_get_monotonic_time() - start;
     g_assert_false(ok);
     g_assert_cmpint(items[5].result, ==, FS_PARALLEL_LATE);
@@ -368,7 +371,7 @@ static void test_deadline_stops_levels(void)
         fake->fs[i].delay_us = i < 8 ? 100 * 1000 : 0;
     }
     gboolean ok = fs_parallel_run(FS_PARALLEL_FREEZE, items, N_TARGETS, &rig.ops,
-                                  g_get_monotonic_time() + 20 * 1000);
+                                  g_get_monotonic_time() + 20 * 1000, FALSE);
     g_assert_false(ok);
     for (guint i = 0; i < N_TARGETS; i++) {
         g_assert_cmpint(items[i].result, ==, i < 8 ? 0 : FS_PARALLEL_NOT_RUN);
@@ -388,7 +391,7 @@ static void test_sync(void)
         items[i] = (FsParallelItem){ .fd = fds[i], .level = i / 10 };
     }
     g_assert_true(fs_parallel_run(FS_PARALLEL_SYNC, items, N_TARGETS, NULL,
-                                  g_get_monotonic_time() + 10 * G_USEC_PER_SEC));
+                                  g_get_monotonic_time() + 10 * G_USEC_PER_SEC, FALSE));
     for (guint i = 0; i < N_TARGETS; i++) {
         g_assert_cmpint(items[i].result, ==, 0);
     }
@@ -453,8 +456,8 @@ static void test_thaw_concurrent(void)
                 items[i] = (FsParallelItem){ .fd = fds[i], .level = 0 };
             }
             g_assert_true(fs_parallel_run(FS_PARALLEL_THAW, items, n,
-                                          &(FsFreezeOps){ .thaw = thaw_wait_op, .user_data = &tw },
-                                          0));
+                                          &(FsFreezeOps){.thaw = thaw_wait_op, .user_data = &tw}, 0,
+                                          FALSE));
             g_assert_false(tw.waited_out);
             g_assert_cmpuint(tw.n_callers, ==, n);
             if (n == 1) {
@@ -481,12 +484,103 @@ static void test_in_caller(void)
         rig.items[i].level = rig.fake.fs[i].level = i * 4 / N_TARGETS;
     }
     rig.fake.fs[N_TARGETS / 2 + 3].fail_freeze = EIO; /* in level 2 */
-    gboolean ok = fs_parallel_run(FS_PARALLEL_FREEZE, rig.items, N_TARGETS, &rig.ops, 0);
+    gboolean ok = fs_parallel_run(FS_PARALLEL_FREEZE, rig.items, N_TARGETS, &rig.ops, 0, FALSE);
     guint frozen = check_freeze(&rig.fake, rig.items, ok);
     g_assert_false(ok);
     g_assert_cmpuint(frozen, ==, N_TARGETS / 2 + 3); /* one after another: up to the failure */
     rollback_and_check(&rig.fake, rig.items);
     rig_clear(&rig);
+}
+
+/* The nice value each job of a run saw (flush priority). */
+typedef struct {
+    GMutex lock;
+    int seen[N_TARGETS];
+    guint n;
+} NiceLog;
+
+static int nice_log_op(int fd, gpointer user_data)
+{
+    NiceLog *log = user_data;
+    int nice;
+
+    (void)fd;
+    errno = 0;
+    nice = getpriority(PRIO_PROCESS, 0);
+    g_assert_cmpint(errno, ==, 0);
+    g_mutex_lock(&log->lock);
+    log->seen[log->n++] = nice;
+    g_mutex_unlock(&log->lock);
+    return 0;
+}
+
+/* Whether this process may raise a thread's priority (CAP_SYS_NICE): tried
+ * on a thread of its own, which then ends. */
+static gpointer try_raise(gpointer data)
+{
+    (void)data;
+    return GINT_TO_POINTER(setpriority(PRIO_PROCESS, 0, FS_PARALLEL_FLUSH_NICE) == 0);
+}
+
+/* One run of @op over 8 memfds in 2 levels (@in_caller: by the caller's
+ * thread alone) with @flush_priority; every job must have seen @want, and
+ * the caller's nice is what it was. */
+static void run_and_check_nice(FsParallelOp op, gboolean in_caller, gboolean flush_priority,
+                               int want)
+{
+    int *fds = open_fds();
+    FsParallelItem items[8];
+    NiceLog log = {.n = 0};
+    FsFreezeOps ops = {.sync = nice_log_op,
+                       .freeze = nice_log_op,
+                       .thaw = nice_log_op,
+                       .user_data = &log,
+                       .in_caller = in_caller};
+    int before;
+
+    g_mutex_init(&log.lock);
+    for (guint i = 0; i < G_N_ELEMENTS(items); i++) {
+        items[i] = (FsParallelItem){.fd = fds[i], .level = i / 4};
+    }
+    errno = 0;
+    before = getpriority(PRIO_PROCESS, 0);
+    g_assert_true(fs_parallel_run(op, items, G_N_ELEMENTS(items), &ops, 0, flush_priority));
+    g_assert_cmpint(getpriority(PRIO_PROCESS, 0), ==, before);
+    g_assert_cmpuint(log.n, ==, G_N_ELEMENTS(items));
+    for (guint i = 0; i < log.n; i++) {
+        g_assert_cmpint(log.seen[i], ==, want);
+    }
+    g_mutex_clear(&log.lock);
+    close_fds(fds);
+}
+
+/* SYNC and FREEZE jobs at FS_PARALLEL_FLUSH_NICE when asked, in pool
+ * threads and in the caller's, and the threads back at their own nice
+ * after (the next runs without flush priority see it: the negative
+ * control); THAW never raised. Without the right to raise a priority, the
+ * jobs run at the threads' own nice, and the test says it skipped the
+ * raised half. */
+static void test_flush_priority(void)
+{
+    int base;
+    gboolean can_raise = GPOINTER_TO_INT(g_thread_join(g_thread_new("raise", try_raise, NULL)));
+    int raised;
+
+    errno = 0;
+    base = getpriority(PRIO_PROCESS, 0);
+    g_assert_cmpint(errno, ==, 0);
+    raised = can_raise && base > FS_PARALLEL_FLUSH_NICE ? FS_PARALLEL_FLUSH_NICE : base;
+    for (int in_caller = 0; in_caller <= 1; in_caller++) {
+        run_and_check_nice(FS_PARALLEL_SYNC, in_caller, TRUE, raised);
+        run_and_check_nice(FS_PARALLEL_FREEZE, in_caller, TRUE, raised);
+        run_and_check_nice(FS_PARALLEL_THAW, in_caller, TRUE, base);
+        run_and_check_nice(FS_PARALLEL_SYNC, in_caller, FALSE, base);
+        run_and_check_nice(FS_PARALLEL_FREEZE, in_caller, FALSE, base);
+    }
+    if (raised == base) {
+        g_test_skip("this process may not raise a thread's priority (no CAP_SYS_NICE): only "
+                    "the unraised runs were checked");
+    }
 }
 
 static const QuiesceTestFunc tests[] = {
@@ -496,6 +590,7 @@ static const QuiesceTestFunc tests[] = {
     {"/freeze-parallel/sync", test_sync},
     {"/freeze-parallel/thaw-concurrent", test_thaw_concurrent},
     {"/freeze-parallel/in-caller", test_in_caller},
+    {"/freeze-parallel/flush-priority", test_flush_priority},
 };
 
 QUIESCE_TEST_MAIN(tests)

@@ -218,11 +218,14 @@ vm_log "freeze: $(ask "$Q" '{"execute":"guest-fsfreeze-freeze"}')"
 same "fstrim while frozen" "$(ask "$Q" '{"execute":"guest-fstrim"}')" \
      "error CommandNotFound: Command guest-fstrim has been disabled: the agent is in frozen state"
 vm_log "thaw: $(ask "$Q" '{"execute":"guest-fsfreeze-thaw"}')"
-# The FIFREEZE calls ran with RCU grace periods expedited, and the guest's
-# knob is back at 0 (fsfreeze/rcu-expedite.h).
-check "quiesced expedited RCU for its FIFREEZE calls" \
-  vm_wait_console 'froze [0-9]+ filesystem\(s\): .*, RCU expedited' 20
+# The flush ran ahead of the applications and the FIFREEZE calls with RCU
+# grace periods expedited, and the guest's knobs are back at 0
+# (fsfreeze/kernel-knob.h): the real sysfs files take what the agent writes.
+check "quiesced prioritized writeback and expedited RCU for its freeze" \
+  vm_wait_console 'froze [0-9]+ filesystem\(s\): .*, writeback prioritized, RCU expedited' 20
 check "and put /sys/kernel/rcu_expedited back to 0" vm_guest_sh 'grep -qx 0 /sys/kernel/rcu_expedited'
+check "and the writeback workqueue's nice back to 0" \
+  vm_guest_sh 'grep -qx 0 /sys/devices/virtual/workqueue/writeback/nice'
 
 # --- suspend: both agents make the guest sleep and come back ------------------
 nr() { "$QUIESCE_BACKUP" --agent "$1" agent '{"execute":"guest-info"}' |

@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * rcu-expedite.c — /sys/kernel/rcu_expedited around the FIFREEZE calls; see
- * the header. The record is "old=VALUE\nboot=BOOT_ID\n"; the state
- * directory is tmpfs (/run), and the boot id guards one that is not.
+ * kernel-knob.c — a kernel setting changed for a freeze's span and put
+ * back; see the header. The record is "old=VALUE\nboot=BOOT_ID\n".
  */
-#include "fsfreeze/rcu-expedite.h"
+#include "fsfreeze/kernel-knob.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +14,7 @@
 
 #define KNOB_MAX 32
 
-/* The knob's value, trimmed ("0", "1"); NULL with @error. */
+/* The knob's value, trimmed ("0", "-20"); NULL with @error. */
 static char *knob_read(const char *knob, GError **error)
 {
     g_autofree char *text = NULL;
@@ -67,19 +66,21 @@ static char *boot_id(void)
 {
     g_autofree char *text = NULL;
 
-    if (!g_file_get_contents(RCU_EXPEDITE_BOOT_ID, &text, NULL, NULL)) {
+    if (!g_file_get_contents(KERNEL_KNOB_BOOT_ID, &text, NULL, NULL)) {
         return g_strdup("");
     }
     return g_strstrip(g_steal_pointer(&text));
 }
 
-/* Whether @value is a plain non-negative number, as the knob holds. */
+/* Whether @value is a plain integer, as the knobs hold. */
 static gboolean is_number(const char *value)
 {
-    if (!*value || strlen(value) > KNOB_MAX) {
+    const char *c = value + (*value == '-');
+
+    if (!*c || strlen(value) > KNOB_MAX) {
         return FALSE;
     }
-    for (const char *c = value; *c; c++) {
+    for (; *c; c++) {
         if (!g_ascii_isdigit(*c)) {
             return FALSE;
         }
@@ -87,8 +88,8 @@ static gboolean is_number(const char *value)
     return TRUE;
 }
 
-gboolean rcu_expedite_begin(RcuExpedite *self, const char *knob, const char *record, gboolean *set,
-                            GError **error)
+gboolean kernel_knob_set(KernelKnob *self, const char *knob, const char *value,
+                         const char *only_from, const char *record, gboolean *set, GError **error)
 {
     g_autofree char *old = NULL;
     g_autofree char *boot = NULL;
@@ -100,8 +101,12 @@ gboolean rcu_expedite_begin(RcuExpedite *self, const char *knob, const char *rec
     if (!(old = knob_read(knob, error))) {
         return FALSE;
     }
-    if (!g_str_equal(old, "0")) {
-        return TRUE; /* already expedited (or a value not ours to change) */
+    if (!is_number(old)) {
+        g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_FAILED, "%s holds no number", knob);
+        return FALSE;
+    }
+    if (only_from ? !g_str_equal(old, only_from) : g_str_equal(old, value)) {
+        return TRUE; /* already set (or a value not ours to change) */
     }
     if (record) {
         boot = boot_id();
@@ -112,19 +117,20 @@ gboolean rcu_expedite_begin(RcuExpedite *self, const char *knob, const char *rec
             return FALSE;
         }
     }
-    if (!knob_write(knob, "1", error)) {
+    if (!knob_write(knob, value, error)) {
         if (record) {
             unlink(record);
         }
         return FALSE;
     }
     self->knob = g_strdup(knob);
+    self->old = g_steal_pointer(&old);
     self->record = g_strdup(record);
     *set = TRUE;
     return TRUE;
 }
 
-gboolean rcu_expedite_end(RcuExpedite *self, GError **error)
+gboolean kernel_knob_put_back(KernelKnob *self, GError **error)
 {
     gboolean ok;
 
@@ -132,17 +138,18 @@ gboolean rcu_expedite_end(RcuExpedite *self, GError **error)
         return TRUE;
     }
     /* On failure the record stays: the next start tries again. */
-    ok = knob_write(self->knob, "0", error);
+    ok = knob_write(self->knob, self->old, error);
     if (ok && self->record) {
         unlink(self->record);
     }
     g_clear_pointer(&self->knob, g_free);
+    g_clear_pointer(&self->old, g_free);
     g_clear_pointer(&self->record, g_free);
     return ok;
 }
 
-gboolean rcu_expedite_recover(const char *knob, const char *record, gboolean *restored,
-                              GError **error)
+gboolean kernel_knob_recover(const char *knob, const char *value, const char *record,
+                             char **restored, GError **error)
 {
     g_autofree char *text = NULL;
     g_autofree char *boot = NULL;
@@ -152,7 +159,7 @@ gboolean rcu_expedite_recover(const char *knob, const char *record, gboolean *re
     const char *then = NULL;
     gsize len = 0;
 
-    *restored = FALSE;
+    *restored = NULL;
     if (!g_file_test(record, G_FILE_TEST_EXISTS)) {
         return TRUE;
     }
@@ -169,11 +176,11 @@ gboolean rcu_expedite_recover(const char *knob, const char *record, gboolean *re
     boot = boot_id();
     /* Only what this agent set, in this boot, and still set. */
     if (old && then && is_number(old) && *then && g_str_equal(then, boot) &&
-        (now = knob_read(knob, NULL)) && g_str_equal(now, "1") && !g_str_equal(old, "1")) {
+        (now = knob_read(knob, NULL)) && g_str_equal(now, value) && !g_str_equal(old, value)) {
         if (!knob_write(knob, old, error)) {
             return FALSE;
         }
-        *restored = TRUE;
+        *restored = g_strdup(old);
     }
     if (unlink(record) != 0 && errno != ENOENT) {
         int saved = errno;
