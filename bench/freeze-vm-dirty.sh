@@ -20,6 +20,8 @@
 # 0.96 with the file); qemu-ga logs nothing at its default level.
 # Freezes happen only inside the guest (tests/vm/lib.sh).
 # usage: bench/freeze-vm-dirty.sh [N] [light|dirty]   (default 20 dirty)
+# QUIESCE_BENCH_FREEZE_CONFIG: more lines for quiesced's [freeze] section,
+# e.g. "flush-priority=false" to measure it without that.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 n=${1:-20}
@@ -45,10 +47,11 @@ for d in "${disks[@]}"; do
   case $2 in xfs) size=400 ;; btrfs) size=400 ;; *) size=200 ;; esac
   vm_disk "$1" "$2" $size
 done
-vm_config <<'CONF'
+vm_config <<CONF
 [freeze]
 window=60
 running-state-command=
+${QUIESCE_BENCH_FREEZE_CONFIG:-}
 CONF
 VM_QEMU_EXTRA=(-chardev "socket,id=ref,path=$WORK/ref.sock,server=on,wait=off"
                -device virtserialport,chardev=ref,name=org.qemu.guest_agent.1)

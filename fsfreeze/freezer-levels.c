@@ -245,20 +245,31 @@ gboolean freezer_flush_and_freeze(FsFrozenSet *set, GPtrArray *opened,
 {
     KernelKnob writeback;
     KernelKnob rcu;
+    gint64 start = g_get_monotonic_time();
     gboolean ok;
 
-    set->timings.writeback_prioritized =
-        knob_begin(set, &writeback, options->writeback_knob, WRITEBACK_NICE_VALUE, NULL,
-                   options->writeback_record, opened->len, "writeback not prioritized");
+    set->timings.dirty_kib = options->meminfo ? kernel_dirty_kib(options->meminfo) : -1;
+    gboolean much_dirty =
+        set->timings.dirty_kib < 0 || set->timings.dirty_kib >= FS_FLUSH_PRIORITY_MIN_DIRTY_KIB;
+    set->timings.writeback_prioritized = knob_begin(
+        set, &writeback, much_dirty ? options->writeback_knob : NULL, WRITEBACK_NICE_VALUE, NULL,
+        options->writeback_record, opened->len, "writeback not prioritized");
+    set->timings.knobs_us = g_get_monotonic_time() - start;
     *synced = freezer_presync(set, opened, options, error);
     ok = *synced;
     if (ok) {
+        start = g_get_monotonic_time();
         set->timings.rcu_expedited =
             knob_begin(set, &rcu, options->rcu_knob, "1", "0", options->rcu_record, opened->len,
                        "RCU not expedited");
+        set->timings.knobs_us += g_get_monotonic_time() - start;
         ok = freezer_freeze_entries(set, opened, options->deadline, options->flush_priority, error);
+        start = g_get_monotonic_time();
         knob_end(set, &rcu, "RCU still expedited");
+        set->timings.knobs_us += g_get_monotonic_time() - start;
     }
+    start = g_get_monotonic_time();
     knob_end(set, &writeback, "writeback still prioritized");
+    set->timings.knobs_us += g_get_monotonic_time() - start;
     return ok;
 }

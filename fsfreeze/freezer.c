@@ -160,12 +160,14 @@ char *fs_frozen_set_describe_timings(const FsFrozenSet *set)
     const FsFreezeTimings *t = &set->timings;
     GString *text = g_string_new(NULL);
 
-    g_string_append_printf(text,
-                           "open %.1f ms, pre-sync %.1f ms in %u pass%s, FIFREEZE %.1f ms in %u "
-                           "level%s",
-                           t->open_us / 1000.0, t->presync_us / 1000.0, t->presync_passes,
-                           t->presync_passes == 1 ? "" : "es", t->freeze_us / 1000.0, t->levels,
-                           t->levels == 1 ? "" : "s");
+    g_string_append_printf(text, "open %.1f ms, pre-sync %.1f ms in %u pass%s", t->open_us / 1000.0,
+                           t->presync_us / 1000.0, t->presync_passes,
+                           t->presync_passes == 1 ? "" : "es");
+    if (t->dirty_kib >= 0) {
+        g_string_append_printf(text, " (%.1f MiB dirty)", t->dirty_kib / 1024.0);
+    }
+    g_string_append_printf(text, ", FIFREEZE %.1f ms in %u level%s", t->freeze_us / 1000.0,
+                           t->levels, t->levels == 1 ? "" : "s");
     for (guint i = 0; i < set->entries->len; i++) {
         const FsFrozenEntry *entry = g_ptr_array_index(set->entries, i);
         g_string_append_printf(text, "%s%s %.1f", i == 0 ? " (" : ", ",
@@ -177,6 +179,9 @@ char *fs_frozen_set_describe_timings(const FsFrozenSet *set)
     }
     if (t->rcu_expedited) {
         g_string_append(text, ", RCU expedited");
+    }
+    if (t->writeback_prioritized || t->rcu_expedited) {
+        g_string_append_printf(text, " (knobs %.1f ms)", t->knobs_us / 1000.0);
     }
     if (set->knob_notes) {
         g_string_append(text, set->knob_notes->str);

@@ -148,6 +148,35 @@ gboolean kernel_knob_put_back(KernelKnob *self, GError **error)
     return ok;
 }
 
+gint64 kernel_dirty_kib(const char *meminfo)
+{
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+    gint64 dirty = -1;
+    gint64 writeback = -1;
+
+    if (!g_file_get_contents(meminfo, &text, NULL, NULL)) {
+        return -1;
+    }
+    lines = g_strsplit(text, "\n", 0);
+    for (char **line = lines; *line; line++) {
+        gint64 *field = g_str_has_prefix(*line, "Dirty:")       ? &dirty
+                        : g_str_has_prefix(*line, "Writeback:") ? &writeback
+                                                                : NULL;
+        char *end = NULL;
+        guint64 kib;
+
+        if (!field) {
+            continue;
+        }
+        kib = g_ascii_strtoull(strchr(*line, ':') + 1, &end, 10);
+        if (end && end != strchr(*line, ':') + 1 && kib < G_MAXINT32) {
+            *field = (gint64)kib;
+        }
+    }
+    return dirty < 0 || writeback < 0 ? -1 : dirty + writeback;
+}
+
 gboolean kernel_knob_recover(const char *knob, const char *value, const char *record,
                              char **restored, GError **error)
 {

@@ -37,6 +37,7 @@
 #define WRITEBACK_NICE_RECORD "writeback-nice" /* in the state directory */
 #define WRITEBACK_NICE_VALUE "-20"
 #define KERNEL_KNOB_BOOT_ID "/proc/sys/kernel/random/boot_id"
+#define KERNEL_MEMINFO "/proc/meminfo"
 
 typedef struct {
     char *knob;   /* owned; set only while the knob is ours to put back */
@@ -69,5 +70,11 @@ gboolean kernel_knob_put_back(KernelKnob *self, GError **error);
  */
 gboolean kernel_knob_recover(const char *knob, const char *value, const char *record,
                              char **restored, GError **error);
+/*
+ * The page cache's dirty data and data under writeback in KiB: the "Dirty:"
+ * and "Writeback:" lines of @meminfo (KERNEL_MEMINFO, or a test's file).
+ * -1 when the file cannot be read or lacks either line.
+ */
+gint64 kernel_dirty_kib(const char *meminfo);
 
 #endif

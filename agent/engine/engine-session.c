@@ -183,6 +183,7 @@ static gboolean engine_freeze_filesystems(Engine *engine, EngineSession *session
         config->flush_priority ? engine_config_system_knob(config, WRITEBACK_NICE_KNOB) : NULL;
     g_autofree char *writeback_record =
         g_build_filename(config->state_dir, WRITEBACK_NICE_RECORD, NULL);
+    g_autofree char *meminfo = writeback ? engine_config_system_knob(config, KERNEL_MEMINFO) : NULL;
     FsFreezeOptions options = {
         .confine_dir = engine->config->policy->confine,
         .deadline = session->deadline_mono,
@@ -194,6 +195,7 @@ static gboolean engine_freeze_filesystems(Engine *engine, EngineSession *session
         .flush_priority = config->flush_priority && !config->ops,
         .writeback_knob = writeback,
         .writeback_record = writeback_record,
+        .meminfo = meminfo,
     };
     FsFrozenSet *frozen = NULL;
 

@@ -8,13 +8,15 @@
  * root ($QUIESCE_TEST_SYSTEM_ROOT): a confined agent never touches the
  * machine's. The LD_PRELOAD seam's witness writes down, at each syncfs()
  * and FIFREEZE, what both knobs said and the calling thread's nice.
- * Checked: during the pre-sync the writeback nice is -20 and RCU not yet
+ * Checked (with a meminfo below the test system root saying how much is
+ * dirty): during the pre-sync the writeback nice is -20 and RCU not yet
  * expedited, during every FIFREEZE both are set, and the calls run at nice
  * -20; after, both knobs are back and their records gone; a knob already
  * set is left as it was; with expedite-rcu=false or flush-priority=false
  * the calls see the knob (and the nice) untouched (the witness's negative
- * controls); a record left by a dead agent of this boot is put back at
- * start, one of another boot is not.
+ * controls); with little dirty the writeback knob is left alone, without
+ * a meminfo to read it is set; a record left by a dead agent of this boot
+ * is put back at start, one of another boot is not.
  */
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -48,9 +50,16 @@ static char *knob_file(const char *root, const char *path, const char *value)
     return knob;
 }
 
-static void knobs_init(Knobs *k, Fixture *f, const char *rcu_value, const char *writeback_value)
+#define MUCH_DIRTY "MemTotal: 1000000 kB\nDirty: 60000 kB\nWriteback: 5536 kB\n"
+
+/* The knobs, and a meminfo holding @meminfo (NULL: none). */
+static void knobs_init_full(Knobs *k, Fixture *f, const char *rcu_value,
+                            const char *writeback_value, const char *meminfo)
 {
     k->root = g_build_filename(f->dir, "sysroot", NULL);
+    if (meminfo) {
+        g_free(knob_file(k->root, KERNEL_MEMINFO, meminfo));
+    }
     k->rcu = knob_file(k->root, RCU_EXPEDITE_KNOB, rcu_value);
     k->writeback = knob_file(k->root, WRITEBACK_NICE_KNOB, writeback_value);
     k->witness = g_build_filename(f->dir, "witness", NULL);
@@ -58,6 +67,11 @@ static void knobs_init(Knobs *k, Fixture *f, const char *rcu_value, const char *
     k->rcu_record = g_build_filename(k->state, RCU_EXPEDITE_RECORD, NULL);
     k->writeback_record = g_build_filename(k->state, WRITEBACK_NICE_RECORD, NULL);
     k->stderr_path = g_build_filename(f->dir, "agent.err", NULL);
+}
+
+static void knobs_init(Knobs *k, Fixture *f, const char *rcu_value, const char *writeback_value)
+{
+    knobs_init_full(k, f, rcu_value, writeback_value, MUCH_DIRTY);
 }
 
 static void knobs_clear(Knobs *k)
@@ -183,6 +197,7 @@ typedef struct {
     const char *name;
     const char *rcu_before, *writeback_before;
     const char *config;
+    const char *meminfo; /* NULL: MUCH_DIRTY; "": none */
     Seen sync, freeze;
     const char *rcu_after, *writeback_after;
     const char *log_has[3];
@@ -199,7 +214,7 @@ static const KnobCase freeze_cases[] = {
      .freeze = {"1", "-20", TRUE},
      .rcu_after = "0",
      .writeback_after = "0",
-     .log_has = {", writeback prioritized, RCU expedited"}},
+     .log_has = {"(64.0 MiB dirty)", ", writeback prioritized, RCU expedited"}},
     /* another nice than 0 is put back as it was */
     {.name = "writeback-nice-put-back",
      .rcu_before = "0\n",
@@ -231,6 +246,29 @@ static const KnobCase freeze_cases[] = {
      .writeback_after = "0",
      .log_has = {", writeback prioritized"},
      .log_lacks = {"RCU expedited"}},
+    /* Little dirty: the writeback workqueue is left alone, the agent's
+     * threads still run at -20. */
+    {.name = "little-dirty",
+     .rcu_before = "0\n",
+     .writeback_before = "0\n",
+     .meminfo = "Dirty: 100 kB\nWriteback: 0 kB\n",
+     .sync = {"0", "0", TRUE},
+     .freeze = {"1", "0", TRUE},
+     .rcu_after = "0",
+     .writeback_after = "0\n",
+     .log_has = {"(0.1 MiB dirty)", ", RCU expedited"},
+     .log_lacks = {"writeback prioritized"}},
+    /* Nothing says how much is dirty: set, as when much is. */
+    {.name = "no-meminfo",
+     .rcu_before = "0\n",
+     .writeback_before = "0\n",
+     .meminfo = "",
+     .sync = {"0", "-20", TRUE},
+     .freeze = {"1", "-20", TRUE},
+     .rcu_after = "0",
+     .writeback_after = "0",
+     .log_has = {", writeback prioritized, RCU expedited"},
+     .log_lacks = {"MiB dirty"}},
     {.name = "flush-priority-off",
      .rcu_before = "0\n",
      .writeback_before = "0\n",
@@ -257,7 +295,10 @@ static void test_freeze_case(Fixture *f, gconstpointer data)
         expected_witness(c->sync.rcu, c->sync.writeback, c->sync.raised ? raised : base,
                          c->freeze.rcu, c->freeze.writeback, c->freeze.raised ? raised : base);
 
-    knobs_init(&k, f, c->rcu_before, c->writeback_before);
+    knobs_init_full(&k, f, c->rcu_before, c->writeback_before,
+                    !c->meminfo   ? MUCH_DIRTY
+                    : *c->meminfo ? c->meminfo
+                                  : NULL);
     f->agent = knobs_start(f, &k, c->config);
     seen = freeze_thaw(f, &k);
     g_assert_cmpstr(seen, ==, want);

@@ -7,7 +7,7 @@
  * knob or the record cannot be written; a failed put-back keeps the
  * record; recovery puts back only a record of this boot whose knob still
  * reads what the agent set, and removes every record, even one that makes
- * no sense.
+ * no sense; the dirty data read from a meminfo.
  */
 #include <glib/gstdio.h>
 #include <string.h>
@@ -273,6 +273,34 @@ static void test_nice_knob(void)
     files_clear(&files);
 }
 
+static void test_dirty_kib(void)
+{
+    const struct {
+        const char *text; /* NULL: no file */
+        gint64 want;
+    } cases[] = {
+        {"MemTotal:  1000 kB\nDirty:   300 kB\nWriteback:  12 kB\nWritebackTmp: 7 kB\n", 312},
+        {"Writeback: 0 kB\nDirty: 65536 kB\n", 65536},
+        {"Dirty: 300 kB\n", -1}, /* no Writeback: line */
+        {"Dirty: x kB\nWriteback: 0 kB\n", -1},
+        {"", -1},
+        {NULL, -1},
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *dir = quiesce_test_make_tmp_dir("quiesce-meminfo-XXXXXX");
+        g_autofree char *path = g_build_filename(dir, "meminfo", NULL);
+
+        if (cases[i].text) {
+            g_assert_true(g_file_set_contents(path, cases[i].text, -1, NULL));
+        }
+        g_assert_cmpint(kernel_dirty_kib(path), ==, cases[i].want);
+        quiesce_test_remove_tree(dir);
+    }
+    /* The real one reads. */
+    g_assert_cmpint(kernel_dirty_kib(KERNEL_MEMINFO), >=, 0);
+}
+
 static const QuiesceTestFunc tests[] = {
     {"/kernel-knob/set-and-put-back", test_set_and_put_back},
     {"/kernel-knob/already-set", test_already_set},
@@ -280,6 +308,7 @@ static const QuiesceTestFunc tests[] = {
     {"/kernel-knob/put-back-fails", test_put_back_fails},
     {"/kernel-knob/recover", test_recover},
     {"/kernel-knob/nice-knob", test_nice_knob},
+    {"/kernel-knob/dirty-kib", test_dirty_kib},
 };
 
 QUIESCE_TEST_MAIN(tests)
