@@ -214,15 +214,19 @@ same "fstrim (byte counts aside)" "$(shape "$ours")" "$(shape "$ref")"
 check "quiesced trimmed /data/trim" grep -qE '"minimum": [0-9]+, "path": "/data/trim", "trimmed": [1-9]' <<<"$ours"
 bad='{"execute":"guest-fstrim","arguments":{"minimum":"x"}}'
 same "fstrim minimum not an integer" "$(ask "$Q" "$bad")" "$(ask "$R" "$bad")"
+# 24 MiB left dirty (not synced) for the freeze to flush: over the 16 MiB
+# from which the writeback workqueue is put ahead of the applications.
+guest "dd if=/dev/zero of=/data/trim/dirty bs=1M count=24 2>/dev/null"
 vm_log "freeze: $(ask "$Q" '{"execute":"guest-fsfreeze-freeze"}')"
 same "fstrim while frozen" "$(ask "$Q" '{"execute":"guest-fstrim"}')" \
      "error CommandNotFound: Command guest-fstrim has been disabled: the agent is in frozen state"
 vm_log "thaw: $(ask "$Q" '{"execute":"guest-fsfreeze-thaw"}')"
+guest "rm -f /data/trim/dirty"
 # The flush ran ahead of the applications and the FIFREEZE calls with RCU
 # grace periods expedited, and the guest's knobs are back at 0
 # (fsfreeze/kernel-knob.h): the real sysfs files take what the agent writes.
 check "quiesced prioritized writeback and expedited RCU for its freeze" \
-  vm_wait_console 'froze [0-9]+ filesystem\(s\): .*, writeback prioritized, RCU expedited' 20
+  vm_wait_console 'froze [0-9]+ filesystem\(s\): .*MiB dirty\), .*, writeback prioritized, RCU expedited' 20
 check "and put /sys/kernel/rcu_expedited back to 0" vm_guest_sh 'grep -qx 0 /sys/kernel/rcu_expedited'
 check "and the writeback workqueue's nice back to 0" \
   vm_guest_sh 'grep -qx 0 /sys/devices/virtual/workqueue/writeback/nice'
