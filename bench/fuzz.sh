@@ -22,6 +22,10 @@
 #   QUIESCE_FUZZ_BUILD=DIR  the build dir (default build/fuzz); configured
 #                           and built here unless QUIESCE_FUZZ_NO_BUILD=1
 #   QUIESCE_FUZZ_LOGS=DIR   where the logs go (default a new temp dir)
+#   QUIESCE_FUZZ_MAX_LEN=N  libFuzzer's -max_len for every target (default
+#                           per target, below): a shorter limit keeps the
+#                           executions per second up once the corpus has
+#                           grown, at the cost of the longest sessions
 #   QUIESCE_FUZZ_ASAN=0     configure the build with UBSan only (libFuzzer
 #                           and UndefinedBehaviorSanitizer, no ASan): about
 #                           twice the executions per second; default 1 (the
@@ -34,7 +38,8 @@
 #                           each segment adds a line to DIR/ledger.tsv and
 #                           the campaign's totals are printed. A segment is
 #                           refused when DIR's binary no longer matches the
-#                           sha256 recorded at the start.
+#                           sha256 recorded at the start. The ledger
+#                           gives each segment's -max_len.
 # With several workers the figures are summed from each process's own final
 # statistics (stat::number_of_executed_units, the "froze" exit report, the
 # artifacts each wrote), and cov/ft are those of one more libFuzzer pass
@@ -68,6 +73,9 @@ case $workers in
 esac
 case $runs in
   *[!0-9]*) echo "QUIESCE_FUZZ_RUNS must be a number" >&2; exit 2 ;;
+esac
+case ${QUIESCE_FUZZ_MAX_LEN:-1} in
+  *[!0-9]* | 0) echo "QUIESCE_FUZZ_MAX_LEN must be a positive number" >&2; exit 2 ;;
 esac
 case $asan in
   1) sanitize=(-DQUIESCE_SANITIZE=ON) ;;
@@ -110,7 +118,7 @@ if [ -n "$campaign" ]; then
     else
       echo "$head" >"$campaign/commit"
     fi
-    printf 'segment\tstart\tend\tseconds\texecs\tcov\tft\tcorpus\tfindings\n' >"$campaign/ledger.tsv"
+    printf 'segment\tstart\tend\tseconds\texecs\tcov\tft\tcorpus\tfindings\tmax_len\n' >"$campaign/ledger.tsv"
   fi
   (cd "$campaign" && sha256sum --quiet -c binary.sha256) ||
     { echo "$campaign/$t is not the binary the campaign started with" >&2; exit 2; }
@@ -130,6 +138,9 @@ if [ -n "$campaign" ]; then
 fi
 declare -A max_len=([fuzz-json-stream]=4096 [fuzz-qga-session]=4096 [fuzz-hv-vss]=1300
                     [fuzz-writer-conn]=2048 [fuzz-config]=4096)
+if [ -n "${QUIESCE_FUZZ_MAX_LEN:-}" ]; then
+  for t in "${!max_len[@]}"; do max_len[$t]=$QUIESCE_FUZZ_MAX_LEN; done
+fi
 logs=${QUIESCE_FUZZ_LOGS:-$(mktemp -d /tmp/quiesce-fuzz-logs.XXXXXX)}
 mkdir -p "$logs" "$artifacts_dir"
 
@@ -208,14 +219,15 @@ for t in "${targets[@]}"; do
   [ "$execs" -gt 0 ] || [ "$nfind" -gt 0 ] || echo "  (no statistics: see $logs/$t/)"
   if [ -n "$campaign" ]; then
     n=$(($(grep -c . "$campaign/ledger.tsv") ))
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$segment_start" "$(date -u +%FT%TZ)" \
-      $((SECONDS - segment_t0)) "$execs" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$nfind" >>"$campaign/ledger.tsv"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$segment_start" "$(date -u +%FT%TZ)" \
+      $((SECONDS - segment_t0)) "$execs" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$nfind" \
+      "${max_len[$t]:-4096}" >>"$campaign/ledger.tsv"
   fi
 done
 if [ -n "$campaign" ]; then
   echo "campaign $campaign: ${targets[0]} built from $(cat "$campaign/commit"), sha256 $(cut -c1-16 "$campaign/binary.sha256")..."
-  awk -F'\t' '{ printf "  %-7s  %-20s  %-20s  %7s  %10s  %5s  %6s  %6s  %s\n",
-                 $1, $2, $3, $4, $5, $6, $7, $8, $9 }' "$campaign/ledger.tsv"
+  awk -F'\t' '{ printf "  %-7s  %-20s  %-20s  %7s  %10s  %5s  %6s  %6s  %8s  %s\n",
+                 $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 }' "$campaign/ledger.tsv"
   awk -F'\t' 'NR > 1 { e += $5; f += $9; s += $4 } END {
     printf "  total: %d executions in %d segments, %d s, findings %d\n", e, NR - 1, s, f }' "$campaign/ledger.tsv"
 fi
