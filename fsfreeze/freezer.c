@@ -113,6 +113,7 @@ static FsFrozenSet *fs_frozen_set_new(const FsFreezeOps *ops)
     FsFrozenSet *set = g_new0(FsFrozenSet, 1);
     set->entries = g_ptr_array_new_with_free_func((GDestroyNotify)fs_frozen_entry_free);
     set->ops = ops ? *ops : *fs_freeze_ops_default();
+    set->timings.dirty_kib = -1;
     return set;
 }
 

@@ -135,6 +135,7 @@ typedef struct {
  * dirty again while it runs.
  */
 #define FS_PRESYNC_MAX_PASSES 1
+#define FS_PRESYNC_SHORT_US (20 * 1000)
 
 /*
  * Below this much dirty data the writeback knob is left alone: its flush
@@ -144,7 +145,6 @@ typedef struct {
  * freeze with the knob set, on a busy machine).
  */
 #define FS_FLUSH_PRIORITY_MIN_DIRTY_KIB (16 * 1024)
-#define FS_PRESYNC_SHORT_US (20 * 1000)
 
 /* Where a freeze's time went, for the agent's log (all µs). */
 typedef struct {
