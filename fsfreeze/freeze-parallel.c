@@ -101,7 +101,7 @@ static int batch_call(const FsParallelBatch *batch, int fd)
  */
 static int batch_call_at_priority(const FsParallelBatch *batch, int fd)
 {
-    int old;
+    int old = 0;
     gboolean raised = FALSE;
     int result;
 

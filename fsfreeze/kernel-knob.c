@@ -101,12 +101,12 @@ gboolean kernel_knob_set(KernelKnob *self, const char *knob, const char *value,
     if (!(old = knob_read(knob, error))) {
         return FALSE;
     }
+    if (only_from ? !g_str_equal(old, only_from) : g_str_equal(old, value)) {
+        return TRUE; /* already set (or a value not ours to change) */
+    }
     if (!is_number(old)) {
         g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_FAILED, "%s holds no number", knob);
         return FALSE;
-    }
-    if (only_from ? !g_str_equal(old, only_from) : g_str_equal(old, value)) {
-        return TRUE; /* already set (or a value not ours to change) */
     }
     if (record) {
         boot = boot_id();
@@ -177,8 +177,8 @@ gint64 kernel_dirty_kib(const char *meminfo)
     return dirty < 0 || writeback < 0 ? -1 : dirty + writeback;
 }
 
-gboolean kernel_knob_recover(const char *knob, const char *value, const char *record,
-                             char **restored, GError **error)
+gboolean kernel_knob_recover(const char *knob, const char *value, const char *only_from,
+                             const char *record, char **restored, GError **error)
 {
     g_autofree char *text = NULL;
     g_autofree char *boot = NULL;
@@ -205,7 +205,8 @@ gboolean kernel_knob_recover(const char *knob, const char *value, const char *re
     boot = boot_id();
     /* Only what this agent set, in this boot, and still set. */
     if (old && then && is_number(old) && *then && g_str_equal(then, boot) &&
-        (now = knob_read(knob, NULL)) && g_str_equal(now, value) && !g_str_equal(old, value)) {
+        (!only_from || g_str_equal(old, only_from)) && (now = knob_read(knob, NULL)) &&
+        g_str_equal(now, value) && !g_str_equal(old, value)) {
         if (!knob_write(knob, old, error)) {
             return FALSE;
         }

@@ -62,14 +62,15 @@ gboolean kernel_knob_set(KernelKnob *self, const char *knob, const char *value,
 gboolean kernel_knob_put_back(KernelKnob *self, GError **error);
 /*
  * At start: a @record left by an agent that died between set and put-back.
- * Puts its value back in @knob when the record is of this boot and the knob
- * still reads @value (*restored: the value put back, owned by the caller;
- * NULL when none), then removes the record. A record that cannot be read or
+ * Puts its value back in @knob when the record is of this boot, the knob
+ * still reads @value and the value is one kernel_knob_set() would have
+ * changed (@only_from, as there) (*restored: the value put back, owned by
+ * the caller; NULL when none), then removes the record. A record that cannot be read or
  * makes no sense is removed and the knob left alone. FALSE with @error only
  * when the knob or the record's removal fails.
  */
-gboolean kernel_knob_recover(const char *knob, const char *value, const char *record,
-                             char **restored, GError **error);
+gboolean kernel_knob_recover(const char *knob, const char *value, const char *only_from,
+                             const char *record, char **restored, GError **error);
 /*
  * The page cache's dirty data and data under writeback in KiB: the "Dirty:"
  * and "Writeback:" lines of @meminfo (KERNEL_MEMINFO, or a test's file).

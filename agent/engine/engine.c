@@ -38,7 +38,7 @@ static void engine_release_orphaned_writers(Engine *engine, const FrozenState *l
  * and did not live to put back (fsfreeze/kernel-knob.h): put back now,
  * even with the option that sets it turned off since. */
 static void engine_recover_knob(Engine *engine, const char *path, const char *value,
-                                const char *record_name, const char *why)
+                                const char *only_from, const char *record_name, const char *why)
 {
     g_autofree char *knob = engine_config_system_knob(engine->config, path);
     g_autofree char *record = g_build_filename(engine->config->state_dir, record_name, NULL);
@@ -48,7 +48,7 @@ static void engine_recover_knob(Engine *engine, const char *path, const char *va
     if (!knob) {
         return;
     }
-    if (!kernel_knob_recover(knob, value, record, &restored, &error)) {
+    if (!kernel_knob_recover(knob, value, only_from, record, &restored, &error)) {
         g_warning("recovery: %s", error->message);
     } else if (restored) {
         g_message("recovery: %s put back to %s; the agent's previous run had set it %s and "
@@ -71,10 +71,10 @@ static void engine_recover(Engine *engine, GError **error)
     g_autofree char *who = NULL;
     gboolean orphans;
 
-    engine_recover_knob(engine, RCU_EXPEDITE_KNOB, "1", RCU_EXPEDITE_RECORD,
+    engine_recover_knob(engine, RCU_EXPEDITE_KNOB, "1", "0", RCU_EXPEDITE_RECORD,
                         "for its FIFREEZE calls");
-    engine_recover_knob(engine, WRITEBACK_NICE_KNOB, WRITEBACK_NICE_VALUE, WRITEBACK_NICE_RECORD,
-                        "for its flush");
+    engine_recover_knob(engine, WRITEBACK_NICE_KNOB, WRITEBACK_NICE_VALUE, NULL,
+                        WRITEBACK_NICE_RECORD, "for its flush");
     if (!frozen_state_exists(engine->config->state_dir)) {
         return;
     }

@@ -87,8 +87,8 @@ EngineConfig *engine_config_new(void);
 InventoryOptions *engine_config_inventory_options(const EngineConfig *config);
 void engine_config_free(EngineConfig *config);
 /*
- * Where the kernel knob at @path (RCU_EXPEDITE_KNOB, WRITEBACK_NICE_KNOB)
- * is for this configuration, whether or not the option that sets it is on:
+ * Where the kernel file at @path (RCU_EXPEDITE_KNOB, WRITEBACK_NICE_KNOB,
+ * KERNEL_MEMINFO) is for this configuration, whether or not the option that sets it is on:
  * @path itself; for a confined agent (which touches nothing of the machine
  * outside its directory) the one below $ENGINE_TEST_SYSTEM_ROOT_ENV, or NULL
  * without it; NULL with test ops. (transfer full)

@@ -15,8 +15,8 @@
  * set is left as it was; with expedite-rcu=false or flush-priority=false
  * the calls see the knob (and the nice) untouched (the witness's negative
  * controls); with little dirty the writeback knob is left alone, without
- * a meminfo to read it is set; a record left by a dead agent of this boot
- * is put back at start, one of another boot is not.
+ * a meminfo to read it is set; a FIFREEZE that fails leaves both put back; a record left by a dead
+ * agent of this boot is put back at start, one of another boot is not.
  */
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -86,17 +86,24 @@ static void knobs_clear(Knobs *k)
     g_free(k->stderr_path);
 }
 
-static AgentProcess *knobs_start(Fixture *f, const Knobs *k, const char *config)
+/* The agent, with @fail_freeze (NULL: none) a mountpoint whose FIFREEZE
+ * the seam fails with EIO. */
+static AgentProcess *knobs_start_full(Fixture *f, const Knobs *k, const char *config,
+                                      const char *fail_freeze)
 {
     g_autofree char *preload = g_strdup_printf("LD_PRELOAD=%s", engine_fixture_seam);
     g_autofree char *root = g_strdup_printf("QUIESCE_TEST_SYSTEM_ROOT=%s", k->root);
     g_autofree char *from =
         g_strdup_printf("QUIESCE_SEAM_WITNESS_FROM=%s:%s", k->rcu, k->writeback);
     g_autofree char *to = g_strdup_printf("QUIESCE_SEAM_WITNESS_TO=%s", k->witness);
+    g_autofree char *fail =
+        g_strdup_printf("QUIESCE_SEAM_FAIL_FREEZE_PATH=%s", fail_freeze ? fail_freeze : "");
     const char *envp[] = {preload, root, from, to, "QUIESCE_SEAM_WITNESS_SYNCFS=1",
                           "QUIESCE_SEAM_WITNESS_NICE=1",
                           /* the seam is not instrumented; ASan builds must accept it */
-                          "ASAN_OPTIONS=verify_asan_link_order=0", NULL};
+                          "ASAN_OPTIONS=verify_asan_link_order=0",
+                          /* without a failure to inject, the list ends here */
+                          fail_freeze ? fail : NULL, "QUIESCE_SEAM_FAIL_FREEZE_ERRNO=EIO", NULL};
     AgentProcessOptions options = {.confine = f->dir,
                                    .state_dir = k->state,
                                    .config = config,
@@ -108,6 +115,11 @@ static AgentProcess *knobs_start(Fixture *f, const Knobs *k, const char *config)
 
     g_assert_no_error(error);
     return agent;
+}
+
+static AgentProcess *knobs_start(Fixture *f, const Knobs *k, const char *config)
+{
+    return knobs_start_full(f, k, config, NULL);
 }
 
 static char *read_file(const char *path)
@@ -306,6 +318,28 @@ static void test_freeze_case(Fixture *f, gconstpointer data)
     knobs_clear(&k);
 }
 
+/* A FIFREEZE that fails (EIO on the xfs image, from the seam): the
+ * freeze is refused and rolled back, and both knobs are put back and their
+ * records removed all the same. */
+static void test_freeze_fails(Fixture *f, gconstpointer data)
+{
+    Knobs k;
+    g_autofree char *freeze = NULL;
+    g_autofree char *witness = NULL;
+
+    knobs_init(&k, f, "0\n", "0\n");
+    f->agent = knobs_start_full(f, &k, NULL, f->xfs->mountpoint);
+    freeze = ask(f->agent, "{\"execute\":\"guest-fsfreeze-freeze\"}");
+    g_assert_nonnull(strstr(freeze, "\"error\""));
+    g_assert_nonnull(strstr(freeze, "Input/output error"));
+    assert_all_writable(f);
+    witness = read_file(k.witness);
+    /* the FIFREEZE calls, the failed one among them, ran with both set */
+    g_assert_nonnull(strstr(witness, "FIFREEZE 1 -20 nice="));
+    assert_after(&k, "0", "0", NULL, NULL);
+    knobs_clear(&k);
+}
+
 /* What a dead agent left: the knobs as it set them, and their records. */
 static void leave_record(const char *state, const char *record, const char *old, const char *boot)
 {
@@ -367,6 +401,7 @@ int main(int argc, char **argv)
         QUIESCE_TEST_ADD(path, Fixture, &freeze_cases[i], fixture_set_up, test_freeze_case,
                          fixture_tear_down);
     }
+    ENGINE_FIXTURE_ADD("/engine/knobs/freeze-fails", test_freeze_fails);
     ENGINE_FIXTURE_ADD("/engine/knobs/restored-after-crash", test_restored_after_crash);
     ENGINE_FIXTURE_ADD("/engine/knobs/other-boot-left-alone", test_other_boot_left_alone);
     return quiesce_test_run();

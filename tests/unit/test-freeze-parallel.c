@@ -13,6 +13,7 @@
  * harmless), told apart by inode since the run works on dups.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -522,11 +523,37 @@ static gpointer try_raise(gpointer data)
     return GINT_TO_POINTER(setpriority(PRIO_PROCESS, 0, FS_PARALLEL_FLUSH_NICE) == 0);
 }
 
+/* Every thread of this process at nice @want, read from /proc (field 19
+ * of each task's stat): the pool's workers as much as the caller. */
+static void assert_every_thread_at(int want)
+{
+    g_autoptr(GDir) dir = g_dir_open("/proc/self/task", 0, NULL);
+    const char *tid;
+    guint threads = 0;
+
+    g_assert_nonnull(dir);
+    while ((tid = g_dir_read_name(dir))) {
+        g_autofree char *path = g_strdup_printf("/proc/self/task/%s/stat", tid);
+        g_autofree char *stat = NULL;
+        g_auto(GStrv) fields = NULL;
+
+        if (!g_file_get_contents(path, &stat, NULL, NULL)) {
+            continue; /* a thread that ended meanwhile */
+        }
+        /* after "pid (comm) ": state is field 3, nice field 19 */
+        fields = g_strsplit(strrchr(stat, ')') + 2, " ", 0);
+        g_assert_cmpuint(g_strv_length(fields), >, 16);
+        g_assert_cmpint(atoi(fields[16]), ==, want);
+        threads++;
+    }
+    g_assert_cmpuint(threads, >, 1); /* the pool's threads were seen */
+}
+
 /* One run of @op over 8 memfds in 2 levels (@in_caller: by the caller's
  * thread alone) with @flush_priority; every job must have seen @want, and
- * the caller's nice is what it was. */
+ * every thread is back at @base after. */
 static void run_and_check_nice(FsParallelOp op, gboolean in_caller, gboolean flush_priority,
-                               int want)
+                               int want, int base)
 {
     int *fds = open_fds();
     FsParallelItem items[8];
@@ -546,6 +573,7 @@ static void run_and_check_nice(FsParallelOp op, gboolean in_caller, gboolean flu
     before = getpriority(PRIO_PROCESS, 0);
     g_assert_true(fs_parallel_run(op, items, G_N_ELEMENTS(items), &ops, 0, flush_priority));
     g_assert_cmpint(getpriority(PRIO_PROCESS, 0), ==, before);
+    assert_every_thread_at(base);
     g_assert_cmpuint(log.n, ==, G_N_ELEMENTS(items));
     for (guint i = 0; i < log.n; i++) {
         g_assert_cmpint(log.seen[i], ==, want);
@@ -555,9 +583,9 @@ static void run_and_check_nice(FsParallelOp op, gboolean in_caller, gboolean flu
 }
 
 /* SYNC and FREEZE jobs at FS_PARALLEL_FLUSH_NICE when asked, in pool
- * threads and in the caller's, and the threads back at their own nice
- * after (the next runs without flush priority see it: the negative
- * control); THAW never raised. Without the right to raise a priority, the
+ * threads and in the caller's, and every thread back at its own nice
+ * after (read from /proc after each run; the next runs without flush
+ * priority see it too); THAW never raised. Without the right to raise a priority, the
  * jobs run at the threads' own nice, and the test says it skipped the
  * raised half. */
 static void test_flush_priority(void)
@@ -571,11 +599,11 @@ static void test_flush_priority(void)
     g_assert_cmpint(errno, ==, 0);
     raised = can_raise && base > FS_PARALLEL_FLUSH_NICE ? FS_PARALLEL_FLUSH_NICE : base;
     for (int in_caller = 0; in_caller <= 1; in_caller++) {
-        run_and_check_nice(FS_PARALLEL_SYNC, in_caller, TRUE, raised);
-        run_and_check_nice(FS_PARALLEL_FREEZE, in_caller, TRUE, raised);
-        run_and_check_nice(FS_PARALLEL_THAW, in_caller, TRUE, base);
-        run_and_check_nice(FS_PARALLEL_SYNC, in_caller, FALSE, base);
-        run_and_check_nice(FS_PARALLEL_FREEZE, in_caller, FALSE, base);
+        run_and_check_nice(FS_PARALLEL_SYNC, in_caller, TRUE, raised, base);
+        run_and_check_nice(FS_PARALLEL_FREEZE, in_caller, TRUE, raised, base);
+        run_and_check_nice(FS_PARALLEL_THAW, in_caller, TRUE, base, base);
+        run_and_check_nice(FS_PARALLEL_SYNC, in_caller, FALSE, base, base);
+        run_and_check_nice(FS_PARALLEL_FREEZE, in_caller, FALSE, base, base);
     }
     if (raised == base) {
         g_test_skip("this process may not raise a thread's priority (no CAP_SYS_NICE): only "

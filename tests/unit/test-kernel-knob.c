@@ -89,16 +89,23 @@ static void test_already_set(void)
     KernelKnob k;
     gboolean set = TRUE;
     g_autoptr(GError) error = NULL;
-    g_autofree char *knob = NULL;
 
-    files_init(&files, "1\n");
-    g_assert_true(kernel_knob_set(&k, files.knob, "1", "0", files.record, &set, &error));
-    g_assert_false(set);
-    g_assert_false(g_file_test(files.record, G_FILE_TEST_EXISTS));
-    g_assert_true(kernel_knob_put_back(&k, &error));
-    knob = slurp(files.knob);
-    g_assert_cmpstr(knob, ==, "1\n");
-    files_clear(&files);
+    /* Set already, or holding a value it is not set from (only_from "0"),
+     * or no number at all: left alone, silently, as before. */
+    const char *values[] = {"1\n", "2\n", "abc\n"};
+    for (guint i = 0; i < G_N_ELEMENTS(values); i++) {
+        g_autofree char *after = NULL;
+
+        files_init(&files, values[i]);
+        g_assert_true(kernel_knob_set(&k, files.knob, "1", "0", files.record, &set, &error));
+        g_assert_no_error(error);
+        g_assert_false(set);
+        g_assert_false(g_file_test(files.record, G_FILE_TEST_EXISTS));
+        g_assert_true(kernel_knob_put_back(&k, &error));
+        after = slurp(files.knob);
+        g_assert_cmpstr(after, ==, values[i]);
+        files_clear(&files);
+    }
 }
 
 static void test_cannot_set(void)
@@ -157,17 +164,17 @@ static void test_put_back_fails(void)
     g_assert_true(g_file_test(files.record, G_FILE_TEST_EXISTS));
     /* The next start puts the knob back from the record. */
     g_assert_true(g_file_set_contents(files.knob, "1\n", -1, NULL));
-    g_assert_true(kernel_knob_recover(files.knob, "1", files.record, &restored, &error));
+    g_assert_true(kernel_knob_recover(files.knob, "1", "0", files.record, &restored, &error));
     g_assert_cmpstr(restored, ==, "0");
     g_assert_false(g_file_test(files.record, G_FILE_TEST_EXISTS));
     files_clear(&files);
 }
 
-/* kernel_knob_recover() for a knob the agent sets to @value, on a record
- * with @text and a knob at @knob_value: the value it put back (NULL when
- * none), and what the knob holds after. */
-static char *recover_with(const char *value, const char *text, const char *knob_value,
-                          char **out_knob)
+/* kernel_knob_recover() for a knob the agent sets to @value (from
+ * @only_from), on a record with @text and a knob at @knob_value: the value
+ * it put back (NULL when none), and what the knob holds after. */
+static char *recover_with(const char *value, const char *only_from, const char *text,
+                          const char *knob_value, char **out_knob)
 {
     Files files;
     char *restored = NULL;
@@ -177,7 +184,8 @@ static char *recover_with(const char *value, const char *text, const char *knob_
     if (text) {
         g_assert_true(g_file_set_contents(files.record, text, -1, NULL));
     }
-    g_assert_true(kernel_knob_recover(files.knob, value, files.record, &restored, &error));
+    g_assert_true(
+        kernel_knob_recover(files.knob, value, only_from, files.record, &restored, &error));
     g_assert_no_error(error);
     g_assert_false(g_file_test(files.record, G_FILE_TEST_EXISTS));
     *out_knob = slurp(files.knob);
@@ -192,6 +200,7 @@ static void test_recover(void)
     g_autofree char *ours_nice = g_strdup_printf("old=5\nboot=%s\n", boot);
     g_autofree char *ours_same = g_strdup_printf("old=-20\nboot=%s\n", boot);
     g_autofree char *bad = g_strdup_printf("old=abc\nboot=%s\n", boot);
+    g_autofree char *minus = g_strdup_printf("old=-1\nboot=%s\n", boot);
     const struct {
         const char *value; /* what the agent sets */
         const char *record;
@@ -215,8 +224,10 @@ static void test_recover(void)
 
     for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_autofree char *after = NULL;
+        /* as the engine recovers them: the RCU knob only from 0 */
+        const char *only_from = g_str_equal(cases[i].value, "1") ? "0" : NULL;
         g_autofree char *restored =
-            recover_with(cases[i].value, cases[i].record, cases[i].knob, &after);
+            recover_with(cases[i].value, only_from, cases[i].record, cases[i].knob, &after);
 
         g_test_message("case %u: restored %s, knob %s", i, restored ? restored : "(none)", after);
         g_assert_cmpstr(restored, ==, cases[i].restored);
