@@ -75,7 +75,11 @@ case $runs in
   *[!0-9]*) echo "QUIESCE_FUZZ_RUNS must be a number" >&2; exit 2 ;;
 esac
 case ${QUIESCE_FUZZ_MAX_LEN:-1} in
-  *[!0-9]* | 0) echo "QUIESCE_FUZZ_MAX_LEN must be a positive number" >&2; exit 2 ;;
+  *[!0-9]* | *[!0]*) ;; # not all zeros ("00" would be libFuzzer's 0)
+  *) echo "QUIESCE_FUZZ_MAX_LEN must be a positive number" >&2; exit 2 ;;
+esac
+case ${QUIESCE_FUZZ_MAX_LEN:-1} in
+  *[!0-9]*) echo "QUIESCE_FUZZ_MAX_LEN must be a positive number" >&2; exit 2 ;;
 esac
 case $asan in
   1) sanitize=(-DQUIESCE_SANITIZE=ON) ;;
@@ -120,6 +124,11 @@ if [ -n "$campaign" ]; then
     fi
     printf 'segment\tstart\tend\tseconds\texecs\tcov\tft\tcorpus\tfindings\tmax_len\n' >"$campaign/ledger.tsv"
   fi
+  # A ledger begun before the max_len column: its header gains it (the
+  # segments of then ran at their target's own -max_len).
+  if ! head -1 "$campaign/ledger.tsv" | grep -q 'max_len$'; then
+    sed -i '1s/$/\tmax_len/' "$campaign/ledger.tsv"
+  fi
   (cd "$campaign" && sha256sum --quiet -c binary.sha256) ||
     { echo "$campaign/$t is not the binary the campaign started with" >&2; exit 2; }
   bin_dir=$campaign
@@ -138,9 +147,8 @@ if [ -n "$campaign" ]; then
 fi
 declare -A max_len=([fuzz-json-stream]=4096 [fuzz-qga-session]=4096 [fuzz-hv-vss]=1300
                     [fuzz-writer-conn]=2048 [fuzz-config]=4096)
-if [ -n "${QUIESCE_FUZZ_MAX_LEN:-}" ]; then
-  for t in "${!max_len[@]}"; do max_len[$t]=$QUIESCE_FUZZ_MAX_LEN; done
-fi
+# A target's -max_len: QUIESCE_FUZZ_MAX_LEN, else its own, else 4096.
+max_len_of() { echo "${QUIESCE_FUZZ_MAX_LEN:-${max_len[$1]:-4096}}"; }
 logs=${QUIESCE_FUZZ_LOGS:-$(mktemp -d /tmp/quiesce-fuzz-logs.XXXXXX)}
 mkdir -p "$logs" "$artifacts_dir"
 
@@ -153,7 +161,7 @@ fi
 run() {
   local t=$1
   local args=(-max_total_time="$seconds" ${per_worker_runs:+-runs=$per_worker_runs}
-              -max_len="${max_len[$t]:-4096}" -timeout=20 -rss_limit_mb=2048
+              -max_len="$(max_len_of "$t")" -timeout=20 -rss_limit_mb=2048
               -print_final_stats=1 -artifact_prefix="$artifacts_dir/$t-"
               "$corpus_dir/$t" "$top/tests/fuzz/corpus/$t")
   mkdir -p "$corpus_dir/$t" "$logs/$t"
@@ -202,7 +210,7 @@ for t in "${targets[@]}"; do
   else
     # The merged corpus's coverage: one pass over every input kept.
     # (Its own findings, if any, stay in the logs dir: they are the run's.)
-    "$bin_dir/$t" -runs=0 -max_len="${max_len[$t]:-4096}" -rss_limit_mb=2048 \
+    "$bin_dir/$t" -runs=0 -max_len="$(max_len_of "$t")" -rss_limit_mb=2048 \
       -artifact_prefix="$logs/$t/coverage-pass-" \
       "$corpus_dir/$t" "$top/tests/fuzz/corpus/$t" >"$logs/$t/coverage.log" 2>&1 || true
     last=$(grep -E '^#[0-9]+.*INITED' "$logs/$t/coverage.log" | tail -1 || true)
@@ -221,7 +229,7 @@ for t in "${targets[@]}"; do
     n=$(($(grep -c . "$campaign/ledger.tsv") ))
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$segment_start" "$(date -u +%FT%TZ)" \
       $((SECONDS - segment_t0)) "$execs" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$nfind" \
-      "${max_len[$t]:-4096}" >>"$campaign/ledger.tsv"
+      "$(max_len_of "$t")" >>"$campaign/ledger.tsv"
   fi
 done
 if [ -n "$campaign" ]; then
