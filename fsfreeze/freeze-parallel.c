@@ -17,10 +17,10 @@
 #include "fsfreeze/freeze-parallel.h"
 
 #include "common/wait-pump.h"
+#include "fsfreeze/thread-nice.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 typedef struct {
@@ -92,29 +92,21 @@ static int batch_call(const FsParallelBatch *batch, int fd)
 }
 
 /*
- * batch_call() at FS_PARALLEL_FLUSH_NICE when the batch asks for it. On
- * Linux the nice value is the calling thread's own (PRIO_PROCESS, 0 names
- * the thread, not the process), so raising it here touches neither the
- * caller's other threads nor the pool's other workers, and it is put back
- * before the thread does anything else. Without the right to raise it
- * (EACCES, EPERM) the job runs at the thread's nice.
+ * batch_call() at FS_PARALLEL_FLUSH_NICE when the batch asks for it
+ * (thread-nice.h): the worker's own nice only, put back before the thread
+ * does anything else. Without the right to raise it the job runs at the
+ * thread's nice.
  */
 static int batch_call_at_priority(const FsParallelBatch *batch, int fd)
 {
-    int old = 0;
-    gboolean raised = FALSE;
+    ThreadNice nice = {0};
     int result;
 
     if (batch->flush_priority) {
-        errno = 0;
-        old = getpriority(PRIO_PROCESS, 0);
-        raised = errno == 0 && old > FS_PARALLEL_FLUSH_NICE &&
-                 setpriority(PRIO_PROCESS, 0, FS_PARALLEL_FLUSH_NICE) == 0;
+        thread_nice_raise(&nice, FS_PARALLEL_FLUSH_NICE);
     }
     result = batch_call(batch, fd);
-    if (raised) {
-        setpriority(PRIO_PROCESS, 0, old); /* lowering needs no right */
-    }
+    thread_nice_restore(&nice);
     return result;
 }
 

@@ -23,6 +23,10 @@
 
 #include "agent/engine/engine.h"
 #include "fsfreeze/frozen-state.h"
+#include "fsfreeze/thread-nice.h"
+
+/* The main thread's nice during an urgent operation (engine.c). */
+#define ENGINE_URGENT_NICE (-20)
 
 struct Engine {
     EngineConfig *config;
@@ -37,6 +41,7 @@ struct Engine {
     gpointer user_data; /* for both */
     EngineIdle idle;      /* told when an operation ends, or NULL */
     EngineBusy busy;      /* busy.operation NULL when no operation is in flight */
+    ThreadNice urgent;    /* the main thread raised for busy.operation */
     gboolean holding;     /* between frozen_changed(TRUE) and (FALSE): the state
                            * file says frozen while writers and FIFREEZE run */
     EngineSession *starting; /* the session being started (borrowed), or NULL */

@@ -166,10 +166,11 @@ static void engine_log_freeze_timings(const Engine *engine, const EngineSession 
     g_autofree char *freezer = fs_frozen_set_describe_timings(engine->frozen);
 
     g_message("session %s: froze %u filesystem(s): probe %.1f ms (%s), state file and writers "
-              "%.1f ms, %s",
+              "%.1f ms%s, %s",
               session->id, fs_frozen_set_get_length(engine->frozen), engine->probe_us / 1000.0,
               engine->probe_cached ? "inventory kept" : "inventory probed",
-              (session->frozen_mono - session->started_mono) / 1000.0, freezer);
+              (session->frozen_mono - session->started_mono) / 1000.0,
+              engine->urgent.raised ? " (agent thread raised)" : "", freezer);
 }
 
 static gboolean engine_freeze_filesystems(Engine *engine, EngineSession *session,

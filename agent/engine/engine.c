@@ -158,8 +158,11 @@ const EngineBusy *engine_get_busy(const Engine *engine)
 }
 
 /* Marks operation in flight; FALSE with QUIESCE_ERROR_BUSY while another
- * one is (engine.h). */
-static gboolean engine_enter(Engine *engine, const char *operation, GError **error)
+ * one is (engine.h). @urgent: an operation the host or the applications
+ * wait on (freeze, thaw and the session's), run with the main thread
+ * raised to ENGINE_URGENT_NICE under flush-priority (thread-nice.h; what
+ * it starts meanwhile, writers and commands, still starts at nice 0). */
+static gboolean engine_enter(Engine *engine, const char *operation, gboolean urgent, GError **error)
 {
     if (engine->busy.operation) {
         g_set_error(error, QUIESCE_ERROR, QUIESCE_ERROR_BUSY,
@@ -171,11 +174,16 @@ static gboolean engine_enter(Engine *engine, const char *operation, GError **err
     engine->busy.operation = operation;
     engine->busy.session_id = engine->session ? engine->session->id : NULL;
     engine->busy.since_mono = g_get_monotonic_time();
+    /* not for a synthetic machine (the fuzzers, the tests' ops) */
+    if (urgent && engine->config->flush_priority && !engine->config->ops) {
+        thread_nice_raise_span(&engine->urgent, ENGINE_URGENT_NICE);
+    }
     return TRUE;
 }
 
 static gboolean engine_leave(Engine *engine, gboolean ok)
 {
+    thread_nice_restore(&engine->urgent);
     engine->busy = (EngineBusy){ 0 };
     if (engine->idle) {
         engine->idle(engine->user_data);
@@ -270,7 +278,7 @@ EligibilityReport *engine_check(Engine *engine, GError **error)
 {
     EligibilityReport *report;
 
-    if (!engine_enter(engine, "check", error)) {
+    if (!engine_enter(engine, "check", FALSE, error)) {
         return NULL;
     }
     report = engine_check_run(engine, error);
@@ -354,7 +362,7 @@ gboolean engine_freeze(Engine *engine, const char *const *mountpoints, guint *co
                        GError **error)
 {
     *count = 0;
-    if (!engine_enter(engine, "freeze", error)) {
+    if (!engine_enter(engine, "freeze", TRUE, error)) {
         return FALSE;
     }
     return engine_leave(engine, engine_freeze_run(engine, mountpoints, count, error));
@@ -429,7 +437,7 @@ static gboolean engine_thaw_run(Engine *engine, guint *count, GError **error)
 gboolean engine_thaw(Engine *engine, guint *count, GError **error)
 {
     *count = 0;
-    if (!engine_enter(engine, "thaw", error)) {
+    if (!engine_enter(engine, "thaw", TRUE, error)) {
         return FALSE;
     }
     return engine_leave(engine, engine_thaw_run(engine, count, error));
@@ -465,7 +473,7 @@ gboolean engine_prepare(Engine *engine, EligibilityReport **out_report, GError *
                         GError **error)
 {
     *out_report = NULL;
-    if (!engine_enter(engine, "prepare", error)) {
+    if (!engine_enter(engine, "prepare", TRUE, error)) {
         return FALSE;
     }
     return engine_leave(engine, engine_prepare_run(engine, out_report, out_failure, error));
@@ -505,7 +513,7 @@ static gboolean engine_end_by_id(Engine *engine, const char *session_id, gboolea
 gboolean engine_post(Engine *engine, const char *session_id, guint *thawed, GError **error)
 {
     *thawed = 0;
-    if (!engine_enter(engine, "post", error)) {
+    if (!engine_enter(engine, "post", TRUE, error)) {
         return FALSE;
     }
     return engine_leave(engine, engine_end_by_id(engine, session_id, FALSE, thawed, error));
@@ -514,7 +522,7 @@ gboolean engine_post(Engine *engine, const char *session_id, guint *thawed, GErr
 gboolean engine_abort(Engine *engine, const char *session_id, guint *thawed, GError **error)
 {
     *thawed = 0;
-    if (!engine_enter(engine, "abort", error)) {
+    if (!engine_enter(engine, "abort", TRUE, error)) {
         return FALSE;
     }
     return engine_leave(engine, engine_end_by_id(engine, session_id, TRUE, thawed, error));

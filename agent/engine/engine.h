@@ -56,10 +56,11 @@ typedef struct {
     /* Expedite RCU grace periods around the FIFREEZE calls
      * (fsfreeze/kernel-knob.h; [freeze] expedite-rcu, default TRUE). */
     gboolean expedite_rcu;
-    /* The flush ahead of the applications for the pre-sync and the
-     * FIFREEZE calls: the agent's flushing threads and the kernel's
-     * flusher threads at nice -20 (fsfreeze/kernel-knob.h; [freeze]
-     * flush-priority, default TRUE). */
+    /* The freeze ahead of the applications: the agent's flushing threads
+     * and the kernel's flusher threads at nice -20 for the pre-sync and
+     * the FIFREEZE calls (fsfreeze/kernel-knob.h), and the agent's main
+     * thread for the freeze, thaw and session operations
+     * (fsfreeze/thread-nice.h; [freeze] flush-priority, default TRUE). */
     gboolean flush_priority;
 } EngineConfig;
 

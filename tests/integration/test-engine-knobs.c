@@ -17,8 +17,14 @@
  * controls); with little dirty the writeback knob is left alone, without
  * a meminfo to read it is set; a FIFREEZE that fails leaves both put back; a record left by a dead
  * agent of this boot is put back at start, one of another boot is not.
+ * The agent's main thread (a writer script reads its nice and its own):
+ * at -20 during a freeze and a thaw, the writer it starts at 0, the
+ * thread back at 0 after with no SCHED_RESET_ON_FORK left; untouched with
+ * flush-priority=false.
  */
 #include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -130,6 +136,22 @@ static char *read_file(const char *path)
         return g_strdup("(missing)");
     }
     return text;
+}
+
+/* The @n-th space-separated field of a /proc/PID/stat line after its
+ * "pid (comm) " (n = 1: the state), in place. */
+static const char *field_after_comm(char *stat, int n)
+{
+    char *p = strrchr(stat, ')');
+
+    g_assert_nonnull(p);
+    p += 2;
+    for (int i = 1; i < n; i++) {
+        p = strchr(p, ' ');
+        g_assert_nonnull(p);
+        p++;
+    }
+    return p;
 }
 
 /* After the agent's start or its freeze and thaw: the knobs hold
@@ -340,6 +362,54 @@ static void test_freeze_fails(Fixture *f, gconstpointer data)
     knobs_clear(&k);
 }
 
+/* A line of the writer's log: the phase, the writer's own nice and the
+ * nice of its parent, the agent's main thread that started it (field 19
+ * of /proc/PID/stat, after the command name that may hold spaces). */
+#define NICE_WRITER_BODY                                                                           \
+    "nice_of() { sed 's/.*) //' \"$1\" | cut -d' ' -f17; }\n"                                      \
+    "echo \"$1 writer=$(nice_of /proc/$$/stat) agent=$(nice_of /proc/$PPID/stat)\" "               \
+    ">>\"$(dirname \"$0\")/../nices\"\n"
+
+/* The main thread's nice over a freeze and a thaw (engine.c's urgent
+ * operations): raised while each runs, as a writer run then sees it, and
+ * back after; the writer itself, started meanwhile, at the agent's old
+ * nice (SCHED_RESET_ON_FORK). With flush-priority=false (@data) nothing
+ * is raised. */
+static void test_main_thread(Fixture *f, gconstpointer data)
+{
+    gboolean off = GPOINTER_TO_INT(data);
+    Knobs k;
+    int base = own_nice();
+    int during = !off && base == 0 ? FS_PARALLEL_FLUSH_NICE : base;
+    g_autofree char *writers = writers_config(f, NICE_WRITER_BODY, 10);
+    g_autofree char *config =
+        g_strconcat(writers, off ? "[freeze]\nflush-priority=false\n" : "", NULL);
+    g_autofree char *nices_path = g_build_filename(f->dir, "nices", NULL);
+    g_autofree char *want = g_strdup_printf("freeze writer=%d agent=%d\nthaw writer=%d agent=%d\n",
+                                            base, during, base, during);
+    g_autofree char *nices = NULL;
+    g_autofree char *stat_path = NULL;
+    g_autofree char *stat = NULL;
+    GPid pid;
+
+    knobs_init(&k, f, "0\n", "0\n");
+    f->agent = knobs_start(f, &k, config);
+    g_free(freeze_thaw(f, &k));
+    nices = read_file(nices_path);
+    g_assert_cmpstr(nices, ==, want);
+    /* after: the old nice, and no SCHED_RESET_ON_FORK left on the thread */
+    pid = agent_process_pid(f->agent);
+    stat_path = g_strdup_printf("/proc/%d/stat", (int)pid);
+    g_assert_true(g_file_get_contents(stat_path, &stat, NULL, NULL));
+    g_assert_cmpint(atoi(field_after_comm(stat, 17)), ==, base);
+    g_assert_cmpint(sched_getscheduler(pid), ==, SCHED_OTHER);
+    /* flush-priority=false leaves the writeback knob as written */
+    assert_after(&k, "0", off ? "0\n" : "0",
+                 (const char *const[]){off || base != 0 ? "froze" : "(agent thread raised)", NULL},
+                 (const char *const[]){off || base != 0 ? "(agent thread raised)" : NULL, NULL});
+    knobs_clear(&k);
+}
+
 /* What a dead agent left: the knobs as it set them, and their records. */
 static void leave_record(const char *state, const char *record, const char *old, const char *boot)
 {
@@ -402,6 +472,10 @@ int main(int argc, char **argv)
                          fixture_tear_down);
     }
     ENGINE_FIXTURE_ADD("/engine/knobs/freeze-fails", test_freeze_fails);
+    QUIESCE_TEST_ADD("/engine/knobs/main-thread", Fixture, GINT_TO_POINTER(FALSE), fixture_set_up,
+                     test_main_thread, fixture_tear_down);
+    QUIESCE_TEST_ADD("/engine/knobs/main-thread-off", Fixture, GINT_TO_POINTER(TRUE),
+                     fixture_set_up, test_main_thread, fixture_tear_down);
     ENGINE_FIXTURE_ADD("/engine/knobs/restored-after-crash", test_restored_after_crash);
     ENGINE_FIXTURE_ADD("/engine/knobs/other-boot-left-alone", test_other_boot_left_alone);
     return quiesce_test_run();
