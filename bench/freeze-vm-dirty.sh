@@ -12,7 +12,9 @@
 # freeze and thaw round trips (host side), and the stall the writers saw:
 # the longest write+fsync of any writer that was running inside the window
 # (guest clock; offset from guest-get-time). Then the ratios quiesced/qemu-ga
-# and quiesced's own timing lines (probe, pre-sync, FIFREEZE per fs, FITHAW).
+# and where quiesced's round trips went by its own timers (p50 of each
+# part: probe, state file and writers, open, knobs, pre-sync, FIFREEZE, the
+# rest; FITHAW and the rest), then its last timing lines as logged.
 # Both agents log to memory, as to a journal: quiesced's log goes to a file
 # in the guest's /run (read back at the end), not to the serial console,
 # where under TCG each line written after a thaw cost its reply about
@@ -77,21 +79,40 @@ for d in "${disks[@]}"; do
 done
 sleep 3
 
+# One untimed freeze and thaw of each agent first: the first freeze after
+# the boot meets all that was dirtied since, more than any round's gap.
+for sock in qga.sock ref.sock; do
+  for req in freeze thaw; do
+    out=$(vm_ask "$WORK/$sock" "{\"execute\":\"guest-fsfreeze-$req\"}")
+    case $out in error*) vm_fail "untimed $req on $sock: $out" ;; esac
+  done
+done
 echo "== $shape guest: ${#disks[@]} data disks, $n rounds each, interleaved ($VM_ACCEL)"
 echo "   quiesced $("$QUIESCED" --version | awk '{print $2}'), qemu-ga $("$qemu_ga" --version | awk '{print $NF; exit}')"
 QGA_BENCH_WINDOWS=$WORK/windows QGA_BENCH_SESSION=quiesced QGA_BENCH_PAUSE_MS=700 \
   "$build/bench/qga-bench" --freeze "$n" "quiesced=$WORK/qga.sock" "qemu-ga=$WORK/ref.sock" |
   tee "$WORK/bench.txt"
 sleep 2
+# quiesced's log first: its timing lines are matched to the windows below
+vm_guest_sh "cat /run/quiesced.log" || vm_log "cannot read quiesced's log back"
+sleep 1
 python3 - "$WORK/windows" "$WORK/console.log" "$WORK/bench.txt" <<'PY'
 import sys, re
 windows = [l.split() for l in open(sys.argv[1])]
 recs = []  # (start_ns, end_ns, lat_us) of fsync'ing writers
+froze, thawed = [], []  # quiesced's timing lines, in the order of its windows
+part = lambda name, text: float((re.search(name + r" ([0-9.]+) ms", text) or [0, 0])[1])
 for line in open(sys.argv[2], errors="replace"):
     f = line.replace("\r", "").split()
     if len(f) == 5 and f[0] == "committed":
         start, lat = int(f[3]), int(f[4])
         recs.append((start, start + lat * 1000, lat))
+    elif re.search(r"session [0-9a-f-]+: froze ", line):
+        froze.append({k: part(n, line) for k, n in (
+            ("probe", "probe"), ("state+writers", "state file and writers"), ("open", "open"),
+            ("pre-sync", "pre-sync"), ("FIFREEZE", "FIFREEZE"), ("knobs", r"\(knobs"))})
+    elif re.search(r"session [0-9a-f-]+: thawed ", line):
+        thawed.append(part("FITHAW", line))
 def stall(s, e):
     # the longest write+fsync that overlapped the window
     return max([lat for (a, b, lat) in recs if a < e and b > s] or [0]) / 1000.0
@@ -119,9 +140,27 @@ if q and g:
     if s:
         a, b = stats(s["stall"]), stats(g["stall"])
         print("  %-7s %s   (prepare->post stall vs qemu-ga's freeze stall)" % ("session", "  ".join("%.2f" % (x / y if y else 0) for x, y in zip(a, b))))
+# Where quiesced's round trips went, from its own timers: the k-th timing
+# line is the k-th window of quiesced (fsfreeze and session in run order);
+# "rest" is the host's round trip less the agent's parts (the request and
+# the reply on the channel, parsing, the engine's checks).
+mine = [w for w in windows if w[0] == "quiesced"]
+froze, thawed = froze[1:], thawed[1:]  # the untimed first round
+if len(froze) != len(mine) or len(thawed) != len(mine):
+    print("split: %d froze and %d thawed lines for %d windows: not matched" % (len(froze), len(thawed), len(mine)))
+else:
+    keys = ("probe", "state+writers", "open", "knobs", "pre-sync", "FIFREEZE")
+    print("quiesced's split, p50 per part (ms): " + " ".join(keys) + " rest | FITHAW rest")
+    for kind in ("fsfreeze", "session"):
+        rows_k = [(t, h, w) for t, h, w in zip(froze, thawed, mine) if w[2] == kind]
+        if not rows_k:
+            continue
+        cols = [stats([t[k] for t, h, w in rows_k])[1] for k in keys]
+        cols.append(stats([int(w[5]) / 1000.0 - sum(t.values()) for t, h, w in rows_k])[1])
+        cols.append(stats([h for t, h, w in rows_k])[1])
+        cols.append(stats([int(w[6]) / 1000.0 - h for t, h, w in rows_k])[1])
+        print("  %-9s %s" % (kind, " ".join("%.1f" % c for c in cols)))
 PY
-vm_guest_sh "cat /run/quiesced.log" || vm_log "cannot read quiesced's log back"
-sleep 1
 echo "== quiesced's own timers (last 4 rounds)"
 tr -d '\r' <"$WORK/console.log" | grep -E 'session [0-9a-f-]+: (froze|thawed)' | tail -n "${QUIESCE_BENCH_TIMER_LINES:-8}" || true
 vm_stop
