@@ -20,7 +20,8 @@
  *     starts runs as it would have without the span. The children's old
  *     value is 0 only when the thread's own is: a span is raised only from
  *     nice 0 under SCHED_OTHER, and left alone otherwise (an operator who
- *     set the agent's nice or policy keeps it).
+ *     set the agent's nice or policy keeps it). Clearing the flag needs
+ *     CAP_SYS_NICE (RLIMIT_NICE is not enough): without it, no span.
  */
 #ifndef QUIESCE_FSFREEZE_THREAD_NICE_H
 #define QUIESCE_FSFREEZE_THREAD_NICE_H

@@ -362,6 +362,10 @@ static void test_freeze_fails(Fixture *f, gconstpointer data)
     knobs_clear(&k);
 }
 
+/* The agent's main thread during an urgent operation: ENGINE_URGENT_NICE
+ * (agent/engine/engine-private.h, not for the tests to include). */
+#define URGENT_NICE (-20)
+
 /* A line of the writer's log: the phase, the writer's own nice and the
  * nice of its parent, the agent's main thread that started it (field 19
  * of /proc/PID/stat, after the command name that may hold spaces). */
@@ -380,7 +384,7 @@ static void test_main_thread(Fixture *f, gconstpointer data)
     gboolean off = GPOINTER_TO_INT(data);
     Knobs k;
     int base = own_nice();
-    int during = !off && base == 0 ? FS_PARALLEL_FLUSH_NICE : base;
+    int during = off ? base : URGENT_NICE;
     g_autofree char *writers = writers_config(f, NICE_WRITER_BODY, 10);
     g_autofree char *config =
         g_strconcat(writers, off ? "[freeze]\nflush-priority=false\n" : "", NULL);
@@ -392,6 +396,11 @@ static void test_main_thread(Fixture *f, gconstpointer data)
     g_autofree char *stat = NULL;
     GPid pid;
 
+    if (base != 0) {
+        /* the agent inherits it, and a span is raised only from nice 0 */
+        quiesce_test_skip("the test runs at a nice other than 0");
+        return;
+    }
     knobs_init(&k, f, "0\n", "0\n");
     f->agent = knobs_start(f, &k, config);
     g_free(freeze_thaw(f, &k));
@@ -405,8 +414,8 @@ static void test_main_thread(Fixture *f, gconstpointer data)
     g_assert_cmpint(sched_getscheduler(pid), ==, SCHED_OTHER);
     /* flush-priority=false leaves the writeback knob as written */
     assert_after(&k, "0", off ? "0\n" : "0",
-                 (const char *const[]){off || base != 0 ? "froze" : "(agent thread raised)", NULL},
-                 (const char *const[]){off || base != 0 ? "(agent thread raised)" : NULL, NULL});
+                 (const char *const[]){off ? "froze" : "(agent thread raised)", NULL},
+                 (const char *const[]){off ? "(agent thread raised)" : NULL, NULL});
     knobs_clear(&k);
 }
 

@@ -6,13 +6,17 @@
  * restore puts it back; a span is raised only from nice 0 under
  * SCHED_OTHER, and while it is, a process or thread the thread starts
  * begins at nice 0; after it, neither the nice nor SCHED_RESET_ON_FORK
- * is left. Raising needs CAP_SYS_NICE: without it, the cases that need it
- * skip (a failure under QUIESCE_TEST_REQUIRE_ROOT=1), and the one
- * without checks that nothing changes.
+ * is left; a thread without CAP_SYS_NICE (raising by RLIMIT_NICE) gets
+ * no span, as it could not clear the flag. Raising needs CAP_SYS_NICE: without it, the cases that
+ * need it skip (a failure under QUIESCE_TEST_REQUIRE_ROOT=1), and the one without checks that
+ * nothing changes.
  */
 #include <errno.h>
+#include <linux/capability.h>
 #include <sched.h>
+#include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -54,6 +58,24 @@ static gboolean can_raise_or_skip(void)
         return FALSE;
     }
     return TRUE;
+}
+
+/* The calling thread's capability sets (capget/capset, pid 0: this
+ * thread only). */
+static void caps_get(struct __user_cap_data_struct *data)
+{
+    struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+
+    memset(data, 0, sizeof(*data) * _LINUX_CAPABILITY_U32S_3);
+    g_assert_cmpint(syscall(SYS_capget, &header, data), ==, 0);
+}
+
+static gboolean has_cap_sys_nice(void)
+{
+    struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+    caps_get(data);
+    return (data[CAP_TO_INDEX(CAP_SYS_NICE)].effective & CAP_TO_MASK(CAP_SYS_NICE)) != 0;
 }
 
 /* The nice a child process of this thread starts at. */
@@ -132,9 +154,62 @@ static gpointer span_body(gpointer data)
 
 static void test_span(void)
 {
-    if (can_raise_or_skip()) {
-        in_thread(span_body, NULL);
+    if (!can_raise_or_skip()) {
+        return;
     }
+    if (!has_cap_sys_nice()) {
+        quiesce_test_skip_missing("CAP_SYS_NICE (a span must clear SCHED_RESET_ON_FORK)");
+        return;
+    }
+    in_thread(span_body, NULL);
+}
+
+/* Without CAP_SYS_NICE but with an RLIMIT_NICE that lets the thread raise
+ * its nice: a plain raise works, a span is refused (it could set
+ * SCHED_RESET_ON_FORK but not clear it), the thread left as it was. */
+static gpointer span_without_cap_body(gpointer data)
+{
+    struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3];
+    ThreadNice nice;
+
+    (void)data;
+    caps_get(caps);
+    caps[CAP_TO_INDEX(CAP_SYS_NICE)].effective &= ~CAP_TO_MASK(CAP_SYS_NICE);
+    g_assert_cmpint(syscall(SYS_capset, &header, caps), ==, 0);
+    g_assert_false(has_cap_sys_nice());
+    g_assert_true(thread_nice_raise(&nice, RAISED));
+    thread_nice_restore(&nice);
+    g_assert_false(thread_nice_raise_span(&nice, RAISED));
+    thread_nice_restore(&nice);
+    g_assert_cmpint(nice_now(), ==, 0);
+    g_assert_cmpint(sched_getscheduler(0), ==, SCHED_OTHER);
+    return NULL;
+}
+
+static void test_span_without_cap(void)
+{
+    struct rlimit old;
+    struct rlimit lifted = {.rlim_cur = 20 - RAISED, .rlim_max = 20 - RAISED};
+
+    if (!can_raise_or_skip()) {
+        return;
+    }
+    if (!has_cap_sys_nice()) {
+        quiesce_test_skip_missing("CAP_SYS_NICE (to drop it from one thread)");
+        return;
+    }
+    /* RLIMIT_NICE is the process's: lifted for the case, then put back */
+    g_assert_cmpint(getrlimit(RLIMIT_NICE, &old), ==, 0);
+    if (old.rlim_max < lifted.rlim_max && setrlimit(RLIMIT_NICE, &lifted) != 0) {
+        /* a hard limit goes up only with CAP_SYS_RESOURCE, which some
+         * containers' root lacks (this project's CI machine among them) */
+        quiesce_test_skip("RLIMIT_NICE cannot be lifted here (no CAP_SYS_RESOURCE)");
+        return;
+    }
+    g_assert_cmpint(setrlimit(RLIMIT_NICE, &lifted), ==, 0);
+    in_thread(span_without_cap_body, NULL);
+    g_assert_cmpint(setrlimit(RLIMIT_NICE, &old), ==, 0);
 }
 
 /* A span refused leaves the thread exactly as it was. */
@@ -209,6 +284,7 @@ static const QuiesceTestFunc tests[] = {
     {"/thread-nice/raise", test_raise},
     {"/thread-nice/span", test_span},
     {"/thread-nice/span-refused", test_span_refused},
+    {"/thread-nice/span-without-cap", test_span_without_cap},
 };
 
 QUIESCE_TEST_MAIN(tests)
