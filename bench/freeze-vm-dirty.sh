@@ -83,8 +83,9 @@ sleep 3
 # the boot meets all that was dirtied since, more than any round's gap.
 for sock in qga.sock ref.sock; do
   for req in freeze thaw; do
-    out=$(vm_ask "$WORK/$sock" "{\"execute\":\"guest-fsfreeze-$req\"}")
-    case $out in error*) vm_fail "untimed $req on $sock: $out" ;; esac
+    "$QUIESCE_BACKUP" --agent "$WORK/$sock" --agent-timeout 20 --command-timeout 120 \
+      agent "{\"execute\":\"guest-fsfreeze-$req\"}" >/dev/null ||
+      vm_fail "the untimed $req on $sock failed"
   done
 done
 echo "== $shape guest: ${#disks[@]} data disks, $n rounds each, interleaved ($VM_ACCEL)"
