@@ -35,7 +35,8 @@
 #        bounded, and everything ends thawed;
 #   (4b) the agent's unit at a MemoryMax= the script writer's freeze phase
 #        exceeds: the cgroup's OOM killer, the prepare answered, nothing
-#        left frozen;
+#        left frozen, and the agent still the same process (the unit's
+#        OOMPolicy=continue: a writer killed is the writer's failure);
 #   (4c) the agent OOM-killed while frozen (oom_score_adj 1000, a hog in its
 #        cgroup): systemd restarts it and the successor thaws; the host's
 #        post of the session is refused as invalid;
@@ -387,6 +388,7 @@ gexpect "(4b) quiesced.service limited to its use + 24 MB; the writer's freeze n
   max=$((cur + 24 * 1024 * 1024))
   systemctl set-property --runtime quiesced.service MemoryMax=$max MemorySwapMax=0
   echo "memory.current $((cur / 1024)) KiB, MemoryMax $((max / 1024)) KiB, OOMPolicy $(systemctl show -p OOMPolicy --value quiesced.service)"
+  echo "$(agent_pid) $(systemctl show -p NRestarts --value quiesced.service)" >/run/vm-4b-agent
   touch /run/vm-writer-hog'
 t0=$(vm_now_ms)
 rc=0; latency --prepare --post >"$WORK/4b.out" 2>&1 || rc=$?
@@ -398,8 +400,12 @@ gexpect "(4b) bounded and thawed: the OOM kill, the prepare's answer, the unit" 
   sleep 2; wait_agent 60 || exit 1
   echo "quiesced: $(systemctl show -p Result,NRestarts,MemoryMax quiesced.service | tr "\n" " ")"
   journalctl -b -u quiesced -o cat --no-pager | grep -iE "writer|oom|saved-state|prepare" | tail -n 4
-  frozen_probe && writer_state'
-vm_log "ok: (4b) prepare in a cgroup at its limit: answered in $((t1 - t0)) ms (exit $rc), nothing left frozen"
+  frozen_probe && writer_state || exit 1
+  # OOMPolicy=continue: the writer killed, the agent and its unit go on
+  read -r pid n0 </run/vm-4b-agent
+  [ "$(agent_pid) $(systemctl show -p NRestarts --value quiesced.service)" = "$pid $n0" ] ||
+    { echo "the unit was stopped and restarted for its writer: agent $pid -> $(agent_pid)"; exit 1; }'
+vm_log "ok: (4b) prepare in a cgroup at its limit: answered in $((t1 - t0)) ms (exit $rc), nothing left frozen, the agent still the same"
 
 # --- (4c) the agent OOM-killed while frozen -------------------------------------
 hold_prepare 4c
