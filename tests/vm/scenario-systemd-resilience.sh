@@ -414,6 +414,13 @@ vm_log "(4c) prepared session $id (host connected)"
 check_frozen_now 4c
 gexpect "(4c) oom_score_adj 1000 on the agent, a hog in its cgroup: the OOM killer" '
   pid=$(agent_pid); n0=$(systemctl show -p NRestarts --value quiesced.service)
+  # The OOM killer picks the largest rss + oom_score_adj * (limit pages /
+  # 1000, rounded down). At the limit of (4b) (6886 pages once) the rounding
+  # lost 886 pages, so a hog of ~6600 pages outscored an agent whose file
+  # pages had been reclaimed (seen once in CI): a limit of exactly 8000
+  # pages gives the agent 8000 + its rss, more than any hog can reach.
+  systemctl set-property --runtime quiesced.service MemoryMax=$((8000 * $(getconf PAGESIZE))) MemorySwapMax=0
+  echo "MemoryMax $(systemctl show -p MemoryMax --value quiesced.service), memory.current $(cat /sys/fs/cgroup/system.slice/quiesced.service/memory.current)"
   echo 1000 >/proc/$pid/oom_score_adj
   t0=$(date +%s%N)
   sh -c "echo \$\$ >/sys/fs/cgroup/system.slice/quiesced.service/cgroup.procs; exec tail /dev/zero" </dev/null >/dev/null 2>&1 &
