@@ -166,8 +166,8 @@ if [ -x "${VM_HV_VSS_CUSE:-}" ]; then
   vm_log "(f) hvvss control: send HOT_BACKUP -> $VM_PORT_REPLY"
   case $VM_PORT_REPLY in "reply HOT_BACKUP 00000000 daemon "*) ;; *) vm_fail "(f) HOT_BACKUP: $VM_PORT_REPLY" ;; esac
   # A freeze and thaw under the unit's sandbox: its timing line says
-  # whether the main thread was raised (RestrictRealtime=yes is expected to
-  # refuse SCHED_RESET_ON_FORK, docs/internals.md "Freeze speed"): logged,
+  # whether the main thread was raised (not here: RestrictRealtime=yes
+  # refuses SCHED_RESET_ON_FORK, docs/internals.md "Freeze speed"): logged,
   # not asserted; the freeze, the thaw and nothing left frozen are.
   vm_port_ask hvvss 120 "send FREEZE"
   vm_log "(f) hvvss control: send FREEZE -> $VM_PORT_REPLY"
