@@ -28,6 +28,14 @@
 /* The main thread's nice during an urgent operation (engine.c). */
 #define ENGINE_URGENT_NICE (-20)
 
+/* Whether a freeze raises threads and kernel knobs ([freeze]
+ * flush-priority): not for a synthetic machine (the fuzzers, the tests'
+ * ops), whose threads are not the ones a real freeze waits on. */
+static inline gboolean engine_flush_priority(const EngineConfig *config)
+{
+    return config->flush_priority && !config->ops;
+}
+
 struct Engine {
     EngineConfig *config;
     EngineInventoryCache *inventory_cache; /* config->inventory, or its own */

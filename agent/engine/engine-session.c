@@ -192,8 +192,7 @@ static gboolean engine_freeze_filesystems(Engine *engine, EngineSession *session
         .presync_timeout_us = (gint64)ENGINE_PRESYNC_TIMEOUT_MS * 1000,
         .rcu_knob = knob,
         .rcu_record = record,
-        /* not for a synthetic machine's threads (the fuzzers, the tests' ops) */
-        .flush_priority = config->flush_priority && !config->ops,
+        .flush_priority = engine_flush_priority(config),
         .writeback_knob = writeback,
         .writeback_record = writeback_record,
         .meminfo = meminfo,

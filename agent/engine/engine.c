@@ -174,8 +174,7 @@ static gboolean engine_enter(Engine *engine, const char *operation, gboolean urg
     engine->busy.operation = operation;
     engine->busy.session_id = engine->session ? engine->session->id : NULL;
     engine->busy.since_mono = g_get_monotonic_time();
-    /* not for a synthetic machine (the fuzzers, the tests' ops) */
-    if (urgent && engine->config->flush_priority && !engine->config->ops) {
+    if (urgent && engine_flush_priority(engine->config)) {
         thread_nice_raise_span(&engine->urgent, ENGINE_URGENT_NICE);
     }
     return TRUE;
